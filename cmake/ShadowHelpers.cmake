@@ -1,0 +1,56 @@
+# Build settings every shadow target shares, and helpers to declare libraries and tests.
+
+add_library(shadow_build_flags INTERFACE)
+add_library(shadow::build_flags ALIAS shadow_build_flags)
+target_compile_options(shadow_build_flags INTERFACE -Wall -Wextra -Wpedantic)
+if(SHADOW_WERROR)
+  target_compile_options(shadow_build_flags INTERFACE -Werror)
+endif()
+if(SHADOW_NATIVE)
+  target_compile_options(shadow_build_flags INTERFACE -march=native)
+endif()
+if(SHADOW_SANITIZE)
+  target_compile_options(shadow_build_flags INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  target_link_options(shadow_build_flags INTERFACE -fsanitize=address,undefined)
+endif()
+if(SHADOW_SANITIZE_THREADS)
+  target_compile_options(shadow_build_flags INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
+  target_link_options(shadow_build_flags INTERFACE -fsanitize=thread)
+endif()
+target_include_directories(shadow_build_flags INTERFACE ${PROJECT_SOURCE_DIR})
+
+# shadow_add_library(<folder> [SOURCES ...] [DEPS ...])
+# Declares library shadow_<folder> with alias shadow::<folder>. With no sources it is an
+# INTERFACE (header-only) library.
+function(shadow_add_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  if(ARG_SOURCES)
+    add_library(shadow_${name} STATIC ${ARG_SOURCES})
+    target_link_libraries(shadow_${name} PUBLIC shadow::build_flags ${ARG_DEPS})
+  else()
+    add_library(shadow_${name} INTERFACE)
+    target_link_libraries(shadow_${name} INTERFACE shadow::build_flags ${ARG_DEPS})
+  endif()
+  add_library(shadow::${name} ALIAS shadow_${name})
+endfunction()
+
+# shadow_add_test(<name> SOURCES ... [DEPS ...] [LABELS ...] [ARGS ...])
+# A GoogleTest executable registered with CTest under its labels, so `ctest -L unit` or
+# `ctest -L concurrency` picks a slice. Tests find the shared samples through SHADOW_DATA_DIR.
+function(shadow_add_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS;ARGS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main Threads::Threads)
+  add_test(NAME ${name} COMMAND ${name} ${ARG_ARGS})
+  set_tests_properties(${name} PROPERTIES
+    LABELS "${ARG_LABELS}"
+    ENVIRONMENT "SHADOW_DATA_DIR=${SHADOW_DATA_DIR}")
+endfunction()
+
+# shadow_add_benchmark(<name> SOURCES ... [DEPS ...])
+function(shadow_add_benchmark name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} benchmark::benchmark Threads::Threads)
+  target_compile_definitions(${name} PRIVATE SHADOW_DATA_DIR="${SHADOW_DATA_DIR}")
+endfunction()
