@@ -45,6 +45,13 @@ function(shadow_add_test name)
   set_tests_properties(${name} PROPERTIES
     LABELS "${ARG_LABELS}"
     ENVIRONMENT "SHADOW_DATA_DIR=${SHADOW_DATA_DIR}")
+  # `make test-tsan` builds only what the concurrency slice needs.
+  if("concurrency" IN_LIST ARG_LABELS)
+    if(NOT TARGET concurrency_tests)
+      add_custom_target(concurrency_tests)
+    endif()
+    add_dependencies(concurrency_tests ${name})
+  endif()
 endfunction()
 
 # shadow_add_benchmark(<name> SOURCES ... [DEPS ...])

@@ -83,7 +83,7 @@ struct alignas(64) MarketEvent {
   std::uint8_t n_bids;
   std::uint8_t n_asks;
   std::uint8_t reserved0;
-  std::uint8_t reserved[8];
+  std::uint8_t reserved[16];  // pads the header to 96 bytes (levels start 16-byte aligned)
   // Payload. Book events: levels[0, n_bids) are bids, levels[n_bids, n_bids + n_asks) asks.
   union {
     Level levels[kMaxLevelsPerEvent];
