@@ -6,8 +6,28 @@ target_compile_options(shadow_build_flags INTERFACE -Wall -Wextra -Wpedantic)
 if(SHADOW_WERROR)
   target_compile_options(shadow_build_flags INTERFACE -Werror)
 endif()
-if(SHADOW_NATIVE)
+# simdjson's On-Demand API is compiled into our own code from its header, for the instruction
+# set the compiler targets: at the x86-64 baseline that is simdjson's scalar "fallback" kernel,
+# with AVX2 it is the "haswell" one (several times faster). `auto` targets x86-64-v3 (AVX2, BMI2,
+# LZCNT, MOVBE, plus PCLMUL: every x86 server CPU since 2013) when the build host has it, so the binary runs
+# where it was built and on any newer machine; `portable` keeps the baseline.
+if(SHADOW_ARCH STREQUAL "native")
   target_compile_options(shadow_build_flags INTERFACE -march=native)
+elseif(SHADOW_ARCH STREQUAL "auto" AND CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
+  include(CheckCXXSourceRuns)
+  check_cxx_source_runs([=[
+    int main() {
+      __builtin_cpu_init();
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2") &&
+             __builtin_cpu_supports("fma") && __builtin_cpu_supports("pclmul") ? 0 : 1;
+    }]=] SHADOW_HOST_HAS_X86_64_V3)
+  if(SHADOW_HOST_HAS_X86_64_V3)
+    # simdjson also wants PCLMUL (carry-less multiply for string masks) before it will pick
+    # its haswell kernel at compile time; x86-64-v3 does not imply it.
+    target_compile_options(shadow_build_flags INTERFACE -march=x86-64-v3 -mpclmul)
+  endif()
+elseif(NOT SHADOW_ARCH MATCHES "^(auto|native|portable)$")
+  message(FATAL_ERROR "SHADOW_ARCH must be auto, native or portable, not '${SHADOW_ARCH}'")
 endif()
 if(SHADOW_SANITIZE)
   target_compile_options(shadow_build_flags INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)

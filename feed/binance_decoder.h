@@ -1,0 +1,409 @@
+// BinanceDecoder: Binance spot and USD-M/COIN-M futures market streams (raw JSON text) to
+// MarketEvents.
+//
+// Accepts the combined-stream wrapper {"stream":"btcusdt@depth@100ms","data":{...}} and the
+// bare payload of a raw stream (https://developers.binance.com/docs/binance-spot-api-docs/
+// web-socket-streams, .../derivatives/usds-margined-futures/websocket-market-streams):
+//   depthUpdate  (e,E,s,U,u,b,a; futures adds pu,T) -> kBookDelta events
+//   trade        (e,E,s,t,p,q,T,m)                  -> one kTrade event
+//   aggTrade     (e,E,s,a,p,q,f,l,T,m)              -> one kTrade event
+//   bookTicker   (u,s,b,B,a,A; futures adds e,E,T)  -> one kBbo event
+//   REST depth snapshot {"lastUpdateId":N,"bids":[...],"asks":[...]} (futures adds E,T)
+//                                                   -> kBookSnapshot events
+//   {"result":...,"id":...} / {"error":...}        -> kSkipped (stats: acks)
+//   any other event type or non-object stream data -> kSkipped (stats: skipped_topics)
+// The symbol is the payload's "s" (upper case), never the lower-case stream name.
+//
+// Venue: kBinanceFutures for a depthUpdate with pu, a bookTicker or snapshot with E/T, and —
+// once any of those has been seen — for every later message of this decoder (trades carry no
+// marker); kBinanceSpot otherwise.
+//
+// Contract: as BybitDecoder (noexcept, no allocation after warm-up, all events or none).
+#pragma once
+
+#include <simdjson.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <utility>
+
+#include "feed/decode_status.h"
+#include "feed/internal/json_util.h"
+#include "sim/event_sink.h"
+#include "sim/market_event.h"
+#include "sim/symbol_table.h"
+
+namespace shadow {
+
+class BinanceDecoder {
+ public:
+  explicit BinanceDecoder(SymbolTable& symbols) noexcept;
+  BinanceDecoder(const BinanceDecoder&) = delete;
+  BinanceDecoder& operator=(const BinanceDecoder&) = delete;
+
+  // Same contract as BybitDecoder::decode().
+  template <EventSink S>
+  DecodeStatus decode(const char* data, std::size_t len, std::size_t capacity,
+                      std::int64_t local_ns, std::int64_t mono_ns, S& sink) noexcept;
+
+  // The REST depth snapshot names no symbol: it is attributed to this symbol when set (at most
+  // SymbolTable::kMaxNameLen characters; longer names are ignored), else to the symbol of the
+  // most recent depthUpdate decoded. An empty name clears it.
+  void set_snapshot_symbol(std::string_view symbol) noexcept;
+
+  const DecoderStats& stats() const noexcept { return stats_; }
+
+ private:
+  enum class Type : std::uint8_t { kNone, kDepth, kTrade, kAggTrade, kBookTicker, kOther };
+  enum class Outcome : std::uint8_t { kNone, kSnapshot, kDelta, kTrade, kBbo, kAck, kSkip };
+
+  // Everything read from one payload, by field name (bits in `seen`).
+  struct Fields {
+    enum : std::uint32_t {
+      kE = 1u << 0, kEventTime = 1u << 1, kS = 1u << 2, kFirstU = 1u << 3, kU = 1u << 4,
+      kPu = 1u << 5, kT = 1u << 6, kBLevels = 1u << 7, kALevels = 1u << 8, kBStr = 1u << 9,
+      kAStr = 1u << 10, kBQty = 1u << 11, kAQty = 1u << 12, kTradeId = 1u << 13,
+      kAggId = 1u << 14, kP = 1u << 15, kQ = 1u << 16, kM = 1u << 17, kLastUpdateId = 1u << 18,
+      kBids = 1u << 19, kAsks = 1u << 20, kResult = 1u << 21, kError = 1u << 22,
+      kData = 1u << 23,
+    };
+    std::uint32_t seen = 0;
+    Type type = Type::kNone;
+    bool buyer_maker = false;
+    bool data_not_object = false;
+    std::string_view symbol;
+    std::int64_t event_time = 0, txn_time = 0;
+    std::uint64_t first_u = 0, u = 0, pu = 0, trade_id = 0, agg_id = 0, last_update_id = 0;
+    Fixed bid_px = 0, bid_qty = 0, ask_px = 0, ask_qty = 0, px = 0, qty = 0;
+  };
+
+  template <EventSink S>
+  DecodeStatus parse(const char* data, std::size_t len, std::size_t capacity,
+                     feed_internal::EventWriter<S>& w, feed_internal::MessageHeader& h,
+                     Outcome& outcome) noexcept;
+  template <EventSink S>
+  DecodeStatus read_object(simdjson::ondemand::object& obj, bool root, Fields& f,
+                           feed_internal::EventWriter<S>& w) noexcept;
+  template <EventSink S>
+  DecodeStatus build(Fields& f, feed_internal::EventWriter<S>& w, feed_internal::MessageHeader& h,
+                     Outcome& outcome) noexcept;
+
+  DecodeStatus symbol_id(Venue venue, std::string_view name, std::uint16_t& id) noexcept;
+  DecodeStatus snapshot_symbol_id(Venue venue, std::uint16_t& id) noexcept;
+
+  simdjson::ondemand::parser parser_{feed_internal::kMaxDocumentBytes};
+  SymbolTable& symbols_;
+  DecoderStats stats_;
+  bool futures_seen_ = false;
+  std::uint16_t cached_id_ = SymbolTable::kInvalid;
+  std::uint16_t last_depth_symbol_ = SymbolTable::kInvalid;
+  std::uint8_t snapshot_symbol_len_ = 0;
+  char snapshot_symbol_[SymbolTable::kMaxNameLen] = {};
+  MarketEvent* slots_[feed_internal::kMaxEventsPerMessage];
+};
+
+// --- implementation -------------------------------------------------------------------------
+
+template <EventSink S>
+DecodeStatus BinanceDecoder::decode(const char* data, std::size_t len, std::size_t capacity,
+                                    std::int64_t local_ns, std::int64_t mono_ns,
+                                    S& sink) noexcept {
+  ++stats_.messages;
+  stats_.bytes += len;
+  feed_internal::EventWriter<S> w(sink, slots_);
+  feed_internal::MessageHeader h;
+  h.local_ns = local_ns;
+  h.recv_mono_ns = mono_ns;
+  h.msg_seq = stats_.messages;
+  Outcome outcome = Outcome::kNone;
+  const DecodeStatus st = parse(data, len, capacity, w, h, outcome);
+  if (st != DecodeStatus::kOk) {
+    w.abort();
+    stats_.count_error(st);
+    return st;
+  }
+  switch (outcome) {
+    case Outcome::kAck: ++stats_.acks; return DecodeStatus::kSkipped;
+    case Outcome::kSkip:
+    case Outcome::kNone: ++stats_.skipped_topics; return DecodeStatus::kSkipped;
+    case Outcome::kTrade: ++stats_.trade_messages; ++stats_.trades; break;
+    case Outcome::kBbo: ++stats_.bbo; break;
+    case Outcome::kSnapshot: ++stats_.book_snapshots; stats_.levels += w.levels(); break;
+    case Outcome::kDelta: ++stats_.book_deltas; stats_.levels += w.levels(); break;
+  }
+  w.stamp_all(h);
+  stats_.events += w.size();
+  w.publish();
+  return DecodeStatus::kOk;
+}
+
+template <EventSink S>
+DecodeStatus BinanceDecoder::parse(const char* data, std::size_t len, std::size_t capacity,
+                                   feed_internal::EventWriter<S>& w,
+                                   feed_internal::MessageHeader& h, Outcome& outcome) noexcept {
+  namespace od = simdjson::ondemand;
+  using feed_internal::status_of;
+
+  od::document doc;
+  if (auto err = parser_.iterate(data, len, capacity).get(doc)) return status_of(err);
+  od::json_type root_type;
+  if (doc.type().get(root_type)) return DecodeStatus::kMalformedJson;
+  if (root_type != od::json_type::object) return DecodeStatus::kUnknownMessage;
+  od::object root;
+  if (auto err = doc.get_object().get(root)) return status_of(err);
+  Fields f;
+  if (auto st = read_object(root, true, f, w); st != DecodeStatus::kOk) return st;
+  // On-Demand reads lazily: make sure nothing but whitespace follows the root object.
+  if (!doc.current_location().error()) return DecodeStatus::kMalformedJson;
+  return build(f, w, h, outcome);
+}
+
+template <EventSink S>
+DecodeStatus BinanceDecoder::read_object(simdjson::ondemand::object& obj, bool root, Fields& f,
+                                         feed_internal::EventWriter<S>& w) noexcept {
+  namespace od = simdjson::ondemand;
+  using feed_internal::decimal;
+  using feed_internal::key_is;
+  using feed_internal::raw_string;
+  using feed_internal::status_of;
+
+  for (auto field_result : obj) {
+    od::field field;
+    if (auto err = std::move(field_result).get(field)) return status_of(err);
+    const char* k = field.key().raw();
+    od::value& v = field.value();
+    DecodeStatus st = DecodeStatus::kOk;
+    // Keys are one or two characters except a few; dispatch on the first one.
+    switch (k[0]) {
+      case 'e':
+        if (key_is(k, "e")) {
+          std::string_view e;
+          if (!raw_string(v, e)) return DecodeStatus::kBadValue;
+          f.type = e == "depthUpdate"  ? Type::kDepth
+                   : e == "trade"      ? Type::kTrade
+                   : e == "aggTrade"   ? Type::kAggTrade
+                   : e == "bookTicker" ? Type::kBookTicker
+                                       : Type::kOther;
+          f.seen |= Fields::kE;
+        } else if (key_is(k, "error")) {
+          f.seen |= Fields::kError;
+        }
+        break;
+      case 'E':
+        if (key_is(k, "E")) {
+          if (auto err = v.get_int64().get(f.event_time)) return status_of(err);
+          f.seen |= Fields::kEventTime;
+        }
+        break;
+      case 'T':
+        if (key_is(k, "T")) {
+          if (auto err = v.get_int64().get(f.txn_time)) return status_of(err);
+          f.seen |= Fields::kT;
+        }
+        break;
+      case 's':
+        if (key_is(k, "s")) {
+          if (!raw_string(v, f.symbol)) return DecodeStatus::kBadValue;
+          f.seen |= Fields::kS;
+        }
+        break;
+      case 'U':
+        if (key_is(k, "U")) {
+          if (auto err = v.get_uint64().get(f.first_u)) return status_of(err);
+          f.seen |= Fields::kFirstU;
+        }
+        break;
+      case 'u':
+        if (key_is(k, "u")) {
+          if (auto err = v.get_uint64().get(f.u)) return status_of(err);
+          f.seen |= Fields::kU;
+        }
+        break;
+      case 'p':
+        if (key_is(k, "p")) {
+          if (!decimal(v, f.px)) return DecodeStatus::kBadValue;
+          f.seen |= Fields::kP;
+        } else if (key_is(k, "pu")) {
+          if (auto err = v.get_uint64().get(f.pu)) return status_of(err);
+          f.seen |= Fields::kPu;
+        }
+        break;
+      case 'q':
+        if (key_is(k, "q")) {
+          if (!decimal(v, f.qty)) return DecodeStatus::kBadValue;
+          f.seen |= Fields::kQ;
+        }
+        break;
+      case 't':
+        if (key_is(k, "t")) {
+          if (auto err = v.get_uint64().get(f.trade_id)) return status_of(err);
+          f.seen |= Fields::kTradeId;
+        }
+        break;
+      case 'm':
+        if (key_is(k, "m")) {
+          if (auto err = v.get_bool().get(f.buyer_maker)) return status_of(err);
+          f.seen |= Fields::kM;
+        }
+        break;
+      case 'b':
+      case 'a': {
+        const bool bid = k[0] == 'b';
+        if (k[1] == '"') {
+          // "b"/"a": depth levels (array), bookTicker price (string) or aggTrade id (number).
+          const char c = v.raw_json_token().empty() ? '\0' : v.raw_json_token()[0];
+          if (c == '[') {
+            st = feed_internal::read_levels(v, bid, w);
+            f.seen |= bid ? Fields::kBLevels : Fields::kALevels;
+          } else if (c == '"') {
+            if (!decimal(v, bid ? f.bid_px : f.ask_px)) return DecodeStatus::kBadValue;
+            f.seen |= bid ? Fields::kBStr : Fields::kAStr;
+          } else if (!bid) {
+            if (auto err = v.get_uint64().get(f.agg_id)) return status_of(err);
+            f.seen |= Fields::kAggId;
+          } else {
+            return DecodeStatus::kBadValue;
+          }
+        } else if (bid ? key_is(k, "bids") : key_is(k, "asks")) {
+          st = feed_internal::read_levels(v, bid, w);
+          f.seen |= bid ? Fields::kBids : Fields::kAsks;
+        }
+        break;
+      }
+      case 'B':
+        if (key_is(k, "B")) {
+          if (!decimal(v, f.bid_qty)) return DecodeStatus::kBadValue;
+          f.seen |= Fields::kBQty;
+        }
+        break;
+      case 'A':
+        if (key_is(k, "A")) {
+          if (!decimal(v, f.ask_qty)) return DecodeStatus::kBadValue;
+          f.seen |= Fields::kAQty;
+        }
+        break;
+      case 'l':
+        if (key_is(k, "lastUpdateId")) {
+          if (auto err = v.get_uint64().get(f.last_update_id)) return status_of(err);
+          f.seen |= Fields::kLastUpdateId;
+        }
+        break;
+      case 'r':
+        if (key_is(k, "result")) f.seen |= Fields::kResult;
+        break;
+      case 'c':
+        if (key_is(k, "code")) f.seen |= Fields::kError;
+        break;
+      case 'd':
+        if (root && key_is(k, "data")) {
+          f.seen |= Fields::kData;
+          od::object payload;
+          if (v.get_object().get(payload)) {
+            f.data_not_object = true;  // e.g. "!ticker@arr" streams: not decoded here
+          } else {
+            st = read_object(payload, false, f, w);
+          }
+        }
+        break;
+      default:
+        break;
+    }
+    if (st != DecodeStatus::kOk) return st;
+  }
+  return DecodeStatus::kOk;
+}
+
+template <EventSink S>
+DecodeStatus BinanceDecoder::build(Fields& f, feed_internal::EventWriter<S>& w,
+                                   feed_internal::MessageHeader& h, Outcome& outcome) noexcept {
+  using F = Fields;
+  auto has = [&f](std::uint32_t bits) noexcept { return (f.seen & bits) == bits; };
+  const bool any_levels = (f.seen & (F::kBLevels | F::kALevels | F::kBids | F::kAsks)) != 0;
+  h.exch_ts_ms = f.event_time;
+  h.txn_ts_ms = f.txn_time;
+
+  if (has(F::kLastUpdateId)) {  // REST depth snapshot
+    if (!has(F::kBids | F::kAsks)) return DecodeStatus::kMissingField;
+    if (f.seen & (F::kEventTime | F::kT)) futures_seen_ = true;
+    h.venue = futures_seen_ ? Venue::kBinanceFutures : Venue::kBinanceSpot;
+    if (auto st = snapshot_symbol_id(h.venue, h.symbol); st != DecodeStatus::kOk) return st;
+    h.kind = EventKind::kBookSnapshot;
+    h.first_update_id = h.update_id = f.last_update_id;
+    if (w.size() == 0 && w.add() == nullptr) return DecodeStatus::kSinkFull;
+    outcome = Outcome::kSnapshot;
+    return DecodeStatus::kOk;
+  }
+  if (f.type == Type::kDepth) {
+    if (!has(F::kEventTime | F::kS | F::kFirstU | F::kU | F::kBLevels | F::kALevels)) {
+      return DecodeStatus::kMissingField;
+    }
+    if (f.seen & F::kPu) {
+      futures_seen_ = true;
+      h.venue = Venue::kBinanceFutures;
+      h.flags = kHasPrevUpdateId;
+      h.prev_update_id = f.pu;
+    } else {
+      h.venue = Venue::kBinanceSpot;
+    }
+    if (auto st = symbol_id(h.venue, f.symbol, h.symbol); st != DecodeStatus::kOk) return st;
+    last_depth_symbol_ = h.symbol;
+    h.kind = EventKind::kBookDelta;
+    h.first_update_id = f.first_u;
+    h.update_id = f.u;
+    if (w.size() == 0 && w.add() == nullptr) return DecodeStatus::kSinkFull;
+    outcome = Outcome::kDelta;
+    return DecodeStatus::kOk;
+  }
+  if (any_levels) return DecodeStatus::kBadValue;  // levels in a message that has none
+
+  if (f.type == Type::kTrade || f.type == Type::kAggTrade) {
+    const std::uint32_t id_bit = f.type == Type::kTrade ? F::kTradeId : F::kAggId;
+    if (!has(F::kEventTime | F::kS | id_bit | F::kP | F::kQ | F::kT | F::kM)) {
+      return DecodeStatus::kMissingField;
+    }
+    h.venue = futures_seen_ ? Venue::kBinanceFutures : Venue::kBinanceSpot;
+    if (auto st = symbol_id(h.venue, f.symbol, h.symbol); st != DecodeStatus::kOk) return st;
+    MarketEvent* e = w.add();
+    if (e == nullptr) return DecodeStatus::kSinkFull;
+    h.kind = EventKind::kTrade;
+    h.seq = f.type == Type::kTrade ? f.trade_id : f.agg_id;
+    e->trade = TradeData{};
+    e->trade.px = f.px;
+    e->trade.qty = f.qty;
+    e->trade.trade_id = h.seq;
+    // m: the buyer is the maker, so the seller was the aggressor.
+    e->trade.aggressor = f.buyer_maker ? Side::kSell : Side::kBuy;
+    outcome = Outcome::kTrade;
+    return DecodeStatus::kOk;
+  }
+  if (f.type == Type::kBookTicker ||
+      (f.type == Type::kNone && (f.seen & (F::kU | F::kBStr | F::kAStr)) != 0)) {
+    if (!has(F::kU | F::kS | F::kBStr | F::kBQty | F::kAStr | F::kAQty)) {
+      return DecodeStatus::kMissingField;
+    }
+    if (f.seen & (F::kE | F::kEventTime | F::kT)) futures_seen_ = true;
+    h.venue = futures_seen_ ? Venue::kBinanceFutures : Venue::kBinanceSpot;
+    if (auto st = symbol_id(h.venue, f.symbol, h.symbol); st != DecodeStatus::kOk) return st;
+    MarketEvent* e = w.add();
+    if (e == nullptr) return DecodeStatus::kSinkFull;
+    h.kind = EventKind::kBbo;
+    h.update_id = f.u;
+    e->bbo = BboData{{f.bid_px, f.bid_qty}, {f.ask_px, f.ask_qty}};
+    outcome = Outcome::kBbo;
+    return DecodeStatus::kOk;
+  }
+  if (f.type == Type::kOther || f.data_not_object) {
+    outcome = Outcome::kSkip;
+    return DecodeStatus::kOk;
+  }
+  if (f.seen & (F::kResult | F::kError)) {
+    if (f.seen & F::kError) ++stats_.failed_acks;
+    outcome = Outcome::kAck;
+    return DecodeStatus::kOk;
+  }
+  if (f.seen & F::kData) return DecodeStatus::kMissingField;  // wrapper with an empty payload
+  return DecodeStatus::kUnknownMessage;
+}
+
+}  // namespace shadow

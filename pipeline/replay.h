@@ -1,0 +1,94 @@
+// Replayer: capture lines → decoder → per-symbol synced books, at full speed on one thread.
+//
+// This is the offline (backtest) path of DESIGN.md: the very same decoders and books the live
+// feed uses, driven from capture files instead of a socket. shadow-replay is a thin CLI over it;
+// the replay benchmark and the book-trace tests use it directly.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "feed/binance_decoder.h"
+#include "feed/bybit_decoder.h"
+#include "feed/capture_reader.h"
+#include "sim/book_sync.h"
+#include "sim/event_sink.h"
+#include "sim/flat_book.h"
+#include "sim/symbol_table.h"
+#include "sinks/book_trace_writer.h"
+
+namespace shadow {
+
+// Which decoder a capture needs. Files are single-protocol; kAuto looks at the first message.
+enum class Protocol : std::uint8_t { kAuto, kBybit, kBinance };
+
+// Guesses the protocol of one raw message: Bybit v5 messages carry "topic" or "op"; anything
+// else JSON-shaped is taken as Binance (combined stream, bare payload or REST snapshot).
+Protocol detect_protocol(std::string_view message) noexcept;
+
+struct ReplayCounters {
+  std::uint64_t messages = 0;       // lines handed to a decoder
+  std::uint64_t bytes = 0;          // their JSON bytes
+  std::uint64_t book_messages = 0;  // book messages applied to a synced book (= trace lines)
+  std::uint64_t trades = 0;         // trade events
+  std::uint64_t bbo = 0;            // best bid/offer events
+  std::uint64_t decode_errors = 0;  // messages a decoder rejected (also in the decoder stats)
+};
+
+class Replayer {
+ public:
+  using Book = SyncedBook<FlatBook>;
+
+  // `trace` may be null; when set, every applied book message appends a line to it.
+  explicit Replayer(BookTraceWriter* trace = nullptr);
+
+  // The REST depth snapshot of Binance carries no symbol; see BinanceDecoder.
+  void set_binance_snapshot_symbol(std::string_view symbol) { binance_.set_snapshot_symbol(symbol); }
+
+  // Decodes one message and applies its events. Returns the decoder's status.
+  DecodeStatus on_message(Protocol protocol, const CaptureLine& line) noexcept;
+
+  const ReplayCounters& counters() const noexcept { return counters_; }
+  const DecoderStats& bybit_stats() const noexcept { return bybit_.stats(); }
+  const DecoderStats& binance_stats() const noexcept { return binance_.stats(); }
+  const SymbolTable& symbols() const noexcept { return symbols_; }
+  // Book of a symbol id, or nullptr if no book event was seen for it.
+  const Book* book(std::uint16_t symbol) const noexcept {
+    return symbol < books_.size() ? books_[symbol].get() : nullptr;
+  }
+  std::size_t book_slots() const noexcept { return books_.size(); }
+  // Sum of every book's sync stats.
+  SyncStats book_totals() const noexcept;
+
+ private:
+  // EventSink that collects one message's events, then dispatches them on publish. Sized for
+  // the largest message a decoder may produce, so claimed slots never move.
+  class Dispatch {
+   public:
+    explicit Dispatch(Replayer& r) : r_(r), events_(kMaxEventsPerMessage) {}
+    MarketEvent* claim() noexcept { return n_ < events_.size() ? &events_[n_++] : nullptr; }
+    void publish() noexcept;
+    void abort() noexcept { n_ = 0; }
+
+   private:
+    Replayer& r_;
+    std::vector<MarketEvent> events_;
+    std::size_t n_ = 0;
+  };
+
+  void apply(const MarketEvent& e) noexcept;
+  Book& book_for(const MarketEvent& e);
+
+  SymbolTable symbols_;
+  BybitDecoder bybit_{symbols_};
+  BinanceDecoder binance_{symbols_};
+  Dispatch dispatch_{*this};
+  std::vector<std::unique_ptr<Book>> books_;
+  BookTraceWriter* trace_;
+  ReplayCounters counters_;
+};
+
+}  // namespace shadow

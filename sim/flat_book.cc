@@ -1,0 +1,211 @@
+#include "sim/flat_book.h"
+
+#include <algorithm>
+#include <cassert>
+#include <numeric>
+
+namespace shadow {
+
+Fixed bps_price_offset(Fixed px, Fixed bps) noexcept {
+  if (px <= 0 || bps <= 0) return 0;
+  // px <= 9.2e18 and bps <= 9.2e18: the product needs up to 127 bits; divide by 10^4 bps
+  // expressed in Fixed units (10^4 * 10^8).
+  __extension__ using I128 = __int128;
+  const I128 off = static_cast<I128>(px) * bps / (I128{10'000} * kFixedScale);
+  return off > kFixedMax ? kFixedMax : static_cast<Fixed>(off);
+}
+
+FlatBook::FlatBook(Config cfg) {
+  if (cfg.tick > 0) set_tick(cfg.tick);
+  // A re-centre stages at most the window's levels; reserving here keeps it allocation-free.
+  scratch_.reserve(static_cast<std::size_t>(kWindow));
+}
+
+void FlatBook::Ladder::clear() noexcept {
+  // Zero only the occupied slots: O(levels), not a 64 KiB memset per snapshot.
+  for (std::int64_t w = 0; w < kWords; ++w) {
+    std::uint64_t b = bits[w];
+    while (b != 0) {
+      qty[w * 64 + std::countr_zero(b)] = 0;
+      b &= b - 1;
+    }
+    bits[w] = 0;
+  }
+  summary.fill(0);
+  count = 0;
+  best_off = kWindow;
+  far.clear();
+}
+
+void FlatBook::Ladder::after_delete(std::vector<std::pair<std::int64_t, Fixed>>& scratch) {
+  if (count == 0) {
+    // The window emptied: the best now lives in overflow. Pull it in at once.
+    if (!far.empty()) recentre(far.begin()->first - kLead, scratch);
+  } else {
+    // The best sank deep into the window: slide the window after it, so the depth fits.
+    recentre(base + best_off - kLead, scratch);
+  }
+}
+
+void FlatBook::Ladder::set_outside(std::int64_t key, Fixed q,
+                                   std::vector<std::pair<std::int64_t, Fixed>>& scratch) {
+  const std::int64_t off = key - base;
+  if (q == 0) {
+    // Below the window nothing exists (invariant); above it, the level may be in overflow.
+    if (off > 0) far.erase(key);
+    return;
+  }
+  if (count == 0) {
+    // Empty side (window empty implies overflow empty): place the window around the level.
+    assert(far.empty());
+    base = key - kLead;
+    put(kLead, q);
+    return;
+  }
+  if (off < 0) {
+    // Better than anything in the window: the new best. Re-centre on it right away, so the
+    // best level never stays in overflow.
+    recentre(key - kLead, scratch);
+    put(key - base, q);
+    return;
+  }
+  far.insert_or_assign(key, q);  // far behind the best: overflow
+}
+
+void FlatBook::Ladder::recentre(std::int64_t new_base,
+                                std::vector<std::pair<std::int64_t, Fixed>>& scratch) {
+  ++recentres;
+  // Stage the window's levels, then clear it (O(levels); scratch holds <= kWindow entries, so
+  // its reserved capacity is never exceeded).
+  scratch.clear();
+  for (std::int64_t w = 0; w < kWords; ++w) {
+    std::uint64_t b = bits[w];
+    while (b != 0) {
+      const std::int64_t off = w * 64 + std::countr_zero(b);
+      b &= b - 1;
+      scratch.emplace_back(base + off, qty[off]);
+      qty[off] = 0;
+    }
+    bits[w] = 0;
+  }
+  summary.fill(0);
+  count = 0;
+  best_off = kWindow;
+  base = new_base;
+  // Callers only move the base to at or below the best key, so every staged key is >= base:
+  // it lands in the window, or (window moved down) in overflow behind it.
+  for (const auto& [k, q] : scratch) {
+    const std::int64_t off = k - base;
+    assert(off >= 0);
+    if (off < kWindow) {
+      put(off, q);
+    } else {
+      far.insert_or_assign(k, q);
+    }
+  }
+  // Pull overflow levels that now fall inside the window (all overflow keys are >= base).
+  const auto end = far.lower_bound(base + kWindow);
+  for (auto it = far.begin(); it != end; ++it) {
+    assert(it->first >= base);
+    put(it->first - base, it->second);
+  }
+  far.erase(far.begin(), end);
+}
+
+void FlatBook::clear() noexcept {
+  ladders_[0].clear();
+  ladders_[1].clear();
+}
+
+void FlatBook::set_tick(Fixed tick) noexcept {
+  tick_ = tick;
+  const int l = std::bit_width(static_cast<std::uint64_t>(tick - 1));  // ceil(log2 tick)
+  recip_shift_ = l;
+  __extension__ using U128 = unsigned __int128;
+  const U128 pow = U128{1} << (60 + l);
+  const U128 m = (pow + static_cast<U128>(tick) - 1) / static_cast<U128>(tick);
+  recip_ = static_cast<std::uint64_t>(m);
+}
+
+void FlatBook::set_off_grid(Side side, Fixed px, Fixed qty) {
+  if (side != Side::kBuy && side != Side::kSell) {
+    ++rejected_;
+    return;
+  }
+  if (qty == 0) return;  // an off-grid level cannot be in the book: nothing to delete
+  regrid(tick_ == 0 ? px : std::gcd(tick_, px));
+  set(side, px, qty);
+}
+
+void FlatBook::regrid(Fixed new_tick) {
+  ++regrids_;
+  // Cold path: collect every level as (side, px, qty), then re-insert on the new grid.
+  std::vector<std::pair<Side, Level>> all;
+  all.reserve(ladders_[0].size() + ladders_[1].size());
+  for (const Side side : {Side::kBuy, Side::kSell}) {
+    ladder(side).for_each([&](std::int64_t key, Fixed q) {
+      all.push_back({side, Level{key_to_px(side, key), q}});
+      return true;
+    });
+  }
+  clear();
+  set_tick(new_tick);
+  for (const auto& [side, lv] : all) {
+    const std::int64_t ticks = lv.px / tick_;
+    ladders_[side == Side::kBuy ? 0 : 1].set(side == Side::kBuy ? -ticks : ticks, lv.qty, scratch_);
+  }
+}
+
+Fixed FlatBook::qty_at(Side side, Fixed px) const noexcept {
+  if (px <= 0 || px > kMaxBookPrice) return 0;
+  const std::int64_t ticks = div_tick(px);
+  if (ticks * tick_ != px) return 0;  // off the grid (or no tick yet): absent
+  if (side == Side::kBuy) return ladders_[0].get(-ticks);
+  if (side == Side::kSell) return ladders_[1].get(ticks);
+  return 0;
+}
+
+std::size_t FlatBook::top(Side side, std::size_t n, Level* out) const noexcept {
+  std::size_t i = 0;
+  if (n == 0) return 0;
+  ladder(side).for_each([&](std::int64_t key, Fixed q) {
+    out[i++] = Level{key_to_px(side, key), q};
+    return i < n;
+  });
+  return i;
+}
+
+Fixed FlatBook::depth_qty(Side side, std::size_t n_levels) const noexcept {
+  Fixed sum = 0;
+  std::size_t i = 0;
+  if (n_levels == 0) return 0;
+  ladder(side).for_each([&](std::int64_t, Fixed q) {
+    sum += q;
+    return ++i < n_levels;
+  });
+  return sum;
+}
+
+Fixed FlatBook::depth_qty_within_bps(Side side, Fixed bps_from_best) const noexcept {
+  const Ladder& l = ladder(side);
+  if (l.empty()) return 0;
+  const Fixed best_px = best(l, side).px;
+  const Fixed off = bps_price_offset(best_px, bps_from_best);
+  // In key space (smaller is better) the band is [best_key, best_key + off / tick] for both
+  // sides: bids px >= best - off  <=>  -px/tick <= -best/tick + off/tick (px on the grid).
+  const std::int64_t limit_key = l.base + l.best_off + off / tick_;
+  Fixed sum = 0;
+  l.for_each([&](std::int64_t key, Fixed q) {
+    if (key > limit_key) return false;
+    sum += q;
+    return true;
+  });
+  return sum;
+}
+
+bool FlatBook::crossed() const noexcept {
+  if (ladders_[0].empty() || ladders_[1].empty()) return false;
+  return best_bid().px >= best_ask().px;
+}
+
+}  // namespace shadow

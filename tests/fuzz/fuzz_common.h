@@ -1,0 +1,81 @@
+// Shared by the decoder fuzz targets: copies the input into a padded buffer (the decoders'
+// contract), decodes it, and checks the invariants every decode must keep, aborting on a
+// violation so libFuzzer (or the replayer) reports it.
+#pragma once
+
+#include <simdjson.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "feed/decode_status.h"
+#include "sim/event_sink.h"
+#include "sim/market_event.h"
+
+namespace shadow::fuzz {
+
+#define SHADOW_FUZZ_CHECK(cond)                                             \
+  do {                                                                      \
+    if (!(cond)) {                                                          \
+      std::fprintf(stderr, "invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
+      std::abort();                                                         \
+    }                                                                       \
+  } while (0)
+
+// Checks each message's events as they are published; claim() past the pending area fails
+// like a full ring.
+class CheckingSink {
+ public:
+  MarketEvent* claim() noexcept {
+    if (n_ == kSlots) return nullptr;
+    return &slots_[n_++];
+  }
+  void publish() noexcept {
+    SHADOW_FUZZ_CHECK(n_ > 0);
+    for (std::size_t i = 0; i < n_; ++i) {
+      const MarketEvent& e = slots_[i];
+      SHADOW_FUZZ_CHECK(e.n_bids + e.n_asks <= kMaxLevelsPerEvent);
+      SHADOW_FUZZ_CHECK(e.first_in_message() == (i == 0));
+      SHADOW_FUZZ_CHECK(e.last_in_message() == (i + 1 == n_));
+      SHADOW_FUZZ_CHECK(e.kind != EventKind::kNone);
+      SHADOW_FUZZ_CHECK(e.kind == slots_[0].kind && e.msg_seq == slots_[0].msg_seq);
+      SHADOW_FUZZ_CHECK(e.venue != Venue::kUnknown);
+      if (!e.is_book()) SHADOW_FUZZ_CHECK(e.n_bids == 0 && e.n_asks == 0);
+      if (e.kind == EventKind::kBbo) SHADOW_FUZZ_CHECK(n_ == 1);
+      if (e.kind == EventKind::kTrade) SHADOW_FUZZ_CHECK(e.trade.aggressor != Side::kNone);
+    }
+    ++publishes;
+    n_ = 0;
+  }
+  void abort() noexcept { n_ = 0; }
+  std::size_t pending() const noexcept { return n_; }
+  std::size_t publishes = 0;
+
+ private:
+  static constexpr std::size_t kSlots = 600;
+  MarketEvent slots_[kSlots];
+  std::size_t n_ = 0;
+};
+
+template <class Decoder>
+int run_one(Decoder& dec, const std::uint8_t* data, std::size_t size) {
+  static CheckingSink sink;
+  static std::vector<char> buf;
+  buf.assign(size + simdjson::SIMDJSON_PADDING, '\0');
+  if (size != 0) std::memcpy(buf.data(), data, size);
+  const auto before = dec.stats();
+  const std::size_t publishes = sink.publishes;
+  const DecodeStatus st = dec.decode(buf.data(), size, buf.size(), 1, 2, sink);
+  const auto& after = dec.stats();
+  SHADOW_FUZZ_CHECK(sink.pending() == 0);  // published or aborted, never left half-claimed
+  SHADOW_FUZZ_CHECK(after.messages == before.messages + 1);
+  SHADOW_FUZZ_CHECK(static_cast<std::uint8_t>(st) < kDecodeStatusCount);
+  SHADOW_FUZZ_CHECK((sink.publishes == publishes + 1) == (st == DecodeStatus::kOk));
+  SHADOW_FUZZ_CHECK((after.errors == before.errors + 1) == is_error(st));
+  return 0;
+}
+
+}  // namespace shadow::fuzz
