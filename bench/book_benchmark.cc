@@ -4,13 +4,14 @@
 //                       deletes at the top, occasional far levels, bursts; crossing levels are
 //                       removed as the mid moves, as an exchange would.
 //   BinanceSpot/<book>  the recorded BTCUSDT depth@100ms stream + REST snapshot (346 s),
-//   Bybit/<book>        the recorded XRPUSDT orderbook.500 snapshot + deltas,
-//                       both decoded by the feed decoders in setup and replayed through
+//   Bybit/<book>        the recorded XRPUSDT orderbook.500 snapshot + 49 deltas, as recorded,
+//   BybitDeltas/<book>  the same snapshot, then its 49 deltas replayed 20 times (steady
+//                       state; see BybitDeltaEvents()),
+//                       all decoded by the feed decoders in setup and replayed through
 //                       SyncedBook<book> (sequencing included).
 // Every benchmark queries best bid and best ask after each message, as the engine does.
 // items_per_second counts level updates; t_update is the time per level update.
 #include <benchmark/benchmark.h>
-#include <zlib.h>
 
 #include <cstdlib>
 #include <memory>
@@ -20,6 +21,7 @@
 
 #include "feed/binance_decoder.h"
 #include "feed/bybit_decoder.h"
+#include "feed/capture_reader.h"
 #include "sim/book_sync.h"
 #include "sim/flat_book.h"
 #include "sim/map_book.h"
@@ -95,9 +97,10 @@ void Synthetic(benchmark::State& state) {
   auto book = std::make_unique<Book>();
   for (auto _ : state) {
     book->clear();
+    const Update* u = s.updates.data();
     std::uint32_t i = 0;
     for (const std::uint32_t end : s.msg_end) {
-      for (; i < end; ++i) book->set(s.updates[i].side, s.updates[i].px, s.updates[i].qty);
+      for (; i < end; ++i) book->set(u[i].side, u[i].px, u[i].qty);
       benchmark::DoNotOptimize(book->best_bid());
       benchmark::DoNotOptimize(book->best_ask());
     }
@@ -113,40 +116,15 @@ void Synthetic(benchmark::State& state) {
 
 // --- Recorded data --------------------------------------------------------------------------
 
-constexpr std::size_t kPadding = 64;  // the decoders need capacity - len >= 64
-
-// Decodes every line of a capture file (`<ns> <json>` or plain JSONL, gzip or plain) and
-// returns the book events of `symbol`.
+// Decodes every line of a capture file (read by feed/CaptureReader: `<ns> <json>` or plain
+// JSONL, gzip or plain) and returns the book events of `symbol`; empty if the file is absent.
 template <class Decoder>
 std::vector<MarketEvent> DecodeFile(const std::string& path, Decoder& dec, Venue venue,
                                     const char* symbol, SymbolTable& symbols) {
   std::vector<MarketEvent> events;
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (f == nullptr) return events;
-  // Whole file into one padded buffer, remembering where each message starts.
-  std::string text;
-  std::vector<std::pair<std::size_t, std::size_t>> lines;
-  std::vector<char> buf(1 << 20);
-  std::string line;
-  while (gzgets(f, buf.data(), static_cast<int>(buf.size())) != nullptr) {
-    line.append(buf.data());
-    if (line.back() != '\n' && !gzeof(f)) continue;
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-    std::size_t start = 0;
-    if (!line.empty() && line[0] >= '0' && line[0] <= '9') start = line.find(' ') + 1;
-    if (start != 0 && line.size() > start) {
-      lines.emplace_back(text.size(), line.size() - start);
-      text.append(line, start);
-      text.push_back('\n');
-    } else if (start == 0 && !line.empty()) {
-      lines.emplace_back(text.size(), line.size());
-      text.append(line);
-      text.push_back('\n');
-    }
-    line.clear();
-  }
-  gzclose(f);
-  text.append(kPadding, ' ');
+  CaptureReader reader;
+  std::string err;
+  if (!reader.open(path, err) || !reader.preload(err)) return events;
   struct Sink {
     std::vector<MarketEvent> pending = std::vector<MarketEvent>(4096);
     std::size_t n = 0;
@@ -160,8 +138,9 @@ std::vector<MarketEvent> DecodeFile(const std::string& path, Decoder& dec, Venue
     }
     void abort() { n = 0; }
   } sink{.out = &events};
-  for (const auto& [off, len] : lines) {
-    (void)dec.decode(text.data() + off, len, text.size() - off, 0, 0, sink);
+  CaptureLine line;
+  while (reader.next(line)) {
+    (void)dec.decode(line.data, line.len, line.capacity, line.local_ns, line.local_ns, sink);
   }
   const std::uint16_t id = symbols.find(venue, symbol);
   std::erase_if(events, [&](const MarketEvent& e) { return e.symbol != id; });
@@ -179,12 +158,41 @@ const std::vector<MarketEvent>& BinanceEvents() {
   return ev;
 }
 
+// The Bybit sample as recorded: one 1000-level snapshot and 49 deltas (5 s), so a quarter of
+// its updates are the sorted snapshot and every 4 k updates the book is reset.
 const std::vector<MarketEvent>& BybitEvents() {
   static const std::vector<MarketEvent> ev = [] {
     SymbolTable symbols;
     auto dec = std::make_unique<BybitDecoder>(symbols);
     return DecodeFile(std::string(SHADOW_DATA_DIR) + "/bybit/xrpusdt_ob500_2024-12-01.jsonl",
                       *dec, Venue::kBybit, "XRPUSDT", symbols);
+  }();
+  return ev;
+}
+
+// Bybit in steady state. Bybit sends a snapshot on subscribe and then deltas for as long as
+// the connection lives, so what a live book spends its time on is deltas: the snapshot, then
+// the sample's 49 deltas replayed kBybitRounds times with their update ids renumbered so that
+// sequencing continues (u == previous u + 1). Deltas carry absolute quantities, so each round
+// re-inserts, re-changes and re-deletes the levels the sample does.
+constexpr int kBybitRounds = 20;
+
+const std::vector<MarketEvent>& BybitDeltaEvents() {
+  static const std::vector<MarketEvent> ev = [] {
+    std::vector<MarketEvent> out;
+    std::vector<MarketEvent> deltas;
+    for (const MarketEvent& e : BybitEvents()) {
+      (e.kind == EventKind::kBookSnapshot ? out : deltas).push_back(e);
+    }
+    if (out.empty() || deltas.empty()) return std::vector<MarketEvent>{};
+    const std::uint64_t span = deltas.back().update_id - deltas.front().update_id + 1;
+    for (int r = 0; r < kBybitRounds; ++r) {
+      for (MarketEvent e : deltas) {
+        e.update_id += static_cast<std::uint64_t>(r) * span;
+        out.push_back(e);
+      }
+    }
+    return out;
   }();
   return ev;
 }
@@ -225,6 +233,10 @@ template <class Book>
 void Bybit(benchmark::State& state) {
   Replay<Book>(state, BybitEvents());
 }
+template <class Book>
+void BybitDeltas(benchmark::State& state) {
+  Replay<Book>(state, BybitDeltaEvents());
+}
 
 BENCHMARK_TEMPLATE(Synthetic, FlatBook)->Unit(benchmark::kMillisecond);
 BENCHMARK_TEMPLATE(Synthetic, StdMapBook)->Unit(benchmark::kMillisecond);
@@ -235,6 +247,9 @@ BENCHMARK_TEMPLATE(BinanceSpot, BtreeBook)->Unit(benchmark::kMillisecond);
 BENCHMARK_TEMPLATE(Bybit, FlatBook)->Unit(benchmark::kMicrosecond);
 BENCHMARK_TEMPLATE(Bybit, StdMapBook)->Unit(benchmark::kMicrosecond);
 BENCHMARK_TEMPLATE(Bybit, BtreeBook)->Unit(benchmark::kMicrosecond);
+BENCHMARK_TEMPLATE(BybitDeltas, FlatBook)->Unit(benchmark::kMicrosecond);
+BENCHMARK_TEMPLATE(BybitDeltas, StdMapBook)->Unit(benchmark::kMicrosecond);
+BENCHMARK_TEMPLATE(BybitDeltas, BtreeBook)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace shadow

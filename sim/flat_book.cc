@@ -22,23 +22,15 @@ FlatBook::FlatBook(Config cfg) {
 }
 
 void FlatBook::Ladder::clear() noexcept {
-  // Zero only the occupied slots: O(levels), not a 64 KiB memset per snapshot.
-  for (std::int64_t w = 0; w < kWords; ++w) {
-    std::uint64_t b = bits[w];
-    while (b != 0) {
-      qty[w * 64 + std::countr_zero(b)] = 0;
-      b &= b - 1;
-    }
-    bits[w] = 0;
-  }
-  summary.fill(0);
-  count = 0;
+  // Zero only the occupied slots, found through word_used: O(kWindow/512 + levels), not a
+  // 256 KiB memset nor a walk of all kWindow/64 bitmap words per snapshot.
+  for_each_window_offset([this](std::int64_t off) { qty[off] = 0; });
   best_off = kWindow;
   far.clear();
 }
 
 void FlatBook::Ladder::after_delete(std::vector<std::pair<std::int64_t, Fixed>>& scratch) {
-  if (count == 0) {
+  if (best_off == kWindow) {
     // The window emptied: the best now lives in overflow. Pull it in at once.
     if (!far.empty()) recentre(far.begin()->first - kLead, scratch);
   } else {
@@ -55,18 +47,18 @@ void FlatBook::Ladder::set_outside(std::int64_t key, Fixed q,
     if (off > 0) far.erase(key);
     return;
   }
-  if (count == 0) {
+  if (empty()) {
     // Empty side (window empty implies overflow empty): place the window around the level.
     assert(far.empty());
     base = key - kLead;
-    put(kLead, q);
+    put_track_best(kLead, q);
     return;
   }
   if (off < 0) {
     // Better than anything in the window: the new best. Re-centre on it right away, so the
     // best level never stays in overflow.
     recentre(key - kLead, scratch);
-    put(key - base, q);
+    put_track_best(key - base, q);
     return;
   }
   far.insert_or_assign(key, q);  // far behind the best: overflow
@@ -78,18 +70,10 @@ void FlatBook::Ladder::recentre(std::int64_t new_base,
   // Stage the window's levels, then clear it (O(levels); scratch holds <= kWindow entries, so
   // its reserved capacity is never exceeded).
   scratch.clear();
-  for (std::int64_t w = 0; w < kWords; ++w) {
-    std::uint64_t b = bits[w];
-    while (b != 0) {
-      const std::int64_t off = w * 64 + std::countr_zero(b);
-      b &= b - 1;
-      scratch.emplace_back(base + off, qty[off]);
-      qty[off] = 0;
-    }
-    bits[w] = 0;
-  }
-  summary.fill(0);
-  count = 0;
+  for_each_window_offset([&](std::int64_t off) {
+    scratch.emplace_back(base + off, qty[off]);
+    qty[off] = 0;
+  });
   best_off = kWindow;
   base = new_base;
   // Callers only move the base to at or below the best key, so every staged key is >= base:
@@ -98,7 +82,7 @@ void FlatBook::Ladder::recentre(std::int64_t new_base,
     const std::int64_t off = k - base;
     assert(off >= 0);
     if (off < kWindow) {
-      put(off, q);
+      put_track_best(off, q);
     } else {
       far.insert_or_assign(k, q);
     }
@@ -107,7 +91,7 @@ void FlatBook::Ladder::recentre(std::int64_t new_base,
   const auto end = far.lower_bound(base + kWindow);
   for (auto it = far.begin(); it != end; ++it) {
     assert(it->first >= base);
-    put(it->first - base, it->second);
+    put_track_best(it->first - base, it->second);
   }
   far.erase(far.begin(), end);
 }
@@ -119,12 +103,16 @@ void FlatBook::clear() noexcept {
 
 void FlatBook::set_tick(Fixed tick) noexcept {
   tick_ = tick;
-  const int l = std::bit_width(static_cast<std::uint64_t>(tick - 1));  // ceil(log2 tick)
-  recip_shift_ = l;
-  __extension__ using U128 = unsigned __int128;
-  const U128 pow = U128{1} << (60 + l);
-  const U128 m = (pow + static_cast<U128>(tick) - 1) / static_cast<U128>(tick);
-  recip_ = static_cast<std::uint64_t>(m);
+  const auto t = static_cast<std::uint64_t>(tick);
+  tick_shift_ = std::countr_zero(t);
+  const std::uint64_t d = t >> tick_shift_;  // odd part
+  // Inverse of an odd d mod 2^64 by Newton's iteration: x = d is correct to 3 bits (d*d == 1
+  // mod 8), and each step doubles the correct bits: 3, 6, 12, 24, 48, 96.
+  std::uint64_t inv = d;
+  for (int i = 0; i < 5; ++i) inv *= 2 - d * inv;
+  tick_inv_ = inv;
+  const std::uint64_t max_q = ~std::uint64_t{0} / t;
+  grid_limit_ = std::min(max_q, static_cast<std::uint64_t>(kMaxBookPrice)) + 1;
 }
 
 void FlatBook::set_off_grid(Side side, Fixed px, Fixed qty) {
@@ -158,8 +146,8 @@ void FlatBook::regrid(Fixed new_tick) {
 
 Fixed FlatBook::qty_at(Side side, Fixed px) const noexcept {
   if (px <= 0 || px > kMaxBookPrice) return 0;
-  const std::int64_t ticks = div_tick(px);
-  if (ticks * tick_ != px) return 0;  // off the grid (or no tick yet): absent
+  std::int64_t ticks;
+  if (!div_tick_exact(px, ticks)) return 0;  // off the grid (or no tick yet): absent
   if (side == Side::kBuy) return ladders_[0].get(-ticks);
   if (side == Side::kSell) return ladders_[1].get(ticks);
   return 0;

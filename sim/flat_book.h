@@ -1,8 +1,9 @@
 // FlatBook: one symbol's L2 order book as price-indexed arrays (the engine's hot-path book).
 //
 // Each side keeps the quantities of a window of kWindow consecutive ticks in a flat array,
-// with an occupancy bitmap (one bit per tick) and a summary bitmap (one bit per non-empty
-// bitmap word), so the best level is two countr_zero away even after the top is deleted.
+// with an occupancy bitmap (one bit per tick) and one "word used" byte per bitmap word, so the
+// next best level is a few loads away when the top is deleted, and clear()/top() skip empty
+// words.
 // Levels outside the window live in an ordered overflow map, so nothing is ever lost; the
 // window re-centres on the best price when the market drifts. See sim/README.md for the
 // layout diagram, the invariants and the complexity.
@@ -14,6 +15,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -63,25 +65,24 @@ class FlatBook {
   static constexpr std::int64_t kRecentreAt = kWindow / 2;
 
   FlatBook() : FlatBook(Config{}) {}
-  static_assert(kMaxBookPrice < (std::int64_t{1} << 60), "div_tick() needs prices below 2^60");
   explicit FlatBook(Config cfg);
 
   void clear() noexcept;
-  // Hot path inline: validation, tick index by multiply-shift (no division), window store.
+  // Hot path inline: validation, grid test and tick index by one multiply (no division),
+  // window store.
   // Re-grids, re-centres and overflow go out of line.
   void set(Side side, Fixed px, Fixed qty) {
-    if (px <= 0 || px > kMaxBookPrice || qty < 0) [[unlikely]] {
-      ++rejected_;
-      return;
-    }
-    const std::int64_t ticks = div_tick(px);
-    if (ticks * tick_ != px) [[unlikely]] {  // off the grid, or no tick yet
-      set_off_grid(side, px, qty);
-      return;
-    }
     const unsigned idx = static_cast<unsigned>(side) - 1;  // kBuy 0, kSell 1 (selects, no branch)
-    if (idx > 1) [[unlikely]] {
+    // One branch for every rejection: px in [1, kMaxBookPrice], qty >= 0, side buy or sell.
+    const bool bad_px =
+        static_cast<std::uint64_t>(px) - 1 >= static_cast<std::uint64_t>(kMaxBookPrice);
+    if (bad_px | (qty < 0) | (idx > 1)) [[unlikely]] {
       ++rejected_;
+      return;
+    }
+    std::int64_t ticks;
+    if (!div_tick_exact(px, ticks)) [[unlikely]] {  // off the grid, or no tick yet
+      set_off_grid(side, px, qty);
       return;
     }
     ladders_[idx].set(idx == 0 ? -ticks : ticks, qty, scratch_);
@@ -117,46 +118,82 @@ class FlatBook {
   // the whole side is empty. So the best level is always the window's first set bit.
   struct Ladder {
     static constexpr std::int64_t kWords = kWindow / 64;
-    static constexpr std::int64_t kSummaryWords = (kWords + 63) / 64;
+    static_assert(kWords % 8 == 0, "word_used is scanned 8 bytes at a time");
 
     std::int64_t base = 0;
     std::int64_t best_off = kWindow;  // offset of the best level; kWindow when empty
-    std::uint32_t count = 0;          // levels in the window
     std::uint64_t recentres = 0;
-    std::array<std::uint64_t, kSummaryWords> summary{};
+    // word_used[w] = (bits[w] != 0), one byte per bitmap word. A byte, not a bit, so put()
+    // updates it with a plain store: a summary *bit* needs a load-modify-store of a word
+    // that nearly every update touches, and that chain through memory (store-to-load
+    // forwarding, ~5 cycles each) bounded the whole update rate. Scanned 8 bytes at a time.
+    alignas(64) std::array<std::uint8_t, kWords> word_used{};
     std::array<std::uint64_t, kWords> bits{};
     std::array<Fixed, kWindow> qty{};
     absl::btree_map<std::int64_t, Fixed> far;
 
-    bool empty() const noexcept { return count == 0; }
-    std::size_t size() const noexcept { return count + far.size(); }
+    bool empty() const noexcept { return best_off == kWindow; }
+    std::size_t size() const noexcept { return window_count() + far.size(); }
 
-    // Offset of the best (first) level in the window; kWindow when the window is empty.
-    std::int64_t first_offset() const noexcept {
-      for (std::int64_t s = 0; s < kSummaryWords; ++s) {
-        if (summary[s] != 0) {
-          const std::int64_t w = s * 64 + std::countr_zero(summary[s]);
+    // Eight word_used bytes as one word, a set bit 8*j when word 8*chunk + j is used.
+    std::uint64_t used_chunk(std::int64_t chunk) const noexcept {
+      std::uint64_t m;
+      std::memcpy(&m, word_used.data() + chunk * 8, 8);
+      static_assert(std::endian::native == std::endian::little, "byte j of the chunk is bits 8j..");
+      return m;
+    }
+
+    // Levels in the window: a popcount per used word (O(kWindow/512 + used words); queries
+    // only, the hot path keeps no count so that it carries no dependency through memory).
+    std::size_t window_count() const noexcept {
+      std::size_t n = 0;
+      for_each_used_word(
+          [&](std::int64_t w) { n += static_cast<std::size_t>(std::popcount(bits[w])); });
+      return n;
+    }
+
+    // Calls f(w) for each used bitmap word w in increasing order.
+    template <class F>
+    void for_each_used_word(F&& f) const noexcept {
+      for (std::int64_t c = 0; c < kWords / 8; ++c) {
+        for (std::uint64_t m = used_chunk(c); m != 0; m &= m - 1) {
+          f(c * 8 + std::countr_zero(m) / 8);
+        }
+      }
+    }
+
+    // Offset of the first level at or after word `from_word`; kWindow when there is none.
+    // After a delete of the best, nothing lies before the old best's word, so the scan starts
+    // there: usually the next level is in that word or the next used one, a few loads away.
+    std::int64_t first_offset(std::int64_t from_word = 0) const noexcept {
+      if (bits[from_word] != 0) return from_word * 64 + std::countr_zero(bits[from_word]);
+      for (std::int64_t c = from_word / 8; c < kWords / 8; ++c) {
+        std::uint64_t m = used_chunk(c);
+        if (c == from_word / 8) m &= ~std::uint64_t{0} << ((from_word % 8) * 8);
+        if (m != 0) {
+          const std::int64_t w = c * 8 + std::countr_zero(m) / 8;
           return w * 64 + std::countr_zero(bits[w]);
         }
       }
       return kWindow;
     }
 
-    // Stores qty at window offset off and keeps bitmaps and count in step. Branch-free: in
-    // a live feed whether a level appears, changes or goes is a coin toss for the predictor.
-    void put(std::int64_t off, Fixed q) noexcept {
-      const Fixed old = qty[off];
+    // Stores qty at window offset off and keeps the bitmap and word_used in step (best_off
+    // is the caller's). Branch-free: in a live feed whether a level appears, changes or goes
+    // is a coin toss for the predictor.
+    void put(std::int64_t off, Fixed q) noexcept { put(off, q, q != 0); }
+    void put(std::int64_t off, Fixed q, std::uint64_t now) noexcept {  // now = (q != 0)
       qty[off] = q;
       const std::int64_t w = off >> 6;
-      const std::uint64_t now = q != 0;
-      const std::uint64_t was = old != 0;
       const std::uint64_t word = (bits[w] & ~(std::uint64_t{1} << (off & 63))) | (now << (off & 63));
       bits[w] = word;
-      const std::uint64_t sbit = std::uint64_t{1} << (w & 63);
-      summary[w >> 6] = (summary[w >> 6] & ~sbit) | (static_cast<std::uint64_t>(word != 0) << (w & 63));
-      count += static_cast<std::uint32_t>(now - was);
-      const std::int64_t cand = q != 0 ? off : kWindow;  // an insert may be the new best
-      best_off = cand < best_off ? cand : best_off;
+      word_used[w] = word != 0;
+    }
+
+    // put() plus the best offset: an insert better than the best becomes it.
+    void put_track_best(std::int64_t off, Fixed q) noexcept {
+      put(off, q);
+      if (q != 0 && off < best_off) best_off = off;
     }
 
     Fixed get(std::int64_t key) const noexcept {
@@ -170,15 +207,11 @@ class FlatBook {
     // Calls f(key, qty) for each level best first until f returns false.
     template <class F>
     void for_each(F&& f) const noexcept {
-      for (std::int64_t s = 0; s < kSummaryWords; ++s) {
-        std::uint64_t sm = summary[s];
-        while (sm != 0) {
-          const std::int64_t w = s * 64 + std::countr_zero(sm);
-          sm &= sm - 1;
-          std::uint64_t b = bits[w];
-          while (b != 0) {
+      for (std::int64_t c = 0; c < kWords / 8; ++c) {
+        for (std::uint64_t m = used_chunk(c); m != 0; m &= m - 1) {
+          const std::int64_t w = c * 8 + std::countr_zero(m) / 8;
+          for (std::uint64_t b = bits[w]; b != 0; b &= b - 1) {
             const std::int64_t off = w * 64 + std::countr_zero(b);
-            b &= b - 1;
             if (!f(base + off, qty[off])) return;
           }
         }
@@ -188,17 +221,38 @@ class FlatBook {
       }
     }
 
+    // Calls f(off) for each occupied window offset, visiting only the used bitmap words, and
+    // empties bits and word_used as it goes (O(kWindow/512 + levels)). f must not touch them.
+    template <class F>
+    void for_each_window_offset(F&& f) noexcept {
+      for_each_used_word([&](std::int64_t w) {
+        for (std::uint64_t b = bits[w]; b != 0; b &= b - 1) f(w * 64 + std::countr_zero(b));
+        bits[w] = 0;
+      });
+      word_used.fill(0);
+    }
+
     void clear() noexcept;
     void set(std::int64_t key, Fixed q, std::vector<std::pair<std::int64_t, Fixed>>& scratch) {
       const std::int64_t off = key - base;
       if (static_cast<std::uint64_t>(off) < static_cast<std::uint64_t>(kWindow)) [[likely]] {
-        put(off, q);
-        if (q == 0 && off == best_off) {
-          // The best level went: the next one is two countr_zero away (summary, then word).
-          best_off = first_offset();
+        const std::int64_t best = best_off;
+        const std::uint64_t now = q != 0;
+        put(off, q, now);
+        // Best tracking in two rarely taken branches and no branch on "is it a delete", which
+        // is a coin toss (g++ turns `q != 0 ? off : kWindow` into exactly that branch, so the
+        // keys are built with arithmetic): bit 16 set puts a key above any best (<= kWindow).
+        // best_off is read on every update but written only when it changes, so it carries no
+        // load-store chain from one update to the next.
+        static_assert(kWindow <= (std::int64_t{1} << 15), "bit 16 must lie above every offset");
+        const std::int64_t insert_key = off | static_cast<std::int64_t>((now ^ 1) << 16);  // off if q
+        const std::int64_t delete_key = off | static_cast<std::int64_t>(now << 16);  // off if !q
+        if (insert_key < best) [[unlikely]] best_off = insert_key;  // a new best level
+        if (delete_key == best) [[unlikely]] {                      // the best level went
+          best_off = first_offset(off >> 6);
           // The window may now be empty while overflow still holds levels, or the best may
           // have sunk deep into it: restore the invariants out of line.
-          if (count == 0 || best_off > kRecentreAt) [[unlikely]] after_delete(scratch);
+          if (best_off > kRecentreAt) [[unlikely]] after_delete(scratch);
         }
         return;
       }
@@ -222,21 +276,23 @@ class FlatBook {
   void set_tick(Fixed tick) noexcept;
   void set_off_grid(Side side, Fixed px, Fixed qty);
 
-  // px / tick_ for 0 < px <= kMaxBookPrice < 2^60, exact, without a 64-bit division (tens of
-  // cycles): with L = ceil(log2 tick) and m = ceil(2^(60+L) / tick) < 2^62,
-  // px / tick == floor(px * m / 2^(60+L)) because the rounding error px * (m*tick - 2^(60+L))
-  // / (tick * 2^(60+L)) < 2^60 / 2^(60+L) <= 1 / tick (Granlund & Montgomery 1994, round-up
-  // variant). Computed as the high half of (px << 4) * m, shifted right by L: one mul, two
-  // shifts. Returns 0 while no tick is known (m == 0), which set() reads as off the grid.
-  std::int64_t div_tick(Fixed px) const noexcept {
-    __extension__ using U128 = unsigned __int128;
-    const U128 prod = static_cast<U128>(static_cast<std::uint64_t>(px) << 4) * recip_;
-    return static_cast<std::int64_t>(static_cast<std::uint64_t>(prod >> 64) >> recip_shift_);
+  // ticks = px / tick_ if tick_ divides px, for 0 < px <= kMaxBookPrice < 2^60; false if px is
+  // off the grid or no tick is known yet. One 64-bit multiply and a rotate, no division (tens
+  // of cycles) and no 128-bit product: with tick = 2^k * d (d odd) and inv = d^-1 mod 2^64,
+  // px = q * tick  <=>  rotr(px * inv, k) <= (2^64 - 1) / tick, and then rotr(px * inv, k) is
+  // exactly q (Hacker's Delight, 2nd ed., 10-17 "Test for zero remainder after division by a
+  // constant"; Granlund & Montgomery 1994, section 9). The limit is capped at kMaxBookPrice + 1
+  // (a quotient never exceeds px), so it cannot wrap; no tick: grid_limit_ = 0 fails every px.
+  bool div_tick_exact(Fixed px, std::int64_t& ticks) const noexcept {
+    const std::uint64_t q = std::rotr(static_cast<std::uint64_t>(px) * tick_inv_, tick_shift_);
+    ticks = static_cast<std::int64_t>(q);
+    return q < grid_limit_;
   }
 
   Fixed tick_ = 0;
-  std::uint64_t recip_ = 0;  // see div_tick()
-  int recip_shift_ = 0;
+  std::uint64_t tick_inv_ = 0;    // see div_tick_exact(): inverse of tick_'s odd part mod 2^64
+  std::uint64_t grid_limit_ = 0;  // min((2^64 - 1) / tick_, kMaxBookPrice) + 1; 0: no tick
+  int tick_shift_ = 0;            // trailing zero bits of tick_
   std::uint64_t rejected_ = 0;
   std::uint64_t regrids_ = 0;
   std::vector<std::pair<std::int64_t, Fixed>> scratch_;  // re-centre staging, reserved

@@ -302,6 +302,69 @@ TEST(FlatBook, DepthQueries) {
   EXPECT_EQ(out[2].px, P("100.03"));
 }
 
+// The grid test (px a multiple of the tick) is a multiply by the inverse of the tick's odd
+// part and a rotate by its power of two: off-grid prices must fail it for even, odd and
+// power-of-two ticks alike, on both sides of every grid point, up to the largest price.
+TEST(FlatBook, OffGridPricesAreDetectedOnEveryKindOfTick) {
+  std::uint64_t x = 2463534242ull;  // xorshift64
+  auto next = [&] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  const Fixed ticks[] = {2, 3, 64, 100, 1'000'000, 1 << 20, 3 * 1024, 999'999'937, kFixedScale,
+                         kFixedScale * 5 / 2};
+  for (const Fixed tick : ticks) {
+    auto b = MakeBook(tick);
+    for (int i = 0; i < 300; ++i) {
+      const Fixed n = static_cast<Fixed>(1 + next() % static_cast<std::uint64_t>(kMaxBookPrice / tick - 1));
+      const Fixed r = static_cast<Fixed>(1 + next() % static_cast<std::uint64_t>(tick - 1));
+      const Fixed on = n * tick;
+      b->set(Side::kBuy, on, P("1"));
+      ASSERT_EQ(b->qty_at(Side::kBuy, on), P("1")) << "tick " << tick << " px " << on;
+      ASSERT_EQ(b->qty_at(Side::kBuy, on + r), 0) << "tick " << tick << " px " << on + r;
+      ASSERT_EQ(b->qty_at(Side::kBuy, on - r), 0) << "tick " << tick << " px " << on - r;
+      b->set(Side::kBuy, on + r, 0);  // deleting an off-grid price: no level, no re-grid
+      b->set(Side::kBuy, on, 0);
+    }
+    EXPECT_EQ(b->regrids(), 0u) << "tick " << tick;
+    EXPECT_TRUE(b->empty(Side::kBuy));
+    b->set(Side::kSell, 7 * tick + 1, P("1"));  // off the grid: re-grids onto gcd(tick, px)
+    EXPECT_EQ(b->regrids(), 1u);
+    EXPECT_EQ(b->tick(), 1);
+    EXPECT_EQ(b->best_ask().px, 7 * tick + 1);
+  }
+}
+
+// clear() visits only the used bitmap words: a book spread over the whole window and the
+// overflow must come back empty, and usable, with level counts and queries intact.
+TEST(FlatBook, ClearOfASpreadBookLeavesNothingBehind) {
+  auto b = MakeBook();
+  StdMapBook m;
+  for (int round = 0; round < 3; ++round) {
+    for (std::int64_t i = 0; i < 3 * FlatBook::kWindow; i += 37 + round) {
+      const Fixed px = (1'000'000 + i) * kCent;
+      b->set(Side::kSell, px, P("1") + i);
+      b->set(Side::kBuy, px - 100'000 * kCent * 10, P("2") + i);
+    }
+    EXPECT_GT(b->level_count(Side::kSell), 2000u);
+    b->clear();
+    EXPECT_EQ(b->level_count(Side::kSell), 0u);
+    EXPECT_EQ(b->level_count(Side::kBuy), 0u);
+    Level out[4];
+    EXPECT_EQ(b->top(Side::kSell, 4, out), 0u);
+    EXPECT_EQ(b->depth_qty(Side::kBuy, 10), 0);
+    for (const Fixed px : {P("500"), P("500.37"), P("20000"), P("499.99")}) {
+      b->set(Side::kSell, px, P("3"));
+      m.set(Side::kSell, px, P("3"));
+    }
+    ExpectSameAsMap(*b, m);
+    b->clear();
+    m.clear();
+  }
+}
+
 TEST(FlatBook, CrossedDetectionAndClear) {
   auto b = MakeBook();
   b->set(Side::kBuy, P("100"), P("1"));
