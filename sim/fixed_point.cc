@@ -2,6 +2,10 @@
 
 namespace shadow {
 
+bool fixed_internal::parse_fixed_outlined(const char* p, std::size_t len, Fixed& out) noexcept {
+  return parse_fixed(std::string_view(p, len), out);
+}
+
 std::size_t format_fixed(Fixed v, char* buf) noexcept {
   // INT64_MIN has no positive counterpart; work on the unsigned magnitude.
   std::uint64_t mag = v < 0 ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v);

@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tests/fuzz/decoder_test_support.h"
 
@@ -299,6 +301,51 @@ TEST_F(BybitDecoderTest, InsufficientPaddingIsRefused) {
   const std::string_view msg = R"({"op":"pong"})";
   buf_.assign(msg);
   EXPECT_EQ(dec_.decode(buf_.data(), msg.size(), msg.size(), 0, 0, sink_), DecodeStatus::kMalformedJson);
+}
+
+// The level scanner and the trade fields parse decimals with their own fast path
+// (feed_internal::scan_decimal); it must accept exactly what parse_fixed accepts, with the same
+// value, whatever the bytes after the string and with or without whitespace around it.
+TEST_F(BybitDecoderTest, DecimalsAgreeWithParseFixed) {
+  std::mt19937_64 rng(61837);
+  auto pick = [&rng](std::string_view from) { return from[rng() % from.size()]; };
+  std::vector<std::string> inputs = {"0", "6203", "1.9531", "61837.63000000", "0.00000000",
+                                     "12345678", "1234567.12345678", "12345678.12345678",
+                                     "99999999.99999999", "92233720368.54775807", "-1.5", "+2",
+                                     "", "-", ".5", "1.", "1.2.3", "1e5", "0.000000001",
+                                     "1.0000000000", " 1", "1 ", "1234567.123456789"};
+  for (int i = 0; i < 3000; ++i) {
+    std::string d;
+    const std::size_t n = rng() % 20;
+    for (std::size_t k = 0; k < n; ++k) d += pick("012345678901234567890123456789.-+e ");
+    inputs.push_back(d);
+  }
+  for (const std::string& d : inputs) {
+    Fixed want = 0;
+    const bool ok = parse_fixed(d, want);
+    for (const bool spaced : {false, true}) {
+      const std::string sp = spaced ? " " : "";
+      const std::string book = R"({"topic":"orderbook.50.BTCUSDT","type":"snapshot","ts":1,)"
+                               R"("data":{"s":"BTCUSDT","b":[)" + sp + "[" + sp + "\"" + d +
+                               "\"" + sp + "," + sp + "\"" + d + "\"" + sp + "]" + sp +
+                               R"(],"a":[],"u":5}})";
+      sink_.events.clear();
+      ASSERT_EQ(decode(book), ok ? DecodeStatus::kOk : DecodeStatus::kBadValue) << book;
+      if (ok) {
+        ASSERT_EQ(sink_.events.size(), 1u);
+        EXPECT_EQ(sink_.events[0].levels[0].px, want) << book;
+        EXPECT_EQ(sink_.events[0].levels[0].qty, want) << book;
+      }
+      const std::string trade = R"({"topic":"publicTrade.BTCUSDT","ts":1,"data":[{"T":1,)"
+                                R"("s":"BTCUSDT","S":"Buy","v":"1","p":)" + sp + "\"" + d +
+                                "\"" + sp + R"(,"i":"7"}]})";
+      sink_.events.clear();
+      ASSERT_EQ(decode(trade), ok ? DecodeStatus::kOk : DecodeStatus::kBadValue) << trade;
+      if (ok) {
+        EXPECT_EQ(sink_.events.at(0).trade.px, want) << trade;
+      }
+    }
+  }
 }
 
 TEST(DecodeStatusTest, NamesAreStable) {

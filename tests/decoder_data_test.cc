@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
 
 #include "feed/binance_decoder.h"
 #include "feed/bybit_decoder.h"
@@ -36,7 +37,7 @@ TEST(DecoderDataTest, BybitSampleDecodesCompletely) {
   testing::VectorSink sink;
   for (const auto& m : f.messages) {
     ASSERT_EQ(dec.decode(m.data, m.len, m.capacity, m.local_ns, 0, sink), DecodeStatus::kOk)
-        << m.text().substr(0, 120);
+        << std::string_view(m.data, m.len).substr(0, 120);
   }
   const DecoderStats& s = dec.stats();
   EXPECT_EQ(s.errors, 0u);
@@ -97,7 +98,7 @@ TEST(DecoderDataTest, BinanceSampleDecodesCompletely) {
   testing::VectorSink sink;
   for (const auto& m : f.messages) {
     ASSERT_EQ(dec.decode(m.data, m.len, m.capacity, m.local_ns, 0, sink), DecodeStatus::kOk)
-        << m.text().substr(0, 120);
+        << std::string_view(m.data, m.len).substr(0, 120);
   }
   const DecoderStats& s = dec.stats();
   EXPECT_EQ(s.errors, 0u);

@@ -18,7 +18,7 @@ foreach(fuzzer bybit_decoder_fuzz binance_decoder_fuzz)
     target_link_options(${fuzzer} PRIVATE -fsanitize=fuzzer,address,undefined)
   else()
     add_executable(${fuzzer}_replay fuzz/${fuzzer}.cc fuzz/replay_main.cc)
-    target_link_libraries(${fuzzer}_replay PRIVATE shadow::feed ZLIB::ZLIB)
+    target_link_libraries(${fuzzer}_replay PRIVATE shadow::feed)
     add_test(NAME ${fuzzer}_replay
       COMMAND ${fuzzer}_replay ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/${venue}
               ${SHADOW_DATA_DIR}/bybit/xrpusdt_ob500_2024-12-01.jsonl

@@ -1,23 +1,19 @@
-// Support shared by the decoder tests, fuzz replayers and decoder_benchmark: simple
-// EventSinks and a loader that reads a sample or capture file (plain or .gz) into one padded
-// buffer with a span per message, ready for the decoders' (data, len, capacity) contract.
+// Support shared by the decoder tests and decoder_benchmark: simple EventSinks, and
+// load_lines(), which keeps a whole sample or capture file (plain or .gz) in memory through
+// CaptureReader with a padded span per message, ready for the decoders' (data, len, capacity)
+// contract.
 //
 // Cold-path code: it allocates freely. Not used by the feed library itself.
 #pragma once
 
-#include <simdjson.h>
-#include <zlib.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
-#include <iterator>
+#include <memory>
 #include <string>
-#include <string_view>
 #include <vector>
 
+#include "feed/capture_reader.h"
 #include "sim/event_sink.h"
 #include "sim/market_event.h"
 
@@ -78,71 +74,29 @@ class CountingSink {
 };
 static_assert(EventSink<VectorSink> && EventSink<CountingSink>);
 
-// One message of a loaded file: text at `data`, `len` bytes, readable (padded) up to
-// `capacity` bytes, with the capture's `<local_ns> ` prefix removed (local_ns = 0 if none).
-struct Message {
-  const char* data;
-  std::size_t len;
-  std::size_t capacity;
-  std::int64_t local_ns;
-  std::string_view text() const noexcept { return {data, len}; }
-};
-
-// A whole file in one buffer with SIMDJSON_PADDING bytes after its end.
+// A whole sample or capture file in memory, read by CaptureReader (plain or gzip, optional
+// `<local_ns> ` prefix): one CaptureLine per non-empty line, each (data, len, capacity) ready for
+// the decoders' padded-buffer contract. The views point into `reader`'s buffer, which stays put
+// after preload() for as long as the reader lives.
 struct LoadedFile {
-  std::vector<char> buffer;
-  std::vector<Message> messages;
+  std::unique_ptr<CaptureReader> reader;
+  std::vector<CaptureLine> messages;
   std::size_t bytes = 0;  // sum of message lengths
+  std::string error;      // why ok is false
   bool ok = false;
 };
 
-inline bool read_all(const std::string& path, std::string& out) {
-  if (path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0) {
-    gzFile f = gzopen(path.c_str(), "rb");
-    if (f == nullptr) return false;
-    char chunk[1 << 16];
-    int n;
-    while ((n = gzread(f, chunk, sizeof chunk)) > 0) out.append(chunk, static_cast<std::size_t>(n));
-    const bool ok = n == 0;
-    gzclose(f);
-    return ok;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  return true;
-}
-
-// Splits into lines; strips a leading `<digits> ` prefix into local_ns; skips empty lines.
 inline LoadedFile load_lines(const std::string& path) {
   LoadedFile f;
-  std::string text;
-  if (!read_all(path, text)) return f;
-  f.buffer.assign(text.size() + simdjson::SIMDJSON_PADDING, '\0');
-  std::memcpy(f.buffer.data(), text.data(), text.size());
-  const char* base = f.buffer.data();
-  const std::size_t total = f.buffer.size();
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
-    std::size_t start = pos;
-    std::int64_t local_ns = 0;
-    std::size_t d = start;
-    while (d < end && text[d] >= '0' && text[d] <= '9') ++d;
-    if (d > start && d < end && text[d] == ' ') {
-      for (std::size_t i = start; i < d; ++i) local_ns = local_ns * 10 + (text[i] - '0');
-      start = d + 1;
-    }
-    std::size_t stop = end;
-    if (stop > start && text[stop - 1] == '\r') --stop;
-    if (stop > start) {
-      f.messages.push_back({base + start, stop - start, total - start, local_ns});
-      f.bytes += stop - start;
-    }
-    pos = end + 1;
+  f.reader = std::make_unique<CaptureReader>();
+  if (!f.reader->open(path, f.error) || !f.reader->preload(f.error)) return f;
+  CaptureLine line;
+  while (f.reader->next(line)) {
+    f.messages.push_back(line);
+    f.bytes += line.len;
   }
-  f.ok = true;
+  f.error = f.reader->error();
+  f.ok = f.error.empty();
   return f;
 }
 

@@ -1,9 +1,7 @@
 // Replays saved inputs through LLVMFuzzerTestOneInput without libFuzzer (simdjson's fuzz
 // layout): each argument is a file or a directory (recursed). A file is one input, except
-// .jsonl, .gz and .capture files, whose every line is one input with an optional leading
-// `<digits> ` (capture receive time) stripped; .gz is read with zlib.
-#include <zlib.h>
-
+// .jsonl, .gz and .capture files, read with CaptureReader: every non-empty line is one input,
+// with the optional leading `<digits> ` (capture receive time) stripped.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -14,23 +12,17 @@
 #include <string>
 #include <vector>
 
+#include "feed/capture_reader.h"
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
 
 namespace {
 
 std::size_t g_inputs = 0;
 
-void run(const std::string& s) {
-  LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+void run(const char* data, std::size_t size) {
+  LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(data), size);
   ++g_inputs;
-}
-
-void run_line(std::string line) {
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-  std::size_t d = 0;
-  while (d < line.size() && line[d] >= '0' && line[d] <= '9') ++d;
-  if (d > 0 && d < line.size() && line[d] == ' ') line.erase(0, d + 1);
-  run(line);
 }
 
 bool ends_with(const std::string& s, const char* suffix) {
@@ -39,30 +31,27 @@ bool ends_with(const std::string& s, const char* suffix) {
 }
 
 bool replay_file(const std::string& path) {
-  if (ends_with(path, ".gz")) {
-    gzFile f = gzopen(path.c_str(), "rb");
-    if (f == nullptr) return false;
-    std::vector<char> buf(1 << 22);  // longer lines arrive in pieces and are joined
-    std::string line;
-    while (gzgets(f, buf.data(), static_cast<int>(buf.size())) != nullptr) {
-      line += buf.data();
-      if (!line.empty() && line.back() == '\n') {
-        run_line(line);
-        line.clear();
-      }
+  if (ends_with(path, ".gz") || ends_with(path, ".jsonl") || ends_with(path, ".capture")) {
+    // Capture files: CaptureReader splits lines and strips the `<local_ns> ` prefix, as the
+    // replay tool does; the fuzz target copies each line into its own padded buffer.
+    shadow::CaptureReader reader;
+    std::string error;
+    if (!reader.open(path, error)) {
+      std::fprintf(stderr, "%s\n", error.c_str());
+      return false;
     }
-    if (!line.empty()) run_line(line);
-    gzclose(f);
+    shadow::CaptureLine line;
+    while (reader.next(line)) run(line.data, line.len);
+    if (!reader.error().empty()) {
+      std::fprintf(stderr, "%s\n", reader.error().c_str());
+      return false;
+    }
     return true;
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
-  if (ends_with(path, ".jsonl") || ends_with(path, ".capture")) {
-    std::string line;
-    while (std::getline(in, line)) run_line(line);
-    return true;
-  }
-  run(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()));
+  const std::string input{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  run(input.data(), input.size());
   return true;
 }
 
