@@ -6,6 +6,7 @@ Traces of the recorded samples (and of damaged copies of them: a dropped delta, 
 lines, a truncated gzip) must equal tests/reference/book_trace.py's line for line.
 """
 import gzip
+import json
 import os
 import subprocess
 import sys
@@ -132,6 +133,35 @@ class ReplayTest(unittest.TestCase):
         self.assertIn("errors: 5", r.stdout)
         for n in range(6, 11):
             self.assertIn(f"garbage.jsonl:{n}:", r.stderr)
+
+    def test_binance_futures_bridge_and_gap(self):
+        # USD-M futures: pu chains the events, and the bridging event may end exactly at L.
+        def depth(U, u, pu, bids, asks):
+            data = {"e": "depthUpdate", "E": u, "T": u, "s": "BTCUSDT", "U": U, "u": u, "pu": pu,
+                    "b": bids, "a": asks}
+            return json.dumps({"stream": "btcusdt@depth@0ms", "data": data}, separators=(",", ":"))
+        snapshot = json.dumps({"lastUpdateId": 1000, "E": 1, "T": 1,
+                               "bids": [["100.10", "1.000"], ["100.00", "2.500"]],
+                               "asks": [["100.20", "0.700"], ["100.30", "4"]]}, separators=(",", ":"))
+        lines = [
+            depth(990, 995, 989, [["100.00", "9"]], []),         # stale: u < L
+            depth(996, 1000, 995, [["100.10", "1.500"]], []),    # bridges: U <= L <= u
+            snapshot,
+            depth(1001, 1004, 1000, [], [["100.20", "0"]]),      # best ask deleted
+            depth(1005, 1009, 1004, [["100.15", "0.25"]], []),
+            depth(1012, 1015, 1011, [["100.15", "0"]], []),      # pu != previous u: gap
+            depth(1016, 1020, 1015, [["99.00", "1"]], []),
+        ]
+        capture = self.write_lines("futures.jsonl", lines)
+        got, r = self.assert_same_trace(capture)
+        self.assertEqual(got, [
+            "BTCUSDT\t1000\t100.1\t1\t100.2\t0.7\n",      # the REST snapshot
+            "BTCUSDT\t1000\t100.1\t1.5\t100.2\t0.7\n",    # the bridging event
+            "BTCUSDT\t1004\t100.1\t1.5\t100.3\t4\n",
+            "BTCUSDT\t1009\t100.15\t0.25\t100.3\t4\n",
+        ])
+        self.assertIn("gaps 1", r.stdout)
+        self.assertIn("binance-futures", r.stdout)
 
     def test_missing_file_names_it_and_fails(self):
         r = replay(self.path("nope.gz"))

@@ -13,7 +13,7 @@ Rules (DESIGN.md, Bybit v5 "Orderbook" and Binance "How to manage a local order 
   Bybit: a snapshot, or any message with u == 1, resets the book; a delta must have
          u == previous u + 1, else the book is out of sync until the next snapshot.
   Binance: depth events are buffered until the REST snapshot (lastUpdateId L); events with
-         u <= L are stale; the first applied event must bridge (spot U <= L+1 <= u, futures
+         u <= L (futures: u < L) are stale; the first applied event must bridge (spot U <= L+1 <= u, futures
          U <= L <= u) and the following ones continue (spot U == prev u + 1, futures
          pu == prev u); a break drops sync and buffering starts again from the breaking event.
 """
@@ -126,8 +126,10 @@ def binance_trace(lines, out):
             pending, buffered = buffered, []
             first = True
             for i, ev in enumerate(pending):
-                if int(ev["u"]) <= lid:
-                    continue  # stale
+                # Stale: spot drops u <= L; futures drops only u < L, since an event ending
+                # exactly at L is the one that bridges (U <= L <= u).
+                if int(ev["u"]) < lid or (int(ev["u"]) == lid and "pu" not in ev):
+                    continue
                 ok = bridges(ev, lid) if first else continues(ev)
                 first = False
                 if not ok:
