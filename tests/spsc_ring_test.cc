@@ -138,6 +138,47 @@ TEST(SpscRing, FullRing) {
   EXPECT_EQ(q.front(), nullptr);
 }
 
+TEST(SpscRing, TryPopTakesTheOldestAndFreesItsSlot) {
+  SpscRing<int> q(4);
+  int out = -1;
+  EXPECT_FALSE(q.try_pop(out));
+  EXPECT_EQ(out, -1);  // untouched when empty
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(q.try_push(i));
+  EXPECT_FALSE(q.try_push(99));
+  ASSERT_TRUE(q.try_pop(out));
+  EXPECT_EQ(out, 0);
+  // One try_pop frees exactly one slot, and all capacity() slots are usable again.
+  EXPECT_NE(q.claim(0), nullptr);
+  EXPECT_EQ(q.claim(1), nullptr);
+  ASSERT_TRUE(q.try_push(4));
+  EXPECT_FALSE(q.try_push(99));
+  // Mixes with front()/pop() and the batch calls, in order.
+  ASSERT_NE(q.front(), nullptr);
+  EXPECT_EQ(*q.front(), 1);
+  q.pop();
+  ASSERT_TRUE(q.try_pop(out));
+  EXPECT_EQ(out, 2);
+  int rest[2] = {};
+  EXPECT_EQ(q.try_pop_n(rest, 2), 2u);
+  EXPECT_EQ(rest[0], 3);
+  EXPECT_EQ(rest[1], 4);
+  EXPECT_FALSE(q.try_pop(out));
+  EXPECT_EQ(out, 2);
+  EXPECT_TRUE(q.empty_approx());
+}
+
+TEST(SpscRing, TryPopCapacityOneAndWrap) {
+  SpscRing<std::uint64_t> q(1);
+  std::uint64_t out = 0;
+  for (std::uint64_t i = 1; i < 5000; ++i) {
+    ASSERT_TRUE(q.try_push(i));
+    ASSERT_FALSE(q.try_push(0));
+    ASSERT_TRUE(q.try_pop(out));
+    ASSERT_EQ(out, i);
+    ASSERT_FALSE(q.try_pop(out));
+  }
+}
+
 TEST(SpscRing, CapacityOne) {
   SpscRing<int> q(1);
   for (int i = 0; i < 100; ++i) {
@@ -292,6 +333,30 @@ TEST(SpscRing, NonTrivialElementsAreDestroyedExactlyOnce) {
   EXPECT_EQ(Counted::live, 0);
 }
 
+TEST(SpscRing, TryPopMovesAndDestroysExactlyOnce) {
+  Counted::reset();
+  {
+    SpscRing<Counted> q(2);
+    ASSERT_TRUE(q.try_emplace(1));
+    ASSERT_TRUE(q.try_emplace(2));
+    Counted out(0);
+    EXPECT_EQ(Counted::live, 3);
+    ASSERT_TRUE(q.try_pop(out));
+    EXPECT_EQ(out.value, 1);
+    EXPECT_EQ(Counted::live, 2);  // the slot's element was destroyed, `out` holds the value
+    EXPECT_EQ(Counted::destroyed, 1);
+    // The ring's destructor destroys the one left (2).
+  }
+  EXPECT_EQ(Counted::live, 0);
+  SpscRing<std::string> s(2);
+  ASSERT_TRUE(s.try_push(std::string(100, 'q')));
+  std::string got;
+  ASSERT_TRUE(s.try_pop(got));
+  EXPECT_EQ(got, std::string(100, 'q'));
+  EXPECT_FALSE(s.try_pop(got));
+  EXPECT_EQ(got, std::string(100, 'q'));
+}
+
 TEST(SpscRing, StringsSurviveWrapAndMove) {
   // Long strings live on the heap: under ASan a double destroy or a leak shows up here.
   SpscRing<std::string> q(2);
@@ -351,6 +416,77 @@ TEST(SpscRingStress, TwoThreadsKeepOrderWithoutLossOrDuplication) {
   EXPECT_EQ(consumer_sum, producer_sum);
   EXPECT_EQ(producer_sum, n * (n - 1) / 2);
   EXPECT_EQ(q.front(), nullptr);  // nothing extra arrived
+}
+
+TEST(SpscRingStress, TryPopKeepsOrderWithoutLossOrDuplication) {
+  // The same as above through the combined try_pop(T&) path (the benchmark's consumer path).
+  const std::uint64_t n = stress_items();
+  SpscRing<std::uint64_t> q(1024);
+  std::uint64_t consumer_sum = 0;
+  std::uint64_t mismatches = 0;
+  std::uint64_t first_bad = 0;
+
+  std::thread consumer([&] {
+    name_current_thread("ring-consumer");
+    Backoff backoff;
+    std::uint64_t v = 0;
+    for (std::uint64_t expect = 0; expect < n;) {
+      if (!q.try_pop(v)) {
+        backoff();
+        continue;
+      }
+      if (v != expect && mismatches++ == 0) first_bad = expect;
+      consumer_sum += v;
+      ++expect;
+    }
+  });
+
+  name_current_thread("ring-producer");
+  std::uint64_t producer_sum = 0;
+  Backoff backoff;
+  for (std::uint64_t i = 0; i < n;) {
+    if (q.try_push(i)) {
+      producer_sum += i;
+      ++i;
+    } else {
+      backoff();
+    }
+  }
+  consumer.join();
+
+  EXPECT_EQ(mismatches, 0u) << "first out-of-sequence item at position " << first_bad;
+  EXPECT_EQ(consumer_sum, producer_sum);
+  EXPECT_EQ(producer_sum, n * (n - 1) / 2);
+  std::uint64_t extra = 0;
+  EXPECT_FALSE(q.try_pop(extra));  // nothing extra arrived
+}
+
+TEST(SpscRingStress, TryPopNonTrivialElementsAcrossThreads) {
+  const std::uint64_t n = stress_items() / 20;
+  SpscRing<std::string> q(128);
+  std::uint64_t bad = 0;
+  std::thread consumer([&] {
+    Backoff backoff;
+    std::string s;
+    for (std::uint64_t expect = 0; expect < n;) {
+      if (!q.try_pop(s)) {
+        backoff();
+        continue;
+      }
+      if (s != std::to_string(expect) + std::string(32, 'x')) ++bad;
+      ++expect;
+    }
+  });
+  Backoff backoff;
+  for (std::uint64_t i = 0; i < n;) {
+    if (q.try_emplace(std::to_string(i) + std::string(32, 'x'))) {
+      ++i;
+    } else {
+      backoff();
+    }
+  }
+  consumer.join();
+  EXPECT_EQ(bad, 0u);
 }
 
 TEST(SpscRingStress, MixedBatchAndClaimPublish) {
