@@ -61,16 +61,7 @@ void Replayer::apply(const MarketEvent& e) noexcept {
 SyncStats Replayer::book_totals() const noexcept {
   SyncStats t{};
   for (const auto& b : books_) {
-    if (!b) continue;
-    const SyncStats& s = b->stats();
-    t.messages_applied += s.messages_applied;
-    t.snapshots += s.snapshots;
-    t.gaps += s.gaps;
-    t.resyncs += s.resyncs;
-    t.stale_dropped += s.stale_dropped;
-    t.skipped_unsynced += s.skipped_unsynced;
-    t.buffered_dropped += s.buffered_dropped;
-    t.crossed += s.crossed;
+    if (b) t += b->stats();
   }
   return t;
 }

@@ -61,6 +61,19 @@ struct SyncStats {
   std::uint64_t skipped_unsynced = 0;  // Bybit deltas ignored while out of sync (after the gap)
   std::uint64_t buffered_dropped = 0;  // Binance messages dropped because the buffer was full
   std::uint64_t crossed = 0;           // applied messages that left the book crossed
+
+  // Totals over several books (a replay's summary).
+  SyncStats& operator+=(const SyncStats& o) noexcept {
+    messages_applied += o.messages_applied;
+    snapshots += o.snapshots;
+    gaps += o.gaps;
+    resyncs += o.resyncs;
+    stale_dropped += o.stale_dropped;
+    skipped_unsynced += o.skipped_unsynced;
+    buffered_dropped += o.buffered_dropped;
+    crossed += o.crossed;
+    return *this;
+  }
 };
 
 // A bounded FIFO of MarketEvents holding whole messages, preallocated at construction.
