@@ -1,7 +1,7 @@
 #!/bin/sh
 # `make fuzz`: runs every libFuzzer target of a SHADOW_BUILD_FUZZERS build for SECONDS each on
 # seeds split from the recorded samples plus the in-repo corpus. New inputs libFuzzer finds
-# stay in BUILD_DIR/fuzz-corpus/<venue> (a build directory, never committed); a crash leaves
+# stay in BUILD_DIR/fuzz-corpus/<target> (a build directory, never committed); a crash leaves
 # its reproducer in BUILD_DIR/fuzz-artifacts/ and fails the run.
 #   tests/fuzz/run_fuzzers.sh BUILD_DIR DATA_DIR SECONDS
 set -eu
@@ -11,11 +11,15 @@ seconds=${3:-60}
 here=$(dirname "$0")
 "$here/make_seed_corpus.sh" "$build/fuzz-seeds" "$data"
 mkdir -p "$build/fuzz-artifacts"
-for venue in bybit binance; do
-  bin="$build/tests/${venue}_decoder_fuzz"
+# target name : seed directory (the decoders get the split samples, the deframer its corpus)
+for spec in "bybit_decoder_fuzz:$build/fuzz-seeds/bybit" "binance_decoder_fuzz:$build/fuzz-seeds/binance" \
+            "websocket_fuzz:$here/corpus/websocket"; do
+  name=${spec%%:*}
+  seeds=${spec#*:}
+  bin="$build/tests/$name"
   [ -x "$bin" ] || { echo "run_fuzzers: $bin not built (configure with SHADOW_BUILD_FUZZERS=ON and clang)"; exit 1; }
-  mkdir -p "$build/fuzz-corpus/$venue"
-  echo "== $venue: ${seconds}s"
-  "$bin" "$build/fuzz-corpus/$venue" "$build/fuzz-seeds/$venue" \
-    -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/${venue}-"
+  mkdir -p "$build/fuzz-corpus/$name"
+  echo "== $name: ${seconds}s"
+  "$bin" "$build/fuzz-corpus/$name" "$seeds" \
+    -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/${name}-"
 done

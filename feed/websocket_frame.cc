@@ -1,0 +1,338 @@
+// RFC 6455 client framing: see websocket_frame.h.
+#include "feed/websocket_frame.h"
+
+#include <sys/random.h>
+
+#include <cassert>
+#include <cstring>
+#include <ctime>
+
+namespace shadow {
+
+std::string_view to_string(WsOpcode op) noexcept {
+  switch (op) {
+    case WsOpcode::kContinuation: return "continuation";
+    case WsOpcode::kText: return "text";
+    case WsOpcode::kBinary: return "binary";
+    case WsOpcode::kClose: return "close";
+    case WsOpcode::kPing: return "ping";
+    case WsOpcode::kPong: return "pong";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(WsStatus s) noexcept {
+  switch (s) {
+    case WsStatus::kMessage: return "message";
+    case WsStatus::kNeedMore: return "need more bytes";
+    case WsStatus::kClosed: return "connection closed by a close frame";
+    case WsStatus::kMaskedFrame: return "masked server frame (RFC 6455 5.1)";
+    case WsStatus::kReservedBits: return "reserved bits RSV1-3 set without an extension (RFC 6455 5.2)";
+    case WsStatus::kUnknownOpcode: return "unknown opcode (RFC 6455 5.2)";
+    case WsStatus::kControlTooLong: return "control frame payload over 125 bytes (RFC 6455 5.5)";
+    case WsStatus::kControlFragmented: return "fragmented control frame (RFC 6455 5.5)";
+    case WsStatus::kLengthHighBit: return "64-bit payload length with the high bit set (RFC 6455 5.2)";
+    case WsStatus::kNonMinimalLength: return "payload length not minimally encoded (RFC 6455 5.2)";
+    case WsStatus::kMessageTooBig: return "frame or message over the configured maximum size";
+    case WsStatus::kUnexpectedContinuation: return "continuation frame without a fragmented message (RFC 6455 5.4)";
+    case WsStatus::kExpectedContinuation: return "new data frame inside a fragmented message (RFC 6455 5.4)";
+    case WsStatus::kBadClosePayload: return "close frame with a 1-byte payload (RFC 6455 5.5.1)";
+    case WsStatus::kBadCloseCode: return "close status code not allowed on the wire (RFC 6455 7.4)";
+  }
+  return "unknown status";
+}
+
+namespace {
+
+inline bool is_control(WsOpcode op) noexcept { return (static_cast<unsigned>(op) & 0x8) != 0; }
+
+// Header bytes implied by the second header byte (§5.2): 2, +2 for length 126, +8 for 127.
+// Server frames carry no masking key (the MASK bit is rejected once the header is complete).
+inline std::size_t header_size(unsigned char b1) noexcept {
+  const unsigned len7 = b1 & 0x7F;
+  return len7 < 126 ? 2 : len7 == 126 ? 4 : 10;
+}
+
+// §7.4.1 codes usable on the wire, plus 1012-1014 (IANA registry, sent by real servers),
+// plus 3000-4999 (libraries, applications). 1004-1006 and 1015 are reserved/never sent.
+inline bool close_code_valid(unsigned code) noexcept {
+  if (code >= 3000 && code <= 4999) return true;
+  if (code < 1000 || code > 1014) return false;
+  return code != 1004 && code != 1005 && code != 1006;
+}
+
+}  // namespace
+
+WsDeframer::WsDeframer(std::size_t max_message)
+    : max_message_(max_message), buf_(new char[max_message + kWsPadding]()) {}
+
+void WsDeframer::reset() noexcept {
+  in_ = nullptr;
+  in_len_ = pos_ = 0;
+  in_payload_ = false;
+  hdr_have_ = 0;
+  frame_len_ = remaining_ = 0;
+  dst_ = nullptr;
+  fragmented_ = false;
+  msg_len_ = 0;
+  error_ = WsStatus::kMessage;
+  closed_ = false;
+  bytes_copied_ = 0;
+}
+
+void WsDeframer::feed(const char* data, std::size_t len) noexcept {
+  assert(pos_ == in_len_ && "feed() before next() returned kNeedMore drops bytes");
+  in_ = data;
+  in_len_ = len;
+  pos_ = 0;
+}
+
+WsStatus WsDeframer::parse_header(const unsigned char* h) noexcept {
+  const unsigned b0 = h[0];
+  const unsigned b1 = h[1];
+  if (b0 & 0x70) return fail(WsStatus::kReservedBits);  // §5.2: no extension negotiated
+  const unsigned opcode = b0 & 0x0F;
+  if (!(opcode <= 0x2 || (opcode >= 0x8 && opcode <= 0xA))) return fail(WsStatus::kUnknownOpcode);
+  if (b1 & 0x80) return fail(WsStatus::kMaskedFrame);   // §5.1: servers never mask
+  const auto op = static_cast<WsOpcode>(opcode);
+  const bool fin = (b0 & 0x80) != 0;
+  const unsigned len7 = b1 & 0x7F;
+
+  if (is_control(op)) {
+    if (!fin) return fail(WsStatus::kControlFragmented);  // §5.5
+    if (len7 > 125) return fail(WsStatus::kControlTooLong);
+  } else if (op == WsOpcode::kContinuation) {
+    if (!fragmented_) return fail(WsStatus::kUnexpectedContinuation);  // §5.4
+  } else if (fragmented_) {
+    return fail(WsStatus::kExpectedContinuation);  // §5.4: fragments of one message only
+  }
+
+  std::uint64_t len = len7;
+  if (len7 == 126) {
+    len = (std::uint64_t{h[2]} << 8) | h[3];
+    if (len < 126) return fail(WsStatus::kNonMinimalLength);
+  } else if (len7 == 127) {
+    len = 0;
+    for (int i = 2; i < 10; ++i) len = (len << 8) | h[i];
+    if (len >> 63) return fail(WsStatus::kLengthHighBit);
+    if (len <= 0xFFFF) return fail(WsStatus::kNonMinimalLength);
+  }
+
+  // Data frames count toward the message being reassembled; control frames are <= 125 bytes.
+  const std::size_t used = op == WsOpcode::kContinuation ? msg_len_ : 0;
+  if (!is_control(op) && len > max_message_ - used) return fail(WsStatus::kMessageTooBig);
+
+  frame_op_ = op;
+  frame_fin_ = fin;
+  frame_len_ = static_cast<std::size_t>(len);
+  return WsStatus::kMessage;
+}
+
+WsStatus WsDeframer::emit(WsOpcode op, const char* data, std::size_t len, bool copied,
+                          WsMessage& msg) noexcept {
+  msg.op = op;
+  msg.copied = copied;
+  msg.close_code = 0;
+  if (op == WsOpcode::kClose) {
+    // §5.5.1: empty, or a 2-byte big-endian status code followed by a reason.
+    if (len == 1) return fail(WsStatus::kBadClosePayload);
+    if (len == 0) {
+      msg.close_code = 1005;  // §7.1.5 "no status code was present"
+    } else {
+      const auto* u = reinterpret_cast<const unsigned char*>(data);
+      const unsigned code = (unsigned{u[0]} << 8) | u[1];
+      if (!close_code_valid(code)) return fail(WsStatus::kBadCloseCode);
+      msg.close_code = static_cast<std::uint16_t>(code);
+      data += 2;
+      len -= 2;
+    }
+    closed_ = true;
+  }
+  msg.data = data;
+  msg.len = len;
+  return WsStatus::kMessage;
+}
+
+WsStatus WsDeframer::next(WsMessage& msg) noexcept {
+  if (error_ != WsStatus::kMessage) return error_;
+  if (closed_) {
+    pos_ = in_len_;  // §5.5.1: nothing may follow a close; ignore it
+    return WsStatus::kClosed;
+  }
+  for (;;) {
+    if (!in_payload_) {
+      // --- header -------------------------------------------------------------------------
+      const std::size_t avail = in_len_ - pos_;
+      const unsigned char* h;
+      if (hdr_have_ == 0 && avail >= 2 &&
+          avail >= header_size(static_cast<unsigned char>(in_[pos_ + 1]))) {
+        h = reinterpret_cast<const unsigned char*>(in_ + pos_);  // common case: in the chunk
+        pos_ += header_size(h[1]);
+      } else {
+        // The header straddles chunks: gather it in hdr_ (at most 10 bytes).
+        std::size_t need = hdr_have_ < 2 ? 2 : header_size(hdr_[1]);
+        for (;;) {
+          const std::size_t take = need - hdr_have_ < in_len_ - pos_ ? need - hdr_have_ : in_len_ - pos_;
+          std::memcpy(hdr_ + hdr_have_, in_ + pos_, take);
+          hdr_have_ += take;
+          pos_ += take;
+          if (hdr_have_ < need) return WsStatus::kNeedMore;
+          if (need == 2 && header_size(hdr_[1]) > 2) {
+            need = header_size(hdr_[1]);
+            continue;
+          }
+          break;
+        }
+        h = hdr_;
+        hdr_have_ = 0;
+      }
+      if (const WsStatus st = parse_header(h); st != WsStatus::kMessage) return st;
+
+      const std::size_t len = frame_len_;
+      const bool control = is_control(frame_op_);
+      if (in_len_ - pos_ >= len &&
+          (control || (frame_fin_ && frame_op_ != WsOpcode::kContinuation))) {
+        // Whole unfragmented frame in the chunk: hand out a view, no copy.
+        const char* data = in_ + pos_;
+        pos_ += len;
+        return emit(frame_op_, data, len, false, msg);
+      }
+      // Copy path: a split frame, or a fragment of a message (§5.4).
+      if (control) {
+        dst_ = ctrl_;
+      } else {
+        if (frame_op_ != WsOpcode::kContinuation) {  // first frame of a message
+          msg_op_ = frame_op_;
+          msg_len_ = 0;
+          fragmented_ = !frame_fin_;
+        }
+        dst_ = buf_.get() + msg_len_;
+      }
+      remaining_ = len;
+      in_payload_ = true;
+    }
+
+    // --- payload (copy path) ----------------------------------------------------------------
+    const std::size_t avail = in_len_ - pos_;
+    const std::size_t take = remaining_ < avail ? remaining_ : avail;
+    std::memcpy(dst_, in_ + pos_, take);
+    dst_ += take;
+    pos_ += take;
+    remaining_ -= take;
+    bytes_copied_ += take;
+    if (remaining_ != 0) return WsStatus::kNeedMore;
+    in_payload_ = false;
+
+    if (is_control(frame_op_)) return emit(frame_op_, ctrl_, frame_len_, true, msg);
+    msg_len_ += frame_len_;
+    if (frame_fin_) {
+      fragmented_ = false;
+      const std::size_t n = msg_len_;
+      msg_len_ = 0;
+      return emit(msg_op_, buf_.get(), n, true, msg);
+    }
+    // A non-final fragment: keep reading frames.
+  }
+}
+
+// --- masking and the framer ----------------------------------------------------------------
+
+void ws_mask(char* data, std::size_t len, std::array<std::uint8_t, 4> key) noexcept {
+  // Eight bytes at a time with the key repeated twice in memory order, then the tail.
+  unsigned char k8[8];
+  std::memcpy(k8, key.data(), 4);
+  std::memcpy(k8 + 4, key.data(), 4);
+  std::uint64_t k;
+  std::memcpy(&k, k8, 8);
+  std::size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, data + i, 8);
+    w ^= k;
+    std::memcpy(data + i, &w, 8);
+  }
+  for (; i < len; ++i) data[i] = static_cast<char>(data[i] ^ key[i & 3]);
+}
+
+namespace {
+inline std::uint64_t splitmix64(std::uint64_t& s) noexcept {
+  std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+std::uint64_t random_seed() noexcept {
+  std::uint64_t seed = 0;
+  if (getrandom(&seed, sizeof seed, 0) != static_cast<ssize_t>(sizeof seed)) {
+    // getrandom() cannot fail on Linux >= 3.17 for 8 bytes once the pool is initialised;
+    // fall back to the clock rather than a fixed key.
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    seed = static_cast<std::uint64_t>(ts.tv_nsec) ^ (static_cast<std::uint64_t>(ts.tv_sec) << 30);
+  }
+  return seed;
+}
+}  // namespace
+
+WsFramer::WsFramer() : state_(random_seed()) {}
+WsFramer::WsFramer(std::uint64_t seed) : state_(seed) {}
+
+std::array<std::uint8_t, 4> WsFramer::next_key() noexcept {
+  std::uint32_t v;
+  if (have_spare_) {
+    v = static_cast<std::uint32_t>(spare_);
+    have_spare_ = false;
+  } else {
+    const std::uint64_t r = splitmix64(state_);
+    v = static_cast<std::uint32_t>(r >> 32);
+    spare_ = r & 0xFFFFFFFFu;
+    have_spare_ = true;
+  }
+  std::array<std::uint8_t, 4> key;
+  std::memcpy(key.data(), &v, 4);
+  return key;
+}
+
+std::size_t WsFramer::encode_with_key(WsOpcode op, const char* payload, std::size_t len,
+                                      std::array<std::uint8_t, 4> key, char* out,
+                                      std::size_t cap, bool fin) noexcept {
+  if (is_control(op) && (len > 125 || !fin)) return 0;  // §5.5
+  if (static_cast<std::uint64_t>(len) >> 63) return 0;  // §5.2: high bit must be 0
+  const std::size_t total = frame_size(len);
+  if (total > cap || total < len) return 0;
+  auto* o = reinterpret_cast<unsigned char*>(out);
+  o[0] = static_cast<unsigned char>((fin ? 0x80 : 0x00) | static_cast<unsigned>(op));
+  std::size_t h;
+  if (len <= 125) {
+    o[1] = static_cast<unsigned char>(0x80 | len);
+    h = 2;
+  } else if (len <= 0xFFFF) {
+    o[1] = 0x80 | 126;
+    o[2] = static_cast<unsigned char>(len >> 8);
+    o[3] = static_cast<unsigned char>(len);
+    h = 4;
+  } else {
+    o[1] = 0x80 | 127;
+    const auto l = static_cast<std::uint64_t>(len);
+    for (int i = 0; i < 8; ++i) o[2 + i] = static_cast<unsigned char>(l >> (56 - 8 * i));
+    h = 10;
+  }
+  std::memcpy(o + h, key.data(), 4);
+  h += 4;
+  if (len != 0) std::memcpy(out + h, payload, len);
+  ws_mask(out + h, len, key);
+  return total;
+}
+
+std::size_t WsFramer::encode_close(std::uint16_t code, std::string_view reason, char* out,
+                                   std::size_t cap) noexcept {
+  if (reason.size() > 123) return 0;  // §5.5: 2-byte code + reason <= 125
+  char payload[125];
+  payload[0] = static_cast<char>(code >> 8);
+  payload[1] = static_cast<char>(code & 0xFF);
+  if (!reason.empty()) std::memcpy(payload + 2, reason.data(), reason.size());
+  return encode(WsOpcode::kClose, payload, reason.size() + 2, out, cap);
+}
+
+}  // namespace shadow
