@@ -1,5 +1,7 @@
 #include "feed/binance_decoder.h"
 
+#include <cstddef>
+#include <cstdint>
 #include <cstring>
 
 namespace shadow {
@@ -18,12 +20,44 @@ void BinanceDecoder::set_snapshot_symbol(std::string_view symbol) noexcept {
   snapshot_symbol_len_ = static_cast<std::uint8_t>(symbol.size());
 }
 
+namespace {
+
+template <class T>
+T load(const char* p) noexcept {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// a == b over n bytes with overlapping word loads that stay inside [0, n): symbol names are
+// short, and this runs for every message, where a memcmp call costs more than the compare.
+bool equal_short(const char* a, const char* b, std::size_t n) noexcept {
+  if (n >= 8) {
+    for (std::size_t i = 0; i + 8 < n; i += 8) {
+      if (load<std::uint64_t>(a + i) != load<std::uint64_t>(b + i)) return false;
+    }
+    return load<std::uint64_t>(a + n - 8) == load<std::uint64_t>(b + n - 8);
+  }
+  if (n >= 4) {
+    return load<std::uint32_t>(a) == load<std::uint32_t>(b) &&
+           load<std::uint32_t>(a + n - 4) == load<std::uint32_t>(b + n - 4);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 DecodeStatus BinanceDecoder::symbol_id(Venue venue, std::string_view name,
                                        std::uint16_t& id) noexcept {
-  if (cached_id_ != SymbolTable::kInvalid && symbols_.venue(cached_id_) == venue &&
-      symbols_.name(cached_id_) == name) {
-    id = cached_id_;
-    return DecodeStatus::kOk;
+  if (cached_id_ != SymbolTable::kInvalid && symbols_.venue(cached_id_) == venue) {
+    const std::string_view cached = symbols_.name(cached_id_);
+    if (cached.size() == name.size() && equal_short(cached.data(), name.data(), name.size())) {
+      id = cached_id_;
+      return DecodeStatus::kOk;
+    }
   }
   if (name.empty()) return DecodeStatus::kBadValue;
   const std::uint16_t found = symbols_.find_or_add(venue, name);

@@ -192,13 +192,13 @@ DecodeStatus BinanceDecoder::read_object(simdjson::ondemand::object& obj, bool r
         break;
       case 'E':
         if (key_is(k, "E")) {
-          if (auto err = v.get_int64().get(f.event_time)) return status_of(err);
+          if (auto err = feed_internal::get_i64(v, f.event_time)) return status_of(err);
           f.seen |= Fields::kEventTime;
         }
         break;
       case 'T':
         if (key_is(k, "T")) {
-          if (auto err = v.get_int64().get(f.txn_time)) return status_of(err);
+          if (auto err = feed_internal::get_i64(v, f.txn_time)) return status_of(err);
           f.seen |= Fields::kT;
         }
         break;
@@ -210,13 +210,13 @@ DecodeStatus BinanceDecoder::read_object(simdjson::ondemand::object& obj, bool r
         break;
       case 'U':
         if (key_is(k, "U")) {
-          if (auto err = v.get_uint64().get(f.first_u)) return status_of(err);
+          if (auto err = feed_internal::get_u64(v, f.first_u)) return status_of(err);
           f.seen |= Fields::kFirstU;
         }
         break;
       case 'u':
         if (key_is(k, "u")) {
-          if (auto err = v.get_uint64().get(f.u)) return status_of(err);
+          if (auto err = feed_internal::get_u64(v, f.u)) return status_of(err);
           f.seen |= Fields::kU;
         }
         break;
@@ -225,7 +225,7 @@ DecodeStatus BinanceDecoder::read_object(simdjson::ondemand::object& obj, bool r
           if (!decimal(v, f.px)) return DecodeStatus::kBadValue;
           f.seen |= Fields::kP;
         } else if (key_is(k, "pu")) {
-          if (auto err = v.get_uint64().get(f.pu)) return status_of(err);
+          if (auto err = feed_internal::get_u64(v, f.pu)) return status_of(err);
           f.seen |= Fields::kPu;
         }
         break;
@@ -237,7 +237,7 @@ DecodeStatus BinanceDecoder::read_object(simdjson::ondemand::object& obj, bool r
         break;
       case 't':
         if (key_is(k, "t")) {
-          if (auto err = v.get_uint64().get(f.trade_id)) return status_of(err);
+          if (auto err = feed_internal::get_u64(v, f.trade_id)) return status_of(err);
           f.seen |= Fields::kTradeId;
         }
         break;
@@ -260,7 +260,7 @@ DecodeStatus BinanceDecoder::read_object(simdjson::ondemand::object& obj, bool r
             if (!decimal(v, bid ? f.bid_px : f.ask_px)) return DecodeStatus::kBadValue;
             f.seen |= bid ? Fields::kBStr : Fields::kAStr;
           } else if (!bid) {
-            if (auto err = v.get_uint64().get(f.agg_id)) return status_of(err);
+            if (auto err = feed_internal::get_u64(v, f.agg_id)) return status_of(err);
             f.seen |= Fields::kAggId;
           } else {
             return DecodeStatus::kBadValue;
@@ -285,7 +285,7 @@ DecodeStatus BinanceDecoder::read_object(simdjson::ondemand::object& obj, bool r
         break;
       case 'l':
         if (key_is(k, "lastUpdateId")) {
-          if (auto err = v.get_uint64().get(f.last_update_id)) return status_of(err);
+          if (auto err = feed_internal::get_u64(v, f.last_update_id)) return status_of(err);
           f.seen |= Fields::kLastUpdateId;
         }
         break;

@@ -222,5 +222,52 @@ TEST_F(BinanceDecoderTest, UpdateIdsUseTheFullUnsignedRange) {
   EXPECT_EQ(last().update_id, UINT64_MAX);
 }
 
+// The level scanner moves simdjson's iterator past the array itself, and plain integers and
+// decimals take vector fast paths: whitespace, neighbours and edge values must read as before.
+TEST_F(BinanceDecoderTest, LevelArraysIntegersAndDecimalsAtTheEdges) {
+  ASSERT_EQ(decode(" {\"e\":\"depthUpdate\" , \"E\" : 1723161255208 ,\"s\":\"BTCUSDT\",\"U\":0,\"u\":7,"
+                   "\"b\": [ [ \"61737.63000000\" , \"0.00000000\" ]\n,\t[\"1\",\"99999999.99999999\"] ] ,"
+                   "\"a\":[ ],\"x\":[[\"1\",\"2\"]],\"T\":9999999999999999} "),
+            DecodeStatus::kOk);
+  const MarketEvent& e = last();
+  EXPECT_EQ(e.exch_ts_ms, 1723161255208);
+  EXPECT_EQ(e.first_update_id, 0u);
+  EXPECT_EQ(e.update_id, 7u);
+  ASSERT_EQ(e.n_bids, 2);
+  EXPECT_EQ(e.n_asks, 0);
+  EXPECT_EQ(e.bids()[0].px, fx("61737.63"));
+  EXPECT_EQ(e.bids()[1].px, fx("1"));
+  EXPECT_EQ(e.bids()[1].qty, fx("99999999.99999999"));
+
+  ASSERT_EQ(decode(R"({"e":"depthUpdate","E":-5,"s":"B","U":12345678901234567,"u":1234567890123456789,"b":[["0.5","123456789.1"]],"a":[["7","08"]]})"),
+            DecodeStatus::kOk);
+  EXPECT_EQ(last().exch_ts_ms, -5);
+  EXPECT_EQ(last().first_update_id, 12345678901234567u);
+  EXPECT_EQ(last().update_id, 1234567890123456789u);
+  EXPECT_EQ(last().bids()[0].qty, fx("123456789.1"));
+  EXPECT_EQ(last().asks()[0].qty, fx("8"));
+
+  const struct {
+    const char* name;
+    std::string_view msg;
+    DecodeStatus want;
+  } cases[] = {
+      {"leading zero id", R"({"e":"depthUpdate","E":1,"s":"B","U":01,"u":2,"b":[],"a":[]})", DecodeStatus::kBadValue},
+      {"fraction id", R"({"e":"depthUpdate","E":1,"s":"B","U":1.5,"u":2,"b":[],"a":[]})", DecodeStatus::kBadValue},
+      {"id then junk", R"({"e":"depthUpdate","E":1,"s":"B","U":1x,"u":2,"b":[],"a":[]})", DecodeStatus::kBadValue},
+      {"string id", R"({"e":"depthUpdate","E":1,"s":"B","U":"1","u":2,"b":[],"a":[]})", DecodeStatus::kBadValue},
+      {"truncated levels", R"({"e":"depthUpdate","E":1,"s":"B","U":1,"u":2,"b":[["1","2"],)", DecodeStatus::kMalformedJson},
+      {"unclosed levels", R"({"e":"depthUpdate","E":1,"s":"B","U":1,"u":2,"b":[["1","2"])", DecodeStatus::kMalformedJson},
+      {"levels end the text", R"({"e":"depthUpdate","E":1,"s":"B","U":1,"u":2,"a":[],"b":[["1","2"]])", DecodeStatus::kMalformedJson},
+      {"levels end the payload", R"({"stream":"x","data":{"e":"depthUpdate","E":1,"s":"B","U":1,"u":2,"a":[],"b":[["1","2"]])", DecodeStatus::kMalformedJson},
+      {"levels then junk", R"({"e":"depthUpdate","E":1,"s":"B","U":1,"u":2,"b":[["1","2"]]x,"a":[]})", DecodeStatus::kMalformedJson},
+      {"escaped level", R"({"e":"depthUpdate","E":1,"s":"B","U":1,"u":2,"b":[["1\"","2"]],"a":[]})", DecodeStatus::kBadValue},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(decode(c.msg), c.want) << c.name;
+    EXPECT_EQ(sink_.pending(), 0u) << c.name;
+  }
+}
+
 }  // namespace
 }  // namespace shadow

@@ -13,6 +13,10 @@
 #include <cstring>
 #include <string_view>
 
+#if defined(__SSE4_1__)
+#include <immintrin.h>
+#endif
+
 #include "feed/decode_status.h"
 #include "sim/event_sink.h"
 #include "sim/fixed_point.h"
@@ -139,7 +143,7 @@ class EventWriter {
 
   // Appends one level to the current book event, opening a new event when it is full or when
   // a bid follows asks (bids precede asks within an event). False when no event can be had.
-  bool add_level(bool bid, Fixed px, Fixed qty) noexcept {
+  SHADOW_FEED_INLINE bool add_level(bool bid, Fixed px, Fixed qty) noexcept {
     MarketEvent* e = book_;
     if (e == nullptr || e->n_bids + e->n_asks == kMaxLevelsPerEvent || (bid && e->n_asks != 0)) {
       e = add();
@@ -255,9 +259,133 @@ SHADOW_FEED_INLINE bool expect(const char*& p, const char* end, char c) noexcept
 // longer digit runs, an escape) takes find_quote() and parse_fixed_padded(). Loads reach at
 // most 17 bytes past the opening quote, inside the caller's padded buffer; the closing quote
 // must lie before `end`.
+#if defined(__SSE4_1__)
+// The SSE4.1 form of scan_decimal()'s fast path: one 16-byte load holds the whole string of
+// what venues send ("61837.63000000"), whose digits are classified, lined up and converted in
+// vector registers (int part right-aligned in bytes 0-7, fraction left-aligned in 8-15, then
+// the multiply-add ladder of simdjson's parse_eight_digits). Takes 1-8 integer digits and
+// optionally a point and 1-8 fractional digits, closed by a quote within the 16 bytes and
+// before `end`; false otherwise (the caller then takes the general path). Reads 16 bytes at s.
+struct DecimalShuffle {
+  alignas(16) std::int8_t idx[9][16];
+  constexpr DecimalShuffle() noexcept : idx{} {
+    for (int n = 0; n <= 8; ++n) {
+      for (int j = 0; j < 8; ++j) {
+        idx[n][j] = static_cast<std::int8_t>(j >= 8 - n ? j - (8 - n) : -1);  // -1: zero
+        idx[n][8 + j] = static_cast<std::int8_t>(n + 1 + j < 16 ? n + 1 + j : -1);
+      }
+    }
+  }
+};
+inline constexpr DecimalShuffle kDecimalShuffle{};
+
+SHADOW_FEED_INLINE bool decimal16(const char* s, const char* end, const char*& next,
+                                  Fixed& out) noexcept {
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+  const __m128i d = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+  const __m128i is_digit = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+  const auto digits = static_cast<unsigned>(_mm_movemask_epi8(is_digit));
+  const auto int_len = static_cast<unsigned>(std::countr_zero(~digits));  // <= 16
+  if (int_len == 0 || int_len > 8) return false;
+  unsigned frac_len = 0;
+  unsigned quote = int_len;
+  if (s[int_len] == '.') {
+    frac_len = static_cast<unsigned>(std::countr_zero(~digits >> (int_len + 1)));
+    if (frac_len == 0 || frac_len > 8) return false;
+    quote = int_len + 1 + frac_len;
+    if (quote >= 16) return false;
+  }
+  if (s[quote] != '"' || s + quote >= end) return false;
+  const __m128i shuf =
+      _mm_load_si128(reinterpret_cast<const __m128i*>(kDecimalShuffle.idx[int_len]));
+  // Bytes 8 + frac_len .. 15 are past the fraction: zero them.
+  const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m128i keep = _mm_cmplt_epi8(iota, _mm_set1_epi8(static_cast<char>(8 + frac_len)));
+  const __m128i v = _mm_and_si128(_mm_shuffle_epi8(d, shuf), keep);
+  const __m128i t1 = _mm_maddubs_epi16(v, _mm_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1,
+                                                         10, 1, 10, 1));
+  const __m128i t2 = _mm_madd_epi16(t1, _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
+  const __m128i t3 = _mm_packus_epi32(t2, t2);
+  const __m128i t4 = _mm_madd_epi16(t3, _mm_setr_epi16(10000, 1, 10000, 1, 10000, 1, 10000, 1));
+  const auto ip = static_cast<std::uint32_t>(_mm_cvtsi128_si32(t4));
+  const auto fp = static_cast<std::uint32_t>(_mm_extract_epi32(t4, 1));
+  out = static_cast<Fixed>(static_cast<std::uint64_t>(ip) * static_cast<std::uint64_t>(kFixedScale) +
+                           fp);
+  next = s + quote + 1;
+  return true;
+}
+// Unsigned integers of up to 16 digits ("1723161255208"), the ids and millisecond timestamps
+// venues send: `digits` is the movemask of digit bytes of the 16 bytes loaded at s, whose
+// first n bytes (1-16) are the digits. Right-aligns them and converts (as decimal16()).
+struct IntShuffle {
+  alignas(16) std::int8_t idx[17][16];
+  constexpr IntShuffle() noexcept : idx{} {
+    for (int n = 0; n <= 16; ++n) {
+      for (int j = 0; j < 16; ++j) idx[n][j] = static_cast<std::int8_t>(j >= 16 - n ? j - (16 - n) : -1);
+    }
+  }
+};
+inline constexpr IntShuffle kIntShuffle{};
+
+SHADOW_FEED_INLINE std::uint64_t digits16(__m128i d, unsigned n) noexcept {
+  const __m128i shuf = _mm_load_si128(reinterpret_cast<const __m128i*>(kIntShuffle.idx[n]));
+  const __m128i v = _mm_shuffle_epi8(d, shuf);
+  const __m128i t1 = _mm_maddubs_epi16(v, _mm_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1,
+                                                         10, 1, 10, 1));
+  const __m128i t2 = _mm_madd_epi16(t1, _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
+  const __m128i t3 = _mm_packus_epi32(t2, t2);
+  const __m128i t4 = _mm_madd_epi16(t3, _mm_setr_epi16(10000, 1, 10000, 1, 10000, 1, 10000, 1));
+  const auto hi = static_cast<std::uint32_t>(_mm_cvtsi128_si32(t4));
+  const auto lo = static_cast<std::uint32_t>(_mm_extract_epi32(t4, 1));
+  return static_cast<std::uint64_t>(hi) * 100000000ull + lo;
+}
+
+// The value of a JSON number token that is a plain non-negative integer of 1-16 digits with
+// no leading zero, followed by whitespace or a ',', '}' or ']' (so simdjson's get_uint64() and
+// get_int64() would return the same value); false for anything else, which the caller then
+// hands to simdjson. The value is left unconsumed: the object iteration skips it (one token).
+SHADOW_FEED_INLINE bool plain_uint(od::value& v, std::uint64_t& out) noexcept {
+  const char* const s = v.raw_json_token().data();
+  const __m128i d = _mm_sub_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s)),
+                                 _mm_set1_epi8('0'));
+  const __m128i is_digit = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+  const auto digits = static_cast<unsigned>(_mm_movemask_epi8(is_digit));
+  const auto n = static_cast<unsigned>(std::countr_zero(~digits));
+  if (n == 0 || n > 16 || (s[0] == '0' && n != 1)) return false;
+  switch (s[n]) {
+    case ',': case '}': case ']': case ' ': case '\t': case '\n': case '\r': break;
+    default: return false;
+  }
+  out = digits16(d, n);
+  return true;
+}
+#endif
+
+// get_uint64() / get_int64() with plain_uint() as the fast path: same values, same errors.
+SHADOW_FEED_INLINE simdjson::error_code get_u64(od::value& v, std::uint64_t& out) noexcept {
+#if defined(__SSE4_1__)
+  if (plain_uint(v, out)) return simdjson::SUCCESS;
+#endif
+  return v.get_uint64().get(out);
+}
+SHADOW_FEED_INLINE simdjson::error_code get_i64(od::value& v, std::int64_t& out) noexcept {
+#if defined(__SSE4_1__)
+  std::uint64_t u;
+  if (plain_uint(v, u)) {
+    out = static_cast<std::int64_t>(u);
+    return simdjson::SUCCESS;
+  }
+#endif
+  return v.get_int64().get(out);
+}
+
+
 SHADOW_FEED_INLINE bool scan_decimal(const char*& p, const char* end, Fixed& out) noexcept {
   if (!expect(p, end, '"')) return false;
   const char* const s = p;
+#if defined(__SSE4_1__)
+  if (decimal16(s, end, p, out)) return true;
+#endif
   if constexpr (std::endian::native == std::endian::little) {
     namespace fi = fixed_internal;
     const std::uint64_t x = fi::load8(s);
@@ -310,37 +438,100 @@ SHADOW_FEED_INLINE bool scan_decimal(const char*& p, const char* end, Fixed& out
   return scan_decimal(p, end, out) && skip_space(p, end) == end;
 }
 
+// Reads the levels of `[["p","q"],...]` (whitespace allowed) starting at the '[' at `p`, up to
+// the matching ']' (which must lie before `end`); `p` is left on that ']'. Any other shape
+// (numbers, 1 or 3 elements, nesting, escapes) is kBadValue; `n` counts the levels read.
+template <EventSink S>
+SHADOW_FEED_INLINE DecodeStatus scan_levels(const char*& p, const char* end, bool bid,
+                                            EventWriter<S>& w, std::size_t& n) noexcept {
+  if (!expect(p, end, '[')) return DecodeStatus::kBadValue;
+  if (expect(p, end, ']')) {
+    --p;
+    return DecodeStatus::kOk;
+  }
+  for (;;) {
+    Fixed px, qty;
+#if defined(__SSE4_1__)
+    // What venues send, `["61737.63000000","0.00000000"]` with no whitespace, in one go.
+    const char* q;
+    const char* r;
+    if (p[0] == '[' && p[1] == '"' && decimal16(p + 2, end, q, px) && q[0] == ',' &&
+        q[1] == '"' && decimal16(q + 2, end, r, qty) && r < end && r[0] == ']') {
+      p = r + 1;
+    } else
+#endif
+    if (!expect(p, end, '[') || !scan_decimal(p, end, px) || !expect(p, end, ',') ||
+        !scan_decimal(p, end, qty) || !expect(p, end, ']')) {
+      return DecodeStatus::kBadValue;
+    }
+    if (!w.add_level(bid, px, qty)) return DecodeStatus::kSinkFull;
+    ++n;
+    if (expect(p, end, ',')) continue;
+    if (expect(p, end, ']')) {
+      --p;
+      return DecodeStatus::kOk;
+    }
+    return DecodeStatus::kBadValue;
+  }
+}
+
+// simdjson keeps a value's iterator protected; a pointer to member named through a derived
+// class is the standard way to reach it (no object of this type is ever made).
+struct ValueAccess : od::value {
+  static od::value_iterator& of(od::value& v) noexcept { return v.*(&ValueAccess::iter); }
+};
+
 // Reads a JSON array of [price, size] string pairs into book levels of one side.
 //
 // Why not iterate the pairs with On-Demand: the level arrays are most of every book message and
-// their shape is fixed, so simdjson delimits the whole array (array::raw_json(), which also
-// walks its structure) and a scanner that accepts exactly `[["p","q"],...]` (whitespace allowed)
-// reads it; per-element On-Demand iteration cost about twice as much on the Bybit sample. Any
-// other shape (numbers, 1 or 3 elements, nesting, escapes) is kBadValue. The scanner uses only
-// the bytes of the span simdjson returned (its 8-byte loads may look into the padding after it).
+// their shape is fixed, so a scanner that accepts exactly `[["p","q"],...]` (whitespace
+// allowed) reads them; per-element On-Demand iteration cost about twice as much on the Bybit
+// sample. Any other shape is kBadValue.
+//
+// Moving simdjson past the array: stage 1 indexed the whole document, and in text of exactly
+// that shape (no escapes) its structural tokens are exactly each '[', ']', ',' and the opening
+// quote of each string: 6 per level (`[`, `"`, `,`, `"`, `]`, then `,` or the closing `]`), plus
+// the opening `[`. So the closing ']' is token start + 6n (start + 1 when empty); the scanner
+// checks that it is, then sets the iterator to the token after it at the parent's depth, which
+// is where skipping the value (array::raw_json(), which walks every token) would leave it.
+// Whenever that does not apply (not the current token, scan fails) the old path decides the
+// result: simdjson delimits the array (raw_json()) and the scanner reads only that span, so
+// errors are exactly as before. The scanner's 8-byte loads may look into the input's padding.
 template <EventSink S>
 DecodeStatus read_levels(od::value& v, bool bid, EventWriter<S>& w) noexcept {
+  od::json_iterator& ji = ValueAccess::of(v).json_iter();
+  const std::string_view tok = v.raw_json_token();
+  const od::depth_t depth = ji.depth();
+  const od::token_position start = ji.position();
+  DecodeStatus fast = DecodeStatus::kOk;  // not tried
+  if (!tok.empty() && tok[0] == '[' && depth >= 2 &&
+      reinterpret_cast<const char*>(ji.peek(start)) == tok.data()) {
+    const char* p = tok.data();
+    // The last structural of the document: a field value's ']' must come before it.
+    const char* const end = reinterpret_cast<const char*>(ji.peek_last());
+    std::size_t n = 0;
+    fast = scan_levels(p, end, bid, w, n);
+    if (fast == DecodeStatus::kOk) {
+      const od::token_position close = start + (n == 0 ? 1 : 6 * n);
+      if (reinterpret_cast<const char*>(ji.peek(close)) != p) return DecodeStatus::kMalformedJson;
+      ji.ascend_to(depth - 1);
+      ji.ascend_to(depth - 2);
+      ji.reenter_child(close + 1, depth - 1);
+      return DecodeStatus::kOk;
+    }
+  }
   od::array outer;
   if (auto err = v.get_array().get(outer)) return status_of(err);
   std::string_view raw;
   if (auto err = outer.raw_json().get(raw)) return status_of(err);
+  // The scan failed on the same bytes the old path would read (the span simdjson delimits
+  // ends at the same ']'), so it has the old path's result; its levels are already claimed.
+  if (fast != DecodeStatus::kOk) return fast;
   const char* p = raw.data();
   const char* const end = p + raw.size();
-  if (!expect(p, end, '[')) return DecodeStatus::kBadValue;
-  if (!expect(p, end, ']')) {
-    for (;;) {
-      Fixed px, qty;
-      if (!expect(p, end, '[') || !scan_decimal(p, end, px) || !expect(p, end, ',') ||
-          !scan_decimal(p, end, qty) || !expect(p, end, ']')) {
-        return DecodeStatus::kBadValue;
-      }
-      if (!w.add_level(bid, px, qty)) return DecodeStatus::kSinkFull;
-      if (expect(p, end, ',')) continue;
-      if (expect(p, end, ']')) break;
-      return DecodeStatus::kBadValue;
-    }
-  }
-  return skip_space(p, end) == end ? DecodeStatus::kOk : DecodeStatus::kBadValue;
+  std::size_t n = 0;
+  if (auto st = scan_levels(p, end, bid, w, n); st != DecodeStatus::kOk) return st;
+  return skip_space(p + 1, end) == end ? DecodeStatus::kOk : DecodeStatus::kBadValue;
 }
 
 }  // namespace shadow::feed_internal
