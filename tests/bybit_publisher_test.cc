@@ -1,6 +1,7 @@
 // BybitPublisher: its messages, decoded by the feed's own BybitDecoder and applied to a
 // SyncedBook, must reproduce the MatchingEngine's top of book and trades exactly.
 
+#include "tests/support/counting_new.h"
 #include "sim/bybit_publisher.h"
 
 #include <gtest/gtest.h>
@@ -22,39 +23,6 @@
 #include "sim/symbol_table.h"
 #include "tests/fuzz/decoder_test_support.h"
 
-// Counts heap allocations so a test can prove flush() allocates nothing in steady state (as in
-// matching_engine_test.cc). GCC pairs the replacement new (malloc) with free() in delete and
-// flags it; the pair is consistent, so the warning is silenced for this file.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-namespace {
-std::size_t g_allocs = 0;
-}  // namespace
-void* operator new(std::size_t n) {
-  ++g_allocs;
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-  ++g_allocs;
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-// simdjson allocates with new (std::nothrow) and frees with delete[]: replace those too, or
-// ASan sees its own nothrow new paired with our free().
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  ++g_allocs;
-  return std::malloc(n == 0 ? 1 : n);
-}
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-  ++g_allocs;
-  return std::malloc(n == 0 ? 1 : n);
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace shadow {
 namespace {
@@ -532,9 +500,9 @@ TEST(BybitPublisher, FlushDoesNotAllocate) {
   std::size_t allocs = 0;
   for (int i = 0; i < 20000; ++i) {
     flow.step(me);
-    const std::size_t before = g_allocs;
+    const std::size_t before = shadow::testing::heap_allocations();
     pub.flush(i);
-    allocs += g_allocs - before;
+    allocs += shadow::testing::heap_allocations() - before;
     (void)pub.snapshot(i);
   }
   EXPECT_EQ(allocs, 0u);

@@ -3,7 +3,7 @@
 shadow_add_test(bybit_decoder_test SOURCES bybit_decoder_test.cc DEPS shadow::feed LABELS unit)
 shadow_add_test(binance_decoder_test SOURCES binance_decoder_test.cc DEPS shadow::feed LABELS unit)
 shadow_add_test(decoder_data_test SOURCES decoder_data_test.cc DEPS shadow::feed LABELS data)
-shadow_add_test(decoder_alloc_test SOURCES decoder_alloc_test.cc DEPS shadow::feed LABELS unit data)
+shadow_add_test(decoder_alloc_test SOURCES decoder_alloc_test.cc support/counting_new.cc DEPS shadow::feed LABELS unit data)
 
 # Fuzz targets. With SHADOW_BUILD_FUZZERS (clang) they are libFuzzer programs; the fuzzer and
 # sanitizer flags are scoped to these targets so the rest of the build keeps its own flags.

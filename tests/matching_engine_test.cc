@@ -2,6 +2,7 @@
 // std::map<price, std::deque<order>> reference over a 100k-operation random stream (trades,
 // statuses, L2 and queue positions after every operation), with the listener's level events
 // replayed into a FlatBook that must equal the engine's L2.
+#include "tests/support/counting_new.h"
 #include "sim/matching_engine.h"
 
 #include <gtest/gtest.h>
@@ -22,29 +23,6 @@
 
 #include "sim/flat_book.h"
 
-// Counts heap allocations so a test can prove the order path allocates nothing (as in
-// decoder_alloc_test.cc). GCC pairs the inlined replacement new (malloc) with free() in delete
-// and flags it; the pair is consistent, so the warning is silenced for this file.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-namespace {
-std::size_t g_allocs = 0;
-}  // namespace
-void* operator new(std::size_t n) {
-  ++g_allocs;
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-  ++g_allocs;
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace shadow {
 
@@ -532,7 +510,7 @@ TEST(MatchingEngine, OrderPathDoesNotAllocateWithinReservedCapacity) {
   std::mt19937_64 rng(3);
   std::vector<std::uint64_t> live;
   live.reserve(4096);
-  const std::size_t before = g_allocs;
+  const std::size_t before = shadow::testing::heap_allocations();
   for (int op = 0; op < 100'000; ++op) {
     if (rec.trades.size() > 60'000 || rec.levels.size() > 60'000) {
       rec.clear();  // keeps capacity
@@ -569,7 +547,7 @@ TEST(MatchingEngine, OrderPathDoesNotAllocateWithinReservedCapacity) {
         break;
     }
   }
-  EXPECT_EQ(g_allocs - before, 0u);
+  EXPECT_EQ(shadow::testing::heap_allocations() - before, 0u);
   EXPECT_EQ(me.level_count(Side::kBuy), 20u);
   EXPECT_GT(me.trade_count(), 10'000u);  // the market orders did trade
 }

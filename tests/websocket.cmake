@@ -1,6 +1,6 @@
 # RFC 6455 client protocol layer (feed/websocket_frame.*, feed/websocket_handshake.*): unit
 # tests, and the fuzz target or its corpus replayer (label fuzz).
-shadow_add_test(websocket_test SOURCES websocket_test.cc DEPS shadow::feed LABELS unit)
+shadow_add_test(websocket_test SOURCES websocket_test.cc support/counting_new.cc DEPS shadow::feed LABELS unit)
 
 if(SHADOW_BUILD_FUZZERS)
   add_executable(websocket_fuzz fuzz/websocket_fuzz.cc)

@@ -15,31 +15,10 @@
 #include <utility>
 #include <vector>
 
+#include "tests/support/counting_new.h"
 #include "feed/websocket_frame.h"
 #include "feed/websocket_handshake.h"
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
-namespace {
-std::atomic<std::uint64_t> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace shadow {
 
@@ -424,7 +403,7 @@ TEST(WsDeframerTest, NoAllocationAfterConstruction) {
   std::memcpy(buf.data(), s.data(), s.size());
   WsDeframer d(1 << 17);
   const std::size_t cap = d.buffer_capacity();
-  const std::uint64_t before = g_allocations.load();
+  const std::uint64_t before = shadow::testing::heap_allocations();
   std::size_t messages = 0;
   for (int round = 0; round < 20; ++round) {
     d.reset();
@@ -440,7 +419,7 @@ TEST(WsDeframerTest, NoAllocationAfterConstruction) {
   for (int i = 0; i < 1000; ++i) {
     messages += f.encode(WsOpcode::kPong, "hello", 5, out, sizeof out) != 0;
   }
-  EXPECT_EQ(g_allocations.load() - before, 0u);
+  EXPECT_EQ(shadow::testing::heap_allocations() - before, 0u);
   EXPECT_EQ(messages, 20 * mixed_expected().size() + 1000);
   EXPECT_EQ(d.buffer_capacity(), cap);
 }
