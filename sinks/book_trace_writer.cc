@@ -1,37 +1,22 @@
 #include "sinks/book_trace_writer.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <charconv>
 #include <cstring>
 
 namespace shadow {
 
-BookTraceWriter::~BookTraceWriter() { close(); }
-
 bool BookTraceWriter::open(const std::string& path, std::string& error) {
-  path_ = path;
-  if (path == "-") {
-    fd_ = STDOUT_FILENO;
-    owns_fd_ = false;
-    return true;
-  }
-  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd_ < 0) {
-    error = path + ": cannot create book trace: " + std::strerror(errno);
-    return false;
-  }
-  owns_fd_ = true;
-  return true;
+  return out_.open(path, "book trace", error);
 }
 
 bool BookTraceWriter::write(std::string_view symbol, std::uint64_t update_id, Level best_bid,
                             Level best_ask) {
-  if (fd_ < 0 || !error_.empty()) return false;
-  if (kBufSize - used_ < kMaxLine + symbol.size() && !flush()) return false;
-  char* p = buf_ + used_;
+  if (!out_.is_open() || !error_.empty()) return false;
+  char* p = out_.reserve(kMaxLine + symbol.size());
+  if (p == nullptr) {
+    note_write_error();
+    return false;
+  }
   std::memcpy(p, symbol.data(), symbol.size());
   p += symbol.size();
   *p++ = '\t';
@@ -49,43 +34,23 @@ bool BookTraceWriter::write(std::string_view symbol, std::uint64_t update_id, Le
     p += format_fixed(l.qty, p);
   }
   *p++ = '\n';
-  used_ = static_cast<std::size_t>(p - buf_);
+  out_.commit(p);
   ++lines_;
   return true;
 }
 
-bool BookTraceWriter::flush() {
-  std::size_t off = 0;
-  while (off < used_) {
-    const ssize_t n = ::write(fd_, buf_ + off, used_ - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      error_ = path_ + ": write failed after " + std::to_string(lines_) + " lines: " +
-               std::strerror(errno);
-      used_ = 0;
-      return false;
-    }
-    off += static_cast<std::size_t>(n);
-  }
-  used_ = 0;
-  return true;
+void BookTraceWriter::note_write_error() {
+  if (!error_.empty()) return;
+  error_ = out_.path() + ": write failed after " + std::to_string(lines_) + " lines: " +
+           std::strerror(out_.last_errno());
 }
 
 bool BookTraceWriter::close() {
-  if (fd_ < 0) return error_.empty();
-  bool ok = flush();
-  if (owns_fd_) {
-    if (ok && ::fsync(fd_) != 0 && errno != EINVAL) {
-      error_ = path_ + ": fsync failed: " + std::strerror(errno);
-      ok = false;
-    }
-    if (::close(fd_) != 0 && ok) {
-      error_ = path_ + ": close failed: " + std::strerror(errno);
-      ok = false;
-    }
-  }
-  fd_ = -1;
-  return ok;
+  if (!out_.is_open()) return error_.empty();
+  if (error_.empty() && !out_.flush()) note_write_error();
+  const bool ok = out_.close();  // fsync + close; false as well after an earlier write failure
+  if (!ok && error_.empty()) error_ = out_.error();
+  return ok && error_.empty();
 }
 
 }  // namespace shadow

@@ -6,8 +6,8 @@
 // in both of its columns. This format is a contract: independent implementations compare their
 // traces of the same recording line by line, so it never changes silently.
 //
-// Lines are formatted into a 64 KiB buffer and written with write(2) when it fills, so tracing
-// costs one syscall per few thousand lines. Single-threaded.
+// Lines are formatted into a 64 KiB buffer (sinks/buffered_file_writer.h) and written with
+// write(2) when it fills, so tracing costs one syscall per few thousand lines. Single-threaded.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "sim/market_event.h"
+#include "sinks/buffered_file_writer.h"
 
 namespace shadow {
 
@@ -23,7 +24,7 @@ class BookTraceWriter {
   BookTraceWriter() = default;
   BookTraceWriter(const BookTraceWriter&) = delete;
   BookTraceWriter& operator=(const BookTraceWriter&) = delete;
-  ~BookTraceWriter();
+  ~BookTraceWriter() { close(); }
 
   // Creates (truncates) `path`; "-" writes to standard output. False with `error` set on failure.
   bool open(const std::string& path, std::string& error);
@@ -32,24 +33,20 @@ class BookTraceWriter {
   // a write has failed (see error()); later calls do nothing.
   bool write(std::string_view symbol, std::uint64_t update_id, Level best_bid, Level best_ask);
 
-  // Writes out the buffer and, for files, fsyncs and closes. False with error() set on failure.
+  // Writes out the buffer and, for files, fsyncs and closes. False with error() set on failure,
+  // including a write that failed earlier (a trace cut short is never reported as complete).
   bool close();
 
   const std::string& error() const noexcept { return error_; }
   std::uint64_t lines() const noexcept { return lines_; }
 
  private:
-  bool flush();
+  void note_write_error();
 
-  static constexpr std::size_t kBufSize = 64 * 1024;
   static constexpr std::size_t kMaxLine = 256;
-  int fd_ = -1;
-  bool owns_fd_ = false;
-  std::string path_;
+  BufferedFileWriter out_;
   std::string error_;
   std::uint64_t lines_ = 0;
-  std::size_t used_ = 0;
-  char buf_[kBufSize];
 };
 
 }  // namespace shadow

@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""WebSocket server that plays a capture file to its client (python3-websockets), for
+tests/record_cli_test.py: an exchange stand-in independent of our own code.
+
+usage: capture_server.py CAPTURE [--interval-ms N] [--log FILE] [--port P]
+
+Listens on 127.0.0.1 (port 0 by default) and prints the port on stdout. For each connection:
+waits for a subscribe request -- Bybit v5 {"op":"subscribe",...} or Binance
+{"method":"SUBSCRIBE",...} -- unless the request path names its streams (Binance
+/stream?streams=a/b or /ws/<stream>); then sends every line of CAPTURE (gzip or plain; the
+`<local_ns> ` prefix stripped) as one text message, N ms apart (default 0), and closes with
+code 1000. Meanwhile it answers Bybit's {"op":"ping"} with Bybit's pong. Every message the
+client sends is appended to --log, one per line.
+"""
+import argparse
+import asyncio
+import gzip
+import json
+import sys
+
+import websockets
+
+
+def capture_messages(path):
+    with open(path, "rb") as f:
+        magic = f.read(2)
+    opener = gzip.open if magic == b"\x1f\x8b" else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        for raw in f:
+            raw = raw.rstrip("\r\n")
+            if not raw:
+                continue
+            head, sep, rest = raw.partition(" ")
+            yield rest if sep and head.isdigit() else raw
+
+
+def is_subscribe(msg):
+    try:
+        m = json.loads(msg)
+    except ValueError:
+        return False
+    return isinstance(m, dict) and (m.get("op") == "subscribe" or m.get("method") == "SUBSCRIBE")
+
+
+async def serve_client(ws, path, args, messages):
+    path = path if path is not None else getattr(ws, "path", "")
+    log = open(args.log, "a", encoding="utf-8") if args.log else None
+    subscribed = asyncio.Event()
+    if "streams=" in path or path.startswith("/ws/"):
+        subscribed.set()
+
+    async def reader():
+        try:
+            async for msg in ws:
+                if log:
+                    log.write(msg + "\n")
+                    log.flush()
+                if is_subscribe(msg):
+                    subscribed.set()
+                elif msg == '{"op":"ping"}':
+                    await ws.send(json.dumps({"success": True, "ret_msg": "pong",
+                                              "conn_id": "capture-server", "op": "ping"},
+                                             separators=(",", ":")))
+        except websockets.ConnectionClosed:
+            pass
+
+    task = asyncio.ensure_future(reader())
+    try:
+        await asyncio.wait_for(subscribed.wait(), 10)
+        for m in messages:
+            await ws.send(m)
+            if args.interval_ms:
+                await asyncio.sleep(args.interval_ms / 1000)
+        await ws.close(code=1000, reason="end of capture")
+    except (websockets.ConnectionClosed, asyncio.TimeoutError):
+        pass
+    finally:
+        task.cancel()
+        if log:
+            log.close()
+
+
+async def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("capture")
+    ap.add_argument("--interval-ms", type=float, default=0)
+    ap.add_argument("--log")
+    ap.add_argument("--port", type=int, default=0)
+    args = ap.parse_args()
+    messages = list(capture_messages(args.capture))
+
+    async def handler(ws, path=None):
+        await serve_client(ws, path, args, messages)
+
+    server = await websockets.serve(handler, "127.0.0.1", args.port, max_size=None,
+                                    compression=None, ping_interval=None)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await asyncio.Future()
+
+
+if __name__ == "__main__":
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        sys.exit(0)
