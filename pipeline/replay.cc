@@ -8,6 +8,14 @@ Protocol detect_protocol(std::string_view message) noexcept {
   return bybit ? Protocol::kBybit : Protocol::kBinance;
 }
 
+bool parse_protocol(std::string_view name, Protocol& out) noexcept {
+  if (name == "auto") out = Protocol::kAuto;
+  else if (name == "bybit") out = Protocol::kBybit;
+  else if (name == "binance") out = Protocol::kBinance;
+  else return false;
+  return true;
+}
+
 Replayer::Replayer(BookTraceWriter* trace) : trace_(trace) {}
 
 DecodeStatus Replayer::on_message(Protocol protocol, const CaptureLine& line) noexcept {

@@ -29,6 +29,9 @@ enum class Protocol : std::uint8_t { kAuto, kBybit, kBinance };
 // else JSON-shaped is taken as Binance (combined stream, bare payload or REST snapshot).
 Protocol detect_protocol(std::string_view message) noexcept;
 
+// Parses "auto", "bybit" or "binance" (the tools' --protocol values). False for anything else.
+bool parse_protocol(std::string_view name, Protocol& out) noexcept;
+
 struct ReplayCounters {
   std::uint64_t messages = 0;       // lines handed to a decoder
   std::uint64_t bytes = 0;          // their JSON bytes

@@ -39,6 +39,7 @@
 #include "sim/bybit_publisher.h"
 #include "sim/matching_engine.h"
 #include "sim/order_flow.h"
+#include "tools/cli.h"
 
 namespace {
 
@@ -70,63 +71,37 @@ struct Args {
   std::size_t max_send_buffer = 8u << 20;
 };
 
-[[noreturn]] void usage_error(const std::string& msg) {
-  std::fprintf(stderr, "shadow-exchange: %s\n\n%s", msg.c_str(), kUsage);
-  std::exit(2);
-}
-
-double parse_number(const std::string& flag, const std::string& v, double lo, double hi) {
-  char* end = nullptr;
-  const double d = std::strtod(v.c_str(), &end);
-  if (v.empty() || *end != '\0' || !(d >= lo && d <= hi)) {
-    char range[64];
-    std::snprintf(range, sizeof range, "[%g, %g]", lo, hi);
-    usage_error(flag + " needs a number in " + range + ", not '" + v + "'");
-  }
-  return d;
-}
-
 Args parse_args(int argc, char** argv) {
   Args a;
   std::string symbols = "BTCUSDT";
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage_error(arg + " needs a value");
-      return argv[++i];
-    };
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
-      std::exit(0);
-    } else if (arg == "--port") {
-      a.port = static_cast<int>(parse_number(arg, value(), 0, 65535));
-    } else if (arg == "--symbols") {
-      symbols = value();
-    } else if (arg == "--rate") {
-      a.rate = parse_number(arg, value(), 1, 1e7);
-    } else if (arg == "--seed") {
-      const std::string v = value();
-      char* end = nullptr;
-      a.seed = std::strtoull(v.c_str(), &end, 10);
-      if (v.empty() || *end != '\0') usage_error("--seed needs a number, not '" + v + "'");
-    } else if (arg == "--duration") {
-      a.duration = parse_number(arg, value(), 0, 1e9);
-    } else if (arg == "--max-send-buffer") {
-      a.max_send_buffer = static_cast<std::size_t>(parse_number(arg, value(), 1024, 1e12));
+  cli::Args cl("shadow-exchange", kUsage, argc, argv);
+  while (cl.next()) {
+    if (cl.is("--port")) {
+      a.port = static_cast<int>(cl.number(0, 65535));
+    } else if (cl.is("--symbols")) {
+      symbols = cl.value();
+    } else if (cl.is("--rate")) {
+      a.rate = cl.number(1, 1e7);
+    } else if (cl.is("--seed")) {
+      a.seed = cl.whole();
+    } else if (cl.is("--duration")) {
+      a.duration = cl.number(0, 1e9);
+    } else if (cl.is("--max-send-buffer")) {
+      a.max_send_buffer = static_cast<std::size_t>(cl.number(1024, 1e12));
     } else {
-      usage_error("unknown argument '" + arg + "'");
+      cl.fail("unknown argument '" + std::string(cl.arg()) + "'");
     }
   }
-  if (a.port < 0) usage_error("--port is required");
+  if (a.port < 0) cl.fail("--port is required");
   std::size_t start = 0;
   while (start <= symbols.size()) {
     const std::size_t comma = std::min(symbols.find(',', start), symbols.size());
     std::string s = symbols.substr(start, comma - start);
     if (s.empty() || s.size() > 23 ||
         !std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }))
-      usage_error("--symbols needs comma-separated alphanumeric symbols, not '" + symbols + "'");
+      cl.fail("--symbols needs comma-separated alphanumeric symbols, not '" + symbols + "'");
     if (std::find(a.symbols.begin(), a.symbols.end(), s) != a.symbols.end())
-      usage_error("symbol " + s + " given twice");
+      cl.fail("symbol " + s + " given twice");
     a.symbols.push_back(std::move(s));
     start = comma + 1;
   }

@@ -38,6 +38,7 @@
 #include "pipeline/replay.h"
 #include "sim/clock.h"
 #include "sinks/buffered_file_writer.h"
+#include "tools/cli.h"
 
 namespace {
 
@@ -74,20 +75,6 @@ struct Args {
   std::uint64_t max_errors = 20;
 };
 
-[[noreturn]] void usage_error(const std::string& msg) {
-  std::fprintf(stderr, "shadow-record: %s\n\n%s", msg.c_str(), kUsage);
-  std::exit(2);
-}
-
-double seconds_arg(std::string_view opt, const std::string& v) {
-  char* end = nullptr;
-  const double s = std::strtod(v.c_str(), &end);
-  if (v.empty() || *end != '\0' || !(s >= 0) || s > 1e9) {
-    usage_error(std::string(opt) + " needs a number of seconds >= 0, not '" + v + "'");
-  }
-  return s;
-}
-
 // Bybit v5 public URLs are /v5/public/...; Binance's are /ws, /ws/<stream> and /stream?streams=.
 Protocol protocol_from_url(const WsUrl& u) {
   const auto has = [](std::string_view s, std::string_view what) {
@@ -103,66 +90,46 @@ Protocol protocol_from_url(const WsUrl& u) {
 
 Args parse_args(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage_error(std::string(arg) + " needs a value");
-      return argv[++i];
-    };
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
-      std::exit(0);
-    } else if (arg == "--url") {
-      a.url = value();
-    } else if (arg == "--subscribe") {
-      const std::string v = value();
-      std::size_t b = 0;
-      while (b <= v.size()) {
-        std::size_t e = v.find(',', b);
-        if (e == std::string::npos) e = v.size();
-        if (e > b) a.topics.push_back(v.substr(b, e - b));
-        b = e + 1;
-      }
-      if (a.topics.empty()) usage_error("--subscribe needs at least one topic");
-    } else if (arg == "--out") {
-      a.out_path = value();
-    } else if (arg == "--book-trace") {
-      a.trace_path = value();
-    } else if (arg == "--duration") {
-      a.duration_s = seconds_arg(arg, value());
-      if (a.duration_s == 0) usage_error("--duration must be > 0");
-    } else if (arg == "--ping-interval") {
-      a.ping_interval_s = seconds_arg(arg, value());
-    } else if (arg == "--protocol") {
-      const std::string p = value();
-      if (p == "auto") a.protocol = Protocol::kAuto;
-      else if (p == "bybit") a.protocol = Protocol::kBybit;
-      else if (p == "binance") a.protocol = Protocol::kBinance;
-      else usage_error("--protocol must be auto, bybit or binance, not '" + p + "'");
-    } else if (arg == "--max-errors") {
-      const std::string v = value();
-      char* end = nullptr;
-      a.max_errors = std::strtoull(v.c_str(), &end, 10);
-      if (v.empty() || *end != '\0') usage_error("--max-errors needs a number, not '" + v + "'");
+  cli::Args cl("shadow-record", kUsage, argc, argv);
+  while (cl.next()) {
+    if (cl.is("--url")) {
+      a.url = cl.value();
+    } else if (cl.is("--subscribe")) {
+      a.topics = cl.list();
+      if (a.topics.empty()) cl.fail("--subscribe needs at least one topic");
+    } else if (cl.is("--out")) {
+      a.out_path = cl.value();
+    } else if (cl.is("--book-trace")) {
+      a.trace_path = cl.value();
+    } else if (cl.is("--duration")) {
+      a.duration_s = cl.number(0, 1e9);
+      if (a.duration_s == 0) cl.fail("--duration must be > 0");
+    } else if (cl.is("--ping-interval")) {
+      a.ping_interval_s = cl.number(0, 1e9);
+    } else if (cl.is("--protocol")) {
+      const std::string p = cl.value();
+      if (!parse_protocol(p, a.protocol)) cl.fail("--protocol must be auto, bybit or binance, not '" + p + "'");
+    } else if (cl.is("--max-errors")) {
+      a.max_errors = cl.whole();
     } else {
-      usage_error("unexpected argument " + std::string(arg));
+      cl.fail("unexpected argument " + std::string(cl.arg()));
     }
   }
-  if (a.url.empty()) usage_error("--url is required");
-  if (a.out_path.empty()) usage_error("--out is required");
+  if (a.url.empty()) cl.fail("--url is required");
+  if (a.out_path.empty()) cl.fail("--out is required");
   WsUrl u;
   std::string err;
-  if (!parse_ws_url(a.url, u, err)) usage_error("bad --url '" + a.url + "': " + err);
+  if (!parse_ws_url(a.url, u, err)) cl.fail("bad --url '" + a.url + "': " + err);
   if (a.protocol == Protocol::kAuto) a.protocol = protocol_from_url(u);
   if (a.protocol == Protocol::kAuto) {
-    usage_error("cannot tell the venue from '" + a.url + "'; pass --protocol bybit|binance");
+    cl.fail("cannot tell the venue from '" + a.url + "'; pass --protocol bybit|binance");
   }
   const bool streams_in_url = u.resource.find("streams=") != std::string::npos ||
                               u.resource.rfind("/ws/", 0) == 0;
   if (a.topics.empty() && !(a.protocol == Protocol::kBinance && streams_in_url)) {
-    usage_error("--subscribe is required (only Binance URLs naming their streams may omit it)");
+    cl.fail("--subscribe is required (only Binance URLs naming their streams may omit it)");
   }
-  if (a.trace_path == "-" && a.out_path == "-") usage_error("--out and --book-trace both '-'");
+  if (a.trace_path == "-" && a.out_path == "-") cl.fail("--out and --book-trace both '-'");
   return a;
 }
 

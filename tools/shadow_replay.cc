@@ -17,6 +17,7 @@
 
 #include "pipeline/replay.h"
 #include "sim/clock.h"
+#include "tools/cli.h"
 
 namespace {
 
@@ -45,46 +46,28 @@ struct Args {
   std::vector<std::string> files;
 };
 
-[[noreturn]] void usage_error(const std::string& msg) {
-  std::fprintf(stderr, "shadow-replay: %s\n\n%s", msg.c_str(), kUsage);
-  std::exit(2);
-}
-
 Args parse_args(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage_error(std::string(arg) + " needs a value");
-      return argv[++i];
-    };
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
-      std::exit(0);
-    } else if (arg == "--book-trace") {
-      a.trace_path = value();
-    } else if (arg == "--protocol") {
-      const std::string p = value();
-      if (p == "auto") a.protocol = Protocol::kAuto;
-      else if (p == "bybit") a.protocol = Protocol::kBybit;
-      else if (p == "binance") a.protocol = Protocol::kBinance;
-      else usage_error("--protocol must be auto, bybit or binance, not '" + p + "'");
-    } else if (arg == "--binance-symbol") {
-      a.binance_symbol = value();
-    } else if (arg == "--preload") {
+  cli::Args cl("shadow-replay", kUsage, argc, argv);
+  while (cl.next()) {
+    if (cl.is("--book-trace")) {
+      a.trace_path = cl.value();
+    } else if (cl.is("--protocol")) {
+      const std::string p = cl.value();
+      if (!parse_protocol(p, a.protocol)) cl.fail("--protocol must be auto, bybit or binance, not '" + p + "'");
+    } else if (cl.is("--binance-symbol")) {
+      a.binance_symbol = cl.value();
+    } else if (cl.is("--preload")) {
       a.preload = true;
-    } else if (arg == "--max-errors") {
-      const std::string v = value();
-      char* end = nullptr;
-      a.max_errors = std::strtoull(v.c_str(), &end, 10);
-      if (v.empty() || *end != '\0') usage_error("--max-errors needs a number, not '" + v + "'");
-    } else if (arg.size() > 1 && arg[0] == '-' && arg != "-") {
-      usage_error("unknown option " + std::string(arg));
+    } else if (cl.is("--max-errors")) {
+      a.max_errors = cl.whole();
+    } else if (cl.is_option()) {
+      cl.fail("unknown option " + std::string(cl.arg()));
     } else {
-      a.files.emplace_back(arg);
+      a.files.emplace_back(cl.arg());
     }
   }
-  if (a.files.empty()) usage_error("no capture file given");
+  if (a.files.empty()) cl.fail("no capture file given");
   return a;
 }
 
