@@ -562,11 +562,11 @@ void Exchange::advance_models(Clock::time_point now) {
   // Bounded catch-up per loop turn so the sockets stay served; the schedule keeps its origin,
   // so a slow turn is made up by later ones instead of shifting every later event.
   const std::uint64_t max_batch = std::max<std::uint64_t>(64, static_cast<std::uint64_t>(args_.rate / 50));
-  std::uint64_t todo = due > events_done_ ? std::min(due - events_done_, max_batch) : 0;
-  if (todo == 0) return;
+  std::uint64_t backlog = due > events_done_ ? std::min(due - events_done_, max_batch) : 0;
+  if (backlog == 0) return;
   const std::int64_t ms = wall_ms();
   std::size_t since_flush = 0;
-  while (todo-- > 0) {
+  while (backlog-- > 0) {
     Market& m = *markets_[events_done_ % markets_.size()];
     m.publisher.set_time_ms(ms);
     m.model.step(m.engine);
