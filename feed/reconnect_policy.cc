@@ -1,12 +1,12 @@
 // ReconnectPolicy: see reconnect_policy.h for the contract and the choice of jitter.
 #include "feed/reconnect_policy.h"
 
-#include <sys/random.h>
 
 #include <algorithm>
 #include <cmath>
-#include <ctime>
 #include <stdexcept>
+
+#include "sim/random.h"
 
 namespace shadow {
 
@@ -33,25 +33,6 @@ std::string_view to_string(JitterKind k) noexcept {
 
 namespace {
 
-std::uint64_t splitmix64(std::uint64_t& s) noexcept {
-  std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-std::uint64_t random_seed() noexcept {
-  std::uint64_t seed = 0;
-  if (getrandom(&seed, sizeof seed, 0) != static_cast<ssize_t>(sizeof seed)) {
-    // Cannot fail for 8 bytes on Linux >= 3.17 once the pool is up. Jitter only needs to
-    // differ between processes, so the clock is an acceptable fallback.
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    seed = static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u +
-           static_cast<std::uint64_t>(ts.tv_nsec);
-  }
-  return seed;
-}
 
 }  // namespace
 
@@ -63,7 +44,7 @@ ReconnectPolicy::ReconnectPolicy(const ReconnectConfig& cfg) : cfg_(cfg) {
     throw std::invalid_argument("ReconnectPolicy: multiplier must be >= 1");
   if (cfg_.stable_period_ns < 0)
     throw std::invalid_argument("ReconnectPolicy: stable_period must be >= 0");
-  rng_ = cfg_.seed ? *cfg_.seed : random_seed();
+  rng_ = cfg_.seed ? *cfg_.seed : os_random_seed();
 }
 
 void ReconnectPolicy::on_connected(std::int64_t now) noexcept {

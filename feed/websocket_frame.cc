@@ -1,11 +1,11 @@
 // RFC 6455 client framing: see websocket_frame.h.
 #include "feed/websocket_frame.h"
 
-#include <sys/random.h>
 
 #include <cassert>
 #include <cstring>
-#include <ctime>
+
+#include "sim/random.h"
 
 namespace shadow {
 
@@ -254,28 +254,8 @@ void ws_mask(char* data, std::size_t len, std::array<std::uint8_t, 4> key) noexc
   for (; i < len; ++i) data[i] = static_cast<char>(data[i] ^ key[i & 3]);
 }
 
-namespace {
-inline std::uint64_t splitmix64(std::uint64_t& s) noexcept {
-  std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
-std::uint64_t random_seed() noexcept {
-  std::uint64_t seed = 0;
-  if (getrandom(&seed, sizeof seed, 0) != static_cast<ssize_t>(sizeof seed)) {
-    // getrandom() cannot fail on Linux >= 3.17 for 8 bytes once the pool is initialised;
-    // fall back to the clock rather than a fixed key.
-    timespec ts{};
-    clock_gettime(CLOCK_REALTIME, &ts);
-    seed = static_cast<std::uint64_t>(ts.tv_nsec) ^ (static_cast<std::uint64_t>(ts.tv_sec) << 30);
-  }
-  return seed;
-}
-}  // namespace
-
-WsFramer::WsFramer() : state_(random_seed()) {}
+WsFramer::WsFramer() : state_(os_random_seed()) {}
 WsFramer::WsFramer(std::uint64_t seed) : state_(seed) {}
 
 std::array<std::uint8_t, 4> WsFramer::next_key() noexcept {

@@ -2,10 +2,10 @@
 #include "feed/websocket_handshake.h"
 
 #include <openssl/evp.h>
-#include <sys/random.h>
 
 #include <cstring>
-#include <ctime>
+
+#include "sim/random.h"
 
 namespace shadow {
 
@@ -49,27 +49,6 @@ bool has_token(std::string_view value, std::string_view token) noexcept {
   return false;
 }
 
-void random_bytes(void* out, std::size_t n) {
-  auto* p = static_cast<unsigned char*>(out);
-  std::size_t got = 0;
-  while (got < n) {
-    const ssize_t r = getrandom(p + got, n - got, 0);
-    if (r <= 0) break;
-    got += static_cast<std::size_t>(r);
-  }
-  if (got < n) {  // never on Linux >= 3.17; do not send a fixed nonce regardless
-    timespec ts{};
-    clock_gettime(CLOCK_REALTIME, &ts);
-    std::uint64_t x = static_cast<std::uint64_t>(ts.tv_nsec) * 0x9E3779B97F4A7C15ull ^
-                      static_cast<std::uint64_t>(ts.tv_sec);
-    for (std::size_t i = got; i < n; ++i) {
-      x ^= x << 13;
-      x ^= x >> 7;
-      x ^= x << 17;
-      p[i] = static_cast<unsigned char>(x);
-    }
-  }
-}
 
 }  // namespace
 
@@ -254,7 +233,7 @@ std::string_view to_string(WsHandshakeStatus s) noexcept {
 
 WsHandshake::WsHandshake(const WsUrl& url) {
   std::array<std::uint8_t, 16> nonce;
-  random_bytes(nonce.data(), nonce.size());  // §4.1: randomly selected 16-byte nonce
+  os_random_bytes(nonce.data(), nonce.size());  // §4.1: randomly selected 16-byte nonce
   build(url, nonce);
 }
 

@@ -4,18 +4,9 @@
 #include <bit>
 #include <cmath>
 
+#include "sim/random.h"
+
 namespace shadow {
-
-namespace {
-
-std::uint64_t splitmix64(std::uint64_t& x) noexcept {
-  std::uint64_t z = (x += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-}  // namespace
 
 Xoshiro256::Xoshiro256(std::uint64_t seed) noexcept {
   for (auto& s : s_) s = splitmix64(seed);
