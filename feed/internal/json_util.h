@@ -170,35 +170,20 @@ class EventWriter {
   void stamp_all(const MessageHeader& h) noexcept {
     for (std::size_t i = 0; i < n_; ++i) {
       MarketEvent* e = slots_[i];
-      e->local_ns = h.local_ns;
-      e->recv_mono_ns = h.recv_mono_ns;
-      e->exch_ts_ms = h.exch_ts_ms;
+      stamp_common(e, h, i);
       e->txn_ts_ms = h.txn_ts_ms;
       e->first_update_id = h.first_update_id;
       e->update_id = h.update_id;
       e->prev_update_id = h.prev_update_id;
       e->seq = h.seq;
-      e->msg_seq = h.msg_seq;
       e->symbol = h.symbol;
-      e->kind = h.kind;
-      e->venue = h.venue;
-      e->flags = static_cast<std::uint8_t>(h.flags | edge_flags(i));
     }
   }
 
   // Multi-trade messages: each event already holds its own txn_ts_ms, seq, symbol and trade;
   // stamps the rest.
   void stamp_shared(const MessageHeader& h) noexcept {
-    for (std::size_t i = 0; i < n_; ++i) {
-      MarketEvent* e = slots_[i];
-      e->local_ns = h.local_ns;
-      e->recv_mono_ns = h.recv_mono_ns;
-      e->exch_ts_ms = h.exch_ts_ms;
-      e->msg_seq = h.msg_seq;
-      e->kind = h.kind;
-      e->venue = h.venue;
-      e->flags = static_cast<std::uint8_t>(h.flags | edge_flags(i));
-    }
+    for (std::size_t i = 0; i < n_; ++i) stamp_common(slots_[i], h, i);
   }
 
   void publish() noexcept { sink_.publish(); }
@@ -208,6 +193,17 @@ class EventWriter {
   }
 
  private:
+  // The fields every event of a message shares, whatever its payload.
+  void stamp_common(MarketEvent* e, const MessageHeader& h, std::size_t i) const noexcept {
+    e->local_ns = h.local_ns;
+    e->recv_mono_ns = h.recv_mono_ns;
+    e->exch_ts_ms = h.exch_ts_ms;
+    e->msg_seq = h.msg_seq;
+    e->kind = h.kind;
+    e->venue = h.venue;
+    e->flags = static_cast<std::uint8_t>(h.flags | edge_flags(i));
+  }
+
   std::uint8_t edge_flags(std::size_t i) const noexcept {
     std::uint8_t f = 0;
     if (i == 0) f |= kFirstInMessage;
