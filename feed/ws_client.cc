@@ -80,6 +80,7 @@ bool WsClient::connect(std::string_view url, std::string& error) {
   lost_after_handshake_ = false;
   hs_done_ = false;
   hs_error_.clear();
+  last_rx_mono_ns_ = 0;
   stats_ = {};
   if (!reader_.connect(u.host, u.port, error)) {
     state_ = State::kClosed;

@@ -88,6 +88,9 @@ class WsClient {
 
   bool is_open() const noexcept { return state_ == State::kOpen || state_ == State::kClosing; }
   const UringReader& reader() const noexcept { return reader_; }
+  // CLOCK_MONOTONIC of the last completion that brought bytes on this connection (frames of any
+  // kind, pings included): what a heartbeat timeout watches. 0 before the first byte.
+  std::int64_t last_rx_mono_ns() const noexcept { return last_rx_mono_ns_; }
   const WsClientStats& stats() const noexcept { return stats_; }
 
  private:
@@ -130,6 +133,7 @@ class WsClient {
   bool lost_after_handshake_ = false;   // EOF arrived in the same poll as the 101
   std::vector<char> send_buf_;
   char why_[192] = {};
+  std::int64_t last_rx_mono_ns_ = 0;
   WsClientStats stats_;
 };
 
@@ -156,6 +160,7 @@ int WsClient::poll(Handler& h) noexcept {
 template <class Handler>
 void WsClient::on_bytes(const char* p, std::size_t n, std::int64_t ts, Handler& h) noexcept {
   if (state_ != State::kOpen && state_ != State::kClosing) return;
+  last_rx_mono_ns_ = ts;
   deframer_.feed(p, n);
   WsMessage m;
   WsStatus st;

@@ -21,6 +21,7 @@ Replayer::Replayer(BookTraceWriter* trace) : trace_(trace) {}
 DecodeStatus Replayer::on_message(Protocol protocol, const CaptureLine& line) noexcept {
   ++counters_.messages;
   counters_.bytes += line.len;
+  gap_symbol_ = SymbolTable::kInvalid;
   const DecodeStatus st =
       protocol == Protocol::kBybit
           ? bybit_.decode(line.data, line.len, line.capacity, line.local_ns, line.local_ns, dispatch_)
@@ -46,6 +47,7 @@ void Replayer::apply(const MarketEvent& e) noexcept {
     case EventKind::kBookSnapshot:
     case EventKind::kBookDelta: {
       Book& b = book_for(e);
+      const std::uint64_t gaps = b.stats().gaps;
       b.on_event(e, [&](std::uint64_t update_id) {
         ++counters_.book_messages;
         if (trace_ != nullptr) {
@@ -53,8 +55,12 @@ void Replayer::apply(const MarketEvent& e) noexcept {
           trace_->write(symbols_.name(e.symbol), update_id, fb.best_bid(), fb.best_ask());
         }
       });
+      if (b.stats().gaps != gaps) gap_symbol_ = e.symbol;
       break;
     }
+    case EventKind::kFeedReset:
+      invalidate_books();
+      break;
     case EventKind::kTrade:
       ++counters_.trades;
       break;
@@ -63,6 +69,13 @@ void Replayer::apply(const MarketEvent& e) noexcept {
       break;
     case EventKind::kNone:
       break;
+  }
+}
+
+void Replayer::invalidate_books() noexcept {
+  ++counters_.feed_resets;
+  for (auto& b : books_) {
+    if (b) b->invalidate();
   }
 }
 

@@ -39,6 +39,7 @@ struct ReplayCounters {
   std::uint64_t trades = 0;         // trade events
   std::uint64_t bbo = 0;            // best bid/offer events
   std::uint64_t decode_errors = 0;  // messages a decoder rejected (also in the decoder stats)
+  std::uint64_t feed_resets = 0;    // invalidate_books() calls (live feed reconnects)
 };
 
 class Replayer {
@@ -53,6 +54,14 @@ class Replayer {
 
   // Decodes one message and applies its events. Returns the decoder's status.
   DecodeStatus on_message(Protocol protocol, const CaptureLine& line) noexcept;
+
+  // The live feed lost its connection (a kFeedReset event does the same): every book is
+  // forgotten and its next snapshot counts as a resync.
+  void invalidate_books() noexcept;
+
+  // Symbol id whose book found a sequence gap in the last on_message(), else
+  // SymbolTable::kInvalid. The live feed asks the venue for a fresh snapshot then.
+  std::uint16_t gap_symbol() const noexcept { return gap_symbol_; }
 
   const ReplayCounters& counters() const noexcept { return counters_; }
   const DecoderStats& bybit_stats() const noexcept { return bybit_.stats(); }
@@ -92,6 +101,7 @@ class Replayer {
   std::vector<std::unique_ptr<Book>> books_;
   BookTraceWriter* trace_;
   ReplayCounters counters_;
+  std::uint16_t gap_symbol_ = SymbolTable::kInvalid;
 };
 
 }  // namespace shadow

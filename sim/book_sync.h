@@ -150,6 +150,13 @@ class SyncedBook {
     action_ = Action::kNone;
   }
 
+  // The feed reconnected: forgets the book like reset(), and the next snapshot counts as a
+  // resync (the book was lost, not merely never built).
+  void invalidate() noexcept {
+    reset();
+    needs_resync_ = true;
+  }
+
   const Book& book() const noexcept { return book_; }
   bool synced() const noexcept { return synced_; }
   std::uint64_t last_update_id() const noexcept { return last_update_id_; }

@@ -32,9 +32,15 @@ enum class EventKind : std::uint8_t {
   kBookSnapshot = 2,  // full book: the first event of the message resets the book
   kTrade = 3,         // one public trade (payload: trade)
   kBbo = 4,           // best bid/offer ticker (payload: bbo); does not change the L2 book
+  kFeedReset = 5,     // the feed lost its connection (no payload): every book of `venue` is
+                      // invalid until its next snapshot. Published by the live feed session,
+                      // never by a decoder; symbol = kAllSymbols.
 };
 
 enum class Side : std::uint8_t { kNone = 0, kBuy = 1, kSell = 2 };
+
+// MarketEvent::symbol of an event that concerns every symbol (kFeedReset).
+inline constexpr std::uint16_t kAllSymbols = 0xFFFF;
 
 // EventFlags bits.
 inline constexpr std::uint8_t kFirstInMessage = 1u << 0;

@@ -5,12 +5,6 @@
 // connection) must equal our book level for level, with the same update id. Then SIGTERM: the
 // exchange exits 0 and our client sees a clean close 1001.
 #include <gtest/gtest.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <simdjson.h>
 
@@ -25,8 +19,7 @@
 #include "pipeline/replay.h"
 #include "sim/fixed_point.h"
 #include "sim/market_event.h"
-
-extern char** environ;
+#include "tests/support/exchange_process.h"
 
 namespace {
 
@@ -36,80 +29,8 @@ constexpr std::size_t kDepth = 50;
 constexpr int kCheckpointsPerSymbol = 12;
 constexpr std::int64_t kCheckpointIntervalMs = 60;
 
-std::int64_t now_ms() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
-}
-
-// shadow-exchange as a child process; its URL is read from the one line it prints on stdout.
-class ExchangeProcess {
- public:
-  ExchangeProcess() {
-    int out[2];
-    if (pipe(out) != 0) return;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_addclose(&fa, out[0]);
-    std::vector<std::string> args = {SHADOW_EXCHANGE_BIN, "--port", "0", "--seed", "11",
-                                     "--rate", "5000", "--symbols", "BTCUSDT,ETHUSDT"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (posix_spawn(&pid_, SHADOW_EXCHANGE_BIN, &fa, nullptr, argv.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&fa);
-    ::close(out[1]);
-    out_fd_ = out[0];
-    std::string line;
-    const std::int64_t deadline = now_ms() + 5000;
-    while (pid_ > 0 && line.find('\n') == std::string::npos && now_ms() < deadline) {
-      pollfd p{out_fd_, POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
-      char buf[256];
-      const ssize_t n = ::read(out_fd_, buf, sizeof buf);
-      if (n <= 0) break;
-      line.append(buf, static_cast<std::size_t>(n));
-    }
-    line_ = line.substr(0, line.find('\n'));
-    const std::size_t at = line_.find("ws://");
-    if (at != std::string::npos) url_ = line_.substr(at);
-  }
-  ~ExchangeProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      int st = 0;
-      waitpid(pid_, &st, 0);
-    }
-    if (out_fd_ >= 0) ::close(out_fd_);
-  }
-  ExchangeProcess(const ExchangeProcess&) = delete;
-  ExchangeProcess& operator=(const ExchangeProcess&) = delete;
-
-  const std::string& url() const { return url_; }
-  const std::string& line() const { return line_; }
-  bool terminate() const { return pid_ > 0 && kill(pid_, SIGTERM) == 0; }
-  // Waits up to `timeout_ms` for the child; returns its wait status, or -1 when it did not exit.
-  int wait(std::int64_t timeout_ms) {
-    const std::int64_t deadline = now_ms() + timeout_ms;
-    while (pid_ > 0) {
-      int st = 0;
-      const pid_t r = waitpid(pid_, &st, WNOHANG);
-      if (r == pid_) {
-        pid_ = -1;
-        return st;
-      }
-      if (r < 0 || now_ms() >= deadline) break;
-      usleep(5000);
-    }
-    return -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int out_fd_ = -1;
-  std::string line_, url_;
-};
+using test_support::ExchangeProcess;
+std::int64_t now_ms() { return test_support::mono_ms(); }
 
 struct SymbolState {
   std::string name;
@@ -246,7 +167,8 @@ bool pump(WsClient& c, Client& h, std::int64_t deadline, Done done) {
 }
 
 TEST(ExchangeClientTest, BooksEqualTheExchangesL2ViewAtCheckpoints) {
-  ExchangeProcess ex;
+  ExchangeProcess ex(SHADOW_EXCHANGE_BIN, {"--seed", "11", "--rate", "5000", "--symbols",
+                                           "BTCUSDT,ETHUSDT"});
   ASSERT_FALSE(ex.url().empty()) << "shadow-exchange printed no URL: '" << ex.line() << "'";
   EXPECT_NE(ex.line().find("listening on ws://127.0.0.1:"), std::string::npos) << ex.line();
 

@@ -3,7 +3,7 @@
 //
 //   shadow-record --url ws://HOST:PORT/PATH --subscribe TOPIC[,TOPIC...] --out CAPTURE
 //                 [--book-trace FILE] [--duration S] [--protocol auto|bybit|binance]
-//                 [--ping-interval S] [--max-errors N]
+//                 [--ping-interval S] [--max-errors N] [--reconnect] [--heartbeat-timeout S]
 //
 // Connects through WsClient (feed/ws_client.h), sends the venue's subscribe message and writes
 // every text message received as one capture line `<local_receive_ns> <raw message>\n` — the
@@ -17,12 +17,20 @@
 // its true reap time (not the time our loop got round to it), and the timestamps of a capture
 // never step backwards when NTP steps the wall clock mid-recording.
 //
-// Stops after --duration seconds, on SIGINT/SIGTERM, or when the server closes; then closes
-// the connection (close 1000), flushes and fsyncs the files, prints a summary and exits 0.
+// The connection is a FeedSession (feed/feed_session.h): Bybit heartbeat, and with --reconnect
+// every disconnect is logged with its reason and retried with jittered exponential backoff;
+// the subscriptions are re-sent, the books invalidated until their next snapshot, and a book
+// gap is repaired by resubscribing (a fresh snapshot). The capture holds the messages as
+// received, so replaying it gives the same book trace.
+//
+// Stops after --duration seconds, on SIGINT/SIGTERM, or when the server closes (without
+// --reconnect); then closes the connection (close 1000), flushes and fsyncs the files, prints a
+// summary and exits 0.
 // Exit 1: the connection or handshake failed (the message names the URL), or a file could not
 // be created/written. Exit 2: usage error. Malformed messages are recorded as received (the
 // capture is the raw truth) and counted as decode errors.
 #include <signal.h>
+#include <time.h>
 
 #include <atomic>
 #include <charconv>
@@ -34,6 +42,7 @@
 #include <vector>
 
 #include "feed/websocket_handshake.h"
+#include "feed/feed_session.h"
 #include "feed/ws_client.h"
 #include "pipeline/replay.h"
 #include "sim/clock.h"
@@ -47,7 +56,8 @@ using namespace shadow;
 constexpr const char* kUsage =
     "usage: shadow-record --url ws://HOST:PORT/PATH --subscribe TOPIC[,TOPIC...] --out CAPTURE\n"
     "                     [--book-trace FILE] [--duration S] [--protocol auto|bybit|binance]\n"
-    "                     [--ping-interval S] [--max-errors N]\n"
+    "                     [--ping-interval S] [--max-errors N] [--reconnect]\n"
+    "                     [--heartbeat-timeout S]\n"
     "\n"
     "Records a WebSocket market-data stream as a capture (`<local_receive_ns> <raw json>` per\n"
     "line, readable by shadow-replay) and optionally writes the book trace on the way.\n"
@@ -62,7 +72,12 @@ constexpr const char* kUsage =
     "  --protocol P          venue; auto (default) tells it from the URL (host or path)\n"
     "  --ping-interval S     Bybit application heartbeat {\"op\":\"ping\"} period (default 20;\n"
     "                        0 = never). Binance needs none: it pings, WsClient answers\n"
-    "  --max-errors N        print at most N decode errors (default 20); all are counted\n";
+    "  --max-errors N        print at most N decode errors (default 20); all are counted\n"
+    "  --reconnect           on a disconnect or failed connect, retry with backoff (100 ms\n"
+    "                        doubling to 30 s, jittered), resubscribe and go on recording;\n"
+    "                        a book gap is repaired by resubscribing (Bybit). Without it the\n"
+    "                        recording ends when the connection does\n"
+    "  --heartbeat-timeout S no byte for S seconds ends the connection (default 30; 0 = off)\n";
 
 struct Args {
   std::string url;
@@ -73,20 +88,9 @@ struct Args {
   Protocol protocol = Protocol::kAuto;
   double ping_interval_s = 20;  // Bybit v5 "How to Send the Heartbeat Packet": every 20 s
   std::uint64_t max_errors = 20;
+  bool reconnect = false;
+  double heartbeat_timeout_s = 30;  // no byte for this long: the connection is dead
 };
-
-// Bybit v5 public URLs are /v5/public/...; Binance's are /ws, /ws/<stream> and /stream?streams=.
-Protocol protocol_from_url(const WsUrl& u) {
-  const auto has = [](std::string_view s, std::string_view what) {
-    return s.find(what) != std::string_view::npos;
-  };
-  if (has(u.host, "bybit") || u.resource.rfind("/v5/", 0) == 0) return Protocol::kBybit;
-  if (has(u.host, "binance") || u.resource.rfind("/ws", 0) == 0 ||
-      u.resource.rfind("/stream", 0) == 0) {
-    return Protocol::kBinance;
-  }
-  return Protocol::kAuto;
-}
 
 Args parse_args(int argc, char** argv) {
   Args a;
@@ -111,6 +115,10 @@ Args parse_args(int argc, char** argv) {
       if (!parse_protocol(p, a.protocol)) cl.fail("--protocol must be auto, bybit or binance, not '" + p + "'");
     } else if (cl.is("--max-errors")) {
       a.max_errors = cl.whole();
+    } else if (cl.is("--reconnect")) {
+      a.reconnect = true;
+    } else if (cl.is("--heartbeat-timeout")) {
+      a.heartbeat_timeout_s = cl.number(0, 1e9);
     } else {
       cl.fail("unexpected argument " + std::string(cl.arg()));
     }
@@ -120,7 +128,10 @@ Args parse_args(int argc, char** argv) {
   WsUrl u;
   std::string err;
   if (!parse_ws_url(a.url, u, err)) cl.fail("bad --url '" + a.url + "': " + err);
-  if (a.protocol == Protocol::kAuto) a.protocol = protocol_from_url(u);
+  FeedVenue v;
+  if (a.protocol == Protocol::kAuto && venue_from_url(u.host, u.resource, v)) {
+    a.protocol = v == FeedVenue::kBybit ? Protocol::kBybit : Protocol::kBinance;
+  }
   if (a.protocol == Protocol::kAuto) {
     cl.fail("cannot tell the venue from '" + a.url + "'; pass --protocol bybit|binance");
   }
@@ -131,28 +142,6 @@ Args parse_args(int argc, char** argv) {
   }
   if (a.trace_path == "-" && a.out_path == "-") cl.fail("--out and --book-trace both '-'");
   return a;
-}
-
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (const char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  out += '"';
-}
-
-// The venue's subscribe request. Bybit v5 "Connect > How to Subscribe to Topics"; Binance
-// "WebSocket Streams > Live Subscribing/Unsubscribing to streams".
-std::string subscribe_message(Protocol p, const std::vector<std::string>& topics) {
-  std::string m = p == Protocol::kBybit ? R"({"op":"subscribe","args":[)"
-                                        : R"({"method":"SUBSCRIBE","params":[)";
-  for (std::size_t i = 0; i < topics.size(); ++i) {
-    if (i > 0) m += ',';
-    append_json_string(m, topics[i]);
-  }
-  m += p == Protocol::kBybit ? "]}" : R"(],"id":1})";
-  return m;
 }
 
 // Set by the signal handler; the loop polls it (Aeron's idiom: handlers only set a flag).
@@ -177,6 +166,8 @@ class Recorder {
       : capture_(capture), replayer_(replayer), protocol_(protocol), max_errors_(max_errors),
         realtime_offset_ns_(realtime_ns() - monotonic_ns()) {}
 
+  void attach(FeedSession* session) noexcept { session_ = session; }
+
   void on_message(const WsClientMessage& m) noexcept {
     if (m.op != WsOpcode::kText) {  // venues send JSON text; a binary frame is not a capture line
       ++binary_skipped_;
@@ -195,6 +186,15 @@ class Recorder {
     line.local_ns = local_ns;
     line.line_no = messages_;
     const DecodeStatus st = replayer_.on_message(protocol_, line);
+    if (replayer_.gap_symbol() != SymbolTable::kInvalid && session_ != nullptr) {
+      // A hole in the book's sequence: ask for a fresh snapshot (Bybit resubscribe).
+      const std::string_view sym = replayer_.symbols().name(replayer_.gap_symbol());
+      const bool asked = session_->resync(sym);
+      std::fprintf(stderr, "shadow-record: gap in %.*s at message %llu: %s\n",
+                   static_cast<int>(sym.size()), sym.data(),
+                   static_cast<unsigned long long>(messages_),
+                   asked ? "resubscribed for a fresh snapshot" : "waiting for a snapshot");
+    }
     if (st != DecodeStatus::kOk && st != DecodeStatus::kSkipped) {
       ++decode_errors_;
       if (decode_errors_ <= max_errors_) {
@@ -206,15 +206,34 @@ class Recorder {
     }
   }
 
-  void on_closed(const WsCloseInfo& c) noexcept {
-    closed_ = true;
-    std::snprintf(close_reason_, sizeof close_reason_, "%.*s, code %u%s%.*s",
-                  static_cast<int>(to_string(c.kind).size()), to_string(c.kind).data(),
-                  static_cast<unsigned>(c.code), c.reason.empty() ? "" : ": ",
-                  static_cast<int>(c.reason.size()), c.reason.data());
+  void on_session(const SessionEvent& e) noexcept {
+    const std::string_view kind = to_string(e.kind);
+    switch (e.kind) {
+      case SessionEventKind::kConnected:
+        if (e.connection > 1) {
+          std::fprintf(stderr, "shadow-record: reconnected (connection %llu)\n",
+                       static_cast<unsigned long long>(e.connection));
+        }
+        return;
+      case SessionEventKind::kDisconnected:
+        replayer_.invalidate_books();  // rebuilt from the next snapshot
+        [[fallthrough]];
+      case SessionEventKind::kConnectFailed: {
+        const std::string_view why = to_string(e.reason);
+        std::snprintf(close_reason_, sizeof close_reason_, "%.*s (%.*s): %.*s",
+                      static_cast<int>(kind.size()), kind.data(), static_cast<int>(why.size()),
+                      why.data(), static_cast<int>(e.detail.size()), e.detail.data());
+        if (e.retry_in_ns > 0) {
+          std::fprintf(stderr, "shadow-record: %s; retrying in %.3f s\n", close_reason_,
+                       static_cast<double>(e.retry_in_ns) / 1e9);
+        }
+        return;
+      }
+      case SessionEventKind::kGaveUp:
+        return;
+    }
   }
 
-  bool closed() const noexcept { return closed_; }
   const char* close_reason() const noexcept { return close_reason_; }
   std::uint64_t messages() const noexcept { return messages_; }
   std::uint64_t bytes() const noexcept { return bytes_; }
@@ -257,8 +276,8 @@ class Recorder {
   std::uint64_t decode_errors_ = 0;
   std::uint64_t line_breaks_replaced_ = 0;
   std::uint64_t binary_skipped_ = 0;
-  bool closed_ = false;
-  char close_reason_[256] = "still open";
+  FeedSession* session_ = nullptr;
+  char close_reason_[320] = "closed by us";
 };
 
 }  // namespace
@@ -284,52 +303,49 @@ int main(int argc, char** argv) {
   Replayer replayer(args.trace_path.empty() ? nullptr : &trace);
   Recorder rec(capture, replayer, args.protocol, args.max_errors);
 
-  WsClient client;
-  if (!client.connect(args.url, error)) {
-    std::fprintf(stderr, "shadow-record: cannot connect to %s: %s\n", args.url.c_str(),
-                 error.c_str());
-    return 1;
-  }
-  if (!args.topics.empty() && !client.send_text(subscribe_message(args.protocol, args.topics))) {
-    std::fprintf(stderr, "shadow-record: %s: sending the subscribe request failed\n",
-                 args.url.c_str());
-    return 1;
-  }
+  FeedSessionConfig fc;
+  fc.url = args.url;
+  fc.venue = args.protocol == Protocol::kBybit ? FeedVenue::kBybit : FeedVenue::kBinance;
+  fc.topics = args.topics;
+  fc.ping_interval_ns = static_cast<std::int64_t>(args.ping_interval_s * 1e9);
+  fc.reconnect.heartbeat_timeout_ns = static_cast<std::int64_t>(args.heartbeat_timeout_s * 1e9);
+  fc.reconnect_enabled = args.reconnect;
+  FeedSession session(fc);
+  rec.attach(&session);
 
   const std::int64_t start = monotonic_ns();
   const std::int64_t deadline =
       args.duration_s > 0 ? start + static_cast<std::int64_t>(args.duration_s * 1e9) : INT64_MAX;
-  const bool heartbeat = args.protocol == Protocol::kBybit && args.ping_interval_s > 0;
-  const std::int64_t ping_every = static_cast<std::int64_t>(args.ping_interval_s * 1e9);
-  std::int64_t next_ping = heartbeat ? start + ping_every : INT64_MAX;
-  std::uint64_t pings_sent = 0;
-  const char* stop_cause = "server closed";
+  const char* stop_cause = "connection ended";
 
-  // poll() waits at most UringReaderOptions::wait_timeout_us (1 ms) for data, so the flag and
-  // the clocks are looked at every millisecond even when the stream is quiet.
-  while (client.is_open() && !rec.closed()) {
-    client.poll(rec);
-    if (rec.closed()) break;
-    const std::int64_t now = monotonic_ns();
+  // poll() waits at most UringReaderOptions::wait_timeout_us (1 ms) for data, and a pending
+  // reconnect returns at once, so the flag and the clock are looked at every millisecond.
+  while (!session.done()) {
+    if (session.poll(rec) == 0 && !session.connected()) {
+      timespec ts{0, 1'000'000};  // waiting to reconnect: no spinning on a dead venue
+      nanosleep(&ts, nullptr);
+    }
+    if (session.done()) break;
     if (g_stop.load(std::memory_order_relaxed)) {
       stop_cause = "signal";
       break;
     }
-    if (now >= deadline) {
+    if (monotonic_ns() >= deadline) {
       stop_cause = "duration reached";
       break;
     }
-    if (now >= next_ping) {
-      if (client.send_text(R"({"op":"ping"})")) ++pings_sent;
-      next_ping = now + ping_every;
-    }
   }
-  if (!rec.closed() && client.is_open()) {
+  if (!session.done()) {
     // Our close (§7.1.2); messages still arriving before the server's close are recorded too.
-    client.close(1000, "recording done");
-    const std::int64_t give_up = monotonic_ns() + 2'000'000'000;
-    while (client.is_open() && !rec.closed() && monotonic_ns() < give_up) client.poll(rec);
-    if (!rec.closed()) client.abort();  // no close from the server within 2 s
+    session.stop(2'000'000'000);
+    while (!session.done()) session.poll(rec);
+  }
+  if (session.stats().connects == 0) {
+    std::fprintf(stderr, "shadow-record: cannot connect to %s: %s\n", args.url.c_str(),
+                 rec.close_reason());
+    capture.close();
+    trace.close();
+    return 1;
   }
 
   int rc = 0;
@@ -360,9 +376,22 @@ int main(int argc, char** argv) {
                  static_cast<unsigned long long>(rec.line_breaks_replaced()),
                  static_cast<unsigned long long>(rec.binary_skipped()));
   }
-  std::fprintf(out, "  stopped: %s; connection: %s; pings sent %llu\n", stop_cause,
-               rec.closed() ? rec.close_reason() : "no close from the server, dropped",
-               static_cast<unsigned long long>(pings_sent));
+  const FeedSessionStats& fs = session.stats();
+  const ReconnectPolicy& rp = session.policy();
+  std::fprintf(out, "  stopped: %s; last connection: %s; pings sent %llu\n", stop_cause,
+               rec.close_reason(), static_cast<unsigned long long>(fs.pings_sent));
+  std::fprintf(out,
+               "  connects %llu, connect failures %llu, disconnects %llu (server close %llu, "
+               "protocol error %llu, connection lost %llu, heartbeat timeout %llu), "
+               "resubscribes %llu\n",
+               static_cast<unsigned long long>(fs.connects),
+               static_cast<unsigned long long>(fs.connect_failures),
+               static_cast<unsigned long long>(fs.disconnects),
+               static_cast<unsigned long long>(rp.count(DisconnectReason::kServerClose)),
+               static_cast<unsigned long long>(rp.count(DisconnectReason::kProtocolError)),
+               static_cast<unsigned long long>(rp.count(DisconnectReason::kConnectionLost)),
+               static_cast<unsigned long long>(rp.count(DisconnectReason::kHeartbeatTimeout)),
+               static_cast<unsigned long long>(fs.resubscribes));
   std::fprintf(out, "  capture: %llu bytes -> %s\n",
                static_cast<unsigned long long>(capture.bytes()), args.out_path.c_str());
   if (!args.trace_path.empty() && args.trace_path != "-") {
