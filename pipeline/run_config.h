@@ -1,0 +1,80 @@
+// RunConfig: everything a shadow run is configured by — one TOML file (toml++), command-line
+// flags on top, defaults below (docs/CONFIG.md lists every key). The effective config is
+// rendered as canonical JSON (fixed key order, every key present) and hashed (SHA-256): the
+// hash goes into every artifact, so two runs with the same hash ran the same configuration.
+//
+// Errors name the file, the line and the key ("shadow.toml:12: quoter.order_qty: must be > 0")
+// and are thrown as ConfigError; the program exits 2 on them.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "pipeline/idle_strategy.h"
+#include "pipeline/shadow_engine.h"
+
+namespace shadow {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class VenueKind : std::uint8_t { kEmbedded, kUrl, kReplay };
+std::string_view to_string(VenueKind v) noexcept;  // "embedded", "url", "replay"
+
+// kAuto: split with 4 or more usable CPUs (feed, engine, sinks and the OS each get one),
+// fused below that (DESIGN.md: on a 2-core host feed and engine share one pinned thread).
+enum class ThreadLayout : std::uint8_t { kAuto, kSplit, kFused };
+std::string_view to_string(ThreadLayout l) noexcept;  // "auto", "split", "fused"
+
+struct RunConfig {
+  // [run]
+  std::uint32_t iterations = 6;
+  double duration_s = 60.0;
+  double warmup_s = 5.0;  // excluded from the first iteration's KPIs
+  std::string out_dir = "artifacts/shadow";
+  // [venue]
+  VenueKind venue = VenueKind::kEmbedded;
+  std::vector<std::string> symbols = {"BTCUSDT"};
+  std::string url;                      // kUrl
+  std::string protocol = "auto";        // kUrl/kReplay: auto | bybit | binance
+  std::vector<std::string> replay;      // kReplay: capture files
+  double replay_speed = 0;              // kReplay: 0 = as fast as possible, else ×speed
+  std::string exchange_bin;             // kEmbedded: shadow-exchange path ("" = beside us)
+  double exchange_rate = 2000;          // kEmbedded: order-flow events per second
+  std::uint64_t exchange_seed = 1;
+  // [quoter], [fill], [latency], [fees], [checks] → the engine's config
+  EngineConfig engine;
+  std::string latency_samples_file;     // [latency] samples_file ("" = constant)
+  // [threads]
+  ThreadLayout layout = ThreadLayout::kAuto;  // resolved by finalize()
+  int feed_cpu = -1, engine_cpu = -1, sinks_cpu = -1;  // -1: not pinned
+  IdleKind feed_idle = IdleKind::kBusySpin;
+  IdleKind engine_idle = IdleKind::kBusySpin;
+  IdleKind sinks_idle = IdleKind::kBackoffPark;
+  std::size_t event_ring = 4096;    // MarketEvent slots feed → engine (power of two)
+  std::size_t record_ring = 16384;  // fills / order events engine → sinks (power of two)
+
+  // Where it came from, for messages and the summary.
+  std::string source = "defaults";
+
+  // Canonical JSON of the effective config and its SHA-256 (hex). Valid after finalize().
+  std::string json;
+  std::string hash;
+
+  // Checks cross-field rules, loads the latency samples, renders json and hash.
+  // Throws ConfigError naming the key.
+  void finalize();
+};
+
+// Defaults, then the TOML file (unknown keys are errors: a typo must not pass silently).
+RunConfig load_run_config(const std::string& path);
+RunConfig default_run_config();
+
+// "quick" preset for smoke runs and `make run`: 6 × 10 s, 2 s warm-up.
+void apply_quick_preset(RunConfig& c);
+
+}  // namespace shadow

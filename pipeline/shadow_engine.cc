@@ -1,0 +1,268 @@
+#include "pipeline/shadow_engine.h"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "sim/clock.h"
+
+namespace shadow {
+namespace {
+
+int side_index(Side s) noexcept { return s == Side::kBuy ? 0 : 1; }
+
+double fixed_to_double(Fixed v) noexcept {
+  return static_cast<double>(v) / static_cast<double>(kFixedScale);
+}
+
+}  // namespace
+
+ShadowEngine::ShadowEngine(const EngineConfig& cfg, const std::vector<std::uint16_t>& symbol_ids,
+                           EngineOutput* out)
+    : cfg_(cfg), out_(out) {
+  if (const char* why = Quoter::check(cfg.quoter)) {
+    throw std::invalid_argument(std::string("quoter: ") + why);
+  }
+  slot_of_.fill(-1);
+  for (std::size_t i = 0; i < symbol_ids.size(); ++i) {
+    if (symbol_ids[i] >= slot_of_.size()) throw std::invalid_argument("engine: bad symbol id");
+    slot_of_[symbol_ids[i]] = static_cast<std::int16_t>(i);
+    auto s = std::make_unique<Slot>(cfg);
+    FillSimConfig fc = cfg.fill;
+    fc.symbol = symbol_ids[i];
+    const auto latency = [&](std::int64_t constant, std::uint64_t salt) {
+      return cfg.latency_samples_ns.empty()
+                 ? LatencyModel::constant(constant)
+                 : LatencyModel::sampled(cfg.latency_samples_ns, cfg.latency_seed + salt + 2 * i);
+    };
+    s->listener.engine = this;
+    s->listener.slot = s.get();
+    s->sim = std::make_unique<FillSimulator>(fc, s->book.book(), latency(cfg.entry_latency_ns, 0),
+                                             latency(cfg.cancel_latency_ns, 1), &s->listener);
+    slots_.push_back(std::move(s));
+  }
+}
+
+void ShadowEngine::Listener::on_fill(const Fill& f) noexcept {
+  slot->kpis->on_fill(f);
+  const int i = side_index(f.side);
+  if (slot->sim_id[i] == f.order_id) {
+    slot->quoter.on_filled(slot->quoter_id[i], f.qty);
+    if (f.leaves == 0) slot->sim_id[i] = 0, slot->quoter_id[i] = 0;
+  }
+  if (engine->out_ != nullptr) engine->out_->on_fill(f);
+}
+
+void ShadowEngine::Listener::on_order_event(const OrderEvent& e) noexcept {
+  const int i = side_index(e.side);
+  const bool gone = e.kind == OrderEventKind::kRejected || e.kind == OrderEventKind::kExpired ||
+                    e.kind == OrderEventKind::kCancelled;
+  if (gone && slot->sim_id[i] == e.order_id) {
+    // Removed without the quoter asking (a post-only reject at live time, ...).
+    slot->quoter.on_cancelled(slot->quoter_id[i]);
+    slot->sim_id[i] = 0;
+    slot->quoter_id[i] = 0;
+  }
+  if (engine->out_ != nullptr) engine->out_->on_order_event(e);
+}
+
+void ShadowEngine::on_event(const MarketEvent& e, IterationKpis& k) noexcept {
+  if (e.kind == EventKind::kFeedReset) {
+    // The feed lost its connection: every book is invalid until its next snapshot; working
+    // orders are pulled (a real market maker's cancel-on-disconnect).
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+      Slot& s = *slots_[i];
+      s.kpis = &k.symbols[i];
+      ++s.kpis->reconnects;
+      s.book.invalidate();
+      cancel_working(s, Side::kBuy, e.local_ns);
+      cancel_working(s, Side::kSell, e.local_ns);
+    }
+    return;
+  }
+  const std::int16_t si = e.symbol < slot_of_.size() ? slot_of_[e.symbol] : -1;
+  if (si < 0) {
+    ++unknown_symbol_events_;
+    return;
+  }
+  Slot& s = *slots_[static_cast<std::size_t>(si)];
+  SymbolKpis& kp = k.symbols[static_cast<std::size_t>(si)];
+  s.kpis = &kp;
+  const std::int64_t now = e.local_ns;
+  if (!kp.marked_start && s.book.synced()) mark(s, kp, true);
+  s.sim->advance(now);
+  switch (e.kind) {
+    case EventKind::kBookSnapshot:
+    case EventKind::kBookDelta: {
+      const std::uint64_t gaps = s.book.stats().gaps;
+      const std::uint64_t resyncs = s.book.stats().resyncs;
+      bool applied = false;
+      s.book.on_event(e, [&](std::uint64_t) { applied = true; });
+      kp.gaps += s.book.stats().gaps - gaps;
+      kp.resyncs += s.book.stats().resyncs - resyncs;
+      if (s.book.synced()) {
+        if (e.kind == EventKind::kBookSnapshot) {
+          if (e.last_in_message()) s.sim->on_book_reset(now);
+        } else {
+          const FlatBook& b = s.book.book();
+          for (std::uint8_t j = 0; j < e.n_bids; ++j) {
+            const Fixed px = e.bids()[j].px;
+            s.sim->on_level(Side::kBuy, px, b.qty_at(Side::kBuy, px), now);
+          }
+          for (std::uint8_t j = 0; j < e.n_asks; ++j) {
+            const Fixed px = e.asks()[j].px;
+            s.sim->on_level(Side::kSell, px, b.qty_at(Side::kSell, px), now);
+          }
+        }
+      }
+      if (!e.last_in_message()) return;
+      ++kp.ticks;
+      if (applied) {
+        ++kp.book_updates;
+        s.last_book_ns = now;
+        if (!kp.marked_start) mark(s, kp, true);
+      }
+      break;
+    }
+    case EventKind::kTrade:
+      ++kp.trades;  // trades count events; ticks count messages
+      s.sim->on_trade(e.trade.px, e.trade.qty, e.trade.aggressor, now);
+      if (!e.last_in_message()) return;
+      ++kp.ticks;
+      break;
+    case EventKind::kBbo:
+      if (e.last_in_message()) ++kp.ticks;
+      return;
+    default:
+      return;
+  }
+  if (e.exch_ts_ms > 0) {
+    kp.on_feed_latency(e.local_ns, e.exch_ts_ms);
+    const double ms = static_cast<double>(e.local_ns - e.exch_ts_ms * 1'000'000) / 1e6;
+    s.drift_ms = s.has_drift ? s.drift_ms + kDriftAlpha * (ms - s.drift_ms) : ms;
+    s.has_drift = true;
+    kp.clock_drift_ms = s.drift_ms;
+    kp.has_drift = true;
+  }
+  decide(s, now);
+  const Fixed mid = FillSimulator::mid_of(s.book.book());
+  if (mid > 0) kp.on_risk(s.sim->risk_ratio(mid));
+  kp.latency.record(monotonic_ns() - e.recv_mono_ns);
+}
+
+void ShadowEngine::decide(Slot& s, std::int64_t now) noexcept {
+  BookTop top;
+  const FlatBook& b = s.book.book();
+  if (s.book.synced()) {
+    const Level bid = b.best_bid();
+    const Level ask = b.best_ask();
+    top.bid_px = bid.px;
+    top.bid_qty = bid.qty;
+    top.ask_px = ask.px;
+    top.ask_qty = ask.qty;
+    top.tick = b.tick();
+  }
+  s.quoter.decide(top, s.sim->account().position, now, decision_);
+  const SideDecision* sides[2] = {&decision_.bid, &decision_.ask};
+  for (int i = 0; i < 2; ++i) {
+    const Side side = i == 0 ? Side::kBuy : Side::kSell;
+    const SideDecision& d = *sides[i];
+    if (d.action == QuoteAction::kCancel) {
+      cancel_working(s, side, now);
+    } else if (d.action == QuoteAction::kPlace) {
+      place(s, side, d, now);
+    }
+  }
+}
+
+bool ShadowEngine::passes_checks(Slot& s, Side side, Fixed qty, std::int64_t now) noexcept {
+  SymbolKpis& k = *s.kpis;
+  const FlatBook& b = s.book.book();
+  const auto reject = [&](RejectRule r) {
+    ++k.rejected[static_cast<std::size_t>(r)];
+    return false;
+  };
+  if (!s.book.synced() || b.empty(Side::kBuy) || b.empty(Side::kSell)) {
+    return reject(RejectRule::kQuoteUnavailable);
+  }
+  if (now - s.last_book_ns > cfg_.checks.stale_quote_ns) return reject(RejectRule::kStaleQuote);
+  const double bid = fixed_to_double(b.best_bid().px);
+  const double ask = fixed_to_double(b.best_ask().px);
+  const double mid = (bid + ask) / 2;
+  if (mid <= 0 || (ask - bid) / mid * 1e4 > cfg_.checks.max_spread_bps) {
+    return reject(RejectRule::kWideSpread);
+  }
+  const Fixed depth = b.depth_qty(side, cfg_.checks.depth_levels);
+  if (fixed_to_double(depth) < cfg_.checks.depth_factor * fixed_to_double(qty)) {
+    return reject(RejectRule::kInsufficientDepth);
+  }
+  return true;
+}
+
+void ShadowEngine::place(Slot& s, Side side, const SideDecision& d, std::int64_t now) noexcept {
+  SymbolKpis& k = *s.kpis;
+  ++k.orders_considered;
+  const int i = side_index(side);
+  // The quoter committed the placement (its old order on this side is retired): the simulator's
+  // working order goes in any case.
+  cancel_working(s, side, now);
+  if (!passes_checks(s, side, d.qty, now)) {
+    s.quoter.on_cancelled(d.order_id);  // never sent: the side has nothing working
+    return;
+  }
+  const SubmitResult r = s.sim->submit_limit(side, d.px, d.qty, now);
+  if (!r.ok()) {
+    ++k.rejected[static_cast<std::size_t>(RejectRule::kSimulatorReject)];
+    s.quoter.on_cancelled(d.order_id);
+    return;
+  }
+  ++k.would_place;
+  s.sim_id[i] = r.id;
+  s.quoter_id[i] = d.order_id;
+}
+
+void ShadowEngine::cancel_working(Slot& s, Side side, std::int64_t now) noexcept {
+  const int i = side_index(side);
+  if (s.sim_id[i] == 0) return;
+  s.sim->cancel(s.sim_id[i], now);  // it may still fill until the cancel takes effect
+  s.sim_id[i] = 0;
+  s.quoter_id[i] = 0;
+}
+
+void ShadowEngine::mark(Slot& s, SymbolKpis& k, bool start) noexcept {
+  const Fixed mid = FillSimulator::mid_of(s.book.book());
+  if (mid <= 0) return;
+  const Money equity = s.sim->gross_pnl_money(mid);
+  if (start) {
+    k.equity_start = equity;
+    k.marked_start = true;
+  } else {
+    k.equity_end = equity;
+    k.marked_end = true;
+    k.position_end = s.sim->account().position;
+    k.on_risk(s.sim->risk_ratio(mid));
+  }
+}
+
+void ShadowEngine::close_iteration(IterationKpis& closing, IterationKpis& next) noexcept {
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    Slot& s = *slots_[i];
+    SymbolKpis& c = closing.symbols[i];
+    SymbolKpis& n = next.symbols[i];
+    n.reset();
+    s.kpis = &c;
+    mark(s, c, false);
+    if (!c.marked_start && c.marked_end) {  // no synced book at the start: PnL from here on
+      c.equity_start = c.equity_end;
+      c.marked_start = true;
+    }
+    // Fees are booked per fill into the iteration that saw the fill; the equity mark carries.
+    s.kpis = &n;
+    mark(s, n, true);
+    if (s.has_drift) {
+      n.clock_drift_ms = s.drift_ms;
+      n.has_drift = true;
+    }
+  }
+}
+
+}  // namespace shadow

@@ -1,0 +1,84 @@
+// ShadowRun: the shadow-run program's pipeline (DESIGN.md data flow) — feed, engine and sink
+// threads joined by SPSC rings, iterations, artifacts.
+//
+//   [feed]   FeedSession (embedded exchange or a URL) or a capture file → decoder → SequenceGuard
+//            → ring of MarketEvents (split layout) or straight into the engine (fused layout)
+//   [engine] ShadowEngine (book → quoter → checks → fill simulator → KPIs); at each iteration
+//            end the filled IterationKpis goes to the sinks through the record ring and a fresh
+//            one comes back from a pool through the free ring: closing an iteration never waits
+//   [sinks]  fills.jsonl (batched, fsynced per iteration), ITER_SUMMARY_<n>.json and
+//            SHADOW_RUN_SUMMARY.json (atomic), the run totals
+//
+// Full rings, each a defined and counted policy:
+// - feed → engine: before reading the socket the feed checks the ring has room for a full read
+//   (kFeedHeadroom events); when not, it leaves the bytes in the kernel (TCP backpressure to the
+//   venue) and counts a backpressure wait. A message that still finds the ring full is dropped
+//   and counted (ring_drops), never silently.
+// - engine → sinks: a fill or order record that finds the ring full is counted (sink_drops) and
+//   dropped; iteration records cannot be lost (the pool is smaller than the ring).
+//
+// Iteration clock: the events' local receive time (CLOCK_REALTIME ns; the capture time in
+// replay, so a replay at full speed cuts iterations where the recording did), plus the wall
+// clock when a live feed is idle. The first warm-up seconds are processed but not counted.
+//
+// Stop: request_stop() (a signal) or the feed ending (replay done, venue gone) closes the
+// current iteration as partial, flushes the sinks and writes the run summary.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "pipeline/run_config.h"
+
+namespace shadow {
+
+struct RunResult {
+  std::string run_dir;
+  std::string run_id;
+  std::uint32_t iterations_completed = 0;
+  bool partial = false;
+  std::string stop_reason;  // completed | signal | error | duration
+  std::string error;        // set with stop_reason "error"
+  std::uint64_t fills = 0;
+};
+
+// Live progress, updated by the engine thread with relaxed stores, read by the main thread.
+struct RunProgress {
+  std::atomic<std::uint32_t> iteration{0};   // 0 = warming up
+  std::atomic<std::uint64_t> messages{0};
+  std::atomic<std::uint64_t> fills{0};
+  std::atomic<std::int64_t> position_e8{0};  // first symbol, Fixed
+  std::atomic<double> last_p99_us{0};        // of the last completed iteration (sinks)
+  std::atomic<std::uint64_t> reconnects{0};
+};
+
+class ShadowRun {
+ public:
+  // `cfg` must be finalize()d. `exchange_url`: the venue for kEmbedded/kUrl (the embedded
+  // exchange is started by the caller, which owns its process).
+  ShadowRun(const RunConfig& cfg, std::string url);
+  ~ShadowRun();
+
+  // Runs to the end; blocking. Throws std::runtime_error when the run directory cannot be made.
+  RunResult run();
+
+  // From a signal handler's flag watcher (any thread): stop taking data, finish as partial.
+  void request_stop() noexcept { stop_.store(true, std::memory_order_release); }
+  const RunProgress& progress() const noexcept { return progress_; }
+
+  struct Impl;  // the threads' shared state (shadow_run.cc)
+
+ private:
+  const RunConfig& cfg_;
+  std::string url_;
+  std::atomic<bool> stop_{false};
+  RunProgress progress_;
+};
+
+// "20261121T101500Z-3f2a": UTC start time and 16 random bits.
+std::string make_run_id();
+// "0.1.0 (git abc1234)".
+std::string program_version();
+
+}  // namespace shadow

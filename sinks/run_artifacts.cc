@@ -1,0 +1,261 @@
+#include "sinks/run_artifacts.h"
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+
+namespace shadow {
+namespace {
+
+void str(std::string& o, std::string_view v) {
+  o += '"';
+  for (const char c : v) {
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      o += buf;
+    } else {
+      o += c;
+    }
+  }
+  o += '"';
+}
+
+void key(std::string& o, std::string_view k) {
+  if (!o.empty() && o.back() != '{' && o.back() != '[') o += ',';
+  str(o, k);
+  o += ':';
+}
+
+void num(std::string& o, double v) {
+  if (!std::isfinite(v)) {
+    o += "null";
+    return;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.10g", v);
+  o += buf;
+}
+
+void num(std::string& o, std::string_view k, double v) {
+  key(o, k);
+  num(o, v);
+}
+void opt(std::string& o, std::string_view k, bool has, double v) {
+  key(o, k);
+  if (has) num(o, v);
+  else o += "null";
+}
+void whole(std::string& o, std::string_view k, std::uint64_t v) {
+  key(o, k);
+  o += std::to_string(v);
+}
+void text(std::string& o, std::string_view k, std::string_view v) {
+  key(o, k);
+  str(o, v);
+}
+void boolean(std::string& o, std::string_view k, bool v) {
+  key(o, k);
+  o += v ? "true" : "false";
+}
+
+double fixed_to_double(Fixed v) { return static_cast<double>(v) / static_cast<double>(kFixedScale); }
+
+void common_head(std::string& o, const RunInfo& run, std::string_view schema) {
+  text(o, "schema", schema);
+  text(o, "run_id", run.run_id);
+}
+
+void provenance(std::string& o, const RunInfo& run) {
+  text(o, "config_hash", run.config_hash);
+  text(o, "program_version", run.program_version);
+  text(o, "host", run.host);
+  text(o, "venue", run.venue);
+}
+
+}  // namespace
+
+std::string rfc3339_utc(std::int64_t ns) {
+  const std::time_t s = static_cast<std::time_t>(ns / 1'000'000'000);
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>((ns / 1'000'000) % 1000));
+  return buf;
+}
+
+std::string kpis_json(const SymbolKpis& k, bool totals) {
+  std::string o = "{";
+  whole(o, "ticks", k.ticks);
+  whole(o, "book_updates", k.book_updates);
+  whole(o, "trades", k.trades);
+  whole(o, "fills_maker", k.fills_maker);
+  whole(o, "fills_taker", k.fills_taker);
+  const double nm = money_to_double(k.notional_maker);
+  const double nt = money_to_double(k.notional_taker);
+  num(o, "notional_maker", nm);
+  num(o, "notional_taker", nt);
+  const bool filled = k.fills() > 0 && nm + nt > 0;
+  opt(o, "maker_taker_ratio", filled, nm / (nm + nt));
+  const double gross = money_to_double(k.gross());
+  const double fees = money_to_double(k.fees);
+  key(o, "pnl");
+  o += '{';
+  num(o, "gross", gross);
+  num(o, "fees", fees);
+  num(o, "net", gross - fees);
+  o += '}';
+  opt(o, "gross_bps", filled, gross / (nm + nt) * 1e4);
+  opt(o, "fees_bps", filled, fees / (nm + nt) * 1e4);
+  opt(o, "net_bps", filled, (gross - fees) / (nm + nt) * 1e4);
+  opt(o, "position", !totals, fixed_to_double(k.position_end));
+  const bool lat = k.latency.count() > 0;
+  const LatencySummaryUs l = k.latency.summary_us();
+  key(o, "latency_us");
+  o += '{';
+  opt(o, "p50", lat, l.p50);
+  opt(o, "p95", lat, l.p95);
+  opt(o, "p99", lat, l.p99);
+  opt(o, "p999", lat, l.p999);
+  opt(o, "max", lat, l.max);
+  o += '}';
+  whole(o, "latency_samples", k.latency.count());
+  opt(o, "p95_latency_ms", lat, l.p95 / 1000.0);
+  const bool fl = k.feed_latency_count() > 0;
+  const auto feed_ms = [&](double q) { return k.feed_latency_quantile_ms(q); };
+  key(o, "feed_latency_ms");
+  o += '{';
+  opt(o, "p50", fl, fl ? feed_ms(0.50) : 0);
+  opt(o, "p95", fl, fl ? feed_ms(0.95) : 0);
+  o += '}';
+  opt(o, "clock_drift_ms", k.has_drift, k.clock_drift_ms);
+  opt(o, "risk_ratio", k.has_risk, k.risk_ratio_max);
+  whole(o, "orders_considered", k.orders_considered);
+  whole(o, "would_place", k.would_place);
+  key(o, "rejected");
+  o += '{';
+  for (std::size_t i = 0; i < kRejectRuleCount; ++i) {
+    if (k.rejected[i] > 0) whole(o, to_string(static_cast<RejectRule>(i)), k.rejected[i]);
+  }
+  o += '}';
+  whole(o, "gaps", k.gaps);
+  whole(o, "resyncs", k.resyncs);
+  whole(o, "reconnects", k.reconnects);
+  whole(o, "decode_errors", k.decode_errors);
+  whole(o, "sink_drops", k.sink_drops);
+  o += '}';
+  return o;
+}
+
+SymbolKpis total_of(const IterationKpis& it) {
+  SymbolKpis t;
+  for (const SymbolKpis& s : it.symbols) t.merge(s);
+  return t;
+}
+
+std::string iter_summary_json(const RunInfo& run, const IterationKpis& it) {
+  std::string o = "{";
+  common_head(o, run, "shadow.iter_summary/1");
+  whole(o, "iteration", it.iteration);
+  boolean(o, "partial", it.partial);
+  text(o, "started_at", rfc3339_utc(it.started_realtime_ns));
+  text(o, "ended_at", rfc3339_utc(it.ended_realtime_ns));
+  num(o, "duration_s", static_cast<double>(it.ended_realtime_ns - it.started_realtime_ns) / 1e9);
+  num(o, "warmup_s", it.warmup_s);
+  provenance(o, run);
+  key(o, "totals");
+  o += kpis_json(total_of(it), true);
+  key(o, "symbols");
+  o += '{';
+  for (std::size_t i = 0; i < it.symbols.size() && i < run.symbols.size(); ++i) {
+    key(o, run.symbols[i]);
+    o += kpis_json(it.symbols[i], false);
+  }
+  o += "}}\n";
+  return o;
+}
+
+IterationBrief brief_of(const IterationKpis& it) {
+  const SymbolKpis t = total_of(it);
+  IterationBrief b;
+  b.iteration = it.iteration;
+  b.partial = it.partial;
+  b.fills = t.fills();
+  const double n = money_to_double(t.notional());
+  b.has_net_bps = t.fills() > 0 && n > 0;
+  if (b.has_net_bps) b.net_bps = (money_to_double(t.gross()) - money_to_double(t.fees)) / n * 1e4;
+  b.has_p95 = t.latency.count() > 0;
+  if (b.has_p95) b.p95_latency_ms = t.latency.summary_us().p95 / 1000.0;
+  return b;
+}
+
+std::string run_summary_json(const RunInfo& run, const std::vector<SymbolKpis>& per_symbol,
+                             const std::vector<IterationBrief>& iterations, bool partial,
+                             std::string_view stop_reason, std::int64_t ended_realtime_ns) {
+  std::string o = "{";
+  common_head(o, run, "shadow.run_summary/1");
+  text(o, "started_at", rfc3339_utc(run.started_realtime_ns));
+  text(o, "ended_at", rfc3339_utc(ended_realtime_ns));
+  provenance(o, run);
+  key(o, "config");
+  o += run.config_json;
+  whole(o, "iterations_planned", run.iterations_planned);
+  whole(o, "iterations_completed", iterations.size());
+  boolean(o, "partial", partial);
+  text(o, "stop_reason", stop_reason);
+  SymbolKpis total;
+  for (const SymbolKpis& s : per_symbol) total.merge(s);
+  key(o, "totals");
+  o += kpis_json(total, true);
+  key(o, "symbols");
+  o += '{';
+  for (std::size_t i = 0; i < per_symbol.size() && i < run.symbols.size(); ++i) {
+    key(o, run.symbols[i]);
+    o += kpis_json(per_symbol[i], false);
+  }
+  o += '}';
+  key(o, "iterations");
+  o += '[';
+  for (const IterationBrief& b : iterations) {
+    if (o.back() != '[') o += ',';
+    o += '{';
+    whole(o, "iteration", b.iteration);
+    text(o, "file", "ITER_SUMMARY_" + std::to_string(b.iteration) + ".json");
+    boolean(o, "partial", b.partial);
+    whole(o, "fills", b.fills);
+    opt(o, "net_bps", b.has_net_bps, b.net_bps);
+    opt(o, "p95_latency_ms", b.has_p95, b.p95_latency_ms);
+    o += '}';
+  }
+  o += "]}\n";
+  return o;
+}
+
+void append_fill_jsonl(std::string& out, const RunInfo& run, std::uint32_t iteration, const Fill& f) {
+  static constexpr const char* kReason[] = {"queue", "trade_through", "book_cross", "taker"};
+  std::string o = "{";
+  text(o, "run_id", run.run_id);
+  whole(o, "iteration", iteration);
+  key(o, "ts_ns");
+  o += std::to_string(f.now_ns);
+  text(o, "symbol", f.symbol < run.symbols.size() ? std::string_view(run.symbols[f.symbol]) : "?");
+  whole(o, "order_id", f.order_id);
+  text(o, "side", f.side == Side::kBuy ? "buy" : "sell");
+  text(o, "liquidity", f.maker ? "maker" : "taker");
+  char buf[kFixedMaxChars];
+  text(o, "px", to_chars_fixed(f.px, buf));
+  text(o, "qty", to_chars_fixed(f.qty, buf));
+  text(o, "leaves", to_chars_fixed(f.leaves, buf));
+  text(o, "fee", to_chars_fixed(f.fee, buf));
+  text(o, "reason", kReason[static_cast<int>(f.reason) & 3]);
+  text(o, "config_hash", run.config_hash);
+  o += "}\n";
+  out += o;
+}
+
+}  // namespace shadow
