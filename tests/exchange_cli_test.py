@@ -1,13 +1,19 @@
 #!/usr/bin/env python3
 """End-to-end test of tools/shadow-exchange with an independent client (python3-websockets).
 
-usage: exchange_cli_test.py SHADOW_EXCHANGE_BINARY
+usage: exchange_cli_test.py SHADOW_EXCHANGE_BINARY [DATA_DIR]
 
 Starts the server on a free port, subscribes like a Bybit v5 client would and checks the
 protocol (ack, snapshot, deltas with u rising by exactly 1, trades), rebuilds the book from
 snapshot + deltas and compares it with the server's own L2 view (the dump_l2 shadow extension)
 at several checkpoints, and checks ping/pong, two clients, unsubscribe, handshake and framing
 errors, the slow-client limit and a clean SIGTERM stop.
+
+Then capture replay (DATA_DIR's recorded samples, line for line; pace at --speed 10; bad
+files), every fault flag as a client sees it (a hole in u, a cut without close frame after
+exactly N messages, a stall, an RSV1 frame, truncated JSON, a 64 MiB header, a wrong
+Sec-WebSocket-Accept), --faults-max, the stats op, and the --send-log records against what the
+client received. Replay tests skip themselves when DATA_DIR lacks the samples.
 
 Exits 77 (CTest: skipped) when the websockets module is missing. CMake's Python may be a
 pyenv interpreter without Debian's python3-websockets, so when the module is missing here the
@@ -29,16 +35,20 @@ except ImportError:
 
 import asyncio
 import base64
+import gzip
+import hashlib
 import json
 import signal
 import socket
 import struct
 import subprocess
+import tempfile
 import time
 import unittest
 from decimal import Decimal
 
 BINARY = None
+DATA_DIR = None
 TOPIC_BOOK = "orderbook.50.BTCUSDT"
 TOPIC_TRADE = "publicTrade.BTCUSDT"
 
@@ -47,6 +57,7 @@ class Server:
     """A shadow-exchange process on a free port."""
 
     def __init__(self, *extra):
+        self.t0_ns = time.monotonic_ns()  # CLOCK_MONOTONIC, the server's send-log clock
         self.proc = subprocess.Popen(
             [BINARY, "--port", "0", "--seed", "7", "--rate", "2000", *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -59,6 +70,18 @@ class Server:
         self.url = line[len(prefix):].strip()
         assert self.url.startswith("ws://127.0.0.1:") and self.url.endswith("/v5/public/linear")
         self.port = int(self.url.split(":")[2].split("/")[0])
+        self.base = "ws://127.0.0.1:%d" % self.port
+
+    def wait(self, timeout=10.0):
+        """Waits for the server to exit by itself; returns (exit status, stderr)."""
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            rc = None
+        err = self.proc.stderr.read()
+        self.kill()
+        return rc, err
 
     def stop(self, timeout=5.0):
         """SIGTERM; returns (exit status, seconds to exit, stderr)."""
@@ -443,9 +466,553 @@ class SlowClientTest(unittest.TestCase):
             server.kill()
 
 
+BYBIT_SAMPLE = "bybit/xrpusdt_ob500_2024-12-01.jsonl"
+BINANCE_SAMPLE = "binance/spot_btcusdt_20240808.gz"
+SYNTH_TOPIC = "orderbook.50.TESTUSDT"
+
+
+def need_data(tc, *rels):
+    """Paths of recorded samples under DATA_DIR; skips the test when one is missing."""
+    paths = []
+    for rel in rels:
+        p = os.path.join(DATA_DIR, rel) if DATA_DIR else None
+        if p is None or not os.path.exists(p):
+            tc.skipTest("recorded sample %s not found (data dir %r)" % (rel, DATA_DIR))
+        paths.append(p)
+    return paths
+
+
+def capture_lines(path):
+    """[(local_ns or None, message)] per non-empty line, split the way CaptureReader does."""
+    opener = gzip.open if path.endswith(".gz") else open
+    out = []
+    with opener(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\r\n")
+            if not line:
+                continue
+            head, sep, rest = line.partition(" ")
+            if sep and head.isdigit() and len(head) <= 19:
+                out.append((int(head), rest))
+            else:
+                out.append((None, line))
+    return out
+
+
+def write_capture(tc, lines, suffix=".jsonl"):
+    """Writes lines to a temporary capture file removed after the test; returns its path."""
+    fd, path = tempfile.mkstemp(suffix=suffix, prefix="shadow-exchange-test-")
+    with os.fdopen(fd, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    tc.addCleanup(os.unlink, path)
+    return path
+
+
+def synthetic_book(n=40):
+    """A Bybit-shaped capture without times (max pace): one snapshot, then deltas u + 1 ..."""
+    lines = []
+    for i in range(n):
+        lines.append(json.dumps({
+            "topic": SYNTH_TOPIC, "type": "snapshot" if i == 0 else "delta", "ts": 1000 + i,
+            "data": {"s": "TESTUSDT", "b": [["1.%04d" % (i + 1), str(i + 5)]], "a": [],
+                     "u": i + 1, "seq": 100 + i}, "cts": 1000 + i}, separators=(",", ":")))
+    return lines
+
+
+class RawWs:
+    """A minimal blocking RFC 6455 client that shows the server's frames byte for byte."""
+
+    def __init__(self, port, path="/v5/public/linear", key=b"rawclientrawclie"):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.key = base64.b64encode(key).decode()
+        self.s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                        "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                        "Sec-WebSocket-Version: 13\r\n\r\n" % (path, self.key)).encode())
+        self.buf = b""
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise AssertionError("closed during the handshake: %r" % self.buf)
+            self.buf += chunk
+        self.head, _, self.buf = self.buf.partition(b"\r\n\r\n")
+
+    def accept(self):
+        for line in self.head.decode().split("\r\n")[1:]:
+            k, _, v = line.partition(":")
+            if k.strip().lower() == "sec-websocket-accept":
+                return v.strip()
+        return None
+
+    def expected_accept(self):
+        guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 §1.3
+        return base64.b64encode(hashlib.sha1((self.key + guid).encode()).digest()).decode()
+
+    def send_text(self, text):
+        data = text.encode()
+        mask = b"\x11\x22\x33\x44"
+        body = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+        assert len(data) < 126
+        self.s.sendall(struct.pack("!BB", 0x81, 0x80 | len(data)) + mask + body)
+
+    def _need(self, n):
+        while len(self.buf) < n:
+            chunk = self.s.recv(65536)
+            if not chunk:
+                return False
+            self.buf += chunk
+        return True
+
+    def frame(self):
+        """(first byte, declared payload length, payload) of the next frame, or None at the
+        end of the stream. A declared length over 16 MiB returns the header only."""
+        if not self._need(2):
+            return None
+        b0, n, off = self.buf[0], self.buf[1] & 0x7F, 2
+        if n == 126:
+            self._need(4)
+            n, off = struct.unpack("!H", self.buf[2:4])[0], 4
+        elif n == 127:
+            self._need(10)
+            n, off = struct.unpack("!Q", self.buf[2:10])[0], 10
+        if n > (16 << 20):
+            self.buf = self.buf[off:]
+            return b0, n, b""
+        if not self._need(off + n):
+            return None
+        payload, self.buf = self.buf[off:off + n], self.buf[off + n:]
+        return b0, n, payload
+
+    def close(self):
+        self.s.close()
+
+
+async def recv_until_closed(ws, limit=None, timeout=10):
+    """Messages until the connection closes (or `limit` messages); returns (messages, exc)."""
+    got = []
+    try:
+        while limit is None or len(got) < limit:
+            got.append(await asyncio.wait_for(ws.recv(), timeout))
+    except websockets.ConnectionClosed as e:
+        return got, e
+    return got, None
+
+
+async def ask_stats(ws):
+    """The stats op; market data before the reply is skipped."""
+    await ws.send(json.dumps({"op": "stats"}))
+    while True:
+        m = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        if m.get("op") == "stats":
+            return m
+
+
+FAULT_NAMES = ("dropped_deltas", "disconnects", "stalls", "malformed_frames", "malformed_json",
+               "oversized_frames", "bad_handshakes")
+
+
+def fault_line(**counts):
+    return "shadow-exchange: faults: " + " ".join(
+        "%s=%d" % (k, counts.get(k, 0)) for k in FAULT_NAMES)
+
+
+class ServerCase(unittest.TestCase):
+    """Starts servers that are killed after the test whatever happens."""
+
+    def start(self, *args):
+        server = Server(*args)
+        self.addCleanup(server.kill)
+        return server
+
+    def wait_clean(self, server):
+        """The server exits by itself (end of replay): exit 0, no sanitizer report."""
+        rc, err = server.wait()
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn("runtime error", err)
+        self.assertNotIn("Sanitizer", err)
+        return err
+
+    def stop_clean(self, server):
+        rc, _, err = server.stop()
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn("runtime error", err)
+        self.assertNotIn("Sanitizer", err)
+        return err
+
+
+class ReplayTest(ServerCase):
+    def test_max_speed_serves_every_line_in_order(self):
+        (path,) = need_data(self, BINANCE_SAMPLE)
+        expected = [m for _, m in capture_lines(path)]
+        # A Binance-style path gets every line without subscribing. The limit for slow clients
+        # is far below the capture's 11 MB: at max speed backpressure paces the replay instead.
+        server = self.start("--replay", path, "--speed", "max", "--max-send-buffer", "65536")
+
+        async def body():
+            async with websockets.connect(
+                    server.base + "/stream?streams=btcusdt@depth@100ms/btcusdt@trade") as ws:
+                return await recv_until_closed(ws)
+        got, exc = run(body())
+        self.assertIsInstance(exc, websockets.ConnectionClosedOK)
+        self.assertEqual((exc.rcvd.code, exc.rcvd.reason), (1000, "end of replay"))
+        self.assertEqual(len(got), len(expected))
+        first_diff = next((i for i, (a, b) in enumerate(zip(got, expected)) if a != b), None)
+        self.assertIsNone(first_diff, "line %s differs" % first_diff)
+        err = self.wait_clean(server)
+        self.assertIn("events=%d " % len(expected), err)
+        self.assertIn("slow_disconnects=0", err)
+        self.assertIn(fault_line(), err)
+
+    def test_files_in_order_and_topics(self):
+        (bybit,) = need_data(self, BYBIT_SAMPLE)
+        extra1 = write_capture(self, [
+            '1000000000 {"topic":"orderbook.500.XRPUSDT","type":"delta","extra":1}',
+            '1000000001 {"topic":"publicTrade.XRPUSDT","type":"snapshot","data":[]}'])
+        extra2 = write_capture(self, ['{"lastUpdateId":7,"bids":[],"asks":[]}'])
+        # Comma list and repeated flag; lines with a topic go to its subscribers, lines
+        # without one to every client.
+        server = self.start("--replay", bybit + "," + extra1, "--replay", extra2)
+        expected = [m for _, m in capture_lines(bybit)]
+        expected += ['{"topic":"orderbook.500.XRPUSDT","type":"delta","extra":1}',
+                     '{"lastUpdateId":7,"bids":[],"asks":[]}']
+
+        async def body():
+            async with websockets.connect(server.url) as ws:
+                await ws.send(json.dumps({"op": "subscribe", "args": ["orderbook.500.XRPUSDT"],
+                                          "req_id": "x"}))
+                ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                self.assertEqual((ack["op"], ack["success"], ack["req_id"]),
+                                 ("subscribe", True, "x"))
+                return await recv_until_closed(ws)
+        got, exc = run(body())
+        self.assertEqual(got, expected)
+        self.assertEqual(exc.rcvd.code, 1000)
+        err = self.wait_clean(server)
+
+    def test_speed_ten_takes_a_tenth(self):
+        (path,) = need_data(self, BINANCE_SAMPLE)
+        lines = capture_lines(path)
+        t_first = lines[0][0]
+        part = [(t, m) for t, m in lines if t - t_first <= 8_000_000_000]
+        recorded_s = (part[-1][0] - t_first) / 1e9
+        self.assertGreater(recorded_s, 7)
+        capture = write_capture(self, ["%d %s" % (t, m) for t, m in part])
+        server = self.start("--replay", capture, "--speed", "10")
+
+        async def body():
+            async with websockets.connect(server.base + "/ws/btcusdt@depth") as ws:
+                t0 = time.monotonic()
+                got, exc = await recv_until_closed(ws)
+                return got, exc, time.monotonic() - t0
+        got, exc, secs = run(body())
+        self.assertEqual(got, [m for _, m in part])
+        self.assertEqual(exc.rcvd.code, 1000)
+        self.assertGreater(secs, recorded_s / 10 * 0.9)
+        self.assertLess(secs, recorded_s / 10 + 1.5)
+        err = self.wait_clean(server)
+
+    def test_bad_capture_fails_at_start(self):
+        bad = write_capture(self, ['{"topic":"orderbook.50.X","type":"delta"}', "not json at all"])
+        missing = bad + ".missing"
+        for files, where in ((bad, bad + ":2:"), (missing, missing)):
+            r = subprocess.run([BINARY, "--port", "0", "--replay", files], capture_output=True,
+                               text=True, timeout=30)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn(where, r.stderr)
+            self.assertNotIn("listening", r.stdout)
+
+
+class FaultTest(ServerCase):
+    def test_drop_delta_every(self):
+        server = self.start("--drop-delta-every", "5", "--faults-max", "3")
+
+        async def body():
+            async with websockets.connect(server.url) as ws, \
+                    websockets.connect(server.url) as control:
+                await ws.send(json.dumps({"op": "subscribe", "args": [TOPIC_BOOK, TOPIC_TRADE]}))
+                json.loads(await ws.recv())  # ack
+                snap = json.loads(await ws.recv())
+                self.assertEqual(snap["type"], "snapshot")
+                u0, us, trades = snap["data"]["u"], [], 0
+                while len(us) < 40:
+                    m = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                    if m["topic"] == TOPIC_BOOK:
+                        us.append(m["data"]["u"])
+                    else:
+                        trades += 1
+                stats = await ask_stats(control)
+                return u0, us, stats
+        u0, us, stats = run(body())
+        missing = sorted(set(range(u0 + 1, us[-1] + 1)) - set(us))
+        self.assertEqual(missing, [u0 + 5, u0 + 10, u0 + 15], "every 5th delta, 3 times")
+        self.assertEqual(us, sorted(us))
+        self.assertEqual(stats["faults"]["dropped_deltas"], 3)
+        self.assertEqual(stats["connections"], 2)
+        self.assertIn(fault_line(dropped_deltas=3), self.stop_clean(server))
+
+    def test_disconnect_every_without_close_frame(self):
+        server = self.start("--disconnect-every", "25", "--faults-max", "2")
+
+        async def body():
+            counts = []
+            for i in range(3):
+                async with websockets.connect(server.url) as ws:
+                    await ws.send(json.dumps({"op": "subscribe",
+                                              "args": [TOPIC_BOOK, TOPIC_TRADE]}))
+                    ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                    self.assertEqual(ack["op"], "subscribe")  # a reply, not market data
+                    got, exc = await recv_until_closed(ws, limit=None if i < 2 else 60)
+                    if i < 2:
+                        self.assertIsInstance(exc, websockets.ConnectionClosedError)
+                        self.assertIsNone(exc.rcvd, "cut without a close frame")
+                    else:
+                        self.assertIsNone(exc, "--faults-max 2: the third stays up")
+                        stats = await ask_stats(ws)
+                    counts.append(len(got))
+            return counts, stats
+        counts, stats = run(body())
+        self.assertEqual(counts, [25, 25, 60])
+        self.assertEqual(stats["faults"]["disconnects"], 2)
+        self.assertEqual(stats["connections"], 3)
+        self.assertIn(fault_line(disconnects=2), self.stop_clean(server))
+
+    def test_disconnect_after_spares_control_connections(self):
+        server = self.start("--disconnect-after", "0.5")
+
+        async def body():
+            async with websockets.connect(server.url) as control:
+                async with websockets.connect(server.url) as ws:
+                    t0 = time.monotonic()
+                    await ws.send(json.dumps({"op": "subscribe", "args": [TOPIC_TRADE]}))
+                    got, exc = await recv_until_closed(ws)
+                    secs = time.monotonic() - t0
+                    self.assertIsInstance(exc, websockets.ConnectionClosedError)
+                    self.assertIsNone(exc.rcvd)
+                await asyncio.sleep(0.3)
+                return secs, await ask_stats(control)  # > 0.5 s old, never subscribed: alive
+        secs, stats = run(body())
+        self.assertGreater(secs, 0.4)
+        self.assertLess(secs, 2.0)
+        self.assertEqual(stats["faults"]["disconnects"], 1)
+        self.stop_clean(server)
+
+    def test_stall_holds_everything_back_then_catches_up(self):
+        server = self.start("--stall-every", "40", "--stall-ms", "400", "--faults-max", "1")
+
+        async def body():
+            async with websockets.connect(server.url, max_queue=None) as ws:
+                c = Client(self, ws)
+                await c.subscribe([TOPIC_BOOK, TOPIC_TRADE])  # the snapshot is message 1
+                times = [time.monotonic()]
+                end = times[0] + 1.0
+                while time.monotonic() < end:
+                    c.handle(await c.recv_json())  # u rises by exactly 1: nothing lost
+                    times.append(time.monotonic())
+                await c.checkpoint()
+                return times, await ask_stats(ws)
+        times, stats = run(body())
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        worst = max(range(len(gaps)), key=gaps.__getitem__)
+        self.assertGreater(gaps[worst], 0.35)
+        # After message 40 (index 39), or the one that shares its flush (trade + delta).
+        self.assertIn(worst, (39, 40), "stall after message %d" % (worst + 1))
+        self.assertEqual(stats["faults"]["stalls"], 1)
+        self.stop_clean(server)
+
+    def test_malformed_frame(self):
+        capture = write_capture(self, synthetic_book())
+        lines = synthetic_book()
+        server = self.start("--replay", capture, "--malformed-frame-every", "5",
+                            "--faults-max", "1")
+        raw = RawWs(server.port)
+        raw.send_text(json.dumps({"op": "subscribe", "args": [SYNTH_TOPIC]}))
+        ack = raw.frame()
+        self.assertIn(b'"op":"subscribe"', ack[2])
+        frames = [raw.frame() for _ in range(len(lines))]
+        raw.close()
+        self.assertEqual([f[0] for f in frames[:4]], [0x81] * 4)
+        self.assertEqual(frames[4][0], 0xC1, "FIN | RSV1 | text")
+        self.assertEqual(frames[4][2].decode(), lines[4])
+        self.assertEqual({f[0] for f in frames[5:]}, {0x81}, "--faults-max 1")
+        self.assertEqual([f[2].decode() for f in frames], lines)
+        self.assertIn(fault_line(malformed_frames=1), self.wait_clean(server))
+        # A correct client fails the connection with 1002 at the 5th line.
+        server = self.start("--replay", capture, "--malformed-frame-every", "5")
+
+        async def body():
+            async with websockets.connect(server.url) as ws:
+                await ws.send(json.dumps({"op": "subscribe", "args": [SYNTH_TOPIC]}))
+                await ws.recv()
+                return await recv_until_closed(ws)
+        got, exc = run(body())
+        self.assertEqual(got, lines[:4])
+        self.assertEqual(exc.sent.code, 1002)
+        self.wait_clean(server)
+
+    def test_malformed_json(self):
+        lines = synthetic_book()
+        capture = write_capture(self, lines)
+        server = self.start("--replay", capture, "--malformed-json-every", "4",
+                            "--faults-max", "2")
+
+        async def body():
+            async with websockets.connect(server.url) as ws:
+                await ws.send(json.dumps({"op": "subscribe", "args": [SYNTH_TOPIC]}))
+                await ws.recv()
+                return await recv_until_closed(ws)
+        got, exc = run(body())
+        self.assertEqual(exc.rcvd.code, 1000)
+        expected = list(lines)
+        for i in (3, 7):  # messages 4 and 8; --faults-max 2 spares 12, 16, ...
+            expected[i] = lines[i][:len(lines[i]) // 2]
+            with self.assertRaises(ValueError):
+                json.loads(got[i])
+        self.assertEqual(got, expected)
+        err = self.wait_clean(server)
+        self.assertIn(fault_line(malformed_json=2), err)
+
+    def test_oversized_frame(self):
+        lines = synthetic_book()
+        capture = write_capture(self, lines)
+        server = self.start("--replay", capture, "--oversized-frame-every", "3")
+        raw = RawWs(server.port)
+        raw.send_text(json.dumps({"op": "subscribe", "args": [SYNTH_TOPIC]}))
+        raw.frame()  # ack
+        frames = [raw.frame() for _ in range(3)]
+        raw.close()
+        self.assertEqual([f[2].decode() for f in frames[:2]], lines[:2])
+        self.assertEqual((frames[2][0], frames[2][1]), (0x81, 64 << 20), "64-bit length, 64 MiB")
+        self.wait_clean(server)
+        server = self.start("--replay", capture, "--oversized-frame-every", "3")
+
+        async def body():
+            async with websockets.connect(server.url, max_size=1 << 20) as ws:
+                await ws.send(json.dumps({"op": "subscribe", "args": [SYNTH_TOPIC]}))
+                await ws.recv()
+                return await recv_until_closed(ws)
+        got, exc = run(body())
+        self.assertEqual(got, lines[:2])
+        self.assertEqual(exc.sent.code, 1009)
+        self.wait_clean(server)
+
+    def test_bad_handshake(self):
+        server = self.start("--bad-handshake", "2")
+        raw = RawWs(server.port)
+        self.assertTrue(raw.head.startswith(b"HTTP/1.1 101 "), raw.head)
+        self.assertIsNotNone(raw.accept())
+        self.assertNotEqual(raw.accept(), raw.expected_accept())
+        raw.close()
+
+        async def body():
+            with self.assertRaises(websockets.InvalidHandshake):
+                async with websockets.connect(server.url):
+                    pass
+            async with websockets.connect(server.url) as ws:  # the third is served
+                return await ask_stats(ws)
+        stats = run(body())
+        self.assertEqual(stats["faults"]["bad_handshakes"], 2)
+        self.assertEqual(stats["connections"], 1)
+        self.assertIn(fault_line(bad_handshakes=2), self.stop_clean(server))
+
+    def test_stats_op(self):
+        server = self.start()
+
+        async def body():
+            async with websockets.connect(server.url) as control, \
+                    websockets.connect(server.url) as ws:
+                first = await ask_stats(control)
+                c = Client(self, ws)
+                await c.subscribe([TOPIC_BOOK])
+                await c.pump(30)
+                return first, await ask_stats(control)
+        first, second = run(body())
+        self.assertEqual(first, {"op": "stats", "faults": {k: 0 for k in FAULT_NAMES},
+                                 "connections": 2, "messages": 0})
+        self.assertGreaterEqual(second["messages"], 31)  # the snapshot and 30 deltas at least
+        self.stop_clean(server)
+
+    def test_flag_errors(self):
+        for args, flag in ((["--speed", "0", "--replay", "x"], "--speed"),
+                           (["--speed", "2"], "--speed needs --replay"),
+                           (["--drop-delta-every", "0"], "--drop-delta-every"),
+                           (["--stall-every", "3"], "--stall-ms"),
+                           (["--batch", "0"], "--batch"),
+                           (["--disconnect-after", "-1"], "--disconnect-after"),
+                           (["--send-log", "/tmp/x", "--replay", "y"], "--send-log")):
+            r = subprocess.run([BINARY, "--port", "0", *args], capture_output=True, text=True,
+                               timeout=30)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.assertIn(flag, r.stderr.splitlines()[0])
+
+
+class LatencyOptionsTest(ServerCase):
+    def test_send_log_matches_what_the_client_received(self):
+        fd, path = tempfile.mkstemp(suffix=".bin", prefix="shadow-send-log-")
+        os.close(fd)
+        self.addCleanup(os.unlink, path)
+        server = self.start("--symbols", "BTCUSDT,ETHUSDT", "--batch", "1", "--busy-poll",
+                            "--send-log", path)
+        books = ["orderbook.50.BTCUSDT", "orderbook.50.ETHUSDT"]
+
+        async def body():
+            async with websockets.connect(server.url, max_queue=None) as ws:
+                await ws.send(json.dumps({"op": "subscribe", "args": books}))
+                got = []
+                while len(got) < 400:
+                    m = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                    if "topic" in m:
+                        got.append((books.index(m["topic"]), m["type"], m["data"]["u"]))
+                # Everything queued before the unsubscribe ack is read: then the client has
+                # every orderbook message the server sent it.
+                await ws.send(json.dumps({"op": "unsubscribe", "args": books}))
+                while True:
+                    m = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                    if m.get("op") == "unsubscribe":
+                        break
+                    got.append((books.index(m["topic"]), m["type"], m["data"]["u"]))
+                return got
+        got = run(body())
+        self.stop_clean(server)
+        t_end = time.monotonic_ns()
+        with open(path, "rb") as f:
+            data = f.read()
+        self.assertEqual(len(data) % 32, 0)
+        recs = list(struct.iter_unpack("<qqQII", data))
+        kind = {"delta": 1, "snapshot": 2}
+        self.assertEqual([(r[3], r[4], r[2]) for r in recs],
+                         [(mk, kind[t], u) for mk, t, u in got])
+        self.assertEqual([r[4] for r in recs[:2]], [2, 2], "the two snapshots come first")
+        sent = [r[1] for r in recs]
+        self.assertEqual(sent, sorted(sent), "one client: written in order")
+        for intended, sent_ns, _, _, _ in recs:
+            self.assertGreaterEqual(sent_ns, intended)
+            self.assertGreater(intended, server.t0_ns)
+            self.assertLess(sent_ns, t_end)
+        # Deltas come from events on the schedule start + k / rate (2000/s: 0.5 ms apart).
+        deltas = [r[0] for r in recs if r[4] == 1]
+        self.assertGreater(len(deltas), 300)
+        self.assertEqual(deltas, sorted(deltas))
+        for a, b in zip(deltas, deltas[1:]):
+            self.assertEqual((b - a) % 500_000, 0, "intended times off the schedule")
+
+    def test_batch_keeps_the_book_in_sync(self):
+        server = self.start("--batch", "4")
+
+        async def body():
+            async with websockets.connect(server.url) as ws:
+                c = Client(self, ws)
+                await c.subscribe([TOPIC_BOOK, TOPIC_TRADE])
+                for _ in range(3):
+                    await c.pump(60)
+                    await c.checkpoint()
+        run(body())
+        self.stop_clean(server)
+
+
 if __name__ == "__main__":
     if len(sys.argv) < 2:
         print(__doc__, file=sys.stderr)
         sys.exit(2)
     BINARY = sys.argv.pop(1)
+    if len(sys.argv) > 1 and not sys.argv[1].startswith("-"):
+        DATA_DIR = sys.argv.pop(1)
     unittest.main(verbosity=2)
