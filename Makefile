@@ -12,7 +12,7 @@ DATA ?= $(abspath ../shared/data)
 FUZZ_SECONDS ?= 60
 RUN_DIR ?= artifacts/replay/$(shell date -u +%Y%m%dT%H%M%SZ)
 
-.PHONY: deps build run test test-release test-asan test-tsan bench fuzz clean
+.PHONY: deps build run test test-release test-asan test-tsan bench bench-latency fuzz clean
 
 deps:
 	@tools/install-deps
@@ -53,6 +53,14 @@ test-tsan:
 bench: build
 	@for b in build/release/bench/*_benchmark; do echo "== $$b"; $$b; done
 	@build/release/tools/shadow-replay --preload $(DATA)/binance/spot_btcusdt_20240808.gz
+
+# make bench-latency   wire-to-decoded latency of the live feed against shadow-exchange at
+#                      10 k / 100 k / 1 M events/s, the loopback TCP ping-pong floor measured in
+#                      the same run, and reader syscalls per message (docs/PERFORMANCE.md).
+#                      LATENCY_ARGS adds options, e.g. LATENCY_ARGS="--sqpoll --json out.json".
+LATENCY_ARGS ?=
+bench-latency: build
+	@build/release/bench/wire-latency --exchange build/release/tools/shadow-exchange $(LATENCY_ARGS)
 
 fuzz: deps
 	@cmake --preset fuzz -DSHADOW_DATA_DIR=$(DATA) >/dev/null
