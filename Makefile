@@ -2,7 +2,8 @@
 # (tools/install-deps, idempotent, quick when everything is there) and build first.
 #
 #   make build   Release build in build/release
-#   make run     the most complete job so far: shadow-replay over the recorded samples
+#   make run     the main job: a quick shadow run against the embedded exchange (6 x 10 s, config/
+#                shadow.toml), then its audit (table + verdict; HOLD does not fail `make run`)
 #   make test    every test: Release, then ASan+UBSan, then the concurrency tests under TSan
 #   make bench   the Google Benchmark programs (peers side by side) and the replay throughput
 #   make fuzz    libFuzzer targets (clang) for FUZZ_SECONDS each on a corpus from the samples
@@ -10,9 +11,12 @@
 JOBS ?= $(shell nproc)
 DATA ?= $(abspath ../shared/data)
 FUZZ_SECONDS ?= 60
-RUN_DIR ?= artifacts/replay/$(shell date -u +%Y%m%dT%H%M%SZ)
+RUN_DIR ?= artifacts/shadow/latest
+CONFIG ?= config/shadow.toml
+RUN_ARGS ?=
 
-.PHONY: deps build run test test-release test-asan test-tsan bench bench-latency fuzz clean
+.PHONY: deps build run shadow-run shadow-audit shadow-ci test test-release test-asan test-tsan bench \
+        bench-latency fuzz clean
 
 deps:
 	@tools/install-deps
@@ -22,14 +26,22 @@ build: deps
 	@cmake --build build/release -j$(JOBS)
 
 run: build
-	@test -d $(DATA) || { echo "make run: recorded samples not found at $(DATA) (set DATA=...)"; exit 1; }
-	@mkdir -p $(RUN_DIR)
-	build/release/tools/shadow-replay --book-trace $(RUN_DIR)/binance_spot_btcusdt.trace \
-	  $(DATA)/binance/spot_btcusdt_20240808.gz
-	build/release/tools/shadow-replay --book-trace $(RUN_DIR)/bybit_xrpusdt.trace \
-	  $(DATA)/bybit/xrpusdt_ob500_2024-12-01.jsonl
-	@ln -sfn $(notdir $(RUN_DIR)) $(dir $(RUN_DIR))latest
-	@echo "book traces in $(RUN_DIR) (also $(dir $(RUN_DIR))latest)"
+	build/release/pipeline/shadow-run --config $(CONFIG) --quick $(RUN_ARGS)
+	build/release/tools/shadow-audit artifacts/shadow/latest
+
+# make shadow-run     a shadow run with CONFIG (default config/shadow.toml: 6 x 60 s); RUN_ARGS
+#                     adds shadow-run flags, e.g. RUN_ARGS="--quick --layout split".
+# make shadow-audit   audit RUN_DIR (default artifacts/shadow/latest): table, verdict and
+#                     POST_SHADOW_AUDIT_SUMMARY.json; exit 0 on PASS or HOLD, 2 on unusable input.
+# make shadow-ci      the CI gate: the same with --fail-on-hold (HOLD exits 1; docs/KPIS.md).
+shadow-run: build
+	build/release/pipeline/shadow-run --config $(CONFIG) $(RUN_ARGS)
+
+shadow-audit: build
+	build/release/tools/shadow-audit $(RUN_DIR)
+
+shadow-ci: build
+	build/release/tools/shadow-audit $(RUN_DIR) --fail-on-hold
 
 test: deps test-release test-asan test-tsan
 	@echo "make test: all suites passed (release, asan+ubsan, tsan)"
@@ -69,3 +81,4 @@ fuzz: deps
 
 clean:
 	rm -rf build
+

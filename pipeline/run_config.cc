@@ -271,7 +271,8 @@ RunConfig load_run_config(const std::string& path) {
     r.get(t, "run", "out_dir", c.out_dir);
   }
   if (const toml::table* t = r.section("venue", {"kind", "symbols", "url", "protocol", "replay", "speed",
-                                                  "exchange_bin", "exchange_rate", "exchange_seed"})) {
+                                                  "exchange_bin", "exchange_rate", "exchange_seed",
+                                                  "exchange_batch"})) {
     std::string kind;
     if (r.get(t, "venue", "kind", kind)) {
       if (kind == "embedded") c.venue = VenueKind::kEmbedded;
@@ -299,6 +300,7 @@ RunConfig load_run_config(const std::string& path) {
       r.bad("must be in [1, 1e7] events per second");
     }
     r.get(t, "venue", "exchange_seed", c.exchange_seed);
+    r.get(t, "venue", "exchange_batch", c.exchange_batch);
   }
   QuoterConfig& q = c.engine.quoter;
   if (const toml::table* t = r.section("quoter", {"mode", "half_spread_bps", "order_qty", "qty_step", "max_position",
@@ -459,6 +461,7 @@ void RunConfig::finalize() {
   j.num("speed", replay_speed);
   j.num("exchange_rate", exchange_rate);
   j.integer("exchange_seed", static_cast<long long>(exchange_seed));
+  j.integer("exchange_batch", exchange_batch);
   j.close();
   const QuoterConfig& q = engine.quoter;
   j.open("quoter");

@@ -46,6 +46,7 @@ struct RunConfig {
   std::string exchange_bin;             // kEmbedded: shadow-exchange path ("" = beside us)
   double exchange_rate = 2000;          // kEmbedded: order-flow events per second
   std::uint64_t exchange_seed = 1;
+  std::uint32_t exchange_batch = 0;     // kEmbedded: events per published delta; 0 = its default
   // [quoter], [fill], [latency], [fees], [checks] → the engine's config
   EngineConfig engine;
   std::string latency_samples_file;     // [latency] samples_file ("" = constant)

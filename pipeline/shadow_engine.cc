@@ -87,7 +87,7 @@ void ShadowEngine::on_event(const MarketEvent& e, IterationKpis& k) noexcept {
   Slot& s = *slots_[static_cast<std::size_t>(si)];
   SymbolKpis& kp = k.symbols[static_cast<std::size_t>(si)];
   s.kpis = &kp;
-  const std::int64_t now = e.local_ns;
+  const std::int64_t now = event_time(e);
   if (!kp.marked_start && s.book.synced()) mark(s, kp, true);
   s.sim->advance(now);
   switch (e.kind) {
@@ -135,7 +135,7 @@ void ShadowEngine::on_event(const MarketEvent& e, IterationKpis& k) noexcept {
     default:
       return;
   }
-  if (e.exch_ts_ms > 0) {
+  if (e.exch_ts_ms > 0 && e.local_ns != 0) {
     kp.on_feed_latency(e.local_ns, e.exch_ts_ms);
     const double ms = static_cast<double>(e.local_ns - e.exch_ts_ms * 1'000'000) / 1e6;
     s.drift_ms = s.has_drift ? s.drift_ms + kDriftAlpha * (ms - s.drift_ms) : ms;

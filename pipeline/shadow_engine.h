@@ -84,6 +84,12 @@ class ShadowEngine {
     }
   }
 
+  // The simulator's and the iteration clock's time of an event: its local receive time, or the
+  // exchange time for captures recorded without receive times (plain JSONL).
+  static std::int64_t event_time(const MarketEvent& e) noexcept {
+    return e.local_ns != 0 ? e.local_ns : e.exch_ts_ms * 1'000'000;
+  }
+
   // Processes one event, accumulating into `k` (k.symbols.size() == symbols()).
   void on_event(const MarketEvent& e, IterationKpis& k) noexcept;
 

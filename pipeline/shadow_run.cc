@@ -137,8 +137,9 @@ struct ShadowRun::Impl final : EngineOutput {
   // Every event reaches the engine through here (both layouts).
   void engine_event(const MarketEvent& e) noexcept {
     if (finished) return;
-    const std::int64_t t = e.kind == EventKind::kFeedReset ? e.local_ns : e.local_ns;
+    const std::int64_t t = ShadowEngine::event_time(e);
     if (!clock_started) start_clock(t);
+    if (t > last_data_ns) last_data_ns = t;
     engine->on_event(e, pool[cur]);
     ++messages;
     if ((messages & 63) == 0) {
@@ -205,18 +206,17 @@ struct ShadowRun::Impl final : EngineOutput {
     records.publish(1);
     if (!partial && iteration >= cfg.iterations) {
       (void)free_ring.try_push(next);
-      finish("completed");
+      finish("completed", false);
       return;
     }
     begin_iteration(t, next);
   }
 
-  // Ends the run: the open iteration (if it saw any time) goes out as partial.
-  void finish(const char* reason) noexcept {
+  // Ends the run; with close_open, the open iteration (if one started) goes out as partial.
+  void finish(const char* reason, bool close_open) noexcept {
     if (finished) return;
     if (stop_reason.empty()) stop_reason = reason;
-    if (clock_started && !warming && pool[cur].started_realtime_ns != 0 &&
-        std::string_view(reason) != "completed") {
+    if (close_open && clock_started && !warming && pool[cur].started_realtime_ns != 0) {
       const std::int64_t now = last_event_time();
       IterationKpis& k = pool[cur];
       std::uint32_t spare = cur;
@@ -256,12 +256,14 @@ struct ShadowRun::Impl final : EngineOutput {
   void engine_idle() noexcept {
     if (finished) return;
     if (stop_flag.load(std::memory_order_acquire)) {
-      finish("signal");
+      finish("signal", true);
       return;
     }
     if (cfg.venue != VenueKind::kReplay) tick_clock(realtime_ns());
     if (feed_done.load(std::memory_order_acquire) && (cfg.layout == ThreadLayout::kFused || events.readable() == 0)) {
-      finish(feed_error.empty() ? (cfg.venue == VenueKind::kReplay ? "completed" : "error") : "error");
+      // A capture played to its end completes the run (its last iteration is partial); a live
+      // feed that ends is an error.
+      finish(feed_error.empty() && cfg.venue == VenueKind::kReplay ? "completed" : "error", true);
     }
   }
 
@@ -416,7 +418,6 @@ struct ShadowRun::Impl final : EngineOutput {
         ++backpressure_waits;
         return done;
       }
-      if (line.local_ns > 0) last_data_ns = line.local_ns;
       decode(line.data, line.len, line.capacity, line.local_ns, mono);
       have_line = false;
       ++done;
@@ -445,6 +446,7 @@ struct ShadowRun::Impl final : EngineOutput {
       ++n;
       switch (r.kind) {
         case RecordKind::kFill:
+          if (r.index == 0) break;  // warm-up: simulated, but not part of any iteration
           append_fill_jsonl(fills_buf, info, r.index, r.fill);
           ++fills_total;
           if (fills_buf.size() > (1u << 20)) write_fills(false);

@@ -3,7 +3,7 @@
 //   shadow-run [--config FILE] [--venue embedded | --url URL | --replay CAPTURE[,...]]
 //              [--symbols A,B] [--iterations N] [--duration S] [--warmup S] [--quick]
 //              [--out DIR] [--layout auto|split|fused] [--speed X|max] [--rate N] [--seed N]
-//              [--protocol auto|bybit|binance]
+//              [--batch N] [--protocol auto|bybit|binance]
 //
 // Defaults < the TOML file < the flags. With the embedded venue (the default) it starts
 // shadow-exchange on a free loopback port, owns its lifetime and stops it at the end.
@@ -41,7 +41,7 @@ constexpr const char* kUsage =
     "usage: shadow-run [--config FILE] [--venue embedded | --url URL | --replay CAPTURE[,...]]\n"
     "                  [--symbols A,B] [--iterations N] [--duration S] [--warmup S] [--quick]\n"
     "                  [--out DIR] [--layout auto|split|fused] [--speed X|max] [--rate N] [--seed N]\n"
-    "                  [--protocol auto|bybit|binance]\n"
+    "                  [--batch N] [--protocol auto|bybit|binance]\n"
     "\n"
     "Runs the shadow strategy on a live or recorded order book, simulates its fills and writes\n"
     "ITER_SUMMARY_<n>.json per iteration, fills.jsonl and SHADOW_RUN_SUMMARY.json into\n"
@@ -60,6 +60,8 @@ constexpr const char* kUsage =
     "                     hosts); auto (default): split with 4+ CPUs, else fused\n"
     "  --rate N           embedded exchange: order-flow events per second (default 2000)\n"
     "  --seed N           embedded exchange: market seed (default 1)\n"
+    "  --batch N          embedded exchange: order-flow events per published delta (1: every\n"
+    "                     event is a message; default: the exchange's own rule)\n"
     "  --protocol P       venue protocol for --url/--replay when it cannot be guessed\n";
 
 ShadowRun* g_run = nullptr;
@@ -81,6 +83,10 @@ class EmbeddedExchange {
     std::vector<std::string> args = {bin, "--port", "0", "--symbols", symbols, "--rate",
                                      std::to_string(c.exchange_rate), "--seed",
                                      std::to_string(c.exchange_seed)};
+    if (c.exchange_batch > 0) {
+      args.push_back("--batch");
+      args.push_back(std::to_string(c.exchange_batch));
+    }
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -229,6 +235,8 @@ int main(int argc, char** argv) {
       else cl.fail("--layout takes auto, split or fused, not '" + l + "'");
     } else if (cl.is("--rate")) {
       cfg.exchange_rate = cl.number(1, 1e7);
+    } else if (cl.is("--batch")) {
+      cfg.exchange_batch = static_cast<std::uint32_t>(cl.number(1, 1e6));
     } else if (cl.is("--seed")) {
       cfg.exchange_seed = cl.whole();
     } else if (cl.is("--protocol")) {

@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""shadow-run end to end, then shadow-audit on what it wrote (issue: "a test runs a short shadow
+run end to end, validates every artifact, and checks the audit's verdict and exit code on a
+passing run, on a holding run, and on a corrupted artifact").
+
+usage: shadow_run_cli_test.py SHADOW_RUN SHADOW_AUDIT SCHEMA_DIR CONFIG DATA_DIR
+
+Artifacts are validated with python3-jsonschema (an implementation independent of the
+project's valijson-based audit). Needs /usr/bin/python3 with jsonschema: the script re-runs
+itself with it when the ctest Python lacks the module; exits 77 (skip) only if neither has it.
+"""
+import glob
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+try:
+    import jsonschema
+except ImportError:
+    if sys.executable != "/usr/bin/python3" and os.path.exists("/usr/bin/python3"):
+        os.execv("/usr/bin/python3", ["/usr/bin/python3", *sys.argv])
+    print("python3-jsonschema not available: skipping")
+    sys.exit(77)
+
+RUN = AUDIT = SCHEMAS = CONFIG = DATA = None
+
+
+def schema(name):
+    with open(os.path.join(SCHEMAS, name)) as f:
+        return json.load(f)
+
+
+def validate(doc, schema_name):
+    jsonschema.Draft7Validator(schema(schema_name)).validate(doc)
+
+
+class ShadowRunTest(unittest.TestCase):
+    # One short run on the embedded exchange shared by the audit tests (it takes ~8 s).
+    run_dir = None
+    tmp = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="shadow-run-test-")
+        out = os.path.join(cls.tmp, "art")
+        r = subprocess.run([RUN, "--config", CONFIG, "--iterations", "3", "--duration", "2",
+                            "--warmup", "0.5", "--out", out],
+                           capture_output=True, text=True, timeout=120)
+        cls.result = r
+        cls.out = out
+        cls.run_dir = os.path.realpath(os.path.join(out, "latest"))
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def load(self, name, run_dir=None):
+        with open(os.path.join(run_dir or self.run_dir, name)) as f:
+            return json.load(f)
+
+    def copy_run(self):
+        d = tempfile.mkdtemp(dir=self.tmp)
+        dst = os.path.join(d, "run")
+        shutil.copytree(self.run_dir, dst)
+        for p in glob.glob(os.path.join(dst, "POST_SHADOW_AUDIT_SUMMARY.json")):
+            os.remove(p)
+        return dst
+
+    def audit(self, run_dir, *args):
+        return subprocess.run([AUDIT, run_dir, *args], capture_output=True, text=True, timeout=60)
+
+    def write_thresholds(self, **kv):
+        path = os.path.join(tempfile.mkdtemp(dir=self.tmp), "thresholds.json")
+        with open(path, "w") as f:
+            json.dump(kv, f)
+        return path
+
+    # ---- the run ---------------------------------------------------------------------------
+
+    def test_run_completes_with_every_artifact_valid(self):
+        r = self.result
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("3 iteration(s) completed", r.stdout)
+        names = sorted(os.listdir(self.run_dir))
+        for n in ("ITER_SUMMARY_1.json", "ITER_SUMMARY_2.json", "ITER_SUMMARY_3.json",
+                  "SHADOW_RUN_SUMMARY.json", "fills.jsonl"):
+            self.assertIn(n, names)
+        summary = self.load("SHADOW_RUN_SUMMARY.json")
+        validate(summary, "run_summary.schema.json")
+        self.assertEqual(summary["iterations_completed"], 3)
+        self.assertEqual(summary["stop_reason"], "completed")
+        self.assertFalse(summary["partial"])
+        fills_total = 0
+        for i in (1, 2, 3):
+            it = self.load(f"ITER_SUMMARY_{i}.json")
+            validate(it, "iter_summary.schema.json")
+            self.assertEqual(it["iteration"], i)
+            self.assertEqual(it["run_id"], summary["run_id"])
+            self.assertEqual(it["config_hash"], summary["config_hash"])
+            t = it["totals"]
+            self.assertGreater(t["fills_maker"] + t["fills_taker"], 0, f"no fill in iteration {i}")
+            self.assertGreater(t["ticks"], 1000)
+            self.assertGreater(t["latency_samples"], 0)
+            # wire-to-decision is a real distribution in microseconds
+            lat = t["latency_us"]
+            self.assertLessEqual(lat["p50"], lat["p95"])
+            self.assertLessEqual(lat["p95"], lat["p99"])
+            self.assertLessEqual(lat["p99"], lat["max"])
+            self.assertAlmostEqual(t["p95_latency_ms"], lat["p95"] / 1000, places=6)
+            self.assertEqual(t["gaps"], 0)
+            self.assertEqual(it["symbols"]["BTCUSDT"]["fills_maker"], t["fills_maker"])
+            fills_total += t["fills_maker"] + t["fills_taker"]
+        self.assertEqual(summary["totals"]["fills_maker"] + summary["totals"]["fills_taker"], fills_total)
+        # fills.jsonl holds every fill, one JSON line each, numbered by iteration
+        with open(os.path.join(self.run_dir, "fills.jsonl")) as f:
+            lines = [json.loads(line) for line in f]
+        self.assertEqual(len(lines), fills_total)
+        self.assertEqual({x["iteration"] for x in lines}, {1, 2, 3})
+        for x in lines[:50]:
+            self.assertEqual(x["run_id"], summary["run_id"])
+            self.assertIn(x["side"], ("buy", "sell"))
+            self.assertGreater(float(x["qty"]), 0)
+        # the effective config is in the summary and hashes to config_hash's length
+        self.assertEqual(summary["config"]["run"]["iterations"], 3)
+        self.assertEqual(len(summary["config_hash"]), 64)
+        # the latest link points at this run
+        self.assertEqual(os.path.basename(self.run_dir), summary["run_id"])
+
+    # ---- the audit on it -------------------------------------------------------------------
+
+    def test_audit_passes_a_passing_run(self):
+        d = self.copy_run()
+        # Thresholds a healthy short run meets (the defaults' latency and risk bounds; edge
+        # bounded loosely: 6 s of quoting is too short to demand positive PnL).
+        th = self.write_thresholds(net_bps=-50.0, maker_taker_ratio=0.5)
+        r = self.audit(d, "--thresholds", th, "--fail-on-hold")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("PASS", r.stdout)
+        s = self.load("POST_SHADOW_AUDIT_SUMMARY.json", d)
+        validate(s, "audit_summary.schema.json")
+        self.assertEqual(s["verdict"], "PASS")
+        self.assertEqual(s["iterations"], 3)
+        self.assertEqual(s["missing"], [])
+        self.assertEqual(s["failed"], [])
+
+    def test_audit_holds_when_a_threshold_is_missed(self):
+        d = self.copy_run()
+        th = self.write_thresholds(p95_latency_ms=0.000001)  # 1 ns: no run meets it
+        r = self.audit(d, "--thresholds", th)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)  # HOLD without --fail-on-hold
+        self.assertIn("HOLD", r.stdout)
+        r = self.audit(d, "--thresholds", th, "--fail-on-hold")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        s = self.load("POST_SHADOW_AUDIT_SUMMARY.json", d)
+        self.assertEqual(s["verdict"], "HOLD")
+        self.assertIn("p95_latency_ms", [f["kpi"] for f in s["failed"]])
+
+    def test_audit_rejects_a_corrupted_artifact(self):
+        d = self.copy_run()
+        path = os.path.join(d, "ITER_SUMMARY_2.json")
+        with open(path) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(text[: len(text) // 2])  # truncated: what a crash mid-write would leave
+        r = self.audit(d, "--fail-on-hold")
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("ITER_SUMMARY_2.json", r.stderr)
+        d = self.copy_run()
+        it = self.load("ITER_SUMMARY_3.json", d)
+        it["totals"]["fills_maker"] = "many"
+        with open(os.path.join(d, "ITER_SUMMARY_3.json"), "w") as f:
+            json.dump(it, f)
+        r = self.audit(d)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("ITER_SUMMARY_3.json", r.stderr)
+        self.assertIn("fills_maker", r.stderr)
+
+    # ---- other ways in and out -------------------------------------------------------------
+
+    def test_sigint_closes_a_partial_iteration_and_writes_the_summary(self):
+        out = os.path.join(tempfile.mkdtemp(dir=self.tmp), "art")
+        p = subprocess.Popen([RUN, "--config", CONFIG, "--iterations", "5", "--duration", "1.5",
+                              "--warmup", "0", "--out", out],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(2.6)  # inside iteration 2
+        p.send_signal(signal.SIGINT)
+        so, se = p.communicate(timeout=30)
+        self.assertEqual(p.returncode, 0, so + se)
+        run_dir = os.path.realpath(os.path.join(out, "latest"))
+        s = self.load("SHADOW_RUN_SUMMARY.json", run_dir)
+        validate(s, "run_summary.schema.json")
+        self.assertEqual(s["stop_reason"], "signal")
+        self.assertTrue(s["partial"])
+        last = s["iterations"][-1]
+        self.assertTrue(last["partial"], s["iterations"])
+        it = self.load(f"ITER_SUMMARY_{last['iteration']}.json", run_dir)
+        validate(it, "iter_summary.schema.json")
+        self.assertTrue(it["partial"])
+        self.assertGreaterEqual(s["iterations_completed"], 1)
+
+    def test_fused_and_split_layouts_both_run(self):
+        for layout in ("fused", "split"):
+            out = os.path.join(tempfile.mkdtemp(dir=self.tmp), "art")
+            r = subprocess.run([RUN, "--config", CONFIG, "--iterations", "1", "--duration", "1.5",
+                                "--warmup", "0.3", "--layout", layout, "--out", out],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            s = self.load("SHADOW_RUN_SUMMARY.json", os.path.realpath(os.path.join(out, "latest")))
+            self.assertEqual(s["config"]["threads"]["layout"], layout)
+            self.assertGreater(s["totals"]["fills_maker"], 0, layout)
+
+    def test_replay_of_a_recorded_capture(self):
+        capture = os.path.join(DATA, "bybit", "xrpusdt_ob500_2024-12-01.jsonl")
+        if not os.path.exists(capture):
+            self.skipTest("recorded sample not found")
+        out = os.path.join(tempfile.mkdtemp(dir=self.tmp), "art")
+        r = subprocess.run([RUN, "--config", CONFIG, "--replay", capture, "--symbols", "XRPUSDT",
+                            "--iterations", "50", "--duration", "1", "--warmup", "0",
+                            "--out", out], capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        run_dir = os.path.realpath(os.path.join(out, "latest"))
+        s = self.load("SHADOW_RUN_SUMMARY.json", run_dir)
+        validate(s, "run_summary.schema.json")
+        self.assertEqual(s["venue"], "replay")
+        # The capture ends before 50 iterations of its own time: the run ends with it.
+        self.assertEqual(s["stop_reason"], "completed")
+        with open(capture) as f:
+            n = sum(1 for line in f if line.strip())
+        ticks = s["totals"]["ticks"]
+        self.assertEqual(ticks, n, "every recorded message processed once")
+        for it in s["iterations"]:
+            validate(self.load(it["file"], run_dir), "iter_summary.schema.json")
+
+    def test_bad_config_names_the_key_and_exits_2(self):
+        d = tempfile.mkdtemp(dir=self.tmp)
+        path = os.path.join(d, "bad.toml")
+        with open(path, "w") as f:
+            f.write("[quoter]\norder_qty = -1\n")
+        r = subprocess.run([RUN, "--config", path], capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("bad.toml:2: quoter.order_qty", r.stderr)
+        with open(path, "w") as f:
+            f.write("[quoter]\norder_qtty = 1\n")
+        r = subprocess.run([RUN, "--config", path], capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("quoter.order_qtty: unknown key", r.stderr)
+        r = subprocess.run([RUN, "--layout", "diagonal"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--layout", r.stderr)
+
+    def test_unreachable_venue_is_an_error(self):
+        out = os.path.join(tempfile.mkdtemp(dir=self.tmp), "art")
+        cfg = os.path.join(os.path.dirname(out), "c.toml")
+        with open(cfg, "w") as f:
+            f.write("[run]\niterations = 1\nduration_s = 1.0\nwarmup_s = 0.0\n")
+        p = subprocess.Popen([RUN, "--config", cfg, "--url", "ws://127.0.0.1:9/v5/public/linear",
+                              "--out", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)
+        p.send_signal(signal.SIGTERM)
+        so, se = p.communicate(timeout=30)
+        self.assertIn("connect failed", se)
+        self.assertIn("127.0.0.1:9", se)
+
+
+if __name__ == "__main__":
+    RUN, AUDIT, SCHEMAS, CONFIG, DATA = sys.argv[1:6]
+    unittest.main(argv=sys.argv[:1], verbosity=2)

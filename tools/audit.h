@@ -1,0 +1,169 @@
+// The post-shadow audit (tools/shadow-audit) as a library: reading and schema-checking the run's
+// JSON artifacts, aggregating the per-iteration KPIs into the audited ones, and comparing them
+// with the thresholds. Rules and thresholds: docs/KPIS.md and DESIGN.md "KPIs".
+//
+// Every problem with the input (malformed JSON, schema violation, bad thresholds file) is an
+// InputError naming the file and, where there is one, the JSON pointer of the field; the
+// program turns it into exit status 2 ("unusable input"). Not thread-safe; single-threaded tool.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace shadow::audit {
+
+// How a value is compared with its threshold.
+enum class Op { kAtLeast, kAtMost, kAbsAtMost };
+
+// ">=", "<=", "abs<=" (the spelling in POST_SHADOW_AUDIT_SUMMARY.json).
+std::string_view op_text(Op op) noexcept;
+
+// One audited KPI: its name in thresholds files and the summary, how it is compared, the
+// DESIGN.md default threshold.
+struct KpiSpec {
+  std::string_view name;
+  Op op;
+  double default_threshold;
+};
+
+// The audited KPIs, in report order. Index i of Thresholds/Aggregate refers to kKpis[i].
+inline constexpr std::size_t kKpiCount = 6;
+inline constexpr std::array<KpiSpec, kKpiCount> kKpis = {{
+    {"maker_taker_ratio", Op::kAtLeast, 0.80},
+    {"net_bps", Op::kAtLeast, 0.0},
+    {"p95_latency_ms", Op::kAtMost, 350.0},
+    {"risk_ratio", Op::kAtMost, 0.40},
+    {"clock_drift_ms", Op::kAbsAtMost, 500.0},
+    {"fills_per_iteration", Op::kAtLeast, 1.0},
+}};
+
+// Unusable input: `file` (may be empty), `pointer` (JSON pointer of the field, may be empty)
+// and what is wrong. what() is "file: pointer: message" with the empty parts left out.
+class InputError : public std::runtime_error {
+ public:
+  InputError(std::string file, std::string pointer, const std::string& message);
+  const std::string& file() const noexcept { return file_; }
+  const std::string& pointer() const noexcept { return pointer_; }
+
+ private:
+  std::string file_;
+  std::string pointer_;
+};
+
+// --- JSON files -------------------------------------------------------------------------------
+
+// Parses `text`; a syntax error becomes an InputError naming `file`, the line, column and byte
+// offset (from nlohmann's parse_error) and what was wrong.
+nlohmann::json parse_json(const std::string& text, const std::string& file);
+
+// Reads and parses `path`; unreadable → InputError naming the file and the OS reason.
+nlohmann::json read_json_file(const std::string& path);
+
+// The iteration number n of a file named ITER_SUMMARY_<n>.json (n a positive decimal without
+// leading zeros); nullopt for every other name, which the audit ignores (such as the writer's
+// "ITER_SUMMARY_3.json.tmp.<pid>"). A name that starts "ITER_SUMMARY_" and ends ".json" but
+// has no canonical number (ITER_SUMMARY_01.json, ITER_SUMMARY_x.json) is an InputError, since
+// it would silently be left out of the audit otherwise.
+std::optional<long> iteration_number(std::string_view file_name);
+
+// --- Schemas ----------------------------------------------------------------------------------
+
+// One violation: where (JSON pointer, "" for the root) and why.
+struct Violation {
+  std::string pointer;
+  std::string reason;
+};
+
+// valijson's error context ("<root>", "[totals]", "[0]") as an RFC 6901 JSON pointer.
+std::string json_pointer(const std::vector<std::string>& context);
+
+// A draft-07 JSON Schema loaded with valijson (local "#/definitions/..." references only).
+class SchemaValidator {
+ public:
+  // Loads `schema_file`; a missing, malformed or unsupported schema is an InputError.
+  explicit SchemaValidator(const std::string& schema_file);
+  ~SchemaValidator();
+  SchemaValidator(const SchemaValidator&) = delete;
+  SchemaValidator& operator=(const SchemaValidator&) = delete;
+
+  // The violations of `doc`, most specific first: valijson also reports each enclosing
+  // object/array that failed because of a child; those are dropped, so each entry points at
+  // the field itself. Empty when `doc` is valid.
+  std::vector<Violation> validate(const nlohmann::json& doc) const;
+
+  // Throws an InputError naming `file` and the first violation's pointer and reason, with the
+  // scalar value found there; up to four more violations follow on their own lines ("  also
+  // POINTER: reason"). No-op when valid.
+  void check(const nlohmann::json& doc, const std::string& file) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// --- Thresholds -------------------------------------------------------------------------------
+
+using Thresholds = std::array<double, kKpiCount>;
+
+Thresholds default_thresholds() noexcept;
+
+// `base` with the keys of `overrides` (a JSON object {"maker_taker_ratio": 0.9, ...}) replaced.
+// Not an object, an unknown key, a value that is not a number, or a negative abs<= threshold is
+// an InputError naming `file` and the key.
+Thresholds apply_thresholds(const nlohmann::json& overrides, const std::string& file, Thresholds base);
+
+// --- Aggregation and verdict ------------------------------------------------------------------
+
+// One ITER_SUMMARY as the aggregation needs it.
+struct Iteration {
+  long number = 0;
+  std::string file;
+  bool partial = false;
+  nlohmann::json totals;  // the "totals" KPIS object
+};
+
+// The audited values over a run. value[i] empty means kKpis[i] is missing; missing_reason[i]
+// then says why.
+struct Aggregate {
+  std::array<std::optional<double>, kKpiCount> value;
+  std::array<std::string, kKpiCount> missing_reason;
+  std::array<std::string, kKpiCount> source;  // how a value was obtained: "max over 3 iterations, from iteration 2"
+  std::size_t iterations = 0;  // all iterations seen
+  std::size_t partial = 0;     // of which partial
+  std::size_t used = 0;        // iterations aggregated (the complete ones, or all if none is)
+};
+
+// Aggregates the iterations' totals (rules in audit.cc and docs/KPIS.md). `iterations` must not
+// be empty.
+Aggregate aggregate(const std::vector<Iteration>& iterations);
+
+enum class Status { kPass, kFail, kMissing };
+std::string_view status_text(Status s) noexcept;
+
+struct KpiResult {
+  std::string_view kpi;
+  std::optional<double> value;
+  double threshold = 0;
+  Op op = Op::kAtLeast;
+  Status status = Status::kMissing;
+  std::string reason;
+};
+
+// Compares each aggregated KPI with its threshold.
+std::vector<KpiResult> evaluate(const Aggregate& agg, const Thresholds& thresholds);
+
+// PASS only when nothing failed and nothing is missing.
+bool verdict_pass(const std::vector<KpiResult>& results) noexcept;
+
+// Shortest text that reads back as the same double ("0.85", "350", "-12.5").
+std::string format_number(double v);
+
+}  // namespace shadow::audit
