@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -106,7 +107,7 @@ struct ShadowRun::Impl final : EngineOutput {
 
   void on_fill(const Fill& f) noexcept override {
     progress.fills.store(progress.fills.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    Record* r = records.claim(kRecordReserve) != nullptr ? records.claim(0) : nullptr;
+    Record* r = record_slot();
     if (r == nullptr) {
       ++pool[cur].symbols[slot_of(f.symbol)].sink_drops;
       return;
@@ -117,7 +118,7 @@ struct ShadowRun::Impl final : EngineOutput {
     records.publish(1);
   }
   void on_order_event(const OrderEvent& e) noexcept override {
-    Record* r = records.claim(kRecordReserve) != nullptr ? records.claim(0) : nullptr;
+    Record* r = record_slot();
     if (r == nullptr) {
       ++pool[cur].symbols[slot_of(e.symbol)].sink_drops;
       return;
@@ -127,6 +128,16 @@ struct ShadowRun::Impl final : EngineOutput {
     r->order = e;
     records.publish(1);
   }
+  // A slot for a fill or order record, keeping kRecordReserve free for iteration records. Live:
+  // nullptr when the sinks are behind (the caller counts a sink drop; the hot path never
+  // waits). Replay: waits for the sinks, so a capture's execution log is complete.
+  Record* record_slot() noexcept {
+    if (records.claim(kRecordReserve) != nullptr) return records.claim(0);
+    if (cfg.venue != VenueKind::kReplay) return nullptr;
+    while (records.claim(kRecordReserve) == nullptr) std::this_thread::yield();
+    return records.claim(0);
+  }
+
   std::size_t slot_of(std::uint16_t symbol_id) const noexcept {
     for (std::size_t i = 0; i < cfg.symbols.size(); ++i) {
       if (symbols.name(symbol_id) == cfg.symbols[i]) return i;
@@ -175,7 +186,7 @@ struct ShadowRun::Impl final : EngineOutput {
       if (t < warmup_end) return;
       // Warm-up over: its numbers are dropped; iteration 1 starts with fresh accumulators.
       std::uint32_t next;
-      if (!free_ring.try_pop(next)) return;
+      if (!take_spare(next)) return;
       engine->close_iteration(pool[cur], pool[next]);
       (void)free_ring.try_push(cur);
       warming = false;
@@ -185,13 +196,22 @@ struct ShadowRun::Impl final : EngineOutput {
     if (t >= iter_end) close_current(t, false);
   }
 
+  // A spare IterationKpis from the sinks. Live: never wait — when the sinks still hold every
+  // spare (they write one file per iteration, so this means a stuck disk) the iteration goes
+  // on and the boundary is tried again at the next event, counted. Replay: wait for the sinks,
+  // so iterations are cut where the recorded time says, however fast the capture plays.
+  bool take_spare(std::uint32_t& out) noexcept {
+    if (free_ring.try_pop(out)) return true;
+    ++handoff_waits;
+    if (cfg.venue != VenueKind::kReplay) return false;
+    while (!free_ring.try_pop(out)) std::this_thread::yield();
+    return true;
+  }
+
   // Hands the current iteration to the sinks and opens the next (or finishes the run).
   void close_current(std::int64_t t, bool partial) noexcept {
     std::uint32_t next;
-    if (!free_ring.try_pop(next)) {
-      ++handoff_waits;  // the sinks still hold every spare: try again on the next event
-      return;
-    }
+    if (!take_spare(next)) return;
     IterationKpis& k = pool[cur];
     engine->close_iteration(k, pool[next]);
     k.partial = partial;
@@ -220,10 +240,9 @@ struct ShadowRun::Impl final : EngineOutput {
       const std::int64_t now = last_event_time();
       IterationKpis& k = pool[cur];
       std::uint32_t spare = cur;
-      if (free_ring.try_pop(spare)) {
-        engine->close_iteration(k, pool[spare]);
-        (void)free_ring.try_push(spare);
-      }
+      while (!free_ring.try_pop(spare)) std::this_thread::yield();  // the run is over: wait
+      engine->close_iteration(k, pool[spare]);
+      (void)free_ring.try_push(spare);
       k.partial = true;
       k.ended_realtime_ns = now > k.started_realtime_ns ? now : k.started_realtime_ns;
       Record* r = records.claim(0);
@@ -414,7 +433,9 @@ struct ShadowRun::Impl final : EngineOutput {
                                                  cfg.replay_speed);
         if (mono < due) return done;
       }
-      if (cfg.layout == ThreadLayout::kSplit && events.claim(kMaxEventsPerMessage) == nullptr) {
+      // Room for the largest message a decoder may produce (or the whole ring, when smaller):
+      // a capture never loses a message to a full ring, it waits for the engine.
+      if (cfg.layout == ThreadLayout::kSplit && events.claim(replay_headroom) == nullptr) {
         ++backpressure_waits;
         return done;
       }
@@ -539,7 +560,8 @@ struct ShadowRun::Impl final : EngineOutput {
   CaptureLine line;
   bool have_line = false;
   std::int64_t replay_first_ns = 0, replay_start_mono = 0;
-  std::size_t feed_headroom = 1024;
+  std::size_t feed_headroom = 1024;   // live: slots free before reading the socket
+  std::size_t replay_headroom = 511;  // replay: slots free before decoding a line
   std::atomic<std::uint64_t> decode_errors{0};
   std::uint64_t ring_drops = 0, backpressure_waits = 0;
   std::atomic<bool> feed_done{false};
@@ -618,7 +640,9 @@ RunResult ShadowRun::run() {
   RunResult res;
   res.run_id = im->info.run_id;
   // Run directory and the `latest` link.
-  ::mkdir(cfg_.out_dir.c_str(), 0755);  // parents: the caller (make) creates artifacts/
+  std::error_code ec;
+  std::filesystem::create_directories(cfg_.out_dir, ec);
+  if (ec) throw std::runtime_error(cfg_.out_dir + ": cannot create the artifacts directory: " + ec.message());
   im->run_dir = cfg_.out_dir + "/" + im->info.run_id;
   if (::mkdir(im->run_dir.c_str(), 0755) != 0) {
     throw std::runtime_error(im->run_dir + ": cannot create the run directory: " + std::strerror(errno));
@@ -632,6 +656,7 @@ RunResult ShadowRun::run() {
   if (im->fills_fd < 0) throw std::runtime_error(im->run_dir + "/fills.jsonl: cannot create: " + std::strerror(errno));
   im->run_totals.resize(cfg_.symbols.size());
   im->feed_headroom = std::min<std::size_t>(cfg_.event_ring / 2, 2048);
+  im->replay_headroom = std::min<std::size_t>(kMaxEventsPerMessage, cfg_.event_ring) - 1;
 
   // The venue.
   if (cfg_.venue == VenueKind::kReplay) {

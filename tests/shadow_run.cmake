@@ -10,3 +10,9 @@ if(TARGET shadow-run AND TARGET shadow-audit AND TARGET shadow-exchange)
   set_tests_properties(shadow_run_cli_test PROPERTIES
     LABELS integration SKIP_RETURN_CODE 77 TIMEOUT 300 RUN_SERIAL TRUE)
 endif()
+
+# The threads and rings on a capture (no network), under TSan in the concurrency slice.
+shadow_add_test(shadow_run_test SOURCES shadow_run_test.cc DEPS shadow::pipeline
+  LABELS integration concurrency)
+target_compile_definitions(shadow_run_test PRIVATE SHADOW_DATA_DIR="${SHADOW_DATA_DIR}")
+set_tests_properties(shadow_run_test PROPERTIES TIMEOUT 300)
