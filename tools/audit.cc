@@ -66,8 +66,10 @@ std::string_view status_text(Status s) noexcept {
 }
 
 std::string format_number(double v) {
+  // Eight significant digits: readable in the table and the reasons; the JSON summary keeps
+  // the full value.
   char buf[64];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, 8);
   return std::string(buf, r.ptr);
 }
 
