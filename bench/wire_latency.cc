@@ -51,6 +51,7 @@
 #include "bench/tcp_pingpong.h"
 #include "feed/bybit_decoder.h"
 #include "feed/ws_client.h"
+#include "pipeline/exchange_process.h"
 #include "pipeline/thread_affinity.h"
 #include "sim/book_sync.h"
 #include "sim/event_sink.h"
@@ -225,112 +226,6 @@ struct ExchangeFeatures {
   bool batch = false, busy_poll = false, send_log = false;
 };
 
-class ExchangeProcess {
- public:
-  ExchangeProcess() = default;
-  ExchangeProcess(const ExchangeProcess&) = delete;
-  ExchangeProcess& operator=(const ExchangeProcess&) = delete;
-  ~ExchangeProcess() { kill_now(); }
-
-  // Forks and execs; the child is pinned to `cpu` (>= 0), dies with us (PR_SET_PDEATHSIG), and
-  // must print its listening line within 5 s. False + error otherwise.
-  bool start(const std::vector<std::string>& args, int cpu, std::string& error) {
-    int out[2];
-    if (pipe2(out, O_CLOEXEC) != 0) {
-      error = std::string("pipe: ") + std::strerror(errno);
-      return false;
-    }
-    const pid_t parent = getpid();
-    pid_ = fork();
-    if (pid_ < 0) {
-      error = std::string("fork: ") + std::strerror(errno);
-      return false;
-    }
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (getppid() != parent) _exit(1);
-      if (cpu >= 0) pin_current_thread(cpu);
-      dup2(out[1], 1);
-      std::vector<char*> argv;
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      std::fprintf(stderr, "wire-latency: exec %s: %s\n", argv[0], std::strerror(errno));
-      _exit(127);
-    }
-    ::close(out[1]);
-    out_fd_ = out[0];
-    std::string text;
-    const std::int64_t deadline = now_ns() + 5'000'000'000;
-    while (text.find('\n') == std::string::npos) {
-      const std::int64_t left_ms = (deadline - now_ns()) / 1'000'000;
-      if (left_ms <= 0) {
-        error = "shadow-exchange printed no listening line within 5 s";
-        return false;
-      }
-      pollfd p{out_fd_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left_ms, 100))) <= 0) continue;
-      char buf[512];
-      const ssize_t n = ::read(out_fd_, buf, sizeof buf);
-      if (n <= 0) {
-        const int st = wait_ms(1000);
-        error = "shadow-exchange exited before listening (" + describe(st) + ")";
-        return false;
-      }
-      text.append(buf, static_cast<std::size_t>(n));
-    }
-    const std::string line = text.substr(0, text.find('\n'));
-    const std::size_t at = line.find("ws://");
-    if (at == std::string::npos) {
-      error = "unexpected first line from shadow-exchange: '" + line + "'";
-      return false;
-    }
-    url_ = line.substr(at);
-    return true;
-  }
-
-  const std::string& url() const noexcept { return url_; }
-  void terminate() const noexcept {
-    if (pid_ > 0) ::kill(pid_, SIGTERM);
-  }
-  // Wait status after the child exited, or -1 when it is still running after `timeout_ms`.
-  int wait_ms(std::int64_t timeout_ms) noexcept {
-    const std::int64_t deadline = now_ns() + timeout_ms * 1'000'000;
-    while (pid_ > 0) {
-      int st = 0;
-      const pid_t r = waitpid(pid_, &st, WNOHANG);
-      if (r == pid_) {
-        pid_ = -1;
-        return st;
-      }
-      if (r < 0 || now_ns() >= deadline) break;
-      usleep(2000);
-    }
-    return -1;
-  }
-  void kill_now() noexcept {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      int st = 0;
-      waitpid(pid_, &st, 0);
-      pid_ = -1;
-    }
-    if (out_fd_ >= 0) ::close(out_fd_);
-    out_fd_ = -1;
-  }
-
-  static std::string describe(int st) {
-    if (st == -1) return "still running";
-    if (WIFEXITED(st)) return "exit status " + std::to_string(WEXITSTATUS(st));
-    if (WIFSIGNALED(st)) return std::string("killed by signal ") + strsignal(WTERMSIG(st));
-    return "status " + std::to_string(st);
-  }
-
- private:
-  pid_t pid_ = -1;
-  int out_fd_ = -1;
-  std::string url_;
-};
 
 // One record of the exchange's --send-log (little-endian, 32 bytes).
 struct SendRecord {
@@ -512,7 +407,9 @@ RateResult run_rate(const Options& o, double rate, const ExchangeFeatures& feat,
   WsClient client(wo);
 
   ExchangeProcess ex;
-  if (!ex.start(args, exchange_cpu, res.error)) return res;
+  ExchangeProcessOptions xo;
+  xo.cpu = exchange_cpu;
+  if (!ex.start(args, xo, res.error)) return res;
   std::string err;
   if (!client.connect(ex.url(), err)) {
     res.error = "connect to " + ex.url() + ": " + err;

@@ -4,18 +4,10 @@
 #include <utility>
 
 #include "feed/websocket_handshake.h"
+#include "sim/json_text.h"
 
 namespace shadow {
 namespace {
-
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (const char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  out += '"';
-}
 
 bool contains(std::string_view s, std::string_view what) noexcept {
   return s.find(what) != std::string_view::npos;

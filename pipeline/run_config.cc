@@ -12,6 +12,7 @@
 #include <toml++/toml.h>
 
 #include "pipeline/thread_affinity.h"
+#include "sim/json_text.h"
 
 namespace shadow {
 namespace {
@@ -152,22 +153,7 @@ class Json {
     str(key);
     s_ += ':';
   }
-  void str(std::string_view v) {
-    s_ += '"';
-    for (const char c : v) {
-      if (c == '"' || c == '\\') {
-        s_ += '\\';
-        s_ += c;
-      } else if (static_cast<unsigned char>(c) < 0x20) {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", c);
-        s_ += buf;
-      } else {
-        s_ += c;
-      }
-    }
-    s_ += '"';
-  }
+  void str(std::string_view v) { append_json_string(s_, v); }
   std::string s_;
   bool first_ = true;
 };

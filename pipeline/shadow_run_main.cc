@@ -11,11 +11,7 @@
 // run summary, exit 0; a second signal exits at once (130). Exit 2: bad config or flags (the
 // message names the key or flag); 1: the run could not start or ended in an error (venue
 // unreachable, artifacts not writable).
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -26,12 +22,11 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/exchange_process.h"
 #include "pipeline/run_config.h"
 #include "pipeline/shadow_run.h"
 #include "sim/clock.h"
 #include "tools/cli.h"
-
-extern char** environ;
 
 namespace {
 
@@ -73,71 +68,19 @@ extern "C" void on_signal(int) {
   if (g_run != nullptr) g_run->request_stop();
 }
 
-// The embedded exchange as a child process on a free loopback port.
-class EmbeddedExchange {
- public:
-  ~EmbeddedExchange() { stop(); }
-  bool start(const std::string& bin, const RunConfig& c, std::string& url, std::string& error) {
-    std::string symbols;
-    for (const std::string& s : c.symbols) symbols += (symbols.empty() ? "" : ",") + s;
-    std::vector<std::string> args = {bin, "--port", "0", "--symbols", symbols, "--rate",
-                                     std::to_string(c.exchange_rate), "--seed",
-                                     std::to_string(c.exchange_seed)};
-    if (c.exchange_batch > 0) {
-      args.push_back("--batch");
-      args.push_back(std::to_string(c.exchange_batch));
-    }
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int out[2];
-    if (pipe(out) != 0) return error = "pipe failed", false;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_addclose(&fa, out[0]);
-    const int rc = posix_spawn(&pid_, bin.c_str(), &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    ::close(out[1]);
-    if (rc != 0) {
-      ::close(out[0]);
-      pid_ = -1;
-      return error = "cannot start the embedded exchange " + bin + ": " + std::strerror(rc), false;
-    }
-    std::string line;
-    const std::int64_t deadline = monotonic_ns() + 10'000'000'000;
-    while (line.find('\n') == std::string::npos && monotonic_ns() < deadline) {
-      pollfd p{out[0], POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
-      char buf[256];
-      const ssize_t n = ::read(out[0], buf, sizeof buf);
-      if (n <= 0) break;
-      line.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(out[0]);
-    const std::size_t at = line.find("ws://");
-    if (at == std::string::npos) {
-      stop();
-      return error = "the embedded exchange " + bin + " did not report where it listens", false;
-    }
-    url = line.substr(at, line.find('\n', at) - at);
-    return true;
+// The embedded exchange's command line for this config.
+std::vector<std::string> exchange_argv(const std::string& bin, const RunConfig& c) {
+  std::string symbols;
+  for (const std::string& s : c.symbols) symbols += (symbols.empty() ? "" : ",") + s;
+  std::vector<std::string> args = {bin, "--port", "0", "--symbols", symbols, "--rate",
+                                   std::to_string(c.exchange_rate), "--seed",
+                                   std::to_string(c.exchange_seed)};
+  if (c.exchange_batch > 0) {
+    args.push_back("--batch");
+    args.push_back(std::to_string(c.exchange_batch));
   }
-  void stop() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    int st = 0;
-    for (int i = 0; i < 300 && waitpid(pid_, &st, WNOHANG) == 0; ++i) usleep(10'000);
-    if (waitpid(pid_, &st, WNOHANG) == 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, &st, 0);
-    }
-    pid_ = -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
+  return args;
+}
 
 std::string exchange_binary(const RunConfig& c) {
   if (!c.exchange_bin.empty()) return c.exchange_bin;
@@ -263,14 +206,17 @@ int main(int argc, char** argv) {
   sigaction(SIGTERM, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  EmbeddedExchange exchange;
+  ExchangeProcess exchange;
   std::string url = cfg.url;
   std::string error;
   if (cfg.venue == VenueKind::kEmbedded) {
-    if (!exchange.start(exchange_binary(cfg), cfg, url, error)) {
-      std::fprintf(stderr, "shadow-run: %s\n", error.c_str());
+    ExchangeProcessOptions xo;
+    xo.ready_timeout_ms = 10'000;
+    if (!exchange.start(exchange_argv(exchange_binary(cfg), cfg), xo, error)) {
+      std::fprintf(stderr, "shadow-run: cannot start the embedded exchange: %s\n", error.c_str());
       return 1;
     }
+    url = exchange.url();
     std::fprintf(stderr, "shadow-run: embedded exchange at %s\n", url.c_str());
   }
   std::fprintf(stderr, "shadow-run: config %s (sha256 %.12s), venue %s, %u x %.1f s (warm-up %.1f s), layout %s\n",
@@ -287,7 +233,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "shadow-run: %s\n", e.what());
     return 1;
   }
-  exchange.stop();
+  exchange.stop(3000);
   std::printf("shadow-run: %s: %u iteration(s) completed%s, %llu fills, stopped: %s\n", r.run_dir.c_str(),
               r.iterations_completed, r.partial ? " (partial run)" : "",
               static_cast<unsigned long long>(r.fills), r.stop_reason.c_str());

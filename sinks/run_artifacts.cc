@@ -4,25 +4,12 @@
 #include <cstdio>
 #include <ctime>
 
+#include "sim/json_text.h"
+
 namespace shadow {
 namespace {
 
-void str(std::string& o, std::string_view v) {
-  o += '"';
-  for (const char c : v) {
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      o += buf;
-    } else {
-      o += c;
-    }
-  }
-  o += '"';
-}
+void str(std::string& o, std::string_view v) { append_json_string(o, v); }
 
 void key(std::string& o, std::string_view k) {
   if (!o.empty() && o.back() != '{' && o.back() != '[') o += ',';

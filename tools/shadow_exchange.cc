@@ -42,6 +42,7 @@
 
 #include "feed/ws_server.h"
 #include "sim/bybit_publisher.h"
+#include "sim/json_text.h"
 #include "sim/matching_engine.h"
 #include "sim/order_flow.h"
 #include "tools/cli.h"
@@ -234,23 +235,6 @@ constexpr std::int64_t kMs = 1'000'000;
 // of the --max-send-buffer limit dropping it.
 constexpr std::size_t kReplayLowWater = 256 * 1024;
 
-// Appends s as a JSON string literal (request ids, error texts).
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (const char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-}
 
 struct Client {
   int fd = -1;
