@@ -246,3 +246,77 @@ void append_fill_jsonl(std::string& out, const RunInfo& run, std::uint32_t itera
 }
 
 }  // namespace shadow
+
+namespace shadow {
+
+std::vector<KpiValue> flatten_kpis(const std::string& symbol, const SymbolKpis& k, bool totals) {
+  std::vector<KpiValue> v;
+  const auto add = [&](const char* name, bool present, double value) {
+    v.push_back(KpiValue{symbol, name, present ? value : 0, present});
+  };
+  const double nm = money_to_double(k.notional_maker);
+  const double nt = money_to_double(k.notional_taker);
+  const bool filled = k.fills() > 0 && nm + nt > 0;
+  const double gross = money_to_double(k.gross());
+  const double fees = money_to_double(k.fees);
+  const bool lat = k.latency.count() > 0;
+  const LatencySummaryUs l = k.latency.summary_us();
+  const bool fl = k.feed_latency_count() > 0;
+  add("ticks", true, static_cast<double>(k.ticks));
+  add("book_updates", true, static_cast<double>(k.book_updates));
+  add("trades", true, static_cast<double>(k.trades));
+  add("fills_maker", true, static_cast<double>(k.fills_maker));
+  add("fills_taker", true, static_cast<double>(k.fills_taker));
+  add("notional_maker", true, nm);
+  add("notional_taker", true, nt);
+  add("maker_taker_ratio", filled, filled ? nm / (nm + nt) : 0);
+  add("pnl_gross", true, gross);
+  add("pnl_fees", true, fees);
+  add("pnl_net", true, gross - fees);
+  add("gross_bps", filled, filled ? gross / (nm + nt) * 1e4 : 0);
+  add("fees_bps", filled, filled ? fees / (nm + nt) * 1e4 : 0);
+  add("net_bps", filled, filled ? (gross - fees) / (nm + nt) * 1e4 : 0);
+  add("position", !totals, static_cast<double>(k.position_end) / static_cast<double>(kFixedScale));
+  add("latency_us_p50", lat, l.p50);
+  add("latency_us_p95", lat, l.p95);
+  add("latency_us_p99", lat, l.p99);
+  add("latency_us_p999", lat, l.p999);
+  add("latency_us_max", lat, l.max);
+  add("latency_samples", true, static_cast<double>(k.latency.count()));
+  add("p95_latency_ms", lat, l.p95 / 1000.0);
+  add("feed_latency_ms_p50", fl, fl ? k.feed_latency_quantile_ms(0.50) : 0);
+  add("feed_latency_ms_p95", fl, fl ? k.feed_latency_quantile_ms(0.95) : 0);
+  add("clock_drift_ms", k.has_drift, k.clock_drift_ms);
+  add("risk_ratio", k.has_risk, k.risk_ratio_max);
+  add("orders_considered", true, static_cast<double>(k.orders_considered));
+  add("would_place", true, static_cast<double>(k.would_place));
+  for (std::size_t i = 0; i < kRejectRuleCount; ++i) {
+    const std::string name = "rejected_" + std::string(to_string(static_cast<RejectRule>(i)));
+    v.push_back(KpiValue{symbol, name, static_cast<double>(k.rejected[i]), true});
+  }
+  add("gaps", true, static_cast<double>(k.gaps));
+  add("resyncs", true, static_cast<double>(k.resyncs));
+  add("reconnects", true, static_cast<double>(k.reconnects));
+  add("decode_errors", true, static_cast<double>(k.decode_errors));
+  add("sink_drops", true, static_cast<double>(k.sink_drops));
+  return v;
+}
+
+IterationExport export_of(const RunInfo& run, const IterationKpis& it, std::string iter_summary_json) {
+  IterationExport e;
+  e.run_id = run.run_id;
+  e.config_hash = run.config_hash;
+  e.iteration = it.iteration;
+  e.partial = it.partial;
+  e.ended_realtime_ns = it.ended_realtime_ns;
+  for (std::size_t i = 0; i < it.symbols.size() && i < run.symbols.size(); ++i) {
+    auto v = flatten_kpis(run.symbols[i], it.symbols[i], false);
+    e.kpis.insert(e.kpis.end(), v.begin(), v.end());
+  }
+  auto t = flatten_kpis("_all", total_of(it), true);
+  e.kpis.insert(e.kpis.end(), t.begin(), t.end());
+  e.iter_summary_json = std::move(iter_summary_json);
+  return e;
+}
+
+}  // namespace shadow

@@ -61,3 +61,37 @@ void append_fill_jsonl(std::string& out, const RunInfo& run, std::uint32_t itera
                        const Fill& f);
 
 }  // namespace shadow
+
+namespace shadow {
+
+// One KPI value for the exporters (Redis keys, Prometheus gauges). `symbol` is the symbol name
+// or "_all" for the totals; `name` is the KPI's flat name (latency_us_p95, pnl_net, ...);
+// present = false where the artifact has null (no fills, no samples): exporters skip those.
+struct KpiValue {
+  std::string symbol;
+  std::string name;
+  double value = 0;
+  bool present = false;
+};
+
+// An iteration as the exporters see it.
+struct IterationExport {
+  std::string run_id;
+  std::string config_hash;
+  std::uint32_t iteration = 0;
+  bool partial = false;
+  std::int64_t ended_realtime_ns = 0;
+  std::vector<KpiValue> kpis;     // every KPI of every symbol, then "_all"
+  std::string iter_summary_json;  // the ITER_SUMMARY document, as written
+};
+
+// The flat KPI names, in export order: ticks book_updates trades fills_maker fills_taker
+// notional_maker notional_taker maker_taker_ratio pnl_gross pnl_fees pnl_net gross_bps fees_bps
+// net_bps position latency_us_p50 latency_us_p95 latency_us_p99 latency_us_p999 latency_us_max
+// latency_samples p95_latency_ms feed_latency_ms_p50 feed_latency_ms_p95 clock_drift_ms
+// risk_ratio orders_considered would_place rejected_<reason> (one per reason) gaps resyncs
+// reconnects decode_errors sink_drops.
+std::vector<KpiValue> flatten_kpis(const std::string& symbol, const SymbolKpis& k, bool totals);
+IterationExport export_of(const RunInfo& run, const IterationKpis& it, std::string iter_summary_json);
+
+}  // namespace shadow
