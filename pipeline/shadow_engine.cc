@@ -34,6 +34,7 @@ ShadowEngine::ShadowEngine(const EngineConfig& cfg, const std::vector<std::uint1
                  ? LatencyModel::constant(constant)
                  : LatencyModel::sampled(cfg.latency_samples_ns, cfg.latency_seed + salt + 2 * i);
     };
+    s->index = static_cast<std::uint16_t>(i);
     s->listener.engine = this;
     s->listener.slot = s.get();
     s->sim = std::make_unique<FillSimulator>(fc, s->book.book(), latency(cfg.entry_latency_ns, 0),
@@ -86,6 +87,7 @@ void ShadowEngine::on_event(const MarketEvent& e, IterationKpis& k) noexcept {
   }
   Slot& s = *slots_[static_cast<std::size_t>(si)];
   SymbolKpis& kp = k.symbols[static_cast<std::size_t>(si)];
+  exch_ts_ms_ = e.exch_ts_ms;
   s.kpis = &kp;
   const std::int64_t now = event_time(e);
   if (!kp.marked_start && s.book.synced()) mark(s, kp, true);
@@ -174,28 +176,48 @@ void ShadowEngine::decide(Slot& s, std::int64_t now) noexcept {
   }
 }
 
-bool ShadowEngine::passes_checks(Slot& s, Side side, Fixed qty, std::int64_t now) noexcept {
-  SymbolKpis& k = *s.kpis;
+bool ShadowEngine::check_order(Slot& s, Side side, Fixed px, Fixed qty, std::int64_t now,
+                              ShadowOrder& o) noexcept {
   const FlatBook& b = s.book.book();
-  const auto reject = [&](RejectRule r) {
-    ++k.rejected[static_cast<std::size_t>(r)];
-    return false;
-  };
-  if (!s.book.synced() || b.empty(Side::kBuy) || b.empty(Side::kSell)) {
-    return reject(RejectRule::kQuoteUnavailable);
+  const ExecutionChecks& ck = cfg_.checks;
+  o = ShadowOrder{};
+  o.local_ns = now;
+  o.symbol = s.index;
+  o.side = side;
+  o.size = qty;
+  o.price = px;
+  o.position = s.sim->account().position;
+  o.conviction = decision_.imbalance;
+  o.expected_fees_bps = cfg_.fill.maker_fee_bps;
+  o.book_synced = s.book.synced() ? 1 : 0;
+  const bool sides = o.book_synced && !b.empty(Side::kBuy) && !b.empty(Side::kSell);
+  if (sides) {
+    o.bid = b.best_bid().px;
+    o.ask = b.best_ask().px;
+    o.mid = FillSimulator::mid_of(b);
+    const double mid = fixed_to_double(o.mid);
+    o.spread_bps = mid > 0 ? fixed_to_double(o.ask - o.bid) / mid * 1e4 : 0;
+    // Adverse distance from mid: a buy above mid (or a sell below) costs; a passive quote earns.
+    const double d = fixed_to_double(px) - mid;
+    o.expected_slippage_bps = mid > 0 ? (side == Side::kBuy ? d : -d) / mid * 1e4 : 0;
+    o.risk_ratio = s.sim->risk_ratio(o.mid);
   }
-  if (now - s.last_book_ns > cfg_.checks.stale_quote_ns) return reject(RejectRule::kStaleQuote);
-  const double bid = fixed_to_double(b.best_bid().px);
-  const double ask = fixed_to_double(b.best_ask().px);
-  const double mid = (bid + ask) / 2;
-  if (mid <= 0 || (ask - bid) / mid * 1e4 > cfg_.checks.max_spread_bps) {
-    return reject(RejectRule::kWideSpread);
-  }
-  const Fixed depth = b.depth_qty(side, cfg_.checks.depth_levels);
-  if (fixed_to_double(depth) < cfg_.checks.depth_factor * fixed_to_double(qty)) {
-    return reject(RejectRule::kInsufficientDepth);
-  }
-  return true;
+  o.quote_age_ms = static_cast<double>(now - s.last_book_ns) / 1e6;
+  o.depth = sides ? b.depth_qty(side, ck.depth_levels) : 0;
+  o.quote_fresh = sides && now - s.last_book_ns <= ck.stale_quote_ns ? 1 : 0;
+  o.spread_ok = sides && o.spread_bps <= ck.max_spread_bps ? 1 : 0;
+  o.depth_ok = sides && fixed_to_double(o.depth) >= ck.depth_factor * fixed_to_double(qty) ? 1 : 0;
+  const double age = o.quote_age_ms * 1e6 / static_cast<double>(ck.stale_quote_ns);
+  o.confidence = sides ? (age >= 1 ? 0 : age <= 0 ? 1 : 1 - age) : 0;
+  o.tier = static_cast<std::uint8_t>(o.risk_ratio < 0.25 ? 0 : o.risk_ratio < 0.5 ? 1 : o.risk_ratio < 0.75 ? 2 : 3);
+  // First failing rule, in the order of the list.
+  if (!sides) o.rejection = RejectRule::kQuoteUnavailable;
+  else if (!o.quote_fresh) o.rejection = RejectRule::kStaleQuote;
+  else if (!o.spread_ok) o.rejection = RejectRule::kWideSpread;
+  else if (!o.depth_ok) o.rejection = RejectRule::kInsufficientDepth;
+  else return true;
+  ++s.kpis->rejected[static_cast<std::size_t>(o.rejection)];
+  return false;
 }
 
 void ShadowEngine::place(Slot& s, Side side, const SideDecision& d, std::int64_t now) noexcept {
@@ -205,17 +227,26 @@ void ShadowEngine::place(Slot& s, Side side, const SideDecision& d, std::int64_t
   // The quoter committed the placement (its old order on this side is retired): the simulator's
   // working order goes in any case.
   cancel_working(s, side, now);
-  if (!passes_checks(s, side, d.qty, now)) {
+  ShadowOrder o;
+  const bool ok = check_order(s, side, d.px, d.qty, now, o);
+  o.client_order_id = d.order_id;
+  o.exch_ts_ms = exch_ts_ms_;
+  if (!ok) {
     s.quoter.on_cancelled(d.order_id);  // never sent: the side has nothing working
+    if (out_ != nullptr) out_->on_shadow_order(o);
     return;
   }
   const SubmitResult r = s.sim->submit_limit(side, d.px, d.qty, now);
   if (!r.ok()) {
     ++k.rejected[static_cast<std::size_t>(RejectRule::kSimulatorReject)];
     s.quoter.on_cancelled(d.order_id);
+    o.rejection = RejectRule::kSimulatorReject;
+    if (out_ != nullptr) out_->on_shadow_order(o);
     return;
   }
   ++k.would_place;
+  o.would_place = 1;
+  if (out_ != nullptr) out_->on_shadow_order(o);
   s.sim_id[i] = r.id;
   s.quoter_id[i] = d.order_id;
 }

@@ -37,6 +37,7 @@
 #include "sim/latency_model.h"
 #include "sim/market_event.h"
 #include "sim/quoter.h"
+#include "sim/shadow_order.h"
 #include "sim/symbol_table.h"
 
 namespace shadow {
@@ -64,6 +65,8 @@ class EngineOutput {
  public:
   virtual void on_fill(const Fill& f) noexcept = 0;
   virtual void on_order_event(const OrderEvent& e) noexcept = 0;
+  // Every order decision, placed or rejected by the execution checks (the DRY_RUN log).
+  virtual void on_shadow_order(const ShadowOrder& o) noexcept = 0;
 
  protected:
   ~EngineOutput() = default;
@@ -113,6 +116,7 @@ class ShadowEngine {
   };
   struct Slot {
     explicit Slot(const EngineConfig& cfg) : quoter(cfg.quoter) {}
+    std::uint16_t index = 0;        // slot number (config order)
     SyncedBook<FlatBook> book;
     Quoter quoter;
     Listener listener;
@@ -130,7 +134,9 @@ class ShadowEngine {
   void decide(Slot& s, std::int64_t now) noexcept;
   void place(Slot& s, Side side, const SideDecision& d, std::int64_t now) noexcept;
   void cancel_working(Slot& s, Side side, std::int64_t now) noexcept;
-  bool passes_checks(Slot& s, Side side, Fixed qty, std::int64_t now) noexcept;
+  // Runs every execution check for an order of `qty` on `side` and fills the log record's quote,
+  // depth, checks and risk context. Returns whether it may be placed (o.rejection says why not).
+  bool check_order(Slot& s, Side side, Fixed px, Fixed qty, std::int64_t now, ShadowOrder& o) noexcept;
   void mark(Slot& s, SymbolKpis& k, bool start) noexcept;
 
   EngineConfig cfg_;
@@ -138,6 +144,7 @@ class ShadowEngine {
   std::vector<std::unique_ptr<Slot>> slots_;
   std::array<std::int16_t, SymbolTable::kCapacity> slot_of_{};  // symbol id → slot, -1 = none
   std::uint64_t unknown_symbol_events_ = 0;
+  std::int64_t exch_ts_ms_ = 0;  // of the event being processed
   QuoteDecision decision_;
 };
 

@@ -39,7 +39,7 @@
 namespace shadow {
 namespace {
 
-enum class RecordKind : std::uint8_t { kFill, kOrder, kIteration, kEnd };
+enum class RecordKind : std::uint8_t { kFill, kOrder, kShadowOrder, kIteration, kEnd };
 
 // One engine → sinks record. Trivially copyable: it lives in ring slots.
 struct Record {
@@ -48,6 +48,7 @@ struct Record {
   union {
     Fill fill;
     OrderEvent order;
+    ShadowOrder shadow_order;
   };
 };
 static_assert(std::is_trivially_copyable_v<Record>);
@@ -136,6 +137,18 @@ struct ShadowRun::Impl final : EngineOutput {
     if (cfg.venue != VenueKind::kReplay) return nullptr;
     while (records.claim(kRecordReserve) == nullptr) std::this_thread::yield();
     return records.claim(0);
+  }
+
+  void on_shadow_order(const ShadowOrder& o) noexcept override {
+    Record* r = record_slot();
+    if (r == nullptr) {
+      ++pool[cur].symbols[o.symbol < pool[cur].symbols.size() ? o.symbol : 0].sink_drops;
+      return;
+    }
+    r->kind = RecordKind::kShadowOrder;
+    r->index = iteration;
+    r->shadow_order = o;
+    records.publish(1);
   }
 
   std::size_t slot_of(std::uint16_t symbol_id) const noexcept {
@@ -475,6 +488,11 @@ struct ShadowRun::Impl final : EngineOutput {
         case RecordKind::kOrder:
           ++order_events;
           break;
+        case RecordKind::kShadowOrder:
+          if (r.index == 0) break;  // warm-up
+          append_shadow_order_jsonl(orders_buf, info, r.index, r.shadow_order);
+          if (orders_buf.size() > (1u << 20)) write_jsonl(orders_fd, orders_buf, "shadow_orders.jsonl", false);
+          break;
         case RecordKind::kIteration:
           write_iteration(pool[r.index]);
           (void)free_ring.try_push(r.index);
@@ -488,20 +506,24 @@ struct ShadowRun::Impl final : EngineOutput {
     return n;
   }
 
-  void write_fills(bool sync) {
+  void write_jsonl(int fd, std::string& buf, const char* name, bool sync) {
     std::size_t off = 0;
-    while (off < fills_buf.size()) {
-      const ssize_t w = ::write(fills_fd, fills_buf.data() + off, fills_buf.size() - off);
+    while (off < buf.size()) {
+      const ssize_t w = ::write(fd, buf.data() + off, buf.size() - off);
       if (w < 0) {
         if (errno == EINTR) continue;
-        throw std::runtime_error(run_dir + "/fills.jsonl: write: " + std::strerror(errno));
+        throw std::runtime_error(run_dir + "/" + name + ": write: " + std::strerror(errno));
       }
       off += static_cast<std::size_t>(w);
     }
-    fills_buf.clear();
-    if (sync && ::fdatasync(fills_fd) != 0) {
-      throw std::runtime_error(run_dir + "/fills.jsonl: fdatasync: " + std::strerror(errno));
+    buf.clear();
+    if (sync && ::fdatasync(fd) != 0) {
+      throw std::runtime_error(run_dir + "/" + name + ": fdatasync: " + std::strerror(errno));
     }
+  }
+  void write_fills(bool sync) {
+    write_jsonl(fills_fd, fills_buf, "fills.jsonl", sync);
+    write_jsonl(orders_fd, orders_buf, "shadow_orders.jsonl", sync);
   }
 
   void write_iteration(IterationKpis& k) {
@@ -580,6 +602,8 @@ struct ShadowRun::Impl final : EngineOutput {
   std::string run_dir;
   int fills_fd = -1;
   std::string fills_buf;
+  int orders_fd = -1;
+  std::string orders_buf;
   std::vector<SymbolKpis> run_totals;
   std::vector<IterationBrief> briefs;
   std::uint64_t fills_total = 0, order_events = 0, decode_errors_booked = 0;
@@ -654,6 +678,10 @@ RunResult ShadowRun::run() {
   }
   im->fills_fd = ::open((im->run_dir + "/fills.jsonl").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (im->fills_fd < 0) throw std::runtime_error(im->run_dir + "/fills.jsonl: cannot create: " + std::strerror(errno));
+  im->orders_fd = ::open((im->run_dir + "/shadow_orders.jsonl").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (im->orders_fd < 0) {
+    throw std::runtime_error(im->run_dir + "/shadow_orders.jsonl: cannot create: " + std::strerror(errno));
+  }
   im->run_totals.resize(cfg_.symbols.size());
   im->feed_headroom = std::min<std::size_t>(cfg_.event_ring / 2, 2048);
   im->replay_headroom = std::min<std::size_t>(kMaxEventsPerMessage, cfg_.event_ring) - 1;
@@ -771,6 +799,7 @@ RunResult ShadowRun::run() {
   sinks_runner.stop();
   sinks_runner.join();
   ::close(p->fills_fd);
+  ::close(p->orders_fd);
 
   res.iterations_completed = p->completed;
   res.partial = p->any_partial || p->stop_reason != "completed";

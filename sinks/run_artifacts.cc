@@ -223,6 +223,58 @@ std::string run_summary_json(const RunInfo& run, const std::vector<SymbolKpis>& 
   return o;
 }
 
+void append_shadow_order_jsonl(std::string& out, const RunInfo& run, std::uint32_t iteration,
+                               const ShadowOrder& o) {
+  char buf[kFixedMaxChars];
+  std::string j = "{";
+  text(j, "run_id", run.run_id);
+  whole(j, "iteration", iteration);
+  key(j, "exchange_ts_ms");
+  j += std::to_string(o.exch_ts_ms);
+  key(j, "local_ts_ns");
+  j += std::to_string(o.local_ns);
+  text(j, "client_order_id", "shadow-" + std::to_string(o.symbol) + "-" + std::to_string(o.client_order_id));
+  text(j, "symbol", o.symbol < run.symbols.size() ? std::string_view(run.symbols[o.symbol]) : "?");
+  text(j, "side", o.side == Side::kBuy ? "buy" : "sell");
+  text(j, "order_type", "limit");
+  text(j, "size", to_chars_fixed(o.size, buf));
+  text(j, "price", to_chars_fixed(o.price, buf));
+  text(j, "route", "maker");
+  key(j, "quote");
+  j += '{';
+  text(j, "bid", to_chars_fixed(o.bid, buf));
+  text(j, "ask", to_chars_fixed(o.ask, buf));
+  text(j, "mid", to_chars_fixed(o.mid, buf));
+  num(j, "spread_bps", o.spread_bps);
+  num(j, "age_ms", o.quote_age_ms);
+  j += '}';
+  text(j, "depth", to_chars_fixed(o.depth, buf));
+  num(j, "expected_slippage_bps", o.expected_slippage_bps);
+  num(j, "expected_fees_bps", o.expected_fees_bps);
+  key(j, "risk");
+  j += '{';
+  whole(j, "tier", o.tier);
+  num(j, "confidence", o.confidence);
+  num(j, "conviction", o.conviction);
+  text(j, "position", to_chars_fixed(o.position, buf));
+  num(j, "risk_ratio", o.risk_ratio);
+  j += '}';
+  key(j, "checks");
+  j += '{';
+  boolean(j, "spread_ok", o.spread_ok != 0);
+  boolean(j, "depth_ok", o.depth_ok != 0);
+  boolean(j, "quote_fresh", o.quote_fresh != 0);
+  boolean(j, "book_synced", o.book_synced != 0);
+  j += '}';
+  boolean(j, "would_place", o.would_place != 0);
+  key(j, "rejection_reason");
+  if (o.would_place) j += "null";
+  else str(j, to_string(o.rejection));
+  text(j, "config_hash", run.config_hash);
+  j += "}\n";
+  out += j;
+}
+
 void append_fill_jsonl(std::string& out, const RunInfo& run, std::uint32_t iteration, const Fill& f) {
   static constexpr const char* kReason[] = {"queue", "trade_through", "book_cross", "taker"};
   std::string o = "{";

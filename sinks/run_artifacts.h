@@ -11,6 +11,7 @@
 
 #include "sim/fill_simulator.h"
 #include "sim/kpi.h"
+#include "sim/shadow_order.h"
 
 namespace shadow {
 
@@ -55,6 +56,10 @@ IterationBrief brief_of(const IterationKpis& it);
 std::string run_summary_json(const RunInfo& run, const std::vector<SymbolKpis>& per_symbol,
                              const std::vector<IterationBrief>& iterations, bool partial,
                              std::string_view stop_reason, std::int64_t ended_realtime_ns);
+
+// One shadow_orders.jsonl line (with the trailing newline): the DRY_RUN execution log.
+void append_shadow_order_jsonl(std::string& out, const RunInfo& run, std::uint32_t iteration,
+                               const ShadowOrder& o);
 
 // One fills.jsonl line (with the trailing newline).
 void append_fill_jsonl(std::string& out, const RunInfo& run, std::uint32_t iteration,

@@ -25,8 +25,10 @@ using namespace shadow;
 struct Collect final : EngineOutput {
   std::vector<Fill> fills;
   std::vector<OrderEvent> events;
+  std::vector<ShadowOrder> orders;
   void on_fill(const Fill& f) noexcept override { fills.push_back(f); }
   void on_order_event(const OrderEvent& e) noexcept override { events.push_back(e); }
+  void on_shadow_order(const ShadowOrder& o) noexcept override { orders.push_back(o); }
 };
 
 // EventSink that hands a decoded message's events to the engine on publish.
@@ -196,6 +198,79 @@ TEST(ShadowEngine, FeedResetPullsQuotesAndInvalidatesTheBook) {
   int cancels = 0;
   for (const auto& e : out.events) cancels += e.kind == OrderEventKind::kCancelRequested;
   EXPECT_EQ(cancels, 2);
+}
+
+}  // namespace
+
+namespace {
+
+// The execution checks, one rule at a time: every order decision is logged (ShadowOrder) with
+// its quote, depth, checks and the first failing rule, and counted under that rule.
+struct ChecksCase {
+  const char* name;
+  ExecutionChecks checks;
+  RejectRule expect;
+};
+
+TEST(ShadowEngine, ExecutionChecksRejectAndLogEveryDecision) {
+  ExecutionChecks stale;
+  stale.stale_quote_ns = 1;     // the book of the trade-triggered decisions is 5 ms old, and
+  stale.max_spread_bps = 0.001; // the snapshot's own decisions (age 0) fail on the spread
+  ExecutionChecks wide;
+  wide.max_spread_bps = 0.001;  // the spread is 0.0154 bps
+  ExecutionChecks thin;
+  thin.depth_factor = 1000;  // 5 levels hold 5 BTC, 1000 x 0.01 = 10
+  for (const ChecksCase& c : {ChecksCase{"stale", stale, RejectRule::kStaleQuote},
+                              ChecksCase{"wide", wide, RejectRule::kWideSpread},
+                              ChecksCase{"thin", thin, RejectRule::kInsufficientDepth}}) {
+    SCOPED_TRACE(c.name);
+    SymbolTable symbols;
+    BybitDecoder decoder(symbols);
+    const std::uint16_t sym = symbols.find_or_add(Venue::kBybit, "BTCUSDT");
+    EngineConfig cfg = engine_config();
+    cfg.checks = c.checks;
+    Collect out;
+    ShadowEngine engine(cfg, {sym}, &out);
+    std::vector<IterationKpis> iters(1);
+    iters[0].symbols.resize(1);
+    EngineSink sink{&engine, &iters[0]};
+    const auto feed = [&](std::string msg, std::int64_t local_ns) {
+      const std::size_t len = msg.size();
+      msg.append(64, '\0');
+      ASSERT_EQ(decoder.decode(msg.data(), len, msg.size(), local_ns, monotonic_ns(), sink),
+                DecodeStatus::kOk);
+    };
+    const std::int64_t t0 = 1'732'000'000'000'000'000;
+    feed(R"({"topic":"orderbook.50.BTCUSDT","type":"snapshot","ts":1732000000000,"data":{"s":"BTCUSDT","b":[["65000.00","1.000"],["64999.90","1.000"],["64999.80","1.000"],["64999.70","1.000"],["64999.60","1.000"]],"a":[["65000.10","1.000"],["65000.20","1.000"],["65000.30","1.000"],["65000.40","1.000"],["65000.50","1.000"]],"u":1,"seq":10},"cts":1732000000000})",
+         t0);
+    feed(R"({"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1732000000005,"data":[{"T":1732000000005,"s":"BTCUSDT","S":"Buy","v":"0.001","p":"65000.10","L":"PlusTick","i":"t1","BT":false}]})",
+         t0 + 5'000'000);
+    const SymbolKpis& k = iters[0].symbols[0];
+    ASSERT_EQ(out.orders.size(), 4u) << "bid and ask at the snapshot, again after the trade";
+    EXPECT_EQ(out.orders.size(), k.orders_considered);
+    EXPECT_EQ(k.would_place, 0u);
+    EXPECT_EQ(engine.simulator(0).open_orders(), 0u) << "a rejected order never reaches the simulator";
+    const bool staled = c.expect == RejectRule::kStaleQuote;
+    EXPECT_EQ(k.rejected[static_cast<std::size_t>(c.expect)], staled ? 2u : 4u);
+    if (staled) {
+      EXPECT_EQ(k.rejected[static_cast<std::size_t>(RejectRule::kWideSpread)], 2u);
+    }
+    for (std::size_t i = 0; i < out.orders.size(); ++i) {
+      const ShadowOrder& o = out.orders[i];
+      const bool at_snapshot = i < 2;
+      EXPECT_EQ(o.would_place, 0);
+      EXPECT_EQ(o.rejection, staled && at_snapshot ? RejectRule::kWideSpread : c.expect);
+      EXPECT_EQ(o.quote_fresh, staled && !at_snapshot ? 0 : 1);
+      EXPECT_NEAR(o.quote_age_ms, at_snapshot ? 0.0 : 5.0, 1e-9);
+      EXPECT_EQ(o.bid, 65000 * kFixedScale);
+      EXPECT_EQ(o.ask, 650001 * kFixedScale / 10);
+      EXPECT_EQ(o.depth, 5 * kFixedScale);
+      EXPECT_NEAR(o.spread_bps, 0.1 / 65000.05 * 1e4, 1e-9);
+      EXPECT_EQ(o.book_synced, 1);
+      EXPECT_EQ(o.spread_ok, c.expect == RejectRule::kInsufficientDepth ? 1 : 0);
+      EXPECT_EQ(o.depth_ok, c.expect == RejectRule::kInsufficientDepth ? 0 : 1);
+    }
+  }
 }
 
 }  // namespace

@@ -126,6 +126,23 @@ class ShadowRunTest(unittest.TestCase):
             self.assertEqual(x["run_id"], summary["run_id"])
             self.assertIn(x["side"], ("buy", "sell"))
             self.assertGreater(float(x["qty"]), 0)
+        fill_schema = jsonschema.Draft7Validator(schema("fills.schema.json"))
+        for x in lines:
+            fill_schema.validate(x)
+        # the DRY_RUN execution log: one line per order decision, placed or rejected
+        with open(os.path.join(self.run_dir, "shadow_orders.jsonl")) as f:
+            orders = [json.loads(line) for line in f]
+        order_schema = jsonschema.Draft7Validator(schema("shadow_orders.schema.json"))
+        for x in orders:
+            order_schema.validate(x)
+        considered = sum(self.load(f"ITER_SUMMARY_{i}.json")["totals"]["orders_considered"] for i in (1, 2, 3))
+        placed = sum(self.load(f"ITER_SUMMARY_{i}.json")["totals"]["would_place"] for i in (1, 2, 3))
+        self.assertEqual(len(orders), considered)
+        self.assertEqual(sum(1 for x in orders if x["would_place"]), placed)
+        for x in orders:
+            self.assertEqual(x["would_place"], x["rejection_reason"] is None)
+            self.assertEqual(x["config_hash"], summary["config_hash"])
+        self.assertGreaterEqual(len(orders[0]), 20)
         # the effective config is in the summary and hashes to config_hash's length
         self.assertEqual(summary["config"]["run"]["iterations"], 3)
         self.assertEqual(len(summary["config_hash"]), 64)
