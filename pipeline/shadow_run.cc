@@ -79,6 +79,7 @@ struct ShadowRun::Impl final : EngineOutput {
         free_ring(kPoolSize * 2) {
     pool.resize(kPoolSize);
     for (auto& it : pool) it.symbols.resize(c.symbols.size());
+    // Before any thread starts; from then on only the sinks thread produces into free_ring.
     for (std::uint32_t i = 1; i < kPoolSize; ++i) (void)free_ring.try_push(i);
     // Symbols: ids for every venue code a configured name may arrive under.
     std::vector<std::uint16_t> ids;
@@ -201,7 +202,7 @@ struct ShadowRun::Impl final : EngineOutput {
       std::uint32_t next;
       if (!take_spare(next)) return;
       engine->close_iteration(pool[cur], pool[next]);
-      (void)free_ring.try_push(cur);
+      stash = cur;  // the warm-up's accumulators: the engine keeps them as its spare
       warming = false;
       begin_iteration(t, next);
       return;
@@ -214,6 +215,11 @@ struct ShadowRun::Impl final : EngineOutput {
   // on and the boundary is tried again at the next event, counted. Replay: wait for the sinks,
   // so iterations are cut where the recorded time says, however fast the capture plays.
   bool take_spare(std::uint32_t& out) noexcept {
+    if (stash != kNoSpare) {
+      out = stash;
+      stash = kNoSpare;
+      return true;
+    }
     if (free_ring.try_pop(out)) return true;
     ++handoff_waits;
     if (cfg.venue != VenueKind::kReplay) return false;
@@ -238,7 +244,7 @@ struct ShadowRun::Impl final : EngineOutput {
     r->index = cur;
     records.publish(1);
     if (!partial && iteration >= cfg.iterations) {
-      (void)free_ring.try_push(next);
+      stash = next;
       finish("completed", false);
       return;
     }
@@ -253,9 +259,13 @@ struct ShadowRun::Impl final : EngineOutput {
       const std::int64_t now = last_event_time();
       IterationKpis& k = pool[cur];
       std::uint32_t spare = cur;
-      while (!free_ring.try_pop(spare)) std::this_thread::yield();  // the run is over: wait
+      if (stash != kNoSpare) {
+        spare = stash;
+      } else {
+        while (!free_ring.try_pop(spare)) std::this_thread::yield();  // the run is over: wait
+      }
       engine->close_iteration(k, pool[spare]);
-      (void)free_ring.try_push(spare);
+      stash = spare;
       k.partial = true;
       k.ended_realtime_ns = now > k.started_realtime_ns ? now : k.started_realtime_ns;
       Record* r = records.claim(0);
@@ -589,7 +599,10 @@ struct ShadowRun::Impl final : EngineOutput {
   std::atomic<bool> feed_done{false};
   std::string feed_error;  // written by the feed thread before feed_done
 
-  // engine thread
+  // engine thread. The free ring has one producer, the sinks; a spare the engine took and did
+  // not use stays in `stash` rather than going back into the ring (SPSC: one producer only).
+  static constexpr std::uint32_t kNoSpare = 0xFFFFFFFF;
+  std::uint32_t stash = kNoSpare;
   std::uint32_t cur = 0;
   std::uint32_t iteration = 0;
   bool clock_started = false, warming = false, finished = false;
