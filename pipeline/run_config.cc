@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <initializer_list>
 #include <sstream>
@@ -12,6 +13,7 @@
 #include <toml++/toml.h>
 
 #include "pipeline/thread_affinity.h"
+#include "sinks/redis_exporter.h"
 #include "sim/json_text.h"
 
 namespace shadow {
@@ -248,7 +250,7 @@ RunConfig load_run_config(const std::string& path) {
                       std::to_string(e.source().begin.column) + ": " + std::string(e.description()));
   }
   Reader r(path, root);
-  r.check_top({"run", "venue", "quoter", "fill", "latency", "fees", "checks", "threads"});
+  r.check_top({"run", "venue", "quoter", "fill", "latency", "fees", "checks", "threads", "export"});
 
   if (const toml::table* t = r.section("run", {"iterations", "duration_s", "warmup_s", "out_dir"})) {
     if (r.get(t, "run", "iterations", c.iterations) && c.iterations == 0) r.bad("must be >= 1");
@@ -381,6 +383,11 @@ RunConfig load_run_config(const std::string& path) {
     if (r.get(t, "checks", "depth_factor", ck.depth_factor) && ck.depth_factor < 0) r.bad("must be >= 0");
     if (r.get(t, "checks", "depth_levels", ck.depth_levels) && ck.depth_levels == 0) r.bad("must be >= 1");
   }
+  if (const toml::table* t = r.section("export", {"redis_url", "redis_channel", "redis_ttl_s"})) {
+    r.get(t, "export", "redis_url", c.redis_url);
+    if (r.get(t, "export", "redis_channel", c.redis_channel) && c.redis_channel.empty()) r.bad("must not be empty");
+    if (r.get(t, "export", "redis_ttl_s", c.redis_ttl_s) && c.redis_ttl_s == 0) r.bad("must be >= 1");
+  }
   if (const toml::table* t = r.section("threads", {"layout", "feed_cpu", "engine_cpu", "sinks_cpu", "feed_idle",
                                                     "engine_idle", "sinks_idle", "event_ring", "record_ring"})) {
     std::string s;
@@ -424,6 +431,11 @@ void RunConfig::finalize() {
     if (s.empty() || s.size() > 23) throw ConfigError(where + "venue.symbols: bad symbol '" + s + "'");
   }
   if (const char* why = Quoter::check(engine.quoter)) throw ConfigError(where + "quoter: " + why);
+  if (!redis_url.empty()) {
+    RedisTarget t;
+    std::string err;
+    if (!parse_redis_url(redis_url, t, err)) throw ConfigError(where + "export.redis_url: " + err);
+  }
   if (layout == ThreadLayout::kAuto) {
     layout = available_cpus() >= 4 ? ThreadLayout::kSplit : ThreadLayout::kFused;
   }
@@ -487,6 +499,12 @@ void RunConfig::finalize() {
   j.num("max_spread_bps", engine.checks.max_spread_bps);
   j.num("depth_factor", engine.checks.depth_factor);
   j.integer("depth_levels", static_cast<long long>(engine.checks.depth_levels));
+  j.close();
+  j.open("export");
+  // The Redis URL may carry a password: only whether it is set goes into the artifacts.
+  j.text("redis_url", redis_url.empty() ? "" : (redis_url.find('@') != std::string::npos ? "(set, with credentials)" : redis_url));
+  j.text("redis_channel", redis_channel);
+  j.integer("redis_ttl_s", redis_ttl_s);
   j.close();
   j.open("threads");
   j.text("layout", to_string(layout));

@@ -50,6 +50,10 @@ struct RunConfig {
   // [quoter], [fill], [latency], [fees], [checks] → the engine's config
   EngineConfig engine;
   std::string latency_samples_file;     // [latency] samples_file ("" = constant)
+  // [export] — off the hot path, off by default
+  std::string redis_url;                         // redis://[:password@]host:port[/db] or a socket
+  std::string redis_channel = "shadow:iterations";
+  std::uint32_t redis_ttl_s = 3600;
   // [threads]
   ThreadLayout layout = ThreadLayout::kAuto;  // resolved by finalize()
   int feed_cpu = -1, engine_cpu = -1, sinks_cpu = -1;  // -1: not pinned

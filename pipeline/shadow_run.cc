@@ -27,6 +27,7 @@
 #include "sim/clock.h"
 #include "sim/random.h"
 #include "sinks/atomic_file.h"
+#include "sinks/redis_exporter.h"
 #include "sinks/run_artifacts.h"
 
 #ifndef SHADOW_GIT_REV
@@ -513,6 +514,15 @@ struct ShadowRun::Impl final : EngineOutput {
           return n;
       }
     }
+    if (n == 0 && redis) {  // idle: the exporter may deliver what an outage held back
+      const std::uint64_t before = redis->stats().iterations_exported;
+      redis->poll(monotonic_ns());
+      if (export_failing && redis->stats().iterations_exported != before) {
+        std::fprintf(stderr, "shadow-run: redis export back (%llu reconnects)\n",
+                     static_cast<unsigned long long>(redis->stats().reconnects));
+        export_failing = false;
+      }
+    }
     return n;
   }
 
@@ -537,18 +547,24 @@ struct ShadowRun::Impl final : EngineOutput {
   }
 
   void write_iteration(IterationKpis& k) {
-    for (std::size_t i = 0; i < k.symbols.size(); ++i) {
-      // Feed-level counters belong to the whole feed: booked on the first symbol.
-      if (i == 0) {
-        const std::uint64_t de = decode_errors.load(std::memory_order_relaxed);
-        k.symbols[0].decode_errors += de - decode_errors_booked;
-        decode_errors_booked = de;
-      }
+    // Feed-level counters belong to the whole feed, and exports that failed since the last
+    // iteration to the sinks: both booked on the first symbol (so the totals carry them).
+    if (!k.symbols.empty()) {
+      const std::uint64_t de = decode_errors.load(std::memory_order_relaxed);
+      k.symbols[0].decode_errors += de - decode_errors_booked;
+      decode_errors_booked = de;
+      k.symbols[0].sink_drops += export_drops_unbooked;
+      export_drops_unbooked = 0;
     }
     write_fills(true);
     std::string err;
     const std::string path = run_dir + "/ITER_SUMMARY_" + std::to_string(k.iteration) + ".json";
-    if (!write_file_atomically(path, iter_summary_json(info, k), err)) throw std::runtime_error(err);
+    std::string json = iter_summary_json(info, k);
+    if (!write_file_atomically(path, json, err)) throw std::runtime_error(err);
+    if (redis) {
+      const IterationExport ex = export_of(info, k, std::move(json));
+      if (!redis->export_iteration(ex, monotonic_ns())) note_export_failure();
+    }
     for (std::size_t i = 0; i < k.symbols.size(); ++i) run_totals[i].merge(k.symbols[i]);
     briefs.push_back(brief_of(k));
     const SymbolKpis t = total_of(k);
@@ -557,7 +573,19 @@ struct ShadowRun::Impl final : EngineOutput {
     any_partial = any_partial || k.partial;
   }
 
+  // A Redis export that failed: counted as a sink drop (in the next iteration's summary and in
+  // the totals), reported once per outage; the exporter retries with backoff on its own.
+  void note_export_failure() {
+    ++export_drops_unbooked;
+    if (!export_failing) {
+      std::fprintf(stderr, "shadow-run: redis export failed (retrying with backoff): %s\n",
+                   redis->stats().last_error.c_str());
+    }
+    export_failing = true;
+  }
+
   void write_run_summary() {
+    if (redis) redis->flush(monotonic_ns());
     write_fills(true);
     std::string err;
     const std::string json = run_summary_json(info, run_totals, briefs, any_partial || stop_reason != "completed",
@@ -622,6 +650,9 @@ struct ShadowRun::Impl final : EngineOutput {
   std::uint64_t fills_total = 0, order_events = 0, decode_errors_booked = 0;
   std::uint32_t completed = 0;
   bool any_partial = false;
+  std::unique_ptr<RedisExporter> redis;    // null when --redis-url is off
+  std::uint64_t export_drops_unbooked = 0;
+  bool export_failing = false;
   std::atomic<bool> sinks_done{false};
 };
 
@@ -728,6 +759,15 @@ RunResult ShadowRun::run() {
     im->session = std::make_unique<FeedSession>(fc);
   }
 
+  // Exporters, off the hot path (the sink thread drives them).
+  if (!cfg_.redis_url.empty()) {
+    RedisExporterConfig rc;
+    rc.url = cfg_.redis_url;
+    rc.channel = cfg_.redis_channel;
+    rc.ttl_s = static_cast<int>(cfg_.redis_ttl_s);
+    im->redis = std::make_unique<RedisExporter>(rc);
+  }
+
   Impl* p = im.get();
   SinksAgent sinks{p};
   AgentRunner<SinksAgent> sinks_runner(sinks, IdleStrategy(cfg_.sinks_idle), cfg_.sinks_cpu);
@@ -811,6 +851,13 @@ RunResult ShadowRun::run() {
   }
   sinks_runner.stop();
   sinks_runner.join();
+  if (p->redis) {
+    const RedisExporterStats& rs = p->redis->stats();
+    std::fprintf(stderr, "shadow-run: redis: %llu iteration(s) exported, %llu keys, %llu published, %llu dropped, %llu reconnects\n",
+                 static_cast<unsigned long long>(rs.iterations_exported), static_cast<unsigned long long>(rs.keys_written),
+                 static_cast<unsigned long long>(rs.messages_published), static_cast<unsigned long long>(rs.sink_drops),
+                 static_cast<unsigned long long>(rs.reconnects));
+  }
   ::close(p->fills_fd);
   ::close(p->orders_fd);
 

@@ -3,7 +3,8 @@
 //   shadow-run [--config FILE] [--venue embedded | --url URL | --replay CAPTURE[,...]]
 //              [--symbols A,B] [--iterations N] [--duration S] [--warmup S] [--quick]
 //              [--out DIR] [--layout auto|split|fused] [--speed X|max] [--rate N] [--seed N]
-//              [--batch N] [--protocol auto|bybit|binance]
+//              [--batch N] [--protocol auto|bybit|binance] [--redis-url URL]
+//              [--redis-channel CH] [--redis-ttl S]
 //
 // Defaults < the TOML file < the flags. With the embedded venue (the default) it starts
 // shadow-exchange on a free loopback port, owns its lifetime and stops it at the end.
@@ -37,6 +38,8 @@ constexpr const char* kUsage =
     "                  [--symbols A,B] [--iterations N] [--duration S] [--warmup S] [--quick]\n"
     "                  [--out DIR] [--layout auto|split|fused] [--speed X|max] [--rate N] [--seed N]\n"
     "                  [--batch N] [--protocol auto|bybit|binance]\n"
+    "                  [--redis-url URL] [--redis-channel CH] [--redis-ttl S]\n"
+
     "\n"
     "Runs the shadow strategy on a live or recorded order book, simulates its fills and writes\n"
     "ITER_SUMMARY_<n>.json per iteration, fills.jsonl and SHADOW_RUN_SUMMARY.json into\n"
@@ -57,7 +60,12 @@ constexpr const char* kUsage =
     "  --seed N           embedded exchange: market seed (default 1)\n"
     "  --batch N          embedded exchange: order-flow events per published delta (1: every\n"
     "                     event is a message; default: the exchange's own rule)\n"
-    "  --protocol P       venue protocol for --url/--replay when it cannot be guessed\n";
+    "  --protocol P       venue protocol for --url/--replay when it cannot be guessed\n"
+    "  --redis-url URL    export KPIs to Redis after every iteration (docs/REDIS.md):\n"
+    "                     redis://[:password@]host:port[/db] or unix:///path.sock; off by default\n"
+    "  --redis-channel CH channel the iteration summaries are published on (shadow:iterations)\n"
+    "  --redis-ttl S      TTL of the shadow:latest:* keys (default 3600)\n"
+;
 
 ShadowRun* g_run = nullptr;
 std::atomic<int> g_signals{0};
@@ -182,6 +190,13 @@ int main(int argc, char** argv) {
       cfg.exchange_batch = static_cast<std::uint32_t>(cl.number(1, 1e6));
     } else if (cl.is("--seed")) {
       cfg.exchange_seed = cl.whole();
+    } else if (cl.is("--redis-url")) {
+      cfg.redis_url = cl.value();
+    } else if (cl.is("--redis-channel")) {
+      cfg.redis_channel = cl.value();
+      if (cfg.redis_channel.empty()) cl.fail("--redis-channel must not be empty");
+    } else if (cl.is("--redis-ttl")) {
+      cfg.redis_ttl_s = static_cast<std::uint32_t>(cl.number(1, 1e9));
     } else if (cl.is("--protocol")) {
       cfg.protocol = cl.value();
       if (cfg.protocol != "auto" && cfg.protocol != "bybit" && cfg.protocol != "binance") {

@@ -31,6 +31,13 @@ except ImportError:
 RUN = AUDIT = SCHEMAS = CONFIG = DATA = None
 
 
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def schema(name):
     with open(os.path.join(SCHEMAS, name)) as f:
         return json.load(f)
@@ -270,6 +277,79 @@ class ShadowRunTest(unittest.TestCase):
         r = subprocess.run([RUN, "--layout", "diagonal"], capture_output=True, text=True, timeout=30)
         self.assertEqual(r.returncode, 2)
         self.assertIn("--layout", r.stderr)
+
+    # ---- exports: Redis and Prometheus, with real servers on loopback ----------------------
+
+    def start_redis(self, port):
+        p = subprocess.Popen(["/usr/bin/redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                              "--save", "", "--appendonly", "no"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            r = subprocess.run(["redis-cli", "-p", str(port), "PING"], capture_output=True, text=True)
+            if r.stdout.strip() == "PONG":
+                return p
+            time.sleep(0.05)
+        p.kill()
+        self.fail("redis-server did not start")
+
+    def redis(self, port, *args):
+        return subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+
+    def test_redis_export_survives_a_redis_restart(self):
+        if not os.path.exists("/usr/bin/redis-server"):
+            self.skipTest("redis-server not installed")
+        port = free_port()
+        redis = self.start_redis(port)
+        sub = subprocess.Popen(["redis-cli", "-p", str(port), "SUBSCRIBE", "shadow:iterations"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        out = os.path.join(tempfile.mkdtemp(dir=self.tmp), "art")
+        run = subprocess.Popen([RUN, "--config", CONFIG, "--iterations", "4", "--duration", "1.5",
+                                "--warmup", "0.3", "--out", out, "--redis-url",
+                                f"redis://127.0.0.1:{port}/0", "--redis-ttl", "600"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            def wait_for(name, limit=20):
+                deadline = time.time() + limit
+                while time.time() < deadline:
+                    if glob.glob(os.path.join(out, "*", name)):
+                        return
+                    time.sleep(0.05)
+                self.fail(f"{name} never appeared")
+            wait_for("ITER_SUMMARY_1.json")
+            time.sleep(0.3)
+            self.assertEqual(self.redis(port, "GET", "shadow:latest:_all:ticks") != "", True)
+            sub.terminate()
+            published = sub.communicate(timeout=10)[0].split("\n").count("message")
+            self.assertEqual(published, 1, "one message per iteration on the channel")
+            redis.kill()  # mid-run: iteration 2 cannot be exported
+            redis.wait()
+            wait_for("ITER_SUMMARY_2.json")
+            redis = self.start_redis(port)  # back: the latest values are written again
+            so, se = run.communicate(timeout=60)
+        finally:
+            if run.poll() is None:
+                run.kill()
+        try:
+            self.assertEqual(run.returncode, 0, so + se)
+            self.assertIn("redis export failed", se)
+            run_dir = os.path.realpath(os.path.join(out, "latest"))
+            summary = self.load("SHADOW_RUN_SUMMARY.json", run_dir)
+            self.assertGreaterEqual(summary["totals"]["sink_drops"], 1, "the failed export is counted")
+            last = self.load("ITER_SUMMARY_4.json", run_dir)
+            run_key = json.loads(self.redis(port, "GET", "shadow:latest:_run"))
+            self.assertEqual(run_key["run_id"], summary["run_id"])
+            self.assertEqual(run_key["iteration"], 4)
+            self.assertEqual(int(self.redis(port, "GET", "shadow:latest:_all:ticks")), last["totals"]["ticks"])
+            self.assertEqual(int(self.redis(port, "GET", "shadow:latest:BTCUSDT:fills_maker")),
+                             last["symbols"]["BTCUSDT"]["fills_maker"])
+            self.assertAlmostEqual(float(self.redis(port, "GET", "shadow:latest:_all:p95_latency_ms")),
+                                   last["totals"]["p95_latency_ms"], places=9)
+            ttl = int(self.redis(port, "TTL", "shadow:latest:_all:net_bps"))
+            self.assertTrue(0 < ttl <= 600, ttl)
+        finally:
+            redis.kill()
+            redis.wait()
 
     def test_unreachable_venue_is_an_error(self):
         out = os.path.join(tempfile.mkdtemp(dir=self.tmp), "art")
