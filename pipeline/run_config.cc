@@ -383,10 +383,13 @@ RunConfig load_run_config(const std::string& path) {
     if (r.get(t, "checks", "depth_factor", ck.depth_factor) && ck.depth_factor < 0) r.bad("must be >= 0");
     if (r.get(t, "checks", "depth_levels", ck.depth_levels) && ck.depth_levels == 0) r.bad("must be >= 1");
   }
-  if (const toml::table* t = r.section("export", {"redis_url", "redis_channel", "redis_ttl_s"})) {
+  if (const toml::table* t = r.section("export", {"redis_url", "redis_channel", "redis_ttl_s", "metrics_addr",
+                                                   "metrics_textfile"})) {
     r.get(t, "export", "redis_url", c.redis_url);
     if (r.get(t, "export", "redis_channel", c.redis_channel) && c.redis_channel.empty()) r.bad("must not be empty");
     if (r.get(t, "export", "redis_ttl_s", c.redis_ttl_s) && c.redis_ttl_s == 0) r.bad("must be >= 1");
+    r.get(t, "export", "metrics_addr", c.metrics_addr);
+    r.get(t, "export", "metrics_textfile", c.metrics_textfile);
   }
   if (const toml::table* t = r.section("threads", {"layout", "feed_cpu", "engine_cpu", "sinks_cpu", "feed_idle",
                                                     "engine_idle", "sinks_idle", "event_ring", "record_ring"})) {
@@ -435,6 +438,15 @@ void RunConfig::finalize() {
     RedisTarget t;
     std::string err;
     if (!parse_redis_url(redis_url, t, err)) throw ConfigError(where + "export.redis_url: " + err);
+  }
+  if (!metrics_addr.empty()) {
+    const std::size_t colon = metrics_addr.rfind(':');
+    char* end = nullptr;
+    const long port = colon == std::string::npos ? -1 : std::strtol(metrics_addr.c_str() + colon + 1, &end, 10);
+    if (colon == 0 || colon == std::string::npos || port < 0 || port > 65535 || end == nullptr || *end != '\0') {
+      throw ConfigError(where + "export.metrics_addr: must be HOST:PORT (e.g. 127.0.0.1:9464), not '" +
+                        metrics_addr + "'");
+    }
   }
   if (layout == ThreadLayout::kAuto) {
     layout = available_cpus() >= 4 ? ThreadLayout::kSplit : ThreadLayout::kFused;
@@ -505,6 +517,8 @@ void RunConfig::finalize() {
   j.text("redis_url", redis_url.empty() ? "" : (redis_url.find('@') != std::string::npos ? "(set, with credentials)" : redis_url));
   j.text("redis_channel", redis_channel);
   j.integer("redis_ttl_s", redis_ttl_s);
+  j.text("metrics_addr", metrics_addr);
+  j.text("metrics_textfile", metrics_textfile);
   j.close();
   j.open("threads");
   j.text("layout", to_string(layout));

@@ -50,10 +50,12 @@ struct RunConfig {
   // [quoter], [fill], [latency], [fees], [checks] → the engine's config
   EngineConfig engine;
   std::string latency_samples_file;     // [latency] samples_file ("" = constant)
-  // [export] — off the hot path, off by default
+  // [export] — off the hot path, both off by default
   std::string redis_url;                         // redis://[:password@]host:port[/db] or a socket
   std::string redis_channel = "shadow:iterations";
   std::uint32_t redis_ttl_s = 3600;
+  std::string metrics_addr;                      // HOST:PORT for /metrics ("" = off; port 0 = any)
+  std::string metrics_textfile;                  // node_exporter textfile collector path ("" = off)
   // [threads]
   ThreadLayout layout = ThreadLayout::kAuto;  // resolved by finalize()
   int feed_cpu = -1, engine_cpu = -1, sinks_cpu = -1;  // -1: not pinned

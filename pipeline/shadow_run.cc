@@ -27,6 +27,7 @@
 #include "sim/clock.h"
 #include "sim/random.h"
 #include "sinks/atomic_file.h"
+#include "sinks/prometheus_exporter.h"
 #include "sinks/redis_exporter.h"
 #include "sinks/run_artifacts.h"
 
@@ -561,9 +562,15 @@ struct ShadowRun::Impl final : EngineOutput {
     const std::string path = run_dir + "/ITER_SUMMARY_" + std::to_string(k.iteration) + ".json";
     std::string json = iter_summary_json(info, k);
     if (!write_file_atomically(path, json, err)) throw std::runtime_error(err);
-    if (redis) {
+    if (metrics != nullptr || redis) {
       const IterationExport ex = export_of(info, k, std::move(json));
-      if (!redis->export_iteration(ex, monotonic_ns())) note_export_failure();
+      if (metrics != nullptr) {
+        metrics->on_iteration(ex);
+        if (!cfg.metrics_textfile.empty() && !write_textfile(*metrics, cfg.metrics_textfile, err)) {
+          std::fprintf(stderr, "shadow-run: metrics textfile: %s\n", err.c_str());
+        }
+      }
+      if (redis && !redis->export_iteration(ex, monotonic_ns())) note_export_failure();
     }
     for (std::size_t i = 0; i < k.symbols.size(); ++i) run_totals[i].merge(k.symbols[i]);
     briefs.push_back(brief_of(k));
@@ -574,9 +581,10 @@ struct ShadowRun::Impl final : EngineOutput {
   }
 
   // A Redis export that failed: counted as a sink drop (in the next iteration's summary and in
-  // the totals), reported once per outage; the exporter retries with backoff on its own.
+  // the totals and /metrics), reported once per outage; the exporter retries with backoff on its own.
   void note_export_failure() {
     ++export_drops_unbooked;
+    if (metrics != nullptr) metrics->add_sink_drops(1);
     if (!export_failing) {
       std::fprintf(stderr, "shadow-run: redis export failed (retrying with backoff): %s\n",
                    redis->stats().last_error.c_str());
@@ -650,6 +658,7 @@ struct ShadowRun::Impl final : EngineOutput {
   std::uint64_t fills_total = 0, order_events = 0, decode_errors_booked = 0;
   std::uint32_t completed = 0;
   bool any_partial = false;
+  MetricsRegistry* metrics = nullptr;      // owned by run(); null when --metrics-addr is off
   std::unique_ptr<RedisExporter> redis;    // null when --redis-url is off
   std::uint64_t export_drops_unbooked = 0;
   bool export_failing = false;
@@ -760,6 +769,19 @@ RunResult ShadowRun::run() {
   }
 
   // Exporters, off the hot path (the sink thread drives them).
+  std::unique_ptr<MetricsRegistry> registry;
+  std::unique_ptr<MetricsServer> server;
+  if (!cfg_.metrics_addr.empty() || !cfg_.metrics_textfile.empty()) {
+    registry = std::make_unique<MetricsRegistry>();
+    registry->set_run(im->info.run_id, im->info.config_hash, im->info.program_version);
+    im->metrics = registry.get();
+  }
+  if (!cfg_.metrics_addr.empty()) {
+    server = std::make_unique<MetricsServer>(*registry, cfg_.metrics_addr);
+    if (!server->start(err)) throw std::runtime_error("metrics endpoint: " + err);
+    const std::string host = cfg_.metrics_addr.substr(0, cfg_.metrics_addr.rfind(':'));
+    std::fprintf(stderr, "shadow-run: metrics at http://%s:%d/metrics\n", host.c_str(), server->port());
+  }
   if (!cfg_.redis_url.empty()) {
     RedisExporterConfig rc;
     rc.url = cfg_.redis_url;
@@ -821,6 +843,9 @@ RunResult ShadowRun::run() {
                     static_cast<double>(progress_.position_e8.load(std::memory_order_relaxed)) / 1e8,
                     static_cast<unsigned long long>(progress_.reconnects.load(std::memory_order_relaxed)));
       last_msgs = msgs;
+      if (registry) {
+        registry->set_live(msgs, progress_.fills.load(std::memory_order_relaxed));
+      }
       std::fprintf(stderr, tty ? "\r%s\033[K" : "%s\n", line);
     }
   }
@@ -851,6 +876,7 @@ RunResult ShadowRun::run() {
   }
   sinks_runner.stop();
   sinks_runner.join();
+  if (server) server->stop();
   if (p->redis) {
     const RedisExporterStats& rs = p->redis->stats();
     std::fprintf(stderr, "shadow-run: redis: %llu iteration(s) exported, %llu keys, %llu published, %llu dropped, %llu reconnects\n",

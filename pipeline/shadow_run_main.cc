@@ -4,7 +4,8 @@
 //              [--symbols A,B] [--iterations N] [--duration S] [--warmup S] [--quick]
 //              [--out DIR] [--layout auto|split|fused] [--speed X|max] [--rate N] [--seed N]
 //              [--batch N] [--protocol auto|bybit|binance] [--redis-url URL]
-//              [--redis-channel CH] [--redis-ttl S]
+//              [--redis-channel CH] [--redis-ttl S] [--metrics-addr HOST:PORT]
+//              [--metrics-textfile FILE]
 //
 // Defaults < the TOML file < the flags. With the embedded venue (the default) it starts
 // shadow-exchange on a free loopback port, owns its lifetime and stops it at the end.
@@ -39,7 +40,7 @@ constexpr const char* kUsage =
     "                  [--out DIR] [--layout auto|split|fused] [--speed X|max] [--rate N] [--seed N]\n"
     "                  [--batch N] [--protocol auto|bybit|binance]\n"
     "                  [--redis-url URL] [--redis-channel CH] [--redis-ttl S]\n"
-
+    "                  [--metrics-addr HOST:PORT] [--metrics-textfile FILE]\n"
     "\n"
     "Runs the shadow strategy on a live or recorded order book, simulates its fills and writes\n"
     "ITER_SUMMARY_<n>.json per iteration, fills.jsonl and SHADOW_RUN_SUMMARY.json into\n"
@@ -65,7 +66,9 @@ constexpr const char* kUsage =
     "                     redis://[:password@]host:port[/db] or unix:///path.sock; off by default\n"
     "  --redis-channel CH channel the iteration summaries are published on (shadow:iterations)\n"
     "  --redis-ttl S      TTL of the shadow:latest:* keys (default 3600)\n"
-;
+    "  --metrics-addr A   serve Prometheus /metrics at HOST:PORT (127.0.0.1:9464 is the\n"
+    "                     convention; port 0 picks one, printed); off by default (docs/METRICS.md)\n"
+    "  --metrics-textfile F  also write the metrics for node_exporter's textfile collector\n";
 
 ShadowRun* g_run = nullptr;
 std::atomic<int> g_signals{0};
@@ -197,6 +200,10 @@ int main(int argc, char** argv) {
       if (cfg.redis_channel.empty()) cl.fail("--redis-channel must not be empty");
     } else if (cl.is("--redis-ttl")) {
       cfg.redis_ttl_s = static_cast<std::uint32_t>(cl.number(1, 1e9));
+    } else if (cl.is("--metrics-addr")) {
+      cfg.metrics_addr = cl.value();
+    } else if (cl.is("--metrics-textfile")) {
+      cfg.metrics_textfile = cl.value();
     } else if (cl.is("--protocol")) {
       cfg.protocol = cl.value();
       if (cfg.protocol != "auto" && cfg.protocol != "bybit" && cfg.protocol != "binance") {

@@ -351,6 +351,78 @@ class ShadowRunTest(unittest.TestCase):
             redis.kill()
             redis.wait()
 
+    def test_metrics_endpoint_promtool_and_a_real_prometheus(self):
+        import threading
+        import urllib.parse
+        import urllib.request
+        if not (os.path.exists("/usr/bin/promtool") and os.path.exists("/usr/bin/prometheus")):
+            self.skipTest("prometheus not installed")
+        d = tempfile.mkdtemp(dir=self.tmp)
+        textfile = os.path.join(d, "shadow.prom")
+        run = subprocess.Popen([RUN, "--config", CONFIG, "--iterations", "8", "--duration", "1.5",
+                                "--warmup", "0.3", "--out", os.path.join(d, "art"),
+                                "--metrics-addr", "127.0.0.1:0", "--metrics-textfile", textfile],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        lines = []
+        reader = threading.Thread(target=lambda: lines.extend(run.stderr), daemon=True)
+        reader.start()
+        prom = None
+        try:
+            url = None
+            deadline = time.time() + 15
+            while url is None and time.time() < deadline:
+                for line in list(lines):
+                    if "metrics at http://" in line:
+                        url = line.split("metrics at ", 1)[1].strip()
+                time.sleep(0.05)
+            self.assertIsNotNone(url, "".join(lines))
+            # a real scrape after the first iteration, checked by promtool (errors and lint)
+            body = ""
+            while time.time() < deadline and "shadow_iteration " not in body:
+                body = urllib.request.urlopen(url, timeout=5).read().decode()
+                time.sleep(0.1)
+            self.assertIn('shadow_net_bps{symbol="_all"}', body)
+            self.assertIn('shadow_fills_total{symbol="BTCUSDT",liquidity="maker"}', body)
+            check = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True,
+                                   text=True, timeout=30)
+            self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+            self.assertEqual(check.stdout + check.stderr, "", "promtool lint findings")
+            # a real Prometheus scraping the run; its query API returns the KPI series
+            port = free_port()
+            cfg = os.path.join(d, "prometheus.yml")
+            target = urllib.parse.urlparse(url).netloc
+            with open(cfg, "w") as f:
+                f.write("global:\n  scrape_interval: 1s\nscrape_configs:\n"
+                        f"  - job_name: shadow\n    static_configs:\n      - targets: ['{target}']\n")
+            prom = subprocess.Popen(["/usr/bin/prometheus", f"--config.file={cfg}",
+                                     f"--storage.tsdb.path={os.path.join(d, 'tsdb')}",
+                                     f"--web.listen-address=127.0.0.1:{port}"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            q = urllib.parse.quote('shadow_net_bps{symbol="_all",job="shadow"}')
+            result = []
+            deadline = time.time() + 30
+            while not result and time.time() < deadline:
+                try:
+                    r = json.loads(urllib.request.urlopen(
+                        f"http://127.0.0.1:{port}/api/v1/query?query={q}", timeout=2).read())
+                    result = r["data"]["result"]
+                except OSError:
+                    pass
+                time.sleep(0.3)
+            self.assertTrue(result, "prometheus never returned the shadow_net_bps series")
+            self.assertEqual(result[0]["metric"]["symbol"], "_all")
+            float(result[0]["value"][1])
+            so, se = run.communicate(timeout=60)
+            self.assertEqual(run.returncode, 0)
+            with open(textfile) as f:
+                self.assertIn("shadow_iteration 8", f.read())
+        finally:
+            if prom is not None:
+                prom.terminate()
+                prom.wait(timeout=10)
+            if run.poll() is None:
+                run.kill()
+
     def test_unreachable_venue_is_an_error(self):
         out = os.path.join(tempfile.mkdtemp(dir=self.tmp), "art")
         cfg = os.path.join(os.path.dirname(out), "c.toml")

@@ -1,0 +1,113 @@
+// MetricsRegistry's exposition and MetricsServer's endpoint (cpp-httplib), on loopback.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <string>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#include <httplib.h>
+#pragma GCC diagnostic pop
+
+#include "sinks/prometheus_exporter.h"
+
+namespace {
+
+using namespace shadow;
+
+IterationExport iteration(std::uint32_t n, double net_bps, double ticks) {
+  IterationExport e;
+  e.run_id = "r1";
+  e.iteration = n;
+  e.ended_realtime_ns = 1'795'000'000'000'000'000 + n * 1'000'000'000LL;
+  e.kpis = {
+      {"BTCUSDT", "net_bps", net_bps, true},
+      {"BTCUSDT", "maker_taker_ratio", 0, false},  // null in the artifact: no sample
+      {"BTCUSDT", "ticks", ticks, true},
+      {"BTCUSDT", "fills_maker", 3, true},
+      {"BTCUSDT", "p95_latency_ms", 0.25, true},
+      {"BTCUSDT", "latency_us_p99", 40, true},
+      {"BTCUSDT", "clock_drift_ms", -2, true},
+      {"BTCUSDT", "rejected_wide_spread", 1, true},
+      {"_all", "net_bps", net_bps, true},
+      {"_all", "ticks", ticks, true},
+  };
+  return e;
+}
+
+bool has_line(const std::string& text, const std::string& line) {
+  return text.find("\n" + line + "\n") != std::string::npos || text.rfind(line + "\n", 0) == 0;
+}
+
+TEST(MetricsRegistry, GaugesHoldTheLastIterationCountersAccumulate) {
+  MetricsRegistry r;
+  r.set_run("r1", "abc", "0.1.0 (git x\"y)");
+  r.on_iteration(iteration(1, 0.5, 100));
+  r.on_iteration(iteration(2, -1.25, 50));
+  r.set_live(777, 9);
+  r.add_sink_drops(2);
+  const std::string t = r.render();
+  EXPECT_TRUE(has_line(t, "# TYPE shadow_net_bps gauge")) << t;
+  EXPECT_TRUE(has_line(t, "shadow_net_bps{symbol=\"BTCUSDT\"} -1.25")) << t;
+  EXPECT_TRUE(has_line(t, "shadow_net_bps{symbol=\"_all\"} -1.25")) << t;
+  EXPECT_TRUE(has_line(t, "# TYPE shadow_ticks_total counter")) << t;
+  EXPECT_TRUE(has_line(t, "shadow_ticks_total{symbol=\"BTCUSDT\"} 150")) << t;
+  EXPECT_TRUE(has_line(t, "shadow_fills_total{symbol=\"BTCUSDT\",liquidity=\"maker\"} 6")) << t;
+  EXPECT_TRUE(has_line(t, "shadow_rejected_total{symbol=\"BTCUSDT\",reason=\"wide_spread\"} 2")) << t;
+  EXPECT_TRUE(has_line(t, "shadow_p95_latency_seconds{symbol=\"BTCUSDT\"} 0.00025000000000000001")) << t;
+  EXPECT_TRUE(has_line(t, "shadow_wire_to_decision_latency_seconds{symbol=\"BTCUSDT\",percentile=\"p99\"} 3.9999999999999996e-05")) << t;
+  EXPECT_TRUE(has_line(t, "shadow_clock_drift_seconds{symbol=\"BTCUSDT\"} -0.002")) << t;
+  EXPECT_TRUE(has_line(t, "shadow_iteration 2")) << t;
+  EXPECT_TRUE(has_line(t, "shadow_last_iteration_timestamp_seconds 1795000002")) << t;
+  EXPECT_TRUE(has_line(t, "shadow_messages_received_total 777")) << t;
+  EXPECT_TRUE(has_line(t, "shadow_sink_drops_total{symbol=\"_all\"} 2")) << t;
+  EXPECT_TRUE(has_line(t, "shadow_run_info{run_id=\"r1\",config_hash=\"abc\",version=\"0.1.0 (git x\\\"y)\"} 1")) << t;
+  EXPECT_EQ(t.find("shadow_maker_taker_ratio"), std::string::npos) << "null KPIs are not rendered";
+}
+
+TEST(MetricsServer, ServesTheRegistryAndNothingElse) {
+  MetricsRegistry r;
+  r.on_iteration(iteration(1, 0.5, 100));
+  MetricsServer s(r, "127.0.0.1:0");
+  std::string err;
+  ASSERT_TRUE(s.start(err)) << err;
+  ASSERT_GT(s.port(), 0);
+  httplib::Client c("127.0.0.1", s.port());
+  auto res = c.Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(res->body, r.render());
+  auto nf = c.Get("/nope");
+  ASSERT_TRUE(nf);
+  EXPECT_EQ(nf->status, 404);
+  // The same port twice: a clear error naming the address.
+  MetricsServer again(r, "127.0.0.1:" + std::to_string(s.port()));
+  EXPECT_FALSE(again.start(err));
+  EXPECT_NE(err.find("127.0.0.1:" + std::to_string(s.port())), std::string::npos) << err;
+  s.stop();
+  s.stop();  // idempotent
+}
+
+TEST(MetricsTextfile, WrittenAtomically) {
+  MetricsRegistry r;
+  r.on_iteration(iteration(1, 0.5, 100));
+  const std::string path = ::testing::TempDir() + "/shadow.prom";
+  std::string err;
+  ASSERT_TRUE(write_textfile(r, path, err)) << err;
+  FILE* f = std::fopen(path.c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  std::string body;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) body.append(buf, n);
+  std::fclose(f);
+  EXPECT_EQ(body, r.render());
+  EXPECT_FALSE(write_textfile(r, "/nonexistent-dir/shadow.prom", err));
+  EXPECT_NE(err.find("/nonexistent-dir"), std::string::npos) << err;
+}
+
+}  // namespace
