@@ -146,6 +146,16 @@ class FeedSession {
   int connect_now(std::int64_t now, Handler& h);
   template <class Handler>
   void ended(std::int64_t now, DisconnectReason reason, std::string_view detail, Handler& h);
+  // The session is over: state kDone, and one kGaveUp event saying why.
+  template <class Handler>
+  void give_up(std::int64_t now, std::string_view detail, Handler& h) {
+    state_ = State::kDone;
+    SessionEvent e;
+    e.kind = SessionEventKind::kGaveUp;
+    e.now_ns = now;
+    e.detail = detail;
+    h.on_session(e);
+  }
   void on_closed(const WsCloseInfo& c);
   void send_heartbeat(std::int64_t now);
 
@@ -189,12 +199,7 @@ int FeedSession::poll(Handler& h) {
   if (closed_) {
     closed_ = false;
     if (state_ == State::kStopping) {
-      state_ = State::kDone;
-      SessionEvent e;
-      e.kind = SessionEventKind::kGaveUp;
-      e.now_ns = now;
-      e.detail = "stopped";
-      h.on_session(e);
+      give_up(now, "stopped", h);
       return n + 1;
     }
     ended(now, close_reason_, detail_, h);
@@ -203,12 +208,7 @@ int FeedSession::poll(Handler& h) {
   if (state_ == State::kStopping) {
     if (now >= stop_deadline_ns_) {  // no close from the server in time
       client_.abort();
-      state_ = State::kDone;
-      SessionEvent e;
-      e.kind = SessionEventKind::kGaveUp;
-      e.now_ns = now;
-      e.detail = "stopped (no close frame from the server in time)";
-      h.on_session(e);
+      give_up(now, "stopped (no close frame from the server in time)", h);
       return n + 1;
     }
     return n;
@@ -242,17 +242,12 @@ int FeedSession::connect_now(std::int64_t now, Handler& h) {
     e.now_ns = after;
     e.retry_in_ns = delay;
     e.detail = detail_;
-    const bool give_up = !cfg_.reconnect_enabled ||
-                         (cfg_.max_connect_attempts > 0 && failed_in_a_row_ >= cfg_.max_connect_attempts);
-    if (give_up) e.retry_in_ns = 0;
+    const bool stop_trying = !cfg_.reconnect_enabled ||
+                             (cfg_.max_connect_attempts > 0 && failed_in_a_row_ >= cfg_.max_connect_attempts);
+    if (stop_trying) e.retry_in_ns = 0;
     h.on_session(e);
-    if (give_up) {
-      state_ = State::kDone;
-      SessionEvent g;
-      g.kind = SessionEventKind::kGaveUp;
-      g.now_ns = after;
-      g.detail = cfg_.reconnect_enabled ? "too many failed connect attempts" : "reconnect disabled";
-      h.on_session(g);
+    if (stop_trying) {
+      give_up(after, cfg_.reconnect_enabled ? "too many failed connect attempts" : "reconnect disabled", h);
       return 2;
     }
     next_attempt_ns_ = after + delay;
@@ -291,12 +286,7 @@ void FeedSession::ended(std::int64_t now, DisconnectReason reason, std::string_v
   e.detail = detail;
   h.on_session(e);
   if (!cfg_.reconnect_enabled) {
-    state_ = State::kDone;
-    SessionEvent g;
-    g.kind = SessionEventKind::kGaveUp;
-    g.now_ns = now;
-    g.detail = "reconnect disabled";
-    h.on_session(g);
+    give_up(now, "reconnect disabled", h);
     return;
   }
   state_ = State::kWaiting;

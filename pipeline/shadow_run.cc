@@ -154,6 +154,17 @@ struct ShadowRun::Impl final : EngineOutput {
     records.publish(1);
   }
 
+  // A slot for an iteration or end record: the reserve kept free by record_slot() means it is
+  // there; should the sinks be that far behind, wait for them (never expected).
+  Record* reserved_slot() noexcept {
+    Record* r = records.claim(0);
+    while (r == nullptr) {
+      std::this_thread::yield();
+      r = records.claim(0);
+    }
+    return r;
+  }
+
   std::size_t slot_of(std::uint16_t symbol_id) const noexcept {
     for (std::size_t i = 0; i < cfg.symbols.size(); ++i) {
       if (symbols.name(symbol_id) == cfg.symbols[i]) return i;
@@ -237,11 +248,7 @@ struct ShadowRun::Impl final : EngineOutput {
     engine->close_iteration(k, pool[next]);
     k.partial = partial;
     k.ended_realtime_ns = t;
-    Record* r = records.claim(0);
-    while (r == nullptr) {  // never expected (reserve); the sinks are draining
-      std::this_thread::yield();
-      r = records.claim(0);
-    }
+    Record* r = reserved_slot();
     r->kind = RecordKind::kIteration;
     r->index = cur;
     records.publish(1);
@@ -270,21 +277,13 @@ struct ShadowRun::Impl final : EngineOutput {
       stash = spare;
       k.partial = true;
       k.ended_realtime_ns = now > k.started_realtime_ns ? now : k.started_realtime_ns;
-      Record* r = records.claim(0);
-      while (r == nullptr) {
-        std::this_thread::yield();
-        r = records.claim(0);
-      }
+      Record* r = reserved_slot();
       r->kind = RecordKind::kIteration;
       r->index = cur;
       records.publish(1);
     }
     finished = true;
-    Record* r = records.claim(0);
-    while (r == nullptr) {
-      std::this_thread::yield();
-      r = records.claim(0);
-    }
+    Record* r = reserved_slot();
     r->kind = RecordKind::kEnd;
     r->index = 0;
     records.publish(1);
