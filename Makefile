@@ -26,7 +26,7 @@ build: deps
 	@cmake --build build/release -j$(JOBS)
 
 run: build
-	build/release/pipeline/shadow-run --config $(CONFIG) --quick $(RUN_ARGS)
+	build/release/tools/shadow-run --config $(CONFIG) --quick $(RUN_ARGS)
 	build/release/tools/shadow-audit artifacts/shadow/latest
 
 # make shadow-run     a shadow run with CONFIG (default config/shadow.toml: 6 x 60 s); RUN_ARGS
@@ -35,7 +35,7 @@ run: build
 #                     POST_SHADOW_AUDIT_SUMMARY.json; exit 0 on PASS or HOLD, 2 on unusable input.
 # make shadow-ci      the CI gate: the same with --fail-on-hold (HOLD exits 1; docs/KPIS.md).
 shadow-run: build
-	build/release/pipeline/shadow-run --config $(CONFIG) $(RUN_ARGS)
+	build/release/tools/shadow-run --config $(CONFIG) $(RUN_ARGS)
 
 shadow-audit: build
 	build/release/tools/shadow-audit $(RUN_DIR)

@@ -25,7 +25,7 @@
 #include "sim/book_sync.h"
 #include "sim/flat_book.h"
 #include "sim/map_book.h"
-#include "sim/symbol_table.h"
+#include "core/symbol_table.h"
 
 namespace shadow {
 namespace {

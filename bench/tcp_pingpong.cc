@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "feed/uring_reader.h"
-#include "pipeline/thread_affinity.h"
+#include "core/thread_affinity.h"
 
 namespace shadow::bench {
 namespace {

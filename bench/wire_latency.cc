@@ -51,14 +51,14 @@
 #include "bench/tcp_pingpong.h"
 #include "feed/bybit_decoder.h"
 #include "feed/ws_client.h"
-#include "pipeline/exchange_process.h"
-#include "pipeline/thread_affinity.h"
+#include "exchange/exchange_process.h"
+#include "core/thread_affinity.h"
 #include "sim/book_sync.h"
-#include "sim/event_sink.h"
+#include "core/event_sink.h"
 #include "sim/flat_book.h"
-#include "sim/market_event.h"
-#include "sim/symbol_table.h"
-#include "tools/cli.h"
+#include "core/market_event.h"
+#include "core/symbol_table.h"
+#include "core/cli.h"
 
 namespace {
 

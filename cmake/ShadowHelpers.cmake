@@ -37,19 +37,33 @@ if(SHADOW_SANITIZE_THREADS)
   target_compile_options(shadow_build_flags INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
   target_link_options(shadow_build_flags INTERFACE -fsanitize=thread)
 endif()
-target_include_directories(shadow_build_flags INTERFACE ${PROJECT_SOURCE_DIR})
+# No target sees the project root. Each layer publishes its folder through an include root of its
+# own, <build>/include/<folder>/<folder> -> <source>/<folder>, so `#include "sim/flat_book.h"`
+# resolves only for targets that link shadow::sim (directly or through a layer above it): a
+# lower layer cannot reach a higher one. tests/layer_check.py checks the exact table
+# (cmake/layers.txt), including what transitive linking would still let through.
+function(shadow_include_root target folder scope)
+  set(root ${CMAKE_BINARY_DIR}/include/${folder})
+  file(MAKE_DIRECTORY ${root})
+  file(CREATE_LINK ${PROJECT_SOURCE_DIR}/${folder} ${root}/${folder} SYMBOLIC)
+  target_include_directories(${target} ${scope} ${root})
+endfunction()
 
-# shadow_add_library(<folder> [SOURCES ...] [DEPS ...])
-# Declares library shadow_<folder> with alias shadow::<folder>. With no sources it is an
-# INTERFACE (header-only) library.
+# shadow_add_library(<folder> [SOURCES ...] [DEPS ...] [PRIVATE_DEPS ...])
+# Declares library shadow_<folder> with alias shadow::<folder>. DEPS are the layers below and the
+# third-party libraries its headers expose; PRIVATE_DEPS what only its sources use. With no
+# sources it is an INTERFACE (header-only) library.
 function(shadow_add_library name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
   if(ARG_SOURCES)
     add_library(shadow_${name} STATIC ${ARG_SOURCES})
-    target_link_libraries(shadow_${name} PUBLIC shadow::build_flags ${ARG_DEPS})
+    target_link_libraries(shadow_${name} PUBLIC shadow::build_flags ${ARG_DEPS}
+                                         PRIVATE ${ARG_PRIVATE_DEPS})
+    shadow_include_root(shadow_${name} ${name} PUBLIC)
   else()
     add_library(shadow_${name} INTERFACE)
     target_link_libraries(shadow_${name} INTERFACE shadow::build_flags ${ARG_DEPS})
+    shadow_include_root(shadow_${name} ${name} INTERFACE)
   endif()
   add_library(shadow::${name} ALIAS shadow_${name})
 endfunction()
@@ -61,6 +75,7 @@ function(shadow_add_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS;ARGS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main Threads::Threads)
+  shadow_include_root(${name} tests PRIVATE)
   add_test(NAME ${name} COMMAND ${name} ${ARG_ARGS})
   set_tests_properties(${name} PROPERTIES
     LABELS "${ARG_LABELS}"
@@ -79,5 +94,7 @@ function(shadow_add_benchmark name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} benchmark::benchmark Threads::Threads)
+  shadow_include_root(${name} bench PRIVATE)
+  shadow_include_root(${name} tests PRIVATE)  # the decoders' shared test inputs
   target_compile_definitions(${name} PRIVATE SHADOW_DATA_DIR="${SHADOW_DATA_DIR}")
 endfunction()

@@ -24,9 +24,9 @@
 
 #include "feed/decode_status.h"
 #include "feed/internal/json_util.h"
-#include "sim/event_sink.h"
-#include "sim/market_event.h"
-#include "sim/symbol_table.h"
+#include "core/event_sink.h"
+#include "core/market_event.h"
+#include "core/symbol_table.h"
 
 namespace shadow {
 

@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "feed/websocket_handshake.h"
-#include "sim/json_text.h"
+#include "core/json_text.h"
 
 namespace shadow {
 namespace {

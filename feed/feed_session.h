@@ -42,7 +42,7 @@
 
 #include "feed/reconnect_policy.h"
 #include "feed/ws_client.h"
-#include "sim/clock.h"
+#include "core/clock.h"
 
 namespace shadow {
 

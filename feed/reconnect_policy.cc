@@ -6,7 +6,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "sim/random.h"
+#include "core/random.h"
 
 namespace shadow {
 

@@ -16,8 +16,8 @@
 #include <array>
 #include <cstdint>
 
-#include "sim/market_event.h"
-#include "sim/symbol_table.h"
+#include "core/market_event.h"
+#include "core/symbol_table.h"
 
 namespace shadow {
 

@@ -5,7 +5,7 @@
 #include <cassert>
 #include <cstring>
 
-#include "sim/random.h"
+#include "core/random.h"
 
 namespace shadow {
 

@@ -5,7 +5,7 @@
 
 #include <cstring>
 
-#include "sim/random.h"
+#include "core/random.h"
 
 namespace shadow {
 

@@ -50,8 +50,11 @@ def main(argv):
     replay, data, baseline_path = argv[1], argv[2], argv[3]
     update = "--update" in argv[4:]
     if not os.path.isdir(data):
-        print(f"SKIP: recorded samples not found at {data}")
-        return 77
+        # Never a silent skip: the gate must not pass while measuring nothing.
+        allow = os.environ.get("SHADOW_ALLOW_MISSING") == "1"
+        print(f"{'SKIP' if allow else 'FAIL'}: recorded samples not found at {data} "
+              "(set SHADOW_ALLOW_MISSING=1 to skip instead)", file=sys.stderr)
+        return 77 if allow else 1
     with open(baseline_path) as f:
         baseline = json.load(f)
     tolerance = baseline.get("tolerance", 0.03)

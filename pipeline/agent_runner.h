@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "pipeline/idle_strategy.h"
-#include "pipeline/thread_affinity.h"
+#include "core/thread_affinity.h"
 
 namespace shadow {
 

@@ -15,9 +15,9 @@
 #include "feed/bybit_decoder.h"
 #include "feed/capture_reader.h"
 #include "sim/book_sync.h"
-#include "sim/event_sink.h"
+#include "core/event_sink.h"
 #include "sim/flat_book.h"
-#include "sim/symbol_table.h"
+#include "core/symbol_table.h"
 #include "sinks/book_trace_writer.h"
 
 namespace shadow {

@@ -12,9 +12,9 @@
 
 #include <toml++/toml.h>
 
-#include "pipeline/thread_affinity.h"
+#include "core/thread_affinity.h"
 #include "sinks/redis_exporter.h"
-#include "sim/json_text.h"
+#include "core/json_text.h"
 
 namespace shadow {
 namespace {

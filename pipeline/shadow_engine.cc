@@ -3,7 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "sim/clock.h"
+#include "core/clock.h"
 
 namespace shadow {
 namespace {

@@ -35,10 +35,10 @@
 #include "sim/flat_book.h"
 #include "sim/kpi.h"
 #include "sim/latency_model.h"
-#include "sim/market_event.h"
+#include "core/market_event.h"
 #include "sim/quoter.h"
 #include "sim/shadow_order.h"
-#include "sim/symbol_table.h"
+#include "core/symbol_table.h"
 
 namespace shadow {
 

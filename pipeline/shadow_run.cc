@@ -24,19 +24,13 @@
 #include "pipeline/replay.h"
 #include "pipeline/shadow_engine.h"
 #include "ringbuf/spsc_ring.h"
-#include "sim/clock.h"
-#include "sim/random.h"
+#include "core/clock.h"
+#include "core/random.h"
+#include "core/version.h"
 #include "sinks/atomic_file.h"
 #include "sinks/prometheus_exporter.h"
 #include "sinks/redis_exporter.h"
 #include "sinks/run_artifacts.h"
-
-#ifndef SHADOW_GIT_REV
-#define SHADOW_GIT_REV "unknown"
-#endif
-#ifndef SHADOW_VERSION
-#define SHADOW_VERSION "0.0.0"
-#endif
 
 namespace shadow {
 namespace {
@@ -71,8 +65,6 @@ std::string make_run_id() {
                 static_cast<unsigned>(os_random_seed() & 0xffff));
   return buf;
 }
-
-std::string program_version() { return std::string(SHADOW_VERSION) + " (git " + SHADOW_GIT_REV + ")"; }
 
 struct ShadowRun::Impl final : EngineOutput {
   Impl(const RunConfig& c, std::string u, std::atomic<bool>& stop, RunProgress& p)

@@ -78,7 +78,5 @@ class ShadowRun {
 
 // "20261121T101500Z-3f2a": UTC start time and 16 random bits.
 std::string make_run_id();
-// "0.1.0 (git abc1234)".
-std::string program_version();
 
 }  // namespace shadow

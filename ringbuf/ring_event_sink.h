@@ -1,4 +1,4 @@
-// RingEventSink: the feed decoders' EventSink (sim/event_sink.h) on top of an SpscRing.
+// RingEventSink: the feed decoders' EventSink (core/event_sink.h) on top of an SpscRing.
 //
 // A decoder writes each MarketEvent of a message in place into a ring slot (claim), then makes
 // the whole message visible to the engine with one release store (publish) or drops it (abort).
@@ -10,8 +10,8 @@
 #include <cstdint>
 
 #include "ringbuf/spsc_ring.h"
-#include "sim/event_sink.h"
-#include "sim/market_event.h"
+#include "core/event_sink.h"
+#include "core/market_event.h"
 
 namespace shadow {
 

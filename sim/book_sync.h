@@ -42,7 +42,7 @@
 #include <vector>
 
 #include "sim/flat_book.h"
-#include "sim/market_event.h"
+#include "core/market_event.h"
 
 namespace shadow {
 

@@ -77,10 +77,10 @@
 #include <type_traits>
 #include <vector>
 
-#include "sim/fixed_point.h"
+#include "core/fixed_point.h"
 #include "sim/flat_book.h"
 #include "sim/latency_model.h"
-#include "sim/market_event.h"
+#include "core/market_event.h"
 #include "sim/queue_model.h"
 
 namespace shadow {

@@ -19,9 +19,9 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/btree_map.h"
-#include "sim/fixed_point.h"
-#include "sim/market_event.h"
+#include <absl/container/btree_map.h>
+#include "core/fixed_point.h"
+#include "core/market_event.h"
 
 namespace shadow {
 

@@ -5,8 +5,8 @@
 #include <stdexcept>
 #include <utility>
 
-#include "sim/fixed_point.h"
-#include "sim/random.h"
+#include "core/fixed_point.h"
+#include "core/random.h"
 
 namespace shadow {
 

@@ -4,7 +4,7 @@
 // (nkaz001/hftbacktest, hftbacktest/src/backtest/models/latency.rs):
 // - constant: every sample is the same number of nanoseconds;
 // - sampled: each sample is drawn uniformly, with replacement, from a set of recorded
-//   latencies, by a splitmix64 stream (sim/random.h) seeded from the configuration, so a run is
+//   latencies, by a splitmix64 stream (core/random.h) seeded from the configuration, so a run is
 //   reproducible: the same seed and the same call sequence give the same latencies.
 //
 // Latency file: one latency per line in microseconds, a non-negative decimal ("153",

@@ -15,10 +15,10 @@
 #include <memory>
 #include <utility>
 
-#include "absl/container/btree_map.h"
-#include "sim/fixed_point.h"
+#include <absl/container/btree_map.h>
+#include "core/fixed_point.h"
 #include "sim/flat_book.h"  // kMaxBookPrice, bps_price_offset
-#include "sim/market_event.h"
+#include "core/market_event.h"
 
 namespace shadow {
 

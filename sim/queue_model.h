@@ -39,7 +39,7 @@
 
 #include <cstdint>
 
-#include "sim/fixed_point.h"
+#include "core/fixed_point.h"
 
 namespace shadow {
 

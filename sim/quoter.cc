@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "sim/random.h"
+#include "core/random.h"
 
 namespace shadow {
 namespace {

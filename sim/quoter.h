@@ -47,8 +47,8 @@
 
 #include <cstdint>
 
-#include "sim/fixed_point.h"
-#include "sim/market_event.h"
+#include "core/fixed_point.h"
+#include "core/market_event.h"
 
 namespace shadow {
 

@@ -10,9 +10,9 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "sim/fixed_point.h"
+#include "core/fixed_point.h"
 #include "sim/kpi.h"
-#include "sim/market_event.h"
+#include "core/market_event.h"
 
 namespace shadow {
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "sim/market_event.h"
+#include "core/market_event.h"
 #include "sinks/buffered_file_writer.h"
 
 namespace shadow {

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <ctime>
 
-#include "sim/json_text.h"
+#include "core/json_text.h"
 
 namespace shadow {
 namespace {

@@ -6,7 +6,7 @@
 // 1. Validates every ITER_SUMMARY_<n>.json of RUN_DIR (n = 1..N, no holes) and the required
 //    SHADOW_RUN_SUMMARY.json against the JSON Schemas (valijson), and checks that every file
 //    names the same run_id and each ITER_SUMMARY's "iteration" equals its <n>.
-// 2. Aggregates the iterations' totals into the audited KPIs (rules: tools/audit.cc) and
+// 2. Aggregates the iterations' totals into the audited KPIs (rules: audit/audit.cc) and
 //    compares them with the thresholds: DESIGN.md's defaults, overridden by --thresholds FILE
 //    (a JSON object {"maker_taker_ratio": 0.9, ...}).
 // 3. Prints a table and the verdict, and writes POST_SHADOW_AUDIT_SUMMARY.json into RUN_DIR
@@ -28,8 +28,8 @@
 #include <vector>
 
 #include "sinks/atomic_file.h"
-#include "tools/audit.h"
-#include "tools/cli.h"
+#include "audit/audit.h"
+#include "core/cli.h"
 
 #ifndef SHADOW_SCHEMA_DIR
 #define SHADOW_SCHEMA_DIR ""

@@ -40,15 +40,15 @@
 
 #include <simdjson.h>
 
-#include "feed/ws_server.h"
-#include "sim/bybit_publisher.h"
-#include "sim/json_text.h"
-#include "sim/matching_engine.h"
-#include "sim/order_flow.h"
-#include "tools/cli.h"
-#include "tools/exchange_faults.h"
-#include "tools/exchange_replay.h"
-#include "tools/exchange_send_log.h"
+#include "exchange/ws_server.h"
+#include "exchange/bybit_publisher.h"
+#include "core/json_text.h"
+#include "exchange/matching_engine.h"
+#include "exchange/order_flow.h"
+#include "core/cli.h"
+#include "exchange/faults.h"
+#include "exchange/capture_replay.h"
+#include "exchange/send_log.h"
 
 namespace {
 

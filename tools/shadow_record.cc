@@ -45,9 +45,9 @@
 #include "feed/feed_session.h"
 #include "feed/ws_client.h"
 #include "pipeline/replay.h"
-#include "sim/clock.h"
+#include "core/clock.h"
 #include "sinks/buffered_file_writer.h"
-#include "tools/cli.h"
+#include "core/cli.h"
 
 namespace {
 

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "pipeline/replay.h"
-#include "sim/clock.h"
-#include "tools/cli.h"
+#include "core/clock.h"
+#include "core/cli.h"
 
 namespace {
 

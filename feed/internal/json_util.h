@@ -18,15 +18,15 @@
 #endif
 
 #include "feed/decode_status.h"
-#include "sim/event_sink.h"
-#include "sim/fixed_point.h"
-#include "sim/market_event.h"
+#include "core/event_sink.h"
+#include "core/fixed_point.h"
+#include "core/market_event.h"
 
 namespace shadow::feed_internal {
 
 namespace od = simdjson::ondemand;
 
-using shadow::kMaxEventsPerMessage;  // sim/event_sink.h: the most events one message may span
+using shadow::kMaxEventsPerMessage;  // core/event_sink.h: the most events one message may span
 
 // The parser's fixed capacity: allocated once in the decoder's constructor, so no message
 // below it allocates; documents above kMaxDocumentBytes are refused (kMalformedJson).

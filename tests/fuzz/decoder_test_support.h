@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "feed/capture_reader.h"
-#include "sim/event_sink.h"
-#include "sim/market_event.h"
+#include "core/event_sink.h"
+#include "core/market_event.h"
 
 namespace shadow::testing {
 

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "feed/decode_status.h"
-#include "sim/event_sink.h"
-#include "sim/market_event.h"
+#include "core/event_sink.h"
+#include "core/market_event.h"
 
 namespace shadow::fuzz {
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "pipeline/exchange_process.h"
-#include "sim/clock.h"
+#include "exchange/exchange_process.h"
+#include "core/clock.h"
 
 namespace shadow::test_support {
 

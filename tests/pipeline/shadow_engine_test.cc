@@ -1,0 +1,276 @@
+// ShadowEngine end to end on the embedded exchange's market, in process: OrderFlowModel →
+// MatchingEngine → BybitPublisher (the exact Bybit v5 JSON shadow-exchange serves) →
+// BybitDecoder → ShadowEngine (book, quoter, checks, fill simulator, KPIs). Checks what a user
+// of the KPIs relies on: every message counted, books in sync, the quoter's orders fill in
+// every iteration, the fills' notional and fees add up to the simulator's account, PnL by
+// iteration adds up to the account's total, latency recorded once per decision.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "feed/bybit_decoder.h"
+#include "pipeline/shadow_engine.h"
+#include "exchange/bybit_publisher.h"
+#include "core/clock.h"
+#include "exchange/matching_engine.h"
+#include "exchange/order_flow.h"
+#include "core/symbol_table.h"
+
+namespace {
+
+using namespace shadow;
+
+struct Collect final : EngineOutput {
+  std::vector<Fill> fills;
+  std::vector<OrderEvent> events;
+  std::vector<ShadowOrder> orders;
+  void on_fill(const Fill& f) noexcept override { fills.push_back(f); }
+  void on_order_event(const OrderEvent& e) noexcept override { events.push_back(e); }
+  void on_shadow_order(const ShadowOrder& o) noexcept override { orders.push_back(o); }
+};
+
+// EventSink that hands a decoded message's events to the engine on publish.
+struct EngineSink {
+  ShadowEngine* engine;
+  IterationKpis* kpis;
+  std::vector<MarketEvent> ev = std::vector<MarketEvent>(kMaxEventsPerMessage);
+  std::size_t n = 0;
+  MarketEvent* claim() noexcept { return n < ev.size() ? &ev[n++] : nullptr; }
+  void publish() noexcept {
+    for (std::size_t i = 0; i < n; ++i) engine->on_event(ev[i], *kpis);
+    n = 0;
+  }
+  void abort() noexcept { n = 0; }
+};
+
+struct Market final : BybitMessageSink {
+  std::vector<std::string> out;
+  void on_message(BybitTopic, std::string_view text) override { out.emplace_back(text); }
+};
+
+EngineConfig engine_config() {
+  EngineConfig c;
+  c.quoter.mode = QuoteMode::kAtBest;
+  c.quoter.order_qty = 10 * kFixedScale / 1000;     // 0.010 BTC
+  c.quoter.qty_step = kFixedScale / 1000;
+  c.quoter.max_position = kFixedScale / 10;         // 0.1 BTC
+  c.quoter.skew_bps_at_max_position = 2 * kFixedScale;
+  c.fill.maker_fee_bps = -0.5;                      // a maker rebate
+  c.fill.taker_fee_bps = 5.5;
+  c.fill.max_position_notional = 10'000;
+  c.entry_latency_ns = 200'000;
+  c.cancel_latency_ns = 200'000;
+  return c;
+}
+
+
+TEST(ShadowEngine, QuotesFillInEveryIterationAndTheBooksAddUp) {
+  SymbolTable symbols;
+  BybitDecoder decoder(symbols);
+  const std::uint16_t btc = symbols.find_or_add(Venue::kBybit, "BTCUSDT");
+  Collect out;
+  ShadowEngine engine(engine_config(), {btc}, &out);
+
+  OrderFlowConfig fc;
+  fc.seed = 2026;
+  fc.start_price = 65'000 * kFixedScale;
+  OrderFlowModel model(fc);
+  MatchingEngine me(MatchingEngine::Config{});
+  Market market;
+  BybitPublisherConfig pc;
+  pc.symbol = "BTCUSDT";
+  pc.price_decimals = 2;
+  pc.qty_decimals = 3;
+  pc.depth = 50;
+  BybitPublisher pub(pc, &market);
+  me.set_listener(&pub);
+  std::int64_t ms = 1'732'000'000'000;
+  pub.set_time_ms(ms);
+  model.seed_book(me);
+  pub.flush(ms);
+  market.out.clear();
+  market.out.push_back(std::string(pub.snapshot(ms)));
+
+  constexpr int kIterations = 4;
+  constexpr int kEventsPerIteration = 20'000;
+  std::vector<IterationKpis> iters(kIterations + 1);
+  for (auto& it : iters) it.symbols.resize(1);
+  EngineSink sink{&engine, &iters[0]};
+  std::uint64_t messages = 0, trades_published = 0;
+  std::string buf;
+  const auto feed = [&] {
+    for (const std::string& m : market.out) {
+      buf.assign(m);
+      buf.append(64, '\0');
+      const std::int64_t local_ns = ms * 1'000'000 + 300'000;  // received 0.3 ms after ts
+      ASSERT_EQ(decoder.decode(buf.data(), m.size(), buf.size(), local_ns, monotonic_ns(), sink),
+                DecodeStatus::kOk)
+          << m;
+      ++messages;
+      if (m.find("publicTrade") != std::string::npos) {
+        ++trades_published;
+      }
+    }
+    market.out.clear();
+  };
+  feed();
+  std::uint64_t trade_events = 0;
+  for (int it = 0; it < kIterations; ++it) {
+    sink.kpis = &iters[it];
+    for (int k = 0; k < kEventsPerIteration; ++k) {
+      pub.set_time_ms(ms);
+      model.step(me);
+      pub.flush(ms);
+      feed();
+      ms += 1;  // one order-flow event per ms: quote ages are real numbers
+    }
+    engine.close_iteration(iters[it], iters[it + 1]);
+    trade_events += iters[it].symbols[0].trades;
+  }
+
+  const Account& acc = engine.simulator(0).account();
+  std::uint64_t ticks = 0, fills = 0, decisions_latency = 0;
+  Money gross = 0, fees = 0, notional = 0;
+  for (int it = 0; it < kIterations; ++it) {
+    const SymbolKpis& k = iters[it].symbols[0];
+    SCOPED_TRACE("iteration " + std::to_string(it + 1));
+    EXPECT_GT(k.fills(), 0u) << "no fill in the iteration";
+    EXPECT_GT(k.fills_maker, 0u);
+    EXPECT_TRUE(k.marked_start && k.marked_end);
+    EXPECT_GT(k.would_place, 0u);
+    EXPECT_LE(k.would_place, k.orders_considered);
+    EXPECT_EQ(k.gaps, 0u);
+    EXPECT_TRUE(k.has_drift);
+    EXPECT_NEAR(k.clock_drift_ms, 0.3, 1e-6);  // every message 0.3 ms after its ts
+    EXPECT_GT(k.latency.count(), 0u);
+    EXPECT_LE(k.risk_ratio_max, 1.0);
+    ticks += k.ticks;
+    fills += k.fills();
+    decisions_latency += k.latency.count();
+    gross += k.gross();
+    fees += k.fees;
+    notional += k.notional();
+  }
+  // The KPIs add up to the simulator's account and to what the exchange published.
+  EXPECT_EQ(ticks, messages);  // every message is a tick (the snapshot included)
+  EXPECT_EQ(fills, acc.fills_maker + acc.fills_taker);
+  EXPECT_EQ(fills, out.fills.size());
+  EXPECT_EQ(notional, acc.notional_maker + acc.notional_taker);
+  EXPECT_EQ(fees, acc.fees);
+  EXPECT_LT(acc.fees, 0) << "maker rebates, no taker orders";
+  const Fixed mid = FillSimulator::mid_of(engine.book(0).book());
+  EXPECT_EQ(gross, engine.simulator(0).gross_pnl_money(mid));  // PnL by iteration sums up
+  EXPECT_GT(trades_published, 0u);
+  EXPECT_GE(trade_events, trades_published);  // a publicTrade message carries 1+ trades
+  EXPECT_EQ(decisions_latency, ticks) << "one latency sample per decision point";
+  EXPECT_TRUE(engine.book(0).synced());
+  EXPECT_EQ(engine.unknown_symbol_events(), 0u);
+}
+
+TEST(ShadowEngine, FeedResetPullsQuotesAndInvalidatesTheBook) {
+  SymbolTable symbols;
+  BybitDecoder decoder(symbols);
+  const std::uint16_t sym = symbols.find_or_add(Venue::kBybit, "BTCUSDT");
+  Collect out;
+  ShadowEngine engine(engine_config(), {sym}, &out);
+  std::vector<IterationKpis> iters(1);
+  iters[0].symbols.resize(1);
+  EngineSink sink{&engine, &iters[0]};
+  std::string snap =
+      R"({"topic":"orderbook.50.BTCUSDT","type":"snapshot","ts":1732000000000,"data":{"s":"BTCUSDT","b":[["65000.00","1.000"],["64999.90","2.000"],["64999.80","2.000"]],"a":[["65000.10","1.000"],["65000.20","2.000"],["65000.30","2.000"]],"u":1,"seq":10},"cts":1732000000000})";
+  const std::size_t len = snap.size();
+  snap.append(64, '\0');
+  ASSERT_EQ(decoder.decode(snap.data(), len, snap.size(), 1'732'000'000'000'000'000,
+                           monotonic_ns(), sink),
+            DecodeStatus::kOk);
+  ASSERT_TRUE(engine.book(0).synced());
+  EXPECT_EQ(engine.simulator(0).open_orders(), 2u) << "a bid and an ask at best";
+  MarketEvent reset{};
+  reset.kind = EventKind::kFeedReset;
+  reset.venue = Venue::kBybit;
+  reset.symbol = kAllSymbols;
+  reset.local_ns = 1'732'000'000'001'000'000;
+  engine.on_event(reset, iters[0]);
+  EXPECT_FALSE(engine.book(0).synced());
+  EXPECT_EQ(iters[0].symbols[0].reconnects, 1u);
+  int cancels = 0;
+  for (const auto& e : out.events) cancels += e.kind == OrderEventKind::kCancelRequested;
+  EXPECT_EQ(cancels, 2);
+}
+
+}  // namespace
+
+namespace {
+
+// The execution checks, one rule at a time: every order decision is logged (ShadowOrder) with
+// its quote, depth, checks and the first failing rule, and counted under that rule.
+struct ChecksCase {
+  const char* name;
+  ExecutionChecks checks;
+  RejectRule expect;
+};
+
+TEST(ShadowEngine, ExecutionChecksRejectAndLogEveryDecision) {
+  ExecutionChecks stale;
+  stale.stale_quote_ns = 1;     // the book of the trade-triggered decisions is 5 ms old, and
+  stale.max_spread_bps = 0.001; // the snapshot's own decisions (age 0) fail on the spread
+  ExecutionChecks wide;
+  wide.max_spread_bps = 0.001;  // the spread is 0.0154 bps
+  ExecutionChecks thin;
+  thin.depth_factor = 1000;  // 5 levels hold 5 BTC, 1000 x 0.01 = 10
+  for (const ChecksCase& c : {ChecksCase{"stale", stale, RejectRule::kStaleQuote},
+                              ChecksCase{"wide", wide, RejectRule::kWideSpread},
+                              ChecksCase{"thin", thin, RejectRule::kInsufficientDepth}}) {
+    SCOPED_TRACE(c.name);
+    SymbolTable symbols;
+    BybitDecoder decoder(symbols);
+    const std::uint16_t sym = symbols.find_or_add(Venue::kBybit, "BTCUSDT");
+    EngineConfig cfg = engine_config();
+    cfg.checks = c.checks;
+    Collect out;
+    ShadowEngine engine(cfg, {sym}, &out);
+    std::vector<IterationKpis> iters(1);
+    iters[0].symbols.resize(1);
+    EngineSink sink{&engine, &iters[0]};
+    const auto feed = [&](std::string msg, std::int64_t local_ns) {
+      const std::size_t len = msg.size();
+      msg.append(64, '\0');
+      ASSERT_EQ(decoder.decode(msg.data(), len, msg.size(), local_ns, monotonic_ns(), sink),
+                DecodeStatus::kOk);
+    };
+    const std::int64_t t0 = 1'732'000'000'000'000'000;
+    feed(R"({"topic":"orderbook.50.BTCUSDT","type":"snapshot","ts":1732000000000,"data":{"s":"BTCUSDT","b":[["65000.00","1.000"],["64999.90","1.000"],["64999.80","1.000"],["64999.70","1.000"],["64999.60","1.000"]],"a":[["65000.10","1.000"],["65000.20","1.000"],["65000.30","1.000"],["65000.40","1.000"],["65000.50","1.000"]],"u":1,"seq":10},"cts":1732000000000})",
+         t0);
+    feed(R"({"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1732000000005,"data":[{"T":1732000000005,"s":"BTCUSDT","S":"Buy","v":"0.001","p":"65000.10","L":"PlusTick","i":"t1","BT":false}]})",
+         t0 + 5'000'000);
+    const SymbolKpis& k = iters[0].symbols[0];
+    ASSERT_EQ(out.orders.size(), 4u) << "bid and ask at the snapshot, again after the trade";
+    EXPECT_EQ(out.orders.size(), k.orders_considered);
+    EXPECT_EQ(k.would_place, 0u);
+    EXPECT_EQ(engine.simulator(0).open_orders(), 0u) << "a rejected order never reaches the simulator";
+    const bool staled = c.expect == RejectRule::kStaleQuote;
+    EXPECT_EQ(k.rejected[static_cast<std::size_t>(c.expect)], staled ? 2u : 4u);
+    if (staled) {
+      EXPECT_EQ(k.rejected[static_cast<std::size_t>(RejectRule::kWideSpread)], 2u);
+    }
+    for (std::size_t i = 0; i < out.orders.size(); ++i) {
+      const ShadowOrder& o = out.orders[i];
+      const bool at_snapshot = i < 2;
+      EXPECT_EQ(o.would_place, 0);
+      EXPECT_EQ(o.rejection, staled && at_snapshot ? RejectRule::kWideSpread : c.expect);
+      EXPECT_EQ(o.quote_fresh, staled && !at_snapshot ? 0 : 1);
+      EXPECT_NEAR(o.quote_age_ms, at_snapshot ? 0.0 : 5.0, 1e-9);
+      EXPECT_EQ(o.bid, 65000 * kFixedScale);
+      EXPECT_EQ(o.ask, 650001 * kFixedScale / 10);
+      EXPECT_EQ(o.depth, 5 * kFixedScale);
+      EXPECT_NEAR(o.spread_bps, 0.1 / 65000.05 * 1e4, 1e-9);
+      EXPECT_EQ(o.book_synced, 1);
+      EXPECT_EQ(o.spread_ok, c.expect == RejectRule::kInsufficientDepth ? 1 : 0);
+      EXPECT_EQ(o.depth_ok, c.expect == RejectRule::kInsufficientDepth ? 0 : 1);
+    }
+  }
+}
+
+}  // namespace

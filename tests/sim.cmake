@@ -1,5 +1,0 @@
-shadow_add_test(fixed_point_test SOURCES fixed_point_test.cc DEPS shadow::sim LABELS unit)
-shadow_add_test(flat_book_test SOURCES flat_book_test.cc DEPS shadow::sim LABELS unit)
-shadow_add_test(book_sync_test SOURCES book_sync_test.cc DEPS shadow::sim LABELS unit)
-shadow_add_test(book_differential_test SOURCES book_differential_test.cc DEPS shadow::sim LABELS unit)
-shadow_add_test(book_real_data_test SOURCES book_real_data_test.cc DEPS shadow::sim shadow::feed LABELS unit data)
