@@ -32,9 +32,9 @@
 #include <readerwriterqueue/readerwriterqueue.h>
 #include <thread>
 
+#include "core/market_event.h"
 #include "core/thread_affinity.h"
 #include "ringbuf/spsc_ring.h"
-#include "core/market_event.h"
 
 namespace {
 

@@ -13,8 +13,8 @@
 #include <cstring>
 #include <thread>
 
-#include "feed/uring_reader.h"
 #include "core/thread_affinity.h"
+#include "feed/uring_reader.h"
 
 namespace shadow::bench {
 namespace {

@@ -49,16 +49,16 @@
 #include <vector>
 
 #include "bench/tcp_pingpong.h"
-#include "feed/bybit_decoder.h"
-#include "feed/ws_client.h"
-#include "exchange/exchange_process.h"
-#include "core/thread_affinity.h"
-#include "sim/book_sync.h"
+#include "core/cli.h"
 #include "core/event_sink.h"
-#include "sim/flat_book.h"
 #include "core/market_event.h"
 #include "core/symbol_table.h"
-#include "core/cli.h"
+#include "core/thread_affinity.h"
+#include "exchange/exchange_process.h"
+#include "feed/bybit_decoder.h"
+#include "feed/ws_client.h"
+#include "sim/book_sync.h"
+#include "sim/flat_book.h"
 
 namespace {
 

@@ -40,9 +40,9 @@
 #include <vector>
 
 #include "core/fixed_point.h"
-#include "sim/flat_book.h"
 #include "core/market_event.h"
 #include "exchange/matching_engine.h"
+#include "sim/flat_book.h"
 
 namespace shadow {
 

@@ -24,8 +24,8 @@
 
 #include <simdjson.h>
 
-#include "feed/capture_reader.h"
 #include "exchange/faults.h"
+#include "feed/capture_reader.h"
 
 namespace shadow {
 

@@ -13,8 +13,8 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "core/thread_affinity.h"
 #include "core/clock.h"
+#include "core/thread_affinity.h"
 
 namespace shadow {
 

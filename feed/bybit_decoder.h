@@ -22,11 +22,11 @@
 #include <string_view>
 #include <utility>
 
-#include "feed/decode_status.h"
-#include "feed/internal/json_util.h"
 #include "core/event_sink.h"
 #include "core/market_event.h"
 #include "core/symbol_table.h"
+#include "feed/decode_status.h"
+#include "feed/internal/json_util.h"
 
 namespace shadow {
 

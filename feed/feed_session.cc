@@ -3,8 +3,8 @@
 #include <stdexcept>
 #include <utility>
 
-#include "feed/websocket_handshake.h"
 #include "core/json_text.h"
+#include "feed/websocket_handshake.h"
 
 namespace shadow {
 namespace {

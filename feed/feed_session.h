@@ -40,9 +40,9 @@
 #include <string_view>
 #include <vector>
 
+#include "core/clock.h"
 #include "feed/reconnect_policy.h"
 #include "feed/ws_client.h"
-#include "core/clock.h"
 
 namespace shadow {
 

@@ -16,8 +16,8 @@
 #include <string>
 #include <thread>
 
-#include "pipeline/idle_strategy.h"
 #include "core/thread_affinity.h"
+#include "pipeline/idle_strategy.h"
 
 namespace shadow {
 

@@ -11,13 +11,13 @@
 #include <string_view>
 #include <vector>
 
+#include "core/event_sink.h"
+#include "core/symbol_table.h"
 #include "feed/binance_decoder.h"
 #include "feed/bybit_decoder.h"
 #include "feed/capture_reader.h"
 #include "sim/book_sync.h"
-#include "core/event_sink.h"
 #include "sim/flat_book.h"
-#include "core/symbol_table.h"
 #include "sinks/book_trace_writer.h"
 
 namespace shadow {

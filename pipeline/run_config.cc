@@ -12,9 +12,9 @@
 
 #include <toml++/toml.h>
 
+#include "core/json_text.h"
 #include "core/thread_affinity.h"
 #include "sinks/redis_exporter.h"
-#include "core/json_text.h"
 
 namespace shadow {
 namespace {

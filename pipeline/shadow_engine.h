@@ -30,15 +30,15 @@
 #include <string>
 #include <vector>
 
+#include "core/market_event.h"
+#include "core/symbol_table.h"
 #include "sim/book_sync.h"
 #include "sim/fill_simulator.h"
 #include "sim/flat_book.h"
 #include "sim/kpi.h"
 #include "sim/latency_model.h"
-#include "core/market_event.h"
 #include "sim/quoter.h"
 #include "sim/shadow_order.h"
-#include "core/symbol_table.h"
 
 namespace shadow {
 

@@ -14,6 +14,9 @@
 #include <thread>
 #include <vector>
 
+#include "core/clock.h"
+#include "core/random.h"
+#include "core/version.h"
 #include "feed/binance_decoder.h"
 #include "feed/bybit_decoder.h"
 #include "feed/capture_reader.h"
@@ -24,9 +27,6 @@
 #include "pipeline/replay.h"
 #include "pipeline/shadow_engine.h"
 #include "ringbuf/spsc_ring.h"
-#include "core/clock.h"
-#include "core/random.h"
-#include "core/version.h"
 #include "sinks/atomic_file.h"
 #include "sinks/prometheus_exporter.h"
 #include "sinks/redis_exporter.h"

@@ -9,9 +9,9 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "ringbuf/spsc_ring.h"
 #include "core/event_sink.h"
 #include "core/market_event.h"
+#include "ringbuf/spsc_ring.h"
 
 namespace shadow {
 

@@ -41,8 +41,8 @@
 #include <utility>
 #include <vector>
 
-#include "sim/flat_book.h"
 #include "core/market_event.h"
+#include "sim/flat_book.h"
 
 namespace shadow {
 

@@ -78,9 +78,9 @@
 #include <vector>
 
 #include "core/fixed_point.h"
+#include "core/market_event.h"
 #include "sim/flat_book.h"
 #include "sim/latency_model.h"
-#include "core/market_event.h"
 #include "sim/queue_model.h"
 
 namespace shadow {

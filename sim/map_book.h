@@ -17,8 +17,8 @@
 
 #include <absl/container/btree_map.h>
 #include "core/fixed_point.h"
-#include "sim/flat_book.h"  // kMaxBookPrice, bps_price_offset
 #include "core/market_event.h"
+#include "sim/flat_book.h"  // kMaxBookPrice, bps_price_offset
 
 namespace shadow {
 

@@ -11,8 +11,8 @@
 #include <type_traits>
 
 #include "core/fixed_point.h"
-#include "sim/kpi.h"
 #include "core/market_event.h"
+#include "sim/kpi.h"
 
 namespace shadow {
 

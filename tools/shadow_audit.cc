@@ -27,9 +27,9 @@
 #include <string>
 #include <vector>
 
-#include "sinks/atomic_file.h"
 #include "audit/audit.h"
 #include "core/cli.h"
+#include "sinks/atomic_file.h"
 
 #ifndef SHADOW_SCHEMA_DIR
 #define SHADOW_SCHEMA_DIR ""

@@ -28,7 +28,6 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -40,15 +39,16 @@
 
 #include <simdjson.h>
 
-#include "exchange/ws_server.h"
-#include "exchange/bybit_publisher.h"
+#include "core/cli.h"
 #include "core/json_text.h"
+#include "core/signals.h"
+#include "exchange/bybit_publisher.h"
+#include "exchange/capture_replay.h"
+#include "exchange/faults.h"
 #include "exchange/matching_engine.h"
 #include "exchange/order_flow.h"
-#include "core/cli.h"
-#include "exchange/faults.h"
-#include "exchange/capture_replay.h"
 #include "exchange/send_log.h"
+#include "exchange/ws_server.h"
 
 namespace {
 
@@ -210,8 +210,6 @@ Args parse_args(int argc, char** argv) {
   return a;
 }
 
-std::atomic<bool> g_stop{false};
-extern "C" void on_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
 
 std::int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -1066,7 +1064,7 @@ int Exchange::run() {
   // Replay at max speed never drops a slow client: backpressure paces it instead.
   const bool drop_slow = replay_ == nullptr || !args_.speed_max;
   epoll_event events[64];
-  while (!g_stop.load(std::memory_order_relaxed)) {
+  while (!signals::stop_requested()) {
     const std::int64_t now = mono_ns();
     if (deadline != 0 && now >= deadline) break;
     if (stall_until_ns_ != 0 && now >= stall_until_ns_) stall_until_ns_ = 0;
@@ -1136,12 +1134,7 @@ int Exchange::run() {
 
 int main(int argc, char** argv) {
   const Args args = parse_args(argc, argv);
-  struct sigaction sa{};
-  sa.sa_handler = on_signal;  // no SA_RESTART: epoll_wait returns EINTR and the loop sees it
-  sigemptyset(&sa.sa_mask);
-  ::sigaction(SIGTERM, &sa, nullptr);
-  ::sigaction(SIGINT, &sa, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+  signals::install_stop_handlers();  // no SA_RESTART: epoll_wait returns EINTR, the loop sees it
   try {
     // Problems with the inputs and outputs show before the server listens (exit 1).
     std::unique_ptr<ReplaySource> replay;

@@ -29,7 +29,6 @@
 // Exit 1: the connection or handshake failed (the message names the URL), or a file could not
 // be created/written. Exit 2: usage error. Malformed messages are recorded as received (the
 // capture is the raw truth) and counted as decode errors.
-#include <signal.h>
 #include <time.h>
 
 #include <atomic>
@@ -41,13 +40,14 @@
 #include <string_view>
 #include <vector>
 
-#include "feed/websocket_handshake.h"
+#include "core/cli.h"
+#include "core/clock.h"
+#include "core/signals.h"
 #include "feed/feed_session.h"
+#include "feed/websocket_handshake.h"
 #include "feed/ws_client.h"
 #include "pipeline/replay.h"
-#include "core/clock.h"
 #include "sinks/buffered_file_writer.h"
-#include "core/cli.h"
 
 namespace {
 
@@ -144,19 +144,6 @@ Args parse_args(int argc, char** argv) {
   return a;
 }
 
-// Set by the signal handler; the loop polls it (Aeron's idiom: handlers only set a flag).
-std::atomic<bool> g_stop{false};
-static_assert(std::atomic<bool>::is_always_lock_free, "the handler's store must be signal-safe");
-
-extern "C" void on_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
-
-void install_signal_handlers() {
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
 
 // Receives messages: writes the capture line, then feeds the Replayer.
 class Recorder {
@@ -284,7 +271,7 @@ class Recorder {
 
 int main(int argc, char** argv) {
   const Args args = parse_args(argc, argv);
-  install_signal_handlers();
+  signals::install_stop_handlers();
 
   std::string error;
   BufferedFileWriter capture;
@@ -326,7 +313,7 @@ int main(int argc, char** argv) {
       nanosleep(&ts, nullptr);
     }
     if (session.done()) break;
-    if (g_stop.load(std::memory_order_relaxed)) {
+    if (signals::stop_requested()) {
       stop_cause = "signal";
       break;
     }

@@ -15,9 +15,9 @@
 #include <string_view>
 #include <vector>
 
-#include "pipeline/replay.h"
-#include "core/clock.h"
 #include "core/cli.h"
+#include "core/clock.h"
+#include "pipeline/replay.h"
 
 namespace {
 

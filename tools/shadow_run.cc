@@ -10,10 +10,9 @@
 // Defaults < the TOML file < the flags. With the embedded venue (the default) it starts
 // shadow-exchange on a free loopback port, owns its lifetime and stops it at the end.
 // SIGINT/SIGTERM: stop taking data, close the current iteration as partial, flush, write the
-// run summary, exit 0; a second signal exits at once (130). Exit 2: bad config or flags (the
+// run summary, exit 0; a second signal exits at once (128 + the signal: 130 for SIGINT). Exit 2: bad config or flags (the
 // message names the key or flag); 1: the run could not start or ended in an error (venue
 // unreachable, artifacts not writable).
-#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -24,11 +23,12 @@
 #include <string>
 #include <vector>
 
+#include "core/cli.h"
+#include "core/clock.h"
+#include "core/signals.h"
 #include "exchange/exchange_process.h"
 #include "pipeline/run_config.h"
 #include "pipeline/shadow_run.h"
-#include "core/clock.h"
-#include "core/cli.h"
 
 namespace {
 
@@ -70,14 +70,7 @@ constexpr const char* kUsage =
     "                     convention; port 0 picks one, printed); off by default (docs/METRICS.md)\n"
     "  --metrics-textfile F  also write the metrics for node_exporter's textfile collector\n";
 
-ShadowRun* g_run = nullptr;
-std::atomic<int> g_signals{0};
-static_assert(std::atomic<int>::is_always_lock_free);
-
-extern "C" void on_signal(int) {
-  if (g_signals.fetch_add(1) >= 1) _exit(130);  // second signal: at once
-  if (g_run != nullptr) g_run->request_stop();
-}
+void stop_run(void* run) noexcept { static_cast<ShadowRun*>(run)->request_stop(); }
 
 // The embedded exchange's command line for this config.
 std::vector<std::string> exchange_argv(const std::string& bin, const RunConfig& c) {
@@ -220,12 +213,7 @@ int main(int argc, char** argv) {
   }
   warn_untuned_host();
 
-  struct sigaction sa{};
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  signals::install_stop_handlers(/*second_signal_exits=*/true);
 
   ExchangeProcess exchange;
   std::string url = cfg.url;
@@ -246,11 +234,12 @@ int main(int argc, char** argv) {
   RunResult r;
   try {
     ShadowRun run(cfg, url);
-    g_run = &run;
+    signals::set_stop_callback(stop_run, &run);
+    if (signals::stop_requested()) run.request_stop();  // a signal during start-up
     r = run.run();
-    g_run = nullptr;
+    signals::set_stop_callback(nullptr, nullptr);
   } catch (const std::exception& e) {
-    g_run = nullptr;
+    signals::set_stop_callback(nullptr, nullptr);
     std::fprintf(stderr, "shadow-run: %s\n", e.what());
     return 1;
   }

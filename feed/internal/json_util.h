@@ -17,10 +17,10 @@
 #include <immintrin.h>
 #endif
 
-#include "feed/decode_status.h"
 #include "core/event_sink.h"
 #include "core/fixed_point.h"
 #include "core/market_event.h"
+#include "feed/decode_status.h"
 
 namespace shadow::feed_internal {
 

@@ -1,8 +1,8 @@
 // BybitPublisher: its messages, decoded by the feed's own BybitDecoder and applied to a
 // SyncedBook, must reproduce the MatchingEngine's top of book and trades exactly.
 
-#include "tests/support/counting_new.h"
 #include "exchange/bybit_publisher.h"
+#include "tests/support/counting_new.h"
 
 #include <gtest/gtest.h>
 
@@ -15,12 +15,12 @@
 #include <string_view>
 #include <vector>
 
+#include "core/symbol_table.h"
+#include "exchange/matching_engine.h"
+#include "exchange/order_flow.h"
 #include "feed/bybit_decoder.h"
 #include "sim/book_sync.h"
 #include "sim/flat_book.h"
-#include "exchange/matching_engine.h"
-#include "exchange/order_flow.h"
-#include "core/symbol_table.h"
 #include "tests/fuzz/decoder_test_support.h"
 
 

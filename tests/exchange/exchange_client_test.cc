@@ -15,10 +15,10 @@
 #include <string_view>
 #include <vector>
 
-#include "feed/ws_client.h"
-#include "pipeline/replay.h"
 #include "core/fixed_point.h"
 #include "core/market_event.h"
+#include "feed/ws_client.h"
+#include "pipeline/replay.h"
 #include "tests/support/exchange_process.h"
 
 namespace {

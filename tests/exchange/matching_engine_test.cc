@@ -2,8 +2,8 @@
 // std::map<price, std::deque<order>> reference over a 100k-operation random stream (trades,
 // statuses, L2 and queue positions after every operation), with the listener's level events
 // replayed into a FlatBook that must equal the engine's L2.
-#include "tests/support/counting_new.h"
 #include "exchange/matching_engine.h"
+#include "tests/support/counting_new.h"
 
 #include <gtest/gtest.h>
 

@@ -11,10 +11,10 @@
 #include <new>
 #include <string>
 
-#include "tests/support/counting_new.h"
 #include "feed/binance_decoder.h"
 #include "feed/bybit_decoder.h"
 #include "tests/fuzz/decoder_test_support.h"
+#include "tests/support/counting_new.h"
 
 
 namespace shadow {

@@ -13,10 +13,10 @@
 #include <string_view>
 #include <vector>
 
+#include "core/clock.h"
 #include "feed/feed_session.h"
 #include "feed/sequence_guard.h"
 #include "pipeline/replay.h"
-#include "core/clock.h"
 #include "tests/support/exchange_process.h"
 
 namespace {

@@ -15,9 +15,9 @@
 #include <utility>
 #include <vector>
 
-#include "tests/support/counting_new.h"
 #include "feed/websocket_frame.h"
 #include "feed/websocket_handshake.h"
+#include "tests/support/counting_new.h"
 
 
 namespace shadow {

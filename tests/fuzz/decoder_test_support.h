@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "feed/capture_reader.h"
 #include "core/event_sink.h"
 #include "core/market_event.h"
+#include "feed/capture_reader.h"
 
 namespace shadow::testing {
 

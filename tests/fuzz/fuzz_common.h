@@ -11,9 +11,9 @@
 #include <cstring>
 #include <vector>
 
-#include "feed/decode_status.h"
 #include "core/event_sink.h"
 #include "core/market_event.h"
+#include "feed/decode_status.h"
 
 namespace shadow::fuzz {
 

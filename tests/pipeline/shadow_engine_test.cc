@@ -10,13 +10,13 @@
 #include <string>
 #include <vector>
 
-#include "feed/bybit_decoder.h"
-#include "pipeline/shadow_engine.h"
-#include "exchange/bybit_publisher.h"
 #include "core/clock.h"
+#include "core/symbol_table.h"
+#include "exchange/bybit_publisher.h"
 #include "exchange/matching_engine.h"
 #include "exchange/order_flow.h"
-#include "core/symbol_table.h"
+#include "feed/bybit_decoder.h"
+#include "pipeline/shadow_engine.h"
 
 namespace {
 

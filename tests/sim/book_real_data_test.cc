@@ -11,13 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "core/symbol_table.h"
 #include "feed/binance_decoder.h"
 #include "feed/bybit_decoder.h"
 #include "feed/capture_reader.h"
 #include "sim/book_sync.h"
 #include "sim/flat_book.h"
 #include "sim/map_book.h"
-#include "core/symbol_table.h"
 
 namespace shadow {
 namespace {

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "exchange/exchange_process.h"
 #include "core/clock.h"
+#include "exchange/exchange_process.h"
 
 namespace shadow::test_support {
 
