@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/exit_codes.h"
+
 namespace shadow::cli {
 
 class Args {
@@ -23,7 +25,7 @@ class Args {
     arg_ = argv_[i_];
     if (arg_ == "--help" || arg_ == "-h") {
       std::fputs(usage_, stdout);
-      std::exit(0);
+      std::exit(kExitOk);
     }
     return true;
   }
@@ -81,7 +83,7 @@ class Args {
   // Prints "<program>: <msg>", a blank line and the usage to stderr, and exits 2.
   [[noreturn]] void fail(const std::string& msg) const {
     std::fprintf(stderr, "%s: %s\n\n%s", program_, msg.c_str(), usage_);
-    std::exit(2);
+    std::exit(kExitBadInput);
   }
 
  private:

@@ -2,8 +2,8 @@
 //
 // The feed's decoders (feed/) turn exchange messages into MarketEvents; the book and the engine
 // (sim/) consume them without knowing whether they came from a socket, the embedded exchange or
-// a capture file. The type lives in sim/ because it is the engine's input contract: feed depends
-// on sim, never the other way round.
+// a capture file. The type lives in core/ because it is the contract between the two layers,
+// and neither may include the other.
 //
 // One exchange message becomes one or more events. Book messages carry their level updates in
 // batches of up to kMaxLevelsPerEvent; a message with more levels (a 500-level snapshot) spans
