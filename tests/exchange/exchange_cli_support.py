@@ -370,6 +370,14 @@ async def recv_until_closed(ws, limit=None, timeout=10):
     return got, None
 
 
+async def subscribe_until_closed(url, topic, **connect_args):
+    """Subscribes to `topic` and reads until the server closes; returns (messages, exc)."""
+    async with websockets.connect(url, **connect_args) as ws:
+        await ws.send(json.dumps({"op": "subscribe", "args": [topic]}))
+        await ws.recv()  # ack
+        return await recv_until_closed(ws)
+
+
 async def ask_stats(ws):
     """The stats op; market data before the reply is skipped."""
     await ws.send(json.dumps({"op": "stats"}))

@@ -13,7 +13,8 @@ import time
 import exchange_cli_support as ex
 from exchange_cli_support import (Client, FAULT_NAMES, RawWs, SYNTH_TOPIC, ServerCase, TOPIC_BOOK,
                                   TOPIC_TRADE, ask_stats, fault_line, recv_until_closed, run,
-                                  synthetic_book, websockets, write_capture)
+                                  subscribe_until_closed, synthetic_book, websockets,
+                                  write_capture)
 
 
 class FaultTest(ServerCase):
@@ -132,13 +133,7 @@ class FaultTest(ServerCase):
         self.assertIn(fault_line(malformed_frames=1), self.wait_clean(server))
         # A correct client fails the connection with 1002 at the 5th line.
         server = self.start("--replay", capture, "--malformed-frame-every", "5")
-
-        async def body():
-            async with websockets.connect(server.url) as ws:
-                await ws.send(json.dumps({"op": "subscribe", "args": [SYNTH_TOPIC]}))
-                await ws.recv()
-                return await recv_until_closed(ws)
-        got, exc = run(body())
+        got, exc = run(subscribe_until_closed(server.url, SYNTH_TOPIC))
         self.assertEqual(got, lines[:4])
         self.assertEqual(exc.sent.code, 1002)
         self.wait_clean(server)
@@ -148,13 +143,7 @@ class FaultTest(ServerCase):
         capture = write_capture(self, lines)
         server = self.start("--replay", capture, "--malformed-json-every", "4",
                             "--faults-max", "2")
-
-        async def body():
-            async with websockets.connect(server.url) as ws:
-                await ws.send(json.dumps({"op": "subscribe", "args": [SYNTH_TOPIC]}))
-                await ws.recv()
-                return await recv_until_closed(ws)
-        got, exc = run(body())
+        got, exc = run(subscribe_until_closed(server.url, SYNTH_TOPIC))
         self.assertEqual(exc.rcvd.code, 1000)
         expected = list(lines)
         for i in (3, 7):  # messages 4 and 8; --faults-max 2 spares 12, 16, ...
@@ -178,13 +167,7 @@ class FaultTest(ServerCase):
         self.assertEqual((frames[2][0], frames[2][1]), (0x81, 64 << 20), "64-bit length, 64 MiB")
         self.wait_clean(server)
         server = self.start("--replay", capture, "--oversized-frame-every", "3")
-
-        async def body():
-            async with websockets.connect(server.url, max_size=1 << 20) as ws:
-                await ws.send(json.dumps({"op": "subscribe", "args": [SYNTH_TOPIC]}))
-                await ws.recv()
-                return await recv_until_closed(ws)
-        got, exc = run(body())
+        got, exc = run(subscribe_until_closed(server.url, SYNTH_TOPIC, max_size=1 << 20))
         self.assertEqual(got, lines[:2])
         self.assertEqual(exc.sent.code, 1009)
         self.wait_clean(server)
