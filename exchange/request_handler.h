@@ -1,5 +1,5 @@
 // RequestHandler: answers the text messages a client sends the embedded exchange, the way
-// Bybit v5's public WebSocket does (docs/EMBEDDED_EXCHANGE.md, "Requests"):
+// Bybit v5's public WebSocket does (docs/EMBEDDED_EXCHANGE.md, "Server"):
 //   {"op":"ping"}                          -> {"success":true,"ret_msg":"pong",...}
 //   {"op":"subscribe","args":[TOPIC...]}   -> ack, then (orderbook) the book snapshot
 //   {"op":"unsubscribe","args":[TOPIC...]}
