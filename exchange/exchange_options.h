@@ -1,0 +1,35 @@
+// ExchangeOptions: what one shadow-exchange run serves and how (docs/EMBEDDED_EXCHANGE.md,
+// "Server"), with the defaults of the command line. tools/shadow_exchange.cc fills it from the
+// flags; run_exchange() (exchange/exchange_server.h) serves it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "exchange/faults.h"
+
+namespace shadow {
+
+// The one path the order-flow model serves (Bybit v5 public linear); a replay accepts any.
+inline constexpr std::string_view kExchangeResource = "/v5/public/linear";
+
+struct ExchangeOptions {
+  int port = -1;                          // 127.0.0.1 only; 0 picks a free port
+  std::vector<std::string> symbols{"BTCUSDT"};
+  double rate = 1000.0;                   // order-flow events per second, all symbols together
+  std::uint64_t seed = 1;                 // symbol i uses seed + i
+  double duration = 0.0;                  // seconds; 0 = until a stop signal
+  std::size_t max_send_buffer = 8u << 20; // bytes queued for one client before it is dropped
+  std::size_t batch = 0;                  // flush every N events; 0 = the automatic rule
+  bool busy_poll = false;                 // never sleep in epoll_wait
+  std::string send_log;                   // file of SendLog records; empty = none
+  std::vector<std::string> replay;        // capture files served instead of the model
+  double speed = 1.0;                     // replay pace: 1 = recorded, X times faster
+  bool speed_max = false;                 // replay as fast as the clients read
+  FaultConfig faults;
+};
+
+}  // namespace shadow

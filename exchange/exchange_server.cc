@@ -1,0 +1,443 @@
+#include "exchange/exchange_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "core/clock.h"
+#include "core/signals.h"
+
+namespace shadow {
+namespace {
+
+constexpr std::int64_t kMs = 1'000'000;
+
+}  // namespace
+
+ExchangeServer::ExchangeServer(const ExchangeOptions& opt, ReplaySource* replay, SendLog* send_log)
+    : opt_(opt),
+      send_log_(send_log),
+      faults_(opt.faults),
+      fanout_(clients_, faults_, send_log, counters_),
+      market_(replay == nullptr ? std::make_unique<MarketDriver>(opt_, fanout_) : nullptr),
+      replay_(replay != nullptr ? std::make_unique<ReplayDriver>(*replay, opt_, fanout_) : nullptr),
+      requests_(fanout_, market_.get(), replay_.get(), faults_, counters_) {}
+
+ExchangeServer::~ExchangeServer() {
+  for (auto& [fd, c] : clients_) drop(*c);
+  if (listen_fd_ >= 0) ::close(listen_fd_);
+  if (ep_ >= 0) ::close(ep_);
+}
+
+bool ExchangeServer::listen_on(int port) {
+  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (listen_fd_ < 0) return false;
+  const int one = 1;
+  ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);  // loopback only
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return false;
+  if (::listen(listen_fd_, 64) != 0) return false;
+  socklen_t len = sizeof addr;
+  if (::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return false;
+  opt_.port = ntohs(addr.sin_port);
+  return true;
+}
+
+void ExchangeServer::accept_clients() {
+  for (;;) {
+    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return;  // EAGAIN, or a transient error: try again on the next event
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    auto c = std::make_unique<ClientSession>();
+    c->fd = fd;
+    c->id = next_client_id_++;
+    c->conn_id = connection_id(c->id, opt_.seed);
+    c->subs.assign(market_ != nullptr ? market_->size() : 0, 0);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    ::epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
+    clients_.emplace(fd, std::move(c));
+    ++counters_.accepted;
+  }
+}
+
+void ExchangeServer::on_handshake(ClientSession& c) {
+  WsUpgradeRequest req;
+  std::size_t used = 0;
+  int status = 0;
+  std::string error;
+  // A replay serves whatever path the client's venue uses (Bybit /v5/..., Binance /ws/...,
+  // /stream?streams=...); the model only the Bybit one.
+  const std::string_view expected = replay_ != nullptr ? std::string_view() : kExchangeResource;
+  const WsUpgradeStatus st = parse_ws_upgrade(c.in, expected, req, used, status, error);
+  if (st == WsUpgradeStatus::kNeedMore) return;
+  if (st == WsUpgradeStatus::kBad) {
+    c.out += ws_http_error(status, error);
+    c.closing = true;
+    ++counters_.rejected;
+    return;
+  }
+  if (faults_.bad_handshake()) {
+    // Fault: a 101 whose Sec-WebSocket-Accept answers another key; the client must refuse it
+    // (RFC 6455 §4.1, "the client MUST _Fail the WebSocket Connection_"). Closed once written.
+    c.out += ws_upgrade_response(req.key + "-shadow-bad-handshake");
+    c.closing = true;
+    return;
+  }
+  c.out += ws_upgrade_response(req.key);
+  c.open = true;
+  c.open_ns = monotonic_ns();
+  ++counters_.handshaken;
+  if (replay_ != nullptr && req.resource.rfind("/v5/", 0) != 0) {
+    c.bybit = false;  // a Binance-style client: every line, without subscribing
+    c.market = true;
+    replay_->start_clock();
+  }
+  if (used < c.in.size()) c.deframer.feed(c.in.data() + used, c.in.size() - used);
+  c.in.clear();
+  c.in.shrink_to_fit();
+}
+
+void ExchangeServer::on_frames(ClientSession& c) {
+  WsMessage m;
+  WsServerDeframer::Status st = WsServerDeframer::kNeedMore;
+  while (!c.closing && !c.aborting && (st = c.deframer.next(m)) == WsServerDeframer::kMessage) {
+    switch (m.op) {
+      case WsOpcode::kText:
+        requests_.on_text(c, m.view());
+        break;
+      case WsOpcode::kPing:
+        fanout_.send_frame(c, WsOpcode::kPong, m.view());
+        break;
+      case WsOpcode::kClose:
+        c.close_received = true;
+        // Echo the status code (§5.5.1); 1005 means none was given: answer 1000.
+        c.queue_close(m.close_code == 1005 ? 1000 : m.close_code, "");
+        break;
+      default:
+        break;  // binary and pong: ignored
+    }
+  }
+  if (!c.closing && !c.aborting && st == WsServerDeframer::kError) {
+    ++counters_.protocol_errors;
+    c.queue_close(c.deframer.close_code(), c.deframer.error());
+  }
+}
+
+void ExchangeServer::on_readable(ClientSession& c) {
+  char buf[16384];
+  for (;;) {
+    const ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
+    if (n == 0) {
+      drop(c);  // peer closed the TCP connection
+      return;
+    }
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      drop(c);
+      return;
+    }
+    if (c.awaiting_close) {
+      c.deframer.feed(buf, static_cast<std::size_t>(n));
+      WsMessage m;
+      WsServerDeframer::Status st;
+      while ((st = c.deframer.next(m)) == WsServerDeframer::kMessage && m.op != WsOpcode::kClose) {
+      }
+      if (st != WsServerDeframer::kNeedMore) {  // the close frame (or garbage): done
+        drop(c);
+        return;
+      }
+      continue;
+    }
+    if (c.closing || c.aborting) continue;  // nothing more is read from a closing connection
+    if (!c.open) {
+      c.in.append(buf, static_cast<std::size_t>(n));
+      on_handshake(c);
+      if (!c.open) continue;
+    } else {
+      c.deframer.feed(buf, static_cast<std::size_t>(n));
+    }
+    on_frames(c);
+  }
+  write_out(c);
+}
+
+void ExchangeServer::update_interest(ClientSession& c) {
+  const bool want = c.pending() > 0;
+  if (want == c.want_write) return;
+  epoll_event ev{};
+  ev.events = EPOLLIN | (want ? EPOLLOUT : 0u);
+  ev.data.fd = c.fd;
+  ::epoll_ctl(ep_, EPOLL_CTL_MOD, c.fd, &ev);
+  c.want_write = want;
+}
+
+void ExchangeServer::write_out(ClientSession& c) {
+  if (c.fd < 0 || stall_until_ns_ != 0) return;  // a stall holds every byte back
+  while (c.pending() > 0) {
+    const ssize_t n = ::send(c.fd, c.out.data() + c.out_off, c.pending(), MSG_NOSIGNAL);
+    if (n > 0) {
+      c.written(static_cast<std::size_t>(n), send_log_);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    drop(c);  // peer gone
+    return;
+  }
+  if (c.pending() == 0) {
+    c.clear_written();
+    if (c.aborting) {
+      abort_client(c);
+      return;
+    }
+    if (c.closing && shutting_down_ && c.open && !c.close_received) {
+      // We started the closing handshake: keep the socket until the client's close frame
+      // arrives, then close TCP first (RFC 6455 §7.1.1), so the client sees a clean close even
+      // when it reads slowly (an early FIN or reset would cut it off before it answers).
+      c.awaiting_close = true;
+    } else if (c.closing) {
+      drop(c);
+      return;
+    }
+  } else {
+    c.compact();
+  }
+  update_interest(c);
+}
+
+void ExchangeServer::drop(ClientSession& c) {
+  if (c.fd < 0) return;
+  ::epoll_ctl(ep_, EPOLL_CTL_DEL, c.fd, nullptr);
+  ::close(c.fd);
+  c.fd = -1;  // erased from clients_ by reap()
+}
+
+// A lost network, not a WebSocket close: no close frame, FIN both ways, socket gone.
+void ExchangeServer::abort_client(ClientSession& c) {
+  if (c.fd < 0) return;
+  ::shutdown(c.fd, SHUT_RDWR);
+  drop(c);
+}
+
+void ExchangeServer::reap() {
+  for (auto it = clients_.begin(); it != clients_.end();) {
+    if (it->second->fd < 0) it = clients_.erase(it);
+    else ++it;
+  }
+}
+
+// Per loop turn: --disconnect-after, the slow-client limit, and writing what the driver queued.
+void ExchangeServer::serve_clients(std::int64_t now, std::int64_t after_ns, bool drop_slow) {
+  for (auto& [fd, cp] : clients_) {
+    ClientSession& c = *cp;
+    if (c.fd < 0) continue;
+    if (after_ns > 0 && c.market && !c.after_checked && now - c.open_ns >= after_ns) {
+      c.after_checked = true;
+      if (faults_.disconnect_after()) {
+        abort_client(c);
+        continue;
+      }
+    }
+    if (drop_slow && c.pending() > opt_.max_send_buffer) {
+      ++counters_.slow_dropped;  // too slow: never let one client hold the others up
+      drop(c);
+    } else if (c.pending() > 0 && !c.want_write) {
+      write_out(c);
+    }
+  }
+}
+
+// The N-th message is written (as far as the socket takes it); now nothing is for stall_ms.
+// EPOLLOUT interest is dropped meanwhile, or the level-triggered loop would spin on it.
+void ExchangeServer::start_stall() {
+  fanout_.clear_stall_request();
+  stall_until_ns_ = monotonic_ns() + static_cast<std::int64_t>(opt_.faults.stall_ms) * kMs;
+  for (auto& [fd, cp] : clients_) {
+    ClientSession& c = *cp;
+    if (c.fd < 0 || !c.want_write) continue;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = c.fd;
+    ::epoll_ctl(ep_, EPOLL_CTL_MOD, c.fd, &ev);
+    c.want_write = false;
+  }
+}
+
+int ExchangeServer::poll_timeout_ms(std::int64_t now, std::int64_t deadline) const {
+  if (opt_.busy_poll) return 0;
+  std::int64_t wait;
+  if (stall_until_ns_ != 0) wait = stall_until_ns_ - now;
+  else if (replay_ != nullptr) wait = replay_->wait_ns(now);
+  else wait = market_->next_due_ns() - now;
+  if (opt_.faults.disconnect_after_s > 0) wait = std::min<std::int64_t>(wait, 10 * kMs);
+  if (deadline != 0) wait = std::min(wait, deadline - now);
+  // At least 1 ms when waiting at all: the kernel's granularity here.
+  return wait <= 0 ? 0 : static_cast<int>(std::max<std::int64_t>(1, wait / kMs));
+}
+
+// Clean stop: a close frame to every client, then up to `grace_ns` to write what is queued and
+// see each client's close and EOF; connections still open after that are closed anyway.
+void ExchangeServer::shut_down(std::uint16_t code, std::string_view reason, std::int64_t grace_ns) {
+  stall_until_ns_ = 0;
+  shutting_down_ = true;
+  for (auto& [fd, c] : clients_) {
+    if (c->fd < 0) continue;
+    if (c->open) c->queue_close(code, reason);
+    else c->closing = true;
+    write_out(*c);
+  }
+  reap();
+  epoll_event events[64];
+  const std::int64_t grace = monotonic_ns() + grace_ns;
+  while (!clients_.empty() && monotonic_ns() < grace) {
+    const int n = ::epoll_wait(ep_, events, 64, 20);
+    for (int i = 0; i < n; ++i) {
+      const auto it = clients_.find(events[i].data.fd);
+      if (it == clients_.end() || it->second->fd < 0) continue;
+      if (events[i].events & EPOLLOUT) write_out(*it->second);
+      else if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) on_readable(*it->second);
+    }
+    reap();
+  }
+  for (auto& [fd, c] : clients_) drop(*c);
+  reap();
+}
+
+int ExchangeServer::run() {
+  ep_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (ep_ < 0 || !listen_on(opt_.port)) {
+    std::fprintf(stderr, "shadow-exchange: cannot listen on 127.0.0.1:%d: %s\n", opt_.port,
+                 std::strerror(errno));
+    return 1;
+  }
+  epoll_event lev{};
+  lev.events = EPOLLIN;
+  lev.data.fd = listen_fd_;
+  ::epoll_ctl(ep_, EPOLL_CTL_ADD, listen_fd_, &lev);
+
+  std::printf("shadow-exchange: listening on ws://127.0.0.1:%d%.*s\n", opt_.port,
+              static_cast<int>(kExchangeResource.size()), kExchangeResource.data());
+  std::fflush(stdout);
+
+  const std::int64_t start_ns = monotonic_ns();
+  if (market_ != nullptr) market_->start(start_ns);
+  const std::int64_t deadline =
+      opt_.duration > 0 ? start_ns + static_cast<std::int64_t>(opt_.duration * 1e9) : 0;
+  const std::int64_t after_ns = static_cast<std::int64_t>(opt_.faults.disconnect_after_s * 1e9);
+  // Replay at max speed never drops a slow client: backpressure paces it instead.
+  const bool drop_slow = replay_ == nullptr || !opt_.speed_max;
+  epoll_event events[64];
+  while (!signals::stop_requested()) {
+    const std::int64_t now = monotonic_ns();
+    if (deadline != 0 && now >= deadline) break;
+    if (stall_until_ns_ != 0 && now >= stall_until_ns_) stall_until_ns_ = 0;
+    if (stall_until_ns_ == 0) {
+      if (replay_ != nullptr) replay_->advance(now);
+      else market_->advance(now);
+    }
+    if (replay_ != nullptr && replay_->done()) break;
+    serve_clients(now, after_ns, drop_slow);
+    if (fanout_.stall_requested() && stall_until_ns_ == 0) start_stall();
+    reap();
+    const int n = ::epoll_wait(ep_, events, 64, poll_timeout_ms(monotonic_ns(), deadline));
+    for (int i = 0; i < n; ++i) {
+      const int fd = events[i].data.fd;
+      if (fd == listen_fd_) {
+        accept_clients();
+        continue;
+      }
+      const auto it = clients_.find(fd);
+      if (it == clients_.end() || it->second->fd < 0) continue;
+      ClientSession& c = *it->second;
+      if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) on_readable(c);
+      if (c.fd >= 0 && (events[i].events & EPOLLOUT)) write_out(c);
+    }
+    reap();
+  }
+
+  const bool replay_ended = replay_ != nullptr && replay_->done();
+  if (replay_ended) shut_down(1000, "end of replay", 2000 * kMs);
+  else shut_down(1001, "shutdown", 500 * kMs);
+  ::close(listen_fd_);
+  ::close(ep_);
+  listen_fd_ = ep_ = -1;
+  std::fprintf(stderr,
+               "shadow-exchange: stopped: events=%llu clients=%llu rejected=%llu "
+               "slow_disconnects=%llu protocol_errors=%llu frames_out=%llu\n",
+               static_cast<unsigned long long>(replay_ != nullptr ? replay_->source().lines()
+                                                                  : market_->events()),
+               static_cast<unsigned long long>(counters_.accepted),
+               static_cast<unsigned long long>(counters_.rejected),
+               static_cast<unsigned long long>(counters_.slow_dropped),
+               static_cast<unsigned long long>(counters_.protocol_errors),
+               static_cast<unsigned long long>(counters_.frames_out));
+  std::fprintf(stderr, "shadow-exchange: faults: %s\n", faults_.summary().c_str());
+  if (replay_ != nullptr && !replay_->source().error().empty()) {
+    std::fprintf(stderr, "shadow-exchange: replay stopped: %s\n", replay_->source().error().c_str());
+    return 1;
+  }
+  return 0;
+}
+
+int run_exchange(const ExchangeOptions& opt) {
+  try {
+    // Problems with the inputs and outputs show before the server listens (exit 1).
+    std::unique_ptr<ReplaySource> replay;
+    std::string err;
+    if (!opt.replay.empty()) {
+      replay = std::make_unique<ReplaySource>();
+      if (!replay->validate(opt.replay, err)) {
+        std::fprintf(stderr, "shadow-exchange: bad --replay capture: %s\n", err.c_str());
+        return 1;
+      }
+    }
+    std::unique_ptr<SendLog> send_log;
+    if (!opt.send_log.empty()) {
+      send_log = std::make_unique<SendLog>();
+      if (!send_log->open(opt.send_log, err)) {
+        std::fprintf(stderr, "shadow-exchange: --send-log: %s\n", err.c_str());
+        return 1;
+      }
+      // Room for every message of a --duration run (at most one delta per event), capped at
+      // 8M records (256 MiB); beyond that chunks of 64Ki records are added as needed.
+      const double expected = opt.duration > 0 ? opt.rate * opt.duration * 1.05 + 1024 : 1 << 20;
+      send_log->reserve(static_cast<std::size_t>(std::min(expected, 8.0 * (1 << 20))));
+    }
+    int rc;
+    {
+      ExchangeServer server(opt, replay.get(), send_log.get());
+      rc = server.run();
+    }
+    if (send_log) {
+      std::size_t n = 0;
+      if (!send_log->finish(err, &n)) {
+        std::fprintf(stderr, "shadow-exchange: --send-log: %s\n", err.c_str());
+        return 1;
+      }
+      std::fprintf(stderr, "shadow-exchange: send-log: %zu records to %s\n", n, opt.send_log.c_str());
+    }
+    return rc;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "shadow-exchange: %s\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace shadow

@@ -1,0 +1,83 @@
+// ExchangeServer: the embedded exchange's WebSocket server (docs/EMBEDDED_EXCHANGE.md,
+// "Server"): ws://127.0.0.1:PORT/v5/public/linear serving the order-flow model's Bybit v5
+// streams (MarketDriver), or any path serving capture files (ReplayDriver), with fault
+// injection and the latency harness's send log on either.
+//
+// One thread: an epoll loop over non-blocking loopback sockets that accepts connections,
+// reads handshakes and frames (RequestHandler answers the requests), writes what MarketFanout
+// queued, and between polls lets the driver advance on its schedule. A client that falls more
+// than --max-send-buffer behind is dropped (except at --speed max, where it paces the replay).
+// Stops on signals::stop_requested() (the handlers only set the flag; epoll_wait returns EINTR
+// without SA_RESTART), at --duration, or at the end of a replay; then every client gets a close
+// frame (1001 "shutdown", 1000 "end of replay") and a short grace to answer it.
+//
+// run_exchange() is the whole program behind tools/shadow_exchange.cc: it checks the replay
+// files and the send log before listening, prints the ready line
+// "shadow-exchange: listening on ws://127.0.0.1:PORT/v5/public/linear" (what launchers wait
+// for), serves, and prints the exit summary (stopped:, faults:, send-log:) on stderr.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "exchange/capture_replay.h"
+#include "exchange/client_session.h"
+#include "exchange/exchange_options.h"
+#include "exchange/faults.h"
+#include "exchange/market_driver.h"
+#include "exchange/market_fanout.h"
+#include "exchange/replay_driver.h"
+#include "exchange/request_handler.h"
+#include "exchange/send_log.h"
+
+namespace shadow {
+
+// Serves `opt` until stopped. 0: stopped cleanly (signal, --duration, end of replay); 1: a bad
+// replay file or send log, a port that cannot be bound, a replay read error, or an exception.
+int run_exchange(const ExchangeOptions& opt);
+
+class ExchangeServer {
+ public:
+  // `replay` (replay mode: validated) and `send_log` may be null; both outlive the server.
+  ExchangeServer(const ExchangeOptions& opt, ReplaySource* replay, SendLog* send_log);
+  ExchangeServer(const ExchangeServer&) = delete;
+  ExchangeServer& operator=(const ExchangeServer&) = delete;
+  ~ExchangeServer();
+
+  // Listens, prints the ready line, serves until stopped, prints the exit summary.
+  int run();
+
+ private:
+  bool listen_on(int port);
+  void accept_clients();
+  void on_readable(ClientSession& c);
+  void on_handshake(ClientSession& c);
+  void on_frames(ClientSession& c);
+  void write_out(ClientSession& c);
+  void update_interest(ClientSession& c);
+  void drop(ClientSession& c);
+  void abort_client(ClientSession& c);
+  void reap();
+  void serve_clients(std::int64_t now, std::int64_t after_ns, bool drop_slow);
+  void start_stall();
+  int poll_timeout_ms(std::int64_t now, std::int64_t deadline) const;
+  void shut_down(std::uint16_t code, std::string_view reason, std::int64_t grace_ns);
+
+  ExchangeOptions opt_;
+  SendLog* send_log_;
+  FaultInjector faults_;
+  ExchangeCounters counters_;
+  ClientSessions clients_;
+  MarketFanout fanout_;
+  std::unique_ptr<MarketDriver> market_;  // model mode
+  std::unique_ptr<ReplayDriver> replay_;  // replay mode
+  RequestHandler requests_;
+  int listen_fd_ = -1;
+  int ep_ = -1;
+  std::uint64_t next_client_id_ = 1;
+  bool shutting_down_ = false;       // shut_down(): our close frames are out or queued
+  std::int64_t stall_until_ns_ = 0;  // a stall fault: nothing is written before this
+};
+
+}  // namespace shadow

@@ -1,0 +1,152 @@
+#include "exchange/market_driver.h"
+
+#include <algorithm>
+
+#include "core/clock.h"
+
+namespace shadow {
+namespace {
+
+std::int64_t wall_ms() noexcept { return realtime_ns() / 1'000'000; }
+
+OrderFlowConfig flow_config(std::size_t index, std::uint64_t seed) {
+  OrderFlowConfig c;
+  c.seed = seed + index;
+  // Distinct, plausible price levels per symbol (the market shape is the model's default).
+  static constexpr std::int64_t kStart[] = {65'000, 3'000, 150, 600, 25};
+  c.start_price = kStart[index % 5] * kFixedScale;
+  return c;
+}
+
+BybitPublisherConfig publisher_config(const std::string& symbol) {
+  BybitPublisherConfig c;
+  c.symbol = symbol;
+  c.price_decimals = 2;  // Bybit linear: "65114.20", qty "0.010"
+  c.qty_decimals = 3;
+  c.depth = 50;
+  return c;
+}
+
+}  // namespace
+
+// One symbol: engine, model, publisher; the publisher's messages go back to the driver.
+struct MarketDriver::Market : BybitMessageSink {
+  Market(MarketDriver* d, std::size_t i, const std::string& sym, std::uint64_t seed)
+      : driver(d), index(i), symbol(sym), engine(MatchingEngine::Config{}),
+        model(flow_config(i, seed)), publisher(publisher_config(sym), this) {
+    engine.set_listener(&publisher);
+  }
+  void on_message(BybitTopic topic, std::string_view text) override {
+    driver->on_message(index, topic, text);
+  }
+
+  MarketDriver* driver;
+  std::size_t index;
+  std::string symbol;
+  MatchingEngine engine;
+  OrderFlowModel model;
+  BybitPublisher publisher;
+};
+
+MarketDriver::MarketDriver(const ExchangeOptions& opt, MarketFanout& fanout)
+    : opt_(opt), fanout_(fanout), ns_per_event_(1e9 / opt.rate) {
+  for (std::size_t i = 0; i < opt.symbols.size(); ++i) {
+    markets_.push_back(std::make_unique<Market>(this, i, opt.symbols[i], opt.seed));
+    Market& m = *markets_.back();
+    m.publisher.set_time_ms(wall_ms());
+    m.model.seed_book(m.engine);
+    m.publisher.flush(wall_ms());  // nobody subscribed yet: establishes the published view
+  }
+  const double per_symbol = 5000.0 * static_cast<double>(std::max<std::size_t>(1, markets_.size()));
+  flush_every_ = opt.batch != 0
+                     ? opt.batch
+                     : std::max<std::size_t>(1, static_cast<std::size_t>(opt.rate / per_symbol));
+}
+
+MarketDriver::~MarketDriver() = default;
+
+void MarketDriver::on_message(std::size_t market, BybitTopic topic, std::string_view text) {
+  const std::uint8_t bit =
+      topic == BybitTopic::kOrderbook ? ClientSession::kBookBit : ClientSession::kTradeBit;
+  fanout_.publish(market, bit, text, current_intended_ns_, markets_[market]->publisher.update_id());
+}
+
+void MarketDriver::flush_markets(std::int64_t ms) {
+  for (auto& mk : markets_) mk->publisher.flush(ms);
+  since_flush_ = 0;
+}
+
+void MarketDriver::advance(std::int64_t now) {
+  const auto due = static_cast<std::uint64_t>(static_cast<double>(now - start_ns_) / ns_per_event_);
+  // Bounded catch-up per loop turn so the sockets stay served; the schedule keeps its origin,
+  // so a slow turn (or a stall) is made up by later ones instead of shifting every later event.
+  const std::uint64_t max_batch = std::max<std::uint64_t>(64, static_cast<std::uint64_t>(opt_.rate / 50));
+  std::uint64_t backlog = due > events_done_ ? std::min(due - events_done_, max_batch) : 0;
+  if (backlog == 0) return;
+  const std::int64_t ms = wall_ms();
+  while (backlog-- > 0) {
+    Market& m = *markets_[events_done_ % markets_.size()];
+    m.publisher.set_time_ms(ms);
+    m.model.step(m.engine);
+    ++events_done_;
+    if (++since_flush_ >= flush_every_) {
+      current_intended_ns_ = intended_ns(events_done_);
+      flush_markets(ms);
+      if (fanout_.stall_requested()) break;  // the N-th message is out: nothing more until the stall ends
+    }
+  }
+  // The automatic rule also publishes the turn's remainder; --batch N waits for N events.
+  if (opt_.batch == 0 && since_flush_ != 0) {
+    current_intended_ns_ = intended_ns(events_done_);
+    flush_markets(ms);
+  }
+}
+
+std::size_t MarketDriver::find(std::string_view symbol) const noexcept {
+  for (std::size_t i = 0; i < markets_.size(); ++i)
+    if (markets_[i]->symbol == symbol) return i;
+  return markets_.size();
+}
+
+// A new book subscriber gets the published view; the next delta (u + 1) follows it. It is
+// market data like the deltas (faults apply; logged with the request's time).
+void MarketDriver::send_snapshot(ClientSession& c, std::size_t market) {
+  Market& m = *markets_[market];
+  const std::int64_t requested = fanout_.send_log() != nullptr ? monotonic_ns() : 0;
+  const std::string_view snap = m.publisher.snapshot(wall_ms());
+  fanout_.send_snapshot(c, market, snap, requested, m.publisher.update_id());
+}
+
+void MarketDriver::flush_pending() {
+  if (opt_.batch == 0 || since_flush_ == 0) return;  // the automatic rule leaves nothing over
+  current_intended_ns_ = intended_ns(events_done_);
+  flush_markets(wall_ms());
+}
+
+// Deltas are flushed before requests are read, so the engine's book equals the published view.
+std::string MarketDriver::dump_l2(std::size_t market) const {
+  const Market& m = *markets_[market];
+  std::string r = "{\"op\":\"dump_l2\",\"success\":true,\"symbol\":\"" + m.symbol +
+                  "\",\"u\":" + std::to_string(m.publisher.update_id()) +
+                  ",\"seq\":" + std::to_string(m.publisher.seq()) + ",\"data\":{";
+  Level levels[50];
+  char buf[kFixedMaxChars];
+  for (int s = 0; s < 2; ++s) {
+    const Side side = s == 0 ? Side::kBuy : Side::kSell;
+    r += s == 0 ? "\"b\":[" : ",\"a\":[";
+    const std::size_t n = m.engine.top(side, 50, levels);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i) r += ',';
+      r += "[\"";
+      r.append(buf, BybitPublisher::format_decimal(levels[i].px, 2, buf));
+      r += "\",\"";
+      r.append(buf, BybitPublisher::format_decimal(levels[i].qty, 3, buf));
+      r += "\"]";
+    }
+    r += ']';
+  }
+  r += "}}";
+  return r;
+}
+
+}  // namespace shadow

@@ -1,0 +1,81 @@
+// MarketDriver: the order-flow model side of the embedded exchange. Per symbol an
+// OrderFlowModel drives a MatchingEngine whose BybitPublisher turns every event into Bybit v5
+// orderbook.50 / publicTrade messages; MarketFanout hands them to the subscribed sessions.
+//
+// Schedule: constant rate over all symbols, round robin; event k (1-based) is due at
+// start + k / rate. advance() runs the events due by `now` in bounded batches, so a late loop
+// catches up over the next turns instead of drifting (and the sockets stay served meanwhile).
+// The publishers flush every `flush_every` events: each event is its own delta up to 5000
+// events/s per symbol, small batches above, or exactly --batch N.
+//
+// One thread (the server's loop). Books are seeded and published at construction, before any
+// client can connect.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "exchange/bybit_publisher.h"
+#include "exchange/client_session.h"
+#include "exchange/exchange_options.h"
+#include "exchange/market_fanout.h"
+#include "exchange/matching_engine.h"
+#include "exchange/order_flow.h"
+
+namespace shadow {
+
+class MarketDriver {
+ public:
+  // `opt` and `fanout` outlive the driver.
+  MarketDriver(const ExchangeOptions& opt, MarketFanout& fanout);
+  MarketDriver(const MarketDriver&) = delete;
+  MarketDriver& operator=(const MarketDriver&) = delete;
+  ~MarketDriver();
+
+  // The schedule's origin (CLOCK_MONOTONIC ns): event k is due at start_ns + k / rate.
+  void start(std::int64_t start_ns) noexcept { start_ns_ = start_ns; }
+  // Runs the events due by `now`, at most a bounded batch; stops early when a stall fault
+  // fires (the message that fired it is the last before the stall).
+  void advance(std::int64_t now);
+  // When the next event is due (CLOCK_MONOTONIC ns).
+  std::int64_t next_due_ns() const noexcept { return intended_ns(events_done_ + 1); }
+  std::uint64_t events() const noexcept { return events_done_; }
+
+  std::size_t size() const noexcept { return markets_.size(); }
+  // Index of `symbol`, or size() when it is not served.
+  std::size_t find(std::string_view symbol) const noexcept;
+  // Sends symbol `market`'s published view to a session that just subscribed to its book.
+  void send_snapshot(ClientSession& c, std::size_t market);
+  // Publishes the events still waiting for their --batch flush (before a dump_l2 reply, which
+  // must equal the view a client has after everything queued before it).
+  void flush_pending();
+  // The dump_l2 op's reply for symbol `market` (a shadow extension, not Bybit): the engine's
+  // own top 50 per side, numbers formatted like the publisher's, with the update id of the
+  // last published delta.
+  std::string dump_l2(std::size_t market) const;
+
+ private:
+  struct Market;
+
+  std::int64_t intended_ns(std::uint64_t events) const noexcept {
+    return start_ns_ + static_cast<std::int64_t>(static_cast<double>(events) * ns_per_event_);
+  }
+  void flush_markets(std::int64_t ms);
+  void on_message(std::size_t market, BybitTopic topic, std::string_view text);
+
+  const ExchangeOptions& opt_;
+  MarketFanout& fanout_;
+  std::vector<std::unique_ptr<Market>> markets_;
+  std::int64_t start_ns_ = 0;
+  double ns_per_event_;
+  std::uint64_t events_done_ = 0;
+  std::size_t flush_every_;
+  std::size_t since_flush_ = 0;           // events not flushed yet (--batch carries it over)
+  std::int64_t current_intended_ns_ = 0;  // schedule time of the event being flushed
+};
+
+}  // namespace shadow

@@ -1,0 +1,154 @@
+#include "pipeline/replay_files.h"
+
+#include <cstdio>
+#include <iterator>
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+
+namespace shadow {
+namespace {
+
+const char* venue_name(Venue v) {
+  switch (v) {
+    case Venue::kBybit: return "bybit";
+    case Venue::kBinanceSpot: return "binance-spot";
+    case Venue::kBinanceFutures: return "binance-futures";
+    case Venue::kUnknown: break;
+  }
+  return "unknown";
+}
+
+void add(DecoderStats& t, const DecoderStats& s) {
+  t.messages += s.messages;
+  t.book_snapshots += s.book_snapshots;
+  t.book_deltas += s.book_deltas;
+  t.trades += s.trades;
+  t.trade_messages += s.trade_messages;
+  t.bbo += s.bbo;
+  t.acks += s.acks;
+  t.pongs += s.pongs;
+  t.skipped_topics += s.skipped_topics;
+  t.errors += s.errors;
+  for (std::size_t i = 0; i < std::size(t.errors_by_status); ++i) {
+    t.errors_by_status[i] += s.errors_by_status[i];
+  }
+}
+
+std::string level_text(Level l) {
+  if (l.qty == 0) return "-";
+  char px[kFixedMaxChars], qty[kFixedMaxChars];
+  return std::string(to_chars_fixed(l.px, px)) + " x " + std::string(to_chars_fixed(l.qty, qty));
+}
+
+// The run's summary lines (the tests and operators read them). `secs`: time spent replaying.
+void print_summary(FILE* out, const ReplayOptions& opt, const Replayer& replayer,
+                   std::uint64_t trace_lines, double secs) {
+  const ReplayCounters& c = replayer.counters();
+  DecoderStats d{};
+  add(d, replayer.bybit_stats());
+  add(d, replayer.binance_stats());
+  const SyncStats b = replayer.book_totals();
+  std::fprintf(out, "shadow-replay: %zu file(s), %llu messages, %.1f MB in %.3f s: %.2f M msg/s, %.0f MB/s%s\n",
+               opt.files.size(), static_cast<unsigned long long>(c.messages),
+               static_cast<double>(c.bytes) / 1e6, secs,
+               secs > 0 ? static_cast<double>(c.messages) / secs / 1e6 : 0.0,
+               secs > 0 ? static_cast<double>(c.bytes) / secs / 1e6 : 0.0,
+               opt.preload ? " (preloaded: decode + book)" : " (read + decode + book)");
+  std::fprintf(out,
+               "  messages: book snapshots %llu, book deltas %llu, trade messages %llu (%llu trades), "
+               "bbo %llu, acks %llu, pongs %llu, other topics %llu\n",
+               static_cast<unsigned long long>(d.book_snapshots),
+               static_cast<unsigned long long>(d.book_deltas),
+               static_cast<unsigned long long>(d.trade_messages),
+               static_cast<unsigned long long>(d.trades), static_cast<unsigned long long>(d.bbo),
+               static_cast<unsigned long long>(d.acks), static_cast<unsigned long long>(d.pongs),
+               static_cast<unsigned long long>(d.skipped_topics));
+  std::fprintf(out, "  errors: %llu", static_cast<unsigned long long>(d.errors));
+  for (std::size_t i = 0; i < std::size(d.errors_by_status); ++i) {
+    if (d.errors_by_status[i] == 0) continue;
+    const std::string_view name = to_string(static_cast<DecodeStatus>(i));
+    std::fprintf(out, ", %.*s %llu", static_cast<int>(name.size()), name.data(),
+                 static_cast<unsigned long long>(d.errors_by_status[i]));
+  }
+  std::fprintf(out, "\n");
+  std::fprintf(out,
+               "  books: applied %llu, snapshots %llu, gaps %llu, resyncs %llu, stale dropped %llu, "
+               "skipped unsynced %llu, buffer drops %llu, crossed %llu\n",
+               static_cast<unsigned long long>(b.messages_applied),
+               static_cast<unsigned long long>(b.snapshots), static_cast<unsigned long long>(b.gaps),
+               static_cast<unsigned long long>(b.resyncs),
+               static_cast<unsigned long long>(b.stale_dropped),
+               static_cast<unsigned long long>(b.skipped_unsynced),
+               static_cast<unsigned long long>(b.buffered_dropped),
+               static_cast<unsigned long long>(b.crossed));
+  for (std::uint16_t id = 0; id < replayer.book_slots(); ++id) {
+    const Replayer::Book* book = replayer.book(id);
+    if (book == nullptr) continue;
+    std::fprintf(out, "  %s %s: %s, last update %llu, bid %s, ask %s\n",
+                 std::string(replayer.symbols().name(id)).c_str(),
+                 venue_name(replayer.symbols().venue(id)), book->synced() ? "synced" : "NOT synced",
+                 static_cast<unsigned long long>(book->last_update_id()),
+                 level_text(book->book().best_bid()).c_str(),
+                 level_text(book->book().best_ask()).c_str());
+  }
+  if (!opt.trace_path.empty() && opt.trace_path != "-") {
+    std::fprintf(out, "  book trace: %llu lines -> %s\n",
+                 static_cast<unsigned long long>(trace_lines), opt.trace_path.c_str());
+  }
+}
+
+}  // namespace
+
+int replay_files(const ReplayOptions& opt) {
+  BookTraceWriter trace;
+  std::string error;
+  if (!opt.trace_path.empty() && !trace.open(opt.trace_path, error)) {
+    std::fprintf(stderr, "shadow-replay: %s\n", error.c_str());
+    return 1;
+  }
+  // The summary goes to stderr when the trace takes standard output.
+  FILE* out = opt.trace_path == "-" ? stderr : stdout;
+
+  Replayer replayer(opt.trace_path.empty() ? nullptr : &trace);
+  if (!opt.binance_symbol.empty()) replayer.set_binance_snapshot_symbol(opt.binance_symbol);
+
+  int rc = 0;
+  std::uint64_t errors_printed = 0;
+  std::int64_t busy_ns = 0;  // time spent replaying (excludes --preload reads)
+  for (const std::string& path : opt.files) {
+    CaptureReader reader;
+    if (!reader.open(path, error) || (opt.preload && !reader.preload(error))) {
+      std::fprintf(stderr, "shadow-replay: %s\n", error.c_str());
+      rc = 1;
+      continue;
+    }
+    Protocol protocol = opt.protocol;
+    CaptureLine line;
+    const std::int64_t t0 = monotonic_ns();
+    while (reader.next(line)) {
+      if (protocol == Protocol::kAuto) protocol = detect_protocol({line.data, line.len});
+      const DecodeStatus st = replayer.on_message(protocol, line);
+      if (st != DecodeStatus::kOk && st != DecodeStatus::kSkipped &&
+          errors_printed++ < opt.max_errors) {
+        std::fprintf(stderr, "%s:%zu: %.*s\n", path.c_str(), line.line_no,
+                     static_cast<int>(to_string(st).size()), to_string(st).data());
+      }
+    }
+    busy_ns += monotonic_ns() - t0;
+    if (!reader.error().empty()) {
+      std::fprintf(stderr, "shadow-replay: %s\n", reader.error().c_str());
+      rc = 1;
+    }
+  }
+  if (!trace.close()) {
+    std::fprintf(stderr, "shadow-replay: %s\n", trace.error().c_str());
+    rc = 1;
+  }
+
+  print_summary(out, opt, replayer, trace.lines(), static_cast<double>(busy_ns) / 1e9);
+  return rc;
+}
+
+}  // namespace shadow

@@ -1,0 +1,31 @@
+// replay_files(): capture files through one Replayer (pipeline/replay.h) at full speed, with
+// the summary shadow-replay prints: messages and throughput, counts per message type, decode
+// errors by kind, book sync totals, and each book's final state. The library behind
+// tools/shadow-replay.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pipeline/replay.h"
+
+namespace shadow {
+
+// What one shadow-replay run reads, with the command line's defaults.
+struct ReplayOptions {
+  std::vector<std::string> files;  // read in order, one Replayer for all
+  std::string trace_path;          // the book trace; empty = none, "-" standard output
+  Protocol protocol = Protocol::kAuto;  // kAuto: each file's first message decides
+  std::string binance_symbol;      // symbol of Binance REST snapshot lines (default: latest)
+  bool preload = false;            // read each file into memory first: times decode + book only
+  std::uint64_t max_errors = 20;   // decode errors printed (all are counted)
+};
+
+// Replays every file and prints the summary (stdout, or stderr when the trace takes standard
+// output); decode errors go to stderr as "FILE:LINE: reason". 0 when every file was read
+// (decode errors in exchange data are counted, not fatal); 1 when a file could not be read or
+// the trace could not be written.
+int replay_files(const ReplayOptions& opt);
+
+}  // namespace shadow
