@@ -1,0 +1,96 @@
+#include "pipeline/iteration_clock.h"
+
+#include "core/clock.h"
+
+namespace shadow {
+
+void IterationClock::start(std::int64_t t) noexcept {
+  started_ = true;
+  warmup_end_ = t + static_cast<std::int64_t>(cfg_.warmup_s * 1e9);
+  warming_ = cfg_.warmup_s > 0;
+  if (!warming_) begin_iteration(t, cur_);
+}
+
+void IterationClock::begin_iteration(std::int64_t t, std::uint32_t index) noexcept {
+  iteration_ += 1;
+  cur_ = index;
+  IterationKpis& k = sinks_.kpis(cur_);
+  k.iteration = iteration_;
+  k.partial = false;
+  k.started_realtime_ns = t;
+  k.warmup_s = iteration_ == 1 ? cfg_.warmup_s : 0;
+  iter_end_ = t + static_cast<std::int64_t>(cfg_.duration_s * 1e9);
+  progress_.iteration.store(iteration_, std::memory_order_relaxed);
+}
+
+void IterationClock::end_warmup(std::int64_t t) noexcept {
+  // The warm-up's numbers are dropped; iteration 1 starts with fresh accumulators.
+  std::uint32_t next;
+  if (!take_spare(next)) return;
+  engine_.close_iteration(sinks_.kpis(cur_), sinks_.kpis(next));
+  stash_ = cur_;  // the warm-up's accumulators: kept as the spare
+  warming_ = false;
+  begin_iteration(t, next);
+}
+
+void IterationClock::on_idle() noexcept {
+  if (!cfg_.recorded_time) tick(realtime_ns());
+}
+
+bool IterationClock::take_spare(std::uint32_t& out) noexcept {
+  if (stash_ != kNoSpare) {
+    out = stash_;
+    stash_ = kNoSpare;
+    return true;
+  }
+  if (sinks_.try_take_spare(out)) return true;
+  ++handoff_waits_;
+  if (!cfg_.recorded_time) return false;
+  out = sinks_.take_spare();
+  return true;
+}
+
+void IterationClock::close_current(std::int64_t t, bool partial) noexcept {
+  std::uint32_t next;
+  if (!take_spare(next)) return;
+  IterationKpis& k = sinks_.kpis(cur_);
+  engine_.close_iteration(k, sinks_.kpis(next));
+  k.partial = partial;
+  k.ended_realtime_ns = t;
+  sinks_.hand_over(cur_);
+  if (!partial && iteration_ >= cfg_.iterations) {
+    stash_ = next;
+    finish("completed", false);
+    return;
+  }
+  begin_iteration(t, next);
+}
+
+void IterationClock::finish(const char* reason, bool close_open) noexcept {
+  if (finished_) return;
+  if (stop_reason_.empty()) stop_reason_ = reason;
+  IterationKpis& k = sinks_.kpis(cur_);
+  if (close_open && started_ && !warming_ && k.started_realtime_ns != 0) {
+    const std::int64_t now = last_event_time();
+    // The run is over: waiting for a spare is fine.
+    const std::uint32_t spare = stash_ != kNoSpare ? stash_ : sinks_.take_spare();
+    engine_.close_iteration(k, sinks_.kpis(spare));
+    stash_ = spare;
+    k.partial = true;
+    k.ended_realtime_ns = now > k.started_realtime_ns ? now : k.started_realtime_ns;
+    sinks_.hand_over(cur_);
+  }
+  finished_ = true;
+  sinks_.end(stop_reason_);
+}
+
+void IterationClock::report_progress() noexcept {
+  progress_.messages.store(messages_, std::memory_order_relaxed);
+  progress_.position_e8.store(engine_.simulator(0).account().position, std::memory_order_relaxed);
+}
+
+std::int64_t IterationClock::last_event_time() const noexcept {
+  return cfg_.recorded_time ? last_data_ns_ : realtime_ns();
+}
+
+}  // namespace shadow
