@@ -1,5 +1,7 @@
 // IterationClock: cuts the engine's event stream into iterations (DESIGN.md "KPIs (per
-// iteration)") and hands each one to the sink stage.
+// iteration)") and hands each one to the sink stage. It is also the engine's EngineOutput: the
+// fills, order events and decisions go to the sinks tagged with the iteration being accumulated
+// (0 during the warm-up), and one the sinks have no room for is counted as a sink drop in it.
 //
 // Time: the events' local receive time (CLOCK_REALTIME ns; the capture time in replay, so a
 // replay at full speed cuts iterations where the recording did), plus the wall clock when a
@@ -18,10 +20,14 @@
 // allocation-free.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/market_event.h"
+#include "core/symbol_table.h"
 #include "pipeline/shadow_engine.h"
 #include "pipeline/shadow_run.h"
 #include "sinks/sink_stage.h"
@@ -33,14 +39,19 @@ struct IterationClockConfig {
   double duration_s = 60;
   std::uint32_t iterations = 1;
   bool recorded_time = false;  // replay: no wall clock, and boundaries wait for the sinks
+  std::vector<std::string> symbols;  // the engine's slots, in order (sink drops are booked there)
 };
 
-class IterationClock {
+class IterationClock final : public EngineOutput {
  public:
-  // `engine`, `sinks` and `progress` must outlive the clock.
-  IterationClock(const IterationClockConfig& cfg, ShadowEngine& engine, SinkStage& sinks,
-                 RunProgress& progress) noexcept
-      : cfg_(cfg), engine_(engine), sinks_(sinks), progress_(progress) {}
+  // `symbols` (the feed's table) and `progress` must outlive the clock. The engine is made with
+  // the clock as its output; it and the sink stage are attach()ed before the first event.
+  IterationClock(IterationClockConfig cfg, const SymbolTable& symbols, RunProgress& progress) noexcept
+      : cfg_(std::move(cfg)), symbols_(symbols), progress_(progress) {}
+  void attach(ShadowEngine& engine, SinkStage& sinks) noexcept {
+    engine_ = &engine;
+    sinks_ = &sinks;
+  }
 
   // Every event reaches the engine through here (both layouts).
   void on_event(const MarketEvent& e) noexcept {
@@ -48,14 +59,22 @@ class IterationClock {
     const std::int64_t t = ShadowEngine::event_time(e);
     if (!started_) start(t);
     if (t > last_data_ns_) last_data_ns_ = t;
-    engine_.on_event(e, sinks_.kpis(cur_));
+    engine_->on_event(e, sinks_->kpis(cur_));
     ++messages_;
     if ((messages_ & 63) == 0) report_progress();
     tick(t);
   }
 
-  // No event came: a live run's wall clock may close the iteration of a quiet feed.
-  void on_idle() noexcept;
+  // No event came. A stop request ends the run as "signal"; a live run's wall clock may close
+  // the iteration of a quiet feed; a feed that ended (and whose events were all processed) ends
+  // it as "completed" when a capture played to its end (the last iteration is partial), else
+  // as "error".
+  void on_idle(bool stop_requested, bool feed_ended, bool feed_failed) noexcept;
+
+  // EngineOutput.
+  void on_fill(const Fill& f) noexcept override;
+  void on_order_event(const OrderEvent& e) noexcept override;
+  void on_shadow_order(const ShadowOrder& o) noexcept override;
 
   // Ends the run with `reason` (completed | signal | error): with close_open, the open iteration
   // (if one started) goes to the sinks as partial; then the sinks get the end of the run.
@@ -65,7 +84,7 @@ class IterationClock {
   const std::string& stop_reason() const noexcept { return stop_reason_; }
   // Iteration being accumulated (0 while warming up or before the first event) and its KPIs.
   std::uint32_t iteration() const noexcept { return iteration_; }
-  IterationKpis& current() noexcept { return sinks_.kpis(cur_); }
+  IterationKpis& current() noexcept { return sinks_->kpis(cur_); }
   // Live boundaries postponed because the sinks held every spare.
   std::uint64_t handoff_waits() const noexcept { return handoff_waits_; }
 
@@ -88,10 +107,13 @@ class IterationClock {
   void close_current(std::int64_t t, bool partial) noexcept;
   void report_progress() noexcept;
   std::int64_t last_event_time() const noexcept;
+  // Slot of a SymbolTable id (by name: a symbol may arrive under several venue codes).
+  std::size_t slot_of(std::uint16_t symbol_id) const noexcept;
 
   IterationClockConfig cfg_;
-  ShadowEngine& engine_;
-  SinkStage& sinks_;
+  const SymbolTable& symbols_;
+  ShadowEngine* engine_ = nullptr;
+  SinkStage* sinks_ = nullptr;
   RunProgress& progress_;
   // The free ring has one producer, the sinks; a spare taken and not used stays here rather
   // than going back into the ring (SPSC: one producer only).

@@ -1,12 +1,8 @@
 #include "pipeline/shadow_run.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -23,8 +19,6 @@
 #include "pipeline/shadow_engine.h"
 #include "ringbuf/ring_event_sink.h"
 #include "ringbuf/spsc_ring.h"
-#include "sinks/atomic_file.h"
-#include "sinks/prometheus_exporter.h"
 #include "sinks/sink_stage.h"
 
 namespace shadow {
@@ -59,20 +53,6 @@ RunInfo run_info(const RunConfig& c) {
   return info;
 }
 
-// OUT/<run_id>/ and the OUT/latest link (a warning when the link cannot be replaced).
-std::string make_run_dir(const std::string& out_dir, const std::string& run_id) {
-  std::error_code ec;
-  std::filesystem::create_directories(out_dir, ec);
-  if (ec) throw std::runtime_error(out_dir + ": cannot create the artifacts directory: " + ec.message());
-  const std::string dir = out_dir + "/" + run_id;
-  if (::mkdir(dir.c_str(), 0755) != 0) {
-    throw std::runtime_error(dir + ": cannot create the run directory: " + std::strerror(errno));
-  }
-  std::string err;
-  if (!replace_symlink(run_id, out_dir + "/latest", err)) std::fprintf(stderr, "shadow-run: warning: %s\n", err.c_str());
-  return dir;
-}
-
 FeedVenue venue_of_message(std::string_view message) {
   return detect_protocol(message) == Protocol::kBinance ? FeedVenue::kBinance : FeedVenue::kBybit;
 }
@@ -95,68 +75,63 @@ FeedStageConfig feed_config(const RunConfig& c, const std::string& url, RunProgr
   return f;
 }
 
+SinkStageConfig sink_config(const RunConfig& c, RunProgress& progress) {
+  SinkStageConfig s;
+  s.out_dir = c.out_dir;
+  s.record_ring = c.record_ring;
+  s.lossless = c.venue == VenueKind::kReplay;
+  s.metrics_addr = c.metrics_addr;
+  s.metrics_textfile = c.metrics_textfile;
+  if (!c.redis_url.empty()) s.redis = RedisExporterConfig{c.redis_url, c.redis_channel, static_cast<int>(c.redis_ttl_s)};
+  s.last_p99_us = &progress.last_p99_us;
+  return s;
+}
+
 }  // namespace
 
 // The stages of one run and what joins them: the engine's output goes to the sink stage, each
 // event to the iteration clock (from the ring in the split layout, straight from the feed
 // stage in the fused one).
-struct ShadowRun::Impl final : EngineOutput {
+struct ShadowRun::Impl {
   using SplitFeed = FeedStage<RingEventSink>;
   using FusedFeed = FeedStage<DirectEventSink<IterationClock>>;
 
-  Impl(const RunConfig& c, std::atomic<bool>& stop, RunProgress& p)
+  // Builds the stages, consumers first: each is handed to the one that feeds it. The sink stage
+  // creates the run directory, so it comes after what may still refuse the config (the engine).
+  Impl(const RunConfig& c, const std::string& url, std::atomic<bool>& stop, RunProgress& p,
+       const RunInfo& info)
       : cfg(c), stop_flag(stop), progress(p), events(c.layout == ThreadLayout::kSplit ? c.event_ring : 64),
         ring_sink(events) {
+    clock.emplace(IterationClockConfig{c.warmup_s, c.duration_s, c.iterations, c.venue == VenueKind::kReplay, c.symbols},
+                  symbols, p);
     // Symbols: ids for every venue code a configured name may arrive under.
     std::vector<std::uint16_t> ids;
     for (const std::string& s : c.symbols) ids.push_back(symbols.find_or_add(Venue::kBybit, s));
-    engine = std::make_unique<ShadowEngine>(c.engine, ids, this);
+    engine = std::make_unique<ShadowEngine>(c.engine, ids, &*clock);
     for (std::size_t i = 0; i < c.symbols.size(); ++i) {
       engine->alias(symbols.find_or_add(Venue::kBinanceSpot, c.symbols[i]), i);
       engine->alias(symbols.find_or_add(Venue::kBinanceFutures, c.symbols[i]), i);
     }
-  }
-
-  // ---- engine thread -------------------------------------------------------------------------
-
-  void on_fill(const Fill& f) noexcept override {
-    progress.fills.store(progress.fills.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    if (!sinks->push_fill(clock->iteration(), f)) ++clock->current().symbols[slot_of(f.symbol)].sink_drops;
-  }
-  void on_order_event(const OrderEvent& e) noexcept override {
-    if (!sinks->push_order_event(clock->iteration(), e)) ++clock->current().symbols[slot_of(e.symbol)].sink_drops;
-  }
-  void on_shadow_order(const ShadowOrder& o) noexcept override {
-    if (!sinks->push_shadow_order(clock->iteration(), o)) {
-      IterationKpis& k = clock->current();
-      ++k.symbols[o.symbol < k.symbols.size() ? o.symbol : 0].sink_drops;
+    sinks.emplace(sink_config(c, p), info);
+    clock->attach(*engine, *sinks);
+    if (c.layout == ThreadLayout::kSplit) {
+      split_feed.emplace(feed_config(c, url, p), symbols, ring_sink, stop);
+    } else {
+      direct_sink.emplace(*clock);
+      fused_feed.emplace(feed_config(c, url, p), symbols, *direct_sink, stop);
     }
-  }
-  std::size_t slot_of(std::uint16_t symbol_id) const noexcept {
-    for (std::size_t i = 0; i < cfg.symbols.size(); ++i) {
-      if (symbols.name(symbol_id) == cfg.symbols[i]) return i;
-    }
-    return 0;
-  }
-
-  // Idle work of the engine thread: the wall clock closes iterations of a quiet live feed; the
-  // stop flag and the end of the feed end the run.
-  void engine_idle() noexcept {
-    if (clock->finished()) return;
-    if (stop_flag.load(std::memory_order_acquire)) return clock->finish("signal", true);
-    clock->on_idle();
-    if (feed().done() && (cfg.layout == ThreadLayout::kFused || events.readable() == 0)) {
-      // A capture played to its end completes the run (its last iteration is partial); a live
-      // feed that ends is an error.
-      clock->finish(feed().error().empty() && cfg.venue == VenueKind::kReplay ? "completed" : "error", true);
-    }
+    sinks->book_decode_errors_of(&feed().decode_errors());
   }
 
   FeedStageBase& feed() noexcept {
     return split_feed ? static_cast<FeedStageBase&>(*split_feed) : *fused_feed;
   }
 
-  // ---- agents (pipeline/agent_runner.h) ------------------------------------------------------
+  // The engine thread's idle work: see IterationClock::on_idle.
+  void engine_idle() noexcept {
+    const bool ended = feed().done() && (cfg.layout == ThreadLayout::kFused || events.readable() == 0);
+    clock->on_idle(stop_flag.load(std::memory_order_acquire), ended, ended && !feed().error().empty());
+  }
 
   static int split_feed_work(Impl& im) noexcept { return im.split_feed->work(); }
   static int engine_work(Impl& im) noexcept {
@@ -164,7 +139,7 @@ struct ShadowRun::Impl final : EngineOutput {
     const std::size_t take = n < 256 ? n : 256;
     for (std::size_t i = 0; i < take; ++i) im.clock->on_event(*im.events.peek(i));
     if (take > 0) im.events.release(take);
-    if (take == 0) im.engine_idle();
+    else im.engine_idle();
     return static_cast<int>(take);
   }
   static int fused_work(Impl& im) noexcept {
@@ -210,53 +185,12 @@ ShadowRun::ShadowRun(const RunConfig& cfg, std::string url) : cfg_(cfg), url_(st
 ShadowRun::~ShadowRun() = default;
 
 RunResult ShadowRun::run() {
-  auto im = std::make_unique<Impl>(cfg_, stop_, progress_);
   const RunInfo info = run_info(cfg_);
+  const auto im = std::make_unique<Impl>(cfg_, url_, stop_, progress_, info);
+  Impl* p = im.get();
   RunResult res;
   res.run_id = info.run_id;
-  res.run_dir = make_run_dir(cfg_.out_dir, info.run_id);
-
-  // Exporters, off the hot path (the sink thread drives them).
-  std::unique_ptr<MetricsRegistry> registry;
-  std::unique_ptr<MetricsServer> server;
-  if (!cfg_.metrics_addr.empty() || !cfg_.metrics_textfile.empty()) {
-    registry = std::make_unique<MetricsRegistry>();
-    registry->set_run(info.run_id, info.config_hash, info.program_version);
-  }
-  if (!cfg_.metrics_addr.empty()) {
-    std::string err;
-    server = std::make_unique<MetricsServer>(*registry, cfg_.metrics_addr);
-    if (!server->start(err)) throw std::runtime_error("metrics endpoint: " + err);
-    const std::string host = cfg_.metrics_addr.substr(0, cfg_.metrics_addr.rfind(':'));
-    std::fprintf(stderr, "shadow-run: metrics at http://%s:%d/metrics\n", host.c_str(), server->port());
-  }
-
-  // The stages, consumers first: each is handed to the one that feeds it.
-  Impl* p = im.get();
-  SinkStageConfig sc;
-  sc.run_dir = res.run_dir;
-  sc.record_ring = cfg_.record_ring;
-  sc.lossless = cfg_.venue == VenueKind::kReplay;
-  sc.metrics = registry.get();
-  sc.metrics_textfile = cfg_.metrics_textfile;
-  if (!cfg_.redis_url.empty()) {
-    sc.redis.emplace();
-    sc.redis->url = cfg_.redis_url;
-    sc.redis->channel = cfg_.redis_channel;
-    sc.redis->ttl_s = static_cast<int>(cfg_.redis_ttl_s);
-  }
-  sc.last_p99_us = &progress_.last_p99_us;
-  p->sinks.emplace(std::move(sc), info);
-  p->clock.emplace(IterationClockConfig{cfg_.warmup_s, cfg_.duration_s, cfg_.iterations, cfg_.venue == VenueKind::kReplay},
-                   *p->engine, *p->sinks, progress_);
-  if (cfg_.layout == ThreadLayout::kSplit) {
-    p->split_feed.emplace(feed_config(cfg_, url_, progress_), p->symbols, p->ring_sink, stop_);
-  } else {
-    p->direct_sink.emplace(*p->clock);
-    p->fused_feed.emplace(feed_config(cfg_, url_, progress_), p->symbols, *p->direct_sink, stop_);
-  }
-  p->sinks->book_decode_errors_of(&p->feed().decode_errors());
-
+  res.run_dir = p->sinks->run_dir();
   SinksAgent sinks{p, "shadow-sinks"};
   AgentRunner<SinksAgent> sinks_runner(sinks, IdleStrategy(cfg_.sinks_idle), cfg_.sinks_cpu);
   sinks_runner.start();
@@ -308,7 +242,7 @@ RunResult ShadowRun::run() {
                     static_cast<double>(progress_.position_e8.load(std::memory_order_relaxed)) / 1e8,
                     static_cast<unsigned long long>(progress_.reconnects.load(std::memory_order_relaxed)));
       last_msgs = msgs;
-      if (registry) registry->set_live(msgs, progress_.fills.load(std::memory_order_relaxed));
+      p->sinks->set_live(msgs, progress_.fills.load(std::memory_order_relaxed));
       std::fprintf(stderr, tty ? "\r%s\033[K" : "%s\n", line);
     }
   }
@@ -339,8 +273,7 @@ RunResult ShadowRun::run() {
   }
   sinks_runner.stop();
   sinks_runner.join();
-  if (server) server->stop();
-  p->sinks->report_exports();
+  p->sinks->close_exports();
 
   const std::string& stop_reason = p->clock->stop_reason();
   res.iterations_completed = p->sinks->completed();

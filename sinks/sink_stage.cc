@@ -1,6 +1,11 @@
 #include "sinks/sink_stage.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <stdexcept>
 #include <utility>
 
@@ -12,6 +17,19 @@ namespace shadow {
 
 namespace {
 
+std::string make_run_dir(const std::string& out_dir, const std::string& run_id) {
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec) throw std::runtime_error(out_dir + ": cannot create the artifacts directory: " + ec.message());
+  const std::string dir = out_dir + "/" + run_id;
+  if (::mkdir(dir.c_str(), 0755) != 0) {
+    throw std::runtime_error(dir + ": cannot create the run directory: " + std::strerror(errno));
+  }
+  std::string err;
+  if (!replace_symlink(run_id, out_dir + "/latest", err)) std::fprintf(stderr, "shadow-run: warning: %s\n", err.c_str());
+  return dir;
+}
+
 std::unique_ptr<BufferedFileWriter> open_jsonl(const std::string& path, const char* what) {
   auto w = std::make_unique<BufferedFileWriter>();
   std::string err;
@@ -22,14 +40,29 @@ std::unique_ptr<BufferedFileWriter> open_jsonl(const std::string& path, const ch
 }  // namespace
 
 SinkStage::SinkStage(SinkStageConfig cfg, RunInfo info)
-    : cfg_(std::move(cfg)), info_(std::move(info)), records_(cfg_.record_ring), free_(kPoolSize * 2),
+    : cfg_(std::move(cfg)), info_(std::move(info)), run_dir_(make_run_dir(cfg_.out_dir, info_.run_id)), records_(cfg_.record_ring), free_(kPoolSize * 2),
       pool_(kPoolSize), run_totals_(info_.symbols.size()) {
   for (IterationKpis& k : pool_) k.symbols.resize(info_.symbols.size());
   // Before any thread starts; from then on only the sinks thread produces into free_.
   for (std::uint32_t i = 1; i < kPoolSize; ++i) (void)free_.try_push(i);
-  fills_ = open_jsonl(cfg_.run_dir + "/fills.jsonl", "the fill log");
-  orders_ = open_jsonl(cfg_.run_dir + "/shadow_orders.jsonl", "the order log");
+  fills_ = open_jsonl(run_dir_ + "/fills.jsonl", "the fill log");
+  orders_ = open_jsonl(run_dir_ + "/shadow_orders.jsonl", "the order log");
+  if (!cfg_.metrics_addr.empty() || !cfg_.metrics_textfile.empty()) {
+    metrics_ = std::make_unique<MetricsRegistry>();
+    metrics_->set_run(info_.run_id, info_.config_hash, info_.program_version);
+  }
+  if (!cfg_.metrics_addr.empty()) {
+    std::string err;
+    server_ = std::make_unique<MetricsServer>(*metrics_, cfg_.metrics_addr);
+    if (!server_->start(err)) throw std::runtime_error("metrics endpoint: " + err);
+    const std::string host = cfg_.metrics_addr.substr(0, cfg_.metrics_addr.rfind(':'));
+    std::fprintf(stderr, "shadow-run: metrics at http://%s:%d/metrics\n", host.c_str(), server_->port());
+  }
   if (cfg_.redis) redis_ = std::make_unique<RedisExporter>(*cfg_.redis);
+}
+
+void SinkStage::set_live(std::uint64_t messages, std::uint64_t fills) {
+  if (metrics_) metrics_->set_live(messages, fills);
 }
 
 SinkStage::~SinkStage() = default;
@@ -115,14 +148,14 @@ void SinkStage::write_iteration(IterationKpis& k) {
   }
   sync_jsonl();
   std::string err;
-  const std::string path = cfg_.run_dir + "/ITER_SUMMARY_" + std::to_string(k.iteration) + ".json";
+  const std::string path = run_dir_ + "/ITER_SUMMARY_" + std::to_string(k.iteration) + ".json";
   std::string json = iter_summary_json(info_, k);
   if (!write_file_atomically(path, json, err)) throw std::runtime_error(err);
-  if (cfg_.metrics != nullptr || redis_) {
+  if (metrics_ != nullptr || redis_) {
     const IterationExport ex = export_of(info_, k, std::move(json));
-    if (cfg_.metrics != nullptr) {
-      cfg_.metrics->on_iteration(ex);
-      if (!cfg_.metrics_textfile.empty() && !write_textfile(*cfg_.metrics, cfg_.metrics_textfile, err)) {
+    if (metrics_ != nullptr) {
+      metrics_->on_iteration(ex);
+      if (!cfg_.metrics_textfile.empty() && !write_textfile(*metrics_, cfg_.metrics_textfile, err)) {
         std::fprintf(stderr, "shadow-run: metrics textfile: %s\n", err.c_str());
       }
     }
@@ -142,7 +175,7 @@ void SinkStage::write_iteration(IterationKpis& k) {
 // the totals and /metrics), reported once per outage; the exporter retries with backoff on its own.
 void SinkStage::note_export_failure() {
   ++export_drops_unbooked_;
-  if (cfg_.metrics != nullptr) cfg_.metrics->add_sink_drops(1);
+  if (metrics_ != nullptr) metrics_->add_sink_drops(1);
   if (!export_failing_) {
     std::fprintf(stderr, "shadow-run: redis export failed (retrying with backoff): %s\n",
                  redis_->stats().last_error.c_str());
@@ -157,12 +190,13 @@ void SinkStage::write_run_summary() {
   const std::string json = run_summary_json(info_, run_totals_, briefs_,
                                             any_partial_ || stop_reason_ != "completed", stop_reason_,
                                             realtime_ns());
-  if (!write_file_atomically(cfg_.run_dir + "/SHADOW_RUN_SUMMARY.json", json, err)) {
+  if (!write_file_atomically(run_dir_ + "/SHADOW_RUN_SUMMARY.json", json, err)) {
     throw std::runtime_error(err);
   }
 }
 
-void SinkStage::report_exports() const {
+void SinkStage::close_exports() {
+  if (server_) server_->stop();
   if (!redis_) return;
   const RedisExporterStats& rs = redis_->stats();
   std::fprintf(stderr,

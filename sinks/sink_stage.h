@@ -1,7 +1,8 @@
 // SinkStage: the sinks end of the pipeline (DESIGN.md data flow). The engine thread writes
 // SinkRecords into a ring; the sinks thread turns them into fills.jsonl and shadow_orders.jsonl
 // (buffered, fdatasync'd at every iteration end), ITER_SUMMARY_<n>.json and
-// SHADOW_RUN_SUMMARY.json (atomic), and the Redis and Prometheus exports.
+// SHADOW_RUN_SUMMARY.json (atomic), and the Redis and Prometheus exports (the /metrics endpoint
+// serves from its own thread).
 //
 // Iterations travel without copying: the stage owns a pool of kPoolSize IterationKpis. The
 // engine accumulates into one; at a boundary it hands that one over (an iteration record with
@@ -39,14 +40,14 @@
 namespace shadow {
 
 class MetricsRegistry;
+class MetricsServer;
 
 struct SinkStageConfig {
-  std::string run_dir;            // must exist; the JSONL files and summaries are written there
+  std::string out_dir;            // artifacts go to OUT/<run_id>/, linked as OUT/latest
   std::size_t record_ring = 65536;
   bool lossless = false;          // see the file comment: replay waits instead of dropping
-  // Prometheus registry (owned by the caller, whose HTTP server reads it); null: no metrics.
-  MetricsRegistry* metrics = nullptr;
-  std::string metrics_textfile;   // also written after each iteration when set
+  std::string metrics_addr;       // serve /metrics at HOST:PORT when set (port 0: any free one)
+  std::string metrics_textfile;   // write the metrics there after each iteration when set
   std::optional<RedisExporterConfig> redis;  // export each iteration to Redis when set
   std::atomic<double>* last_p99_us = nullptr;  // of the last written iteration, for progress
 };
@@ -56,9 +57,12 @@ class SinkStage {
   static constexpr std::size_t kPoolSize = 4;        // one filling, the rest spare or in flight
   static constexpr std::size_t kRecordReserve = 16;  // record slots kept for iteration records
 
-  // Creates fills.jsonl and shadow_orders.jsonl in cfg.run_dir and the Redis exporter. Pool
+  // Creates the run directory (OUT/<info.run_id>, a new one; the `latest` link is replaced, with
+  // a warning on stderr when it cannot be), fills.jsonl and shadow_orders.jsonl in it, and the
+  // exporters: the metrics endpoint listens (its address on stderr) once this returns. Pool
   // indexes 1..kPoolSize-1 start in the free ring; index 0 is the producer's first iteration.
-  // Throws std::runtime_error when a file cannot be created.
+  // Throws std::runtime_error when a directory or file cannot be created or the endpoint cannot
+  // listen.
   SinkStage(SinkStageConfig cfg, RunInfo info);
   ~SinkStage();
   SinkStage(const SinkStage&) = delete;
@@ -67,6 +71,8 @@ class SinkStage {
   // The feed's decode error counter (any thread may read it): what it gained since the last
   // iteration is booked on that iteration's first symbol. Set before the sinks thread starts.
   void book_decode_errors_of(const std::atomic<std::uint64_t>* counter) noexcept { decode_errors_ = counter; }
+
+  const std::string& run_dir() const noexcept { return run_dir_; }
 
   // ---- producer (engine thread) ----------------------------------------------------------
 
@@ -115,14 +121,19 @@ class SinkStage {
   // The end record was processed: every artifact is written.
   bool done() const noexcept { return done_.load(std::memory_order_acquire); }
 
+  // ---- any thread ------------------------------------------------------------------------
+
+  // Live counters of the run so far for /metrics (no-op without metrics).
+  void set_live(std::uint64_t messages, std::uint64_t fills);
+
   // ---- after done() ----------------------------------------------------------------------
 
   std::uint32_t completed() const noexcept { return completed_; }  // iterations not partial
   bool any_partial() const noexcept { return any_partial_; }
   std::uint64_t fills_written() const noexcept { return fills_total_; }
   std::uint64_t order_events() const noexcept { return order_events_; }
-  // One line on stderr with the Redis exporter's totals (when it is on).
-  void report_exports() const;
+  // Stops the metrics endpoint and reports the Redis exporter's totals on stderr (when on).
+  void close_exports();
 
  private:
   // A slot for a fill or order record, keeping kRecordReserve free for iteration records.
@@ -149,6 +160,7 @@ class SinkStage {
 
   SinkStageConfig cfg_;
   RunInfo info_;
+  std::string run_dir_;
   SpscRing<SinkRecord> records_;
   SpscRing<std::uint32_t> free_;
   std::vector<IterationKpis> pool_;
@@ -159,6 +171,8 @@ class SinkStage {
   // sinks thread
   std::unique_ptr<BufferedFileWriter> fills_, orders_;
   std::string line_;  // one JSONL line, reused
+  std::unique_ptr<MetricsRegistry> metrics_;
+  std::unique_ptr<MetricsServer> server_;
   std::unique_ptr<RedisExporter> redis_;
   std::vector<SymbolKpis> run_totals_;
   std::vector<IterationBrief> briefs_;
