@@ -10,25 +10,19 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "pipeline/run_config.h"
+#include "tests/support/text_file.h"
 
 namespace {
 
 using namespace shadow;
 namespace fs = std::filesystem;
+using test_support::slurp;
 
 constexpr std::int64_t kT0 = 1'700'000'000'000'000'000;  // 2023-11-14T22:13:20Z
 constexpr std::int64_t kStep = 100'000'000;              // one event per 100 ms of recorded time
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // The clock with a real engine and sink stage, all driven from the test's thread: after every
 // event the sinks drain, so the clock never waits for a spare.

@@ -10,20 +10,15 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
+
+#include "tests/support/text_file.h"
 
 namespace {
 
 using namespace shadow;
 namespace fs = std::filesystem;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test_support::slurp;
 
 struct Dir {
   explicit Dir(const std::string& name)
