@@ -1,25 +1,15 @@
-// ShadowRun: the shadow-run program's pipeline (DESIGN.md data flow) — feed, engine and sink
-// threads joined by SPSC rings, iterations, artifacts.
+// ShadowRun: the shadow-run program's pipeline (DESIGN.md data flow) — the feed, engine and
+// sink stages on their threads, joined by SPSC rings.
 //
-//   [feed]   FeedSession (embedded exchange or a URL) or a capture file → decoder → SequenceGuard
-//            → ring of MarketEvents (split layout) or straight into the engine (fused layout)
-//   [engine] ShadowEngine (book → quoter → checks → fill simulator → KPIs); at each iteration
-//            end the filled IterationKpis goes to the sinks through the record ring and a fresh
-//            one comes back from a pool through the free ring: closing an iteration never waits
-//   [sinks]  fills.jsonl (batched, fsynced per iteration), ITER_SUMMARY_<n>.json and
-//            SHADOW_RUN_SUMMARY.json (atomic), the run totals
-//
-// Full rings, each a defined and counted policy:
-// - feed → engine: before reading the socket the feed checks the ring has room for a full read
-//   (kFeedHeadroom events); when not, it leaves the bytes in the kernel (TCP backpressure to the
-//   venue) and counts a backpressure wait. A message that still finds the ring full is dropped
-//   and counted (ring_drops), never silently.
-// - engine → sinks: a fill or order record that finds the ring full is counted (sink_drops) and
-//   dropped; iteration records cannot be lost (the pool is smaller than the ring).
-//
-// Iteration clock: the events' local receive time (CLOCK_REALTIME ns; the capture time in
-// replay, so a replay at full speed cuts iterations where the recording did), plus the wall
-// clock when a live feed is idle. The first warm-up seconds are processed but not counted.
+//   [feed]   FeedStage (feed/feed_stage.h): FeedSession (embedded exchange or a URL) or capture
+//            files → decoder → SequenceGuard → ring of MarketEvents (split layout) or straight
+//            into the engine on the same thread (fused layout); full-ring policies there
+//   [engine] IterationClock (pipeline/iteration_clock.h) → ShadowEngine (book → quoter → checks
+//            → fill simulator → KPIs); the clock cuts iterations (warm-up, recorded or wall
+//            time) and hands each one to the sinks
+//   [sinks]  SinkStage (sinks/sink_stage.h): fills.jsonl, shadow_orders.jsonl, ITER_SUMMARY_<n>
+//            .json, SHADOW_RUN_SUMMARY.json, Redis and /metrics; drops counted, never waited on
+//            live
 //
 // Stop: request_stop() (a signal) or the feed ending (replay done, venue gone) closes the
 // current iteration as partial, flushes the sinks and writes the run summary.

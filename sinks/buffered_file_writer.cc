@@ -63,6 +63,17 @@ bool BufferedFileWriter::flush() {
   return true;
 }
 
+bool BufferedFileWriter::sync() {
+  if (!flush()) return false;
+  // EINVAL: as in close().
+  if (owns_fd_ && ::fdatasync(fd_) != 0 && errno != EINVAL) {
+    errno_ = errno;
+    error_ = path_ + ": fdatasync failed: " + std::strerror(errno_);
+    return false;
+  }
+  return true;
+}
+
 bool BufferedFileWriter::close() {
   if (fd_ < 0) return !failed();
   bool ok = flush();

@@ -36,6 +36,10 @@ class BufferedFileWriter {
   // buffered bytes are then dropped and every later call fails.
   bool flush();
 
+  // flush(), then fdatasync: what was appended so far survives a crash and the file stays open
+  // (a JSONL sink syncs at each iteration end). False with error() set on failure.
+  bool sync();
+
   // flush(), then for files fsync and close. False with error() set on failure.
   bool close();
 

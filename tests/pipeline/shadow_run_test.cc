@@ -5,12 +5,12 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/require.h"
+#include "tests/support/text_file.h"
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include "pipeline/run_config.h"
@@ -20,13 +20,7 @@ namespace {
 
 using namespace shadow;
 namespace fs = std::filesystem;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test_support::slurp;
 
 // Counts "key": occurrences' integer value in the totals block (the first occurrence).
 long first_int(const std::string& json, const std::string& key) {

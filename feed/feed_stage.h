@@ -1,0 +1,240 @@
+// FeedStage: the feed end of the pipeline (DESIGN.md data flow): a live venue (FeedSession) or
+// capture files → venue decoder → SequenceGuard → an EventSink: a RingEventSink to the engine
+// thread (split layout) or a DirectEventSink that calls the engine on the same thread (fused).
+//
+// Full ring, a defined and counted policy (split layout):
+// - before reading the socket the stage checks the ring has room for a full read
+//   (live_headroom events); when not, it leaves the bytes in the kernel (TCP backpressure to the
+//   venue) and counts a backpressure wait. A message that still finds the ring full is dropped
+//   and counted (ring_drops), never silently;
+// - a capture line is decoded only with room for the largest message a decoder may produce
+//   (capture_headroom): a capture never loses a message to a full ring, it waits for the engine.
+//
+// A lost connection publishes a kFeedReset event (every book of the venue is invalid until its
+// next snapshot) and re-arms the SequenceGuard; a gap the guard sees asks the venue for a fresh
+// snapshot at once (FeedSession::resync).
+//
+// Threading: one thread (the feed's, or the fused one) calls work(); done(), error() after
+// done(), and the counters may be read from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/event_sink.h"
+#include "core/symbol_table.h"
+#include "feed/binance_decoder.h"
+#include "feed/bybit_decoder.h"
+#include "feed/capture_reader.h"
+#include "feed/feed_session.h"
+#include "feed/sequence_guard.h"
+
+namespace shadow {
+
+struct FeedStageConfig {
+  std::string url;                    // live: ws://HOST:PORT/PATH; empty: play `captures`
+  std::vector<std::string> captures;  // played in order
+  double replay_speed = 0;            // × the recorded pace; 0: as fast as possible
+  // The decoder. Unset: from the URL (live; Bybit when it does not say) or from the first
+  // capture line through `detect_venue` (Bybit when that is null).
+  std::optional<FeedVenue> venue;
+  FeedVenue (*detect_venue)(std::string_view message) = nullptr;
+  std::vector<std::string> symbols;   // live: subscribed (book and trades)
+  std::size_t live_headroom = 1024;   // split: free ring slots needed before reading the socket
+  std::size_t capture_headroom = 511; // split: free ring slots needed before decoding a line
+  std::atomic<std::uint64_t>* reconnects = nullptr;  // bumped at each lost connection (progress)
+};
+
+// The EventSink of the fused layout: a message's events are collected in a buffer sized for the
+// largest message, then handed to `consumer.on_event(const MarketEvent&)` one by one on publish,
+// on this thread (no ring, no copy beyond the decoder's own writes).
+template <class Consumer>
+class DirectEventSink {
+ public:
+  explicit DirectEventSink(Consumer& consumer) : consumer_(&consumer), buf_(kMaxEventsPerMessage) {}
+  MarketEvent* claim() noexcept { return claimed_ < buf_.size() ? &buf_[claimed_++] : nullptr; }
+  void publish() noexcept {
+    for (std::size_t i = 0; i < claimed_; ++i) consumer_->on_event(buf_[i]);
+    claimed_ = 0;
+  }
+  void abort() noexcept { claimed_ = 0; }
+
+ private:
+  Consumer* consumer_;
+  std::size_t claimed_ = 0;
+  std::vector<MarketEvent> buf_;
+};
+
+// What does not depend on the sink: sources, decoders, counters (feed_stage.cc).
+class FeedStageBase {
+ public:
+  FeedStageBase(const FeedStageBase&) = delete;
+  FeedStageBase& operator=(const FeedStageBase&) = delete;
+
+  // The feed ended (capture played, venue given up, stop): no more events will come.
+  bool done() const noexcept { return done_.load(std::memory_order_acquire); }
+  // Why it ended badly (empty when it did not); read after done().
+  const std::string& error() const noexcept { return error_; }
+  // Messages a decoder rejected (any thread).
+  const std::atomic<std::uint64_t>& decode_errors() const noexcept { return decode_errors_; }
+  std::uint64_t backpressure_waits() const noexcept { return backpressure_waits_; }
+  // The live session, null when playing captures.
+  FeedSession* session() noexcept { return session_.get(); }
+
+ protected:
+  // `stop`: set by another thread to end the feed (the session closes cleanly).
+  FeedStageBase(FeedStageConfig cfg, SymbolTable& symbols, const std::atomic<bool>& stop);
+  ~FeedStageBase();
+
+  // The stop flag was seen: the session starts its close and the feed is done.
+  bool stopping() noexcept;
+  // Next capture line into line_ (opening the next file when one ends). False when none is
+  // left: done() is then true, with error() when a file failed.
+  bool next_line() noexcept;
+  // Replay pace: false while `line_` is not due yet at monotonic time `mono`.
+  bool line_due(std::int64_t mono) noexcept;
+  void count_decode(DecodeStatus st) noexcept {
+    if (is_error(st)) decode_errors_.store(decode_errors_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+  // Reports a session event on stderr; kGaveUp ends the feed.
+  void log_session(const SessionEvent& e);
+  // The kFeedReset event of a lost connection, `now_mono` its receive time.
+  void fill_feed_reset(MarketEvent& e, std::int64_t now_mono) const noexcept;
+  void finish() noexcept { done_.store(true, std::memory_order_release); }
+
+  FeedStageConfig cfg_;
+  const std::atomic<bool>& stop_;
+  SymbolTable& symbols_;
+  BybitDecoder bybit_;
+  BinanceDecoder binance_;
+  FeedVenue venue_ = FeedVenue::kBybit;
+  bool venue_known_ = false;
+  SequenceGuard guard_;
+  std::unique_ptr<FeedSession> session_;
+  std::int64_t realtime_offset_ns_ = 0;  // CLOCK_REALTIME − CLOCK_MONOTONIC at start
+
+  std::unique_ptr<CaptureReader> reader_;
+  std::size_t next_capture_ = 0;
+  CaptureLine line_;
+  bool have_line_ = false;
+  std::int64_t replay_first_ns_ = 0, replay_start_mono_ = 0;
+
+  std::atomic<std::uint64_t> decode_errors_{0};
+  std::uint64_t backpressure_waits_ = 0;
+  std::atomic<bool> done_{false};
+  std::string error_;  // written before done_
+};
+
+template <EventSink Out>
+class FeedStage final : public FeedStageBase {
+ public:
+  // `out` must outlive the stage; nothing else may write into it. Throws std::invalid_argument
+  // on a bad venue URL.
+  FeedStage(FeedStageConfig cfg, SymbolTable& symbols, Out& out, const std::atomic<bool>& stop)
+      : FeedStageBase(std::move(cfg), symbols, stop), sink_{this, &out} {}
+
+  // One step: a socket poll or up to 64 capture lines. Returns the work done (0: idle).
+  int work() noexcept {
+    if (done_.load(std::memory_order_relaxed)) return 0;
+    if (stopping()) return 0;
+    if (!room_for(cfg_.live_headroom)) {
+      ++backpressure_waits_;  // leave the bytes in the socket: TCP pushes back on the venue
+      return 0;
+    }
+    if (session_) return session_->poll(*this);
+    return replay_work();
+  }
+
+  // Messages dropped because the ring was full (a RingEventSink's refused claims).
+  std::uint64_t ring_drops() const noexcept {
+    if constexpr (requires { sink_.out->full_drops(); }) return sink_.out->full_drops();
+    else return 0;
+  }
+
+  // FeedSession handler.
+  void on_message(const WsClientMessage& m) noexcept {
+    if (m.op != WsOpcode::kText) return;
+    decode(m.data, m.len, m.capacity, m.recv_mono_ns + realtime_offset_ns_, m.recv_mono_ns);
+  }
+  void on_session(const SessionEvent& e) {
+    if (e.kind == SessionEventKind::kDisconnected) publish_feed_reset(e.now_ns);
+    log_session(e);
+  }
+
+ private:
+  // The decoders' sink: every message's first event passes the SequenceGuard before `out`
+  // publishes it.
+  struct GuardedSink {
+    FeedStage* stage;
+    Out* out;
+    MarketEvent* first = nullptr;
+    MarketEvent* claim() noexcept {
+      MarketEvent* e = out->claim();
+      if (first == nullptr) first = e;
+      return e;
+    }
+    void publish() noexcept {
+      if (first != nullptr && stage->guard_.check(*first) && stage->session_) {
+        stage->session_->resync(stage->symbols_.name(first->symbol));
+      }
+      first = nullptr;
+      out->publish();
+    }
+    void abort() noexcept {
+      first = nullptr;
+      out->abort();
+    }
+  };
+
+  // Free ring slots for `n` more events (always true without a ring).
+  bool room_for(std::size_t n) noexcept {
+    if constexpr (requires { sink_.out->ring(); }) return sink_.out->ring().claim(n) != nullptr;
+    else return true;
+  }
+
+  int replay_work() noexcept {
+    int n = 0;
+    for (int i = 0; i < 64; ++i) {
+      if (!have_line_ && !next_line()) return n;
+      const std::int64_t mono = monotonic_ns();
+      if (!line_due(mono)) return n;
+      if (!room_for(cfg_.capture_headroom)) {
+        ++backpressure_waits_;
+        return n;
+      }
+      decode(line_.data, line_.len, line_.capacity, line_.local_ns, mono);
+      have_line_ = false;
+      ++n;
+    }
+    return n;
+  }
+
+  void decode(const char* data, std::size_t len, std::size_t cap, std::int64_t local_ns,
+              std::int64_t mono) noexcept {
+    count_decode(venue_ == FeedVenue::kBinance ? binance_.decode(data, len, cap, local_ns, mono, sink_)
+                                               : bybit_.decode(data, len, cap, local_ns, mono, sink_));
+  }
+
+  void publish_feed_reset(std::int64_t now_mono) noexcept {
+    MarketEvent* e = sink_.claim();
+    if (e == nullptr) {
+      sink_.abort();  // counted by the sink as a full drop
+      return;
+    }
+    fill_feed_reset(*e, now_mono);
+    sink_.publish();
+    guard_.reset();
+  }
+
+  GuardedSink sink_;
+};
+
+}  // namespace shadow
