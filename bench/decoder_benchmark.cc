@@ -128,8 +128,36 @@ class NlohmannDom {
 
 // --- Peer decoders: the same mapping as feed/, over a DOM --------------------------------
 
-template <class Dom>
+// What every peer shares: the message frame of feed/'s decoders (header, parse, abort on error,
+// stamp, publish) and the field helpers. Derived supplies parse(data, len, writer, header) and
+// kTradesShareHeader (true: a trade message's events share the header's timestamps through
+// stamp_shared, as BybitDecoder does; false: stamp_all for every kind).
+template <class Dom, class Derived>
 class PeerDecoderBase {
+ public:
+  template <EventSink S>
+  DecodeStatus decode(const char* data, std::size_t len, std::size_t, std::int64_t local_ns,
+                      std::int64_t mono_ns, S& sink) {
+    EventWriter<S> w(sink, slots_);
+    MessageHeader h;
+    h.local_ns = local_ns;
+    h.recv_mono_ns = mono_ns;
+    h.msg_seq = ++msg_seq_;
+    const DecodeStatus st = static_cast<Derived*>(this)->parse(data, len, w, h);
+    if (st != DecodeStatus::kOk) {
+      w.abort();
+      return st;
+    }
+    if (w.size() == 0) return DecodeStatus::kSkipped;
+    if (Derived::kTradesShareHeader && h.kind == EventKind::kTrade) {
+      w.stamp_shared(h);
+    } else {
+      w.stamp_all(h);
+    }
+    w.publish();
+    return DecodeStatus::kOk;
+  }
+
  protected:
   using V = typename Dom::Value;
   explicit PeerDecoderBase(SymbolTable& symbols) : symbols_(symbols) {}
@@ -167,40 +195,21 @@ class PeerDecoderBase {
 };
 
 template <class Dom>
-class PeerBybit : PeerDecoderBase<Dom> {
-  using B = PeerDecoderBase<Dom>;
+class PeerBybit : PeerDecoderBase<Dom, PeerBybit<Dom>> {
+  using B = PeerDecoderBase<Dom, PeerBybit<Dom>>;
   using V = typename B::V;
+  friend B;
 
  public:
   explicit PeerBybit(SymbolTable& symbols) : B(symbols) {}
-
-  template <EventSink S>
-  DecodeStatus decode(const char* data, std::size_t len, std::size_t, std::int64_t local_ns,
-                      std::int64_t mono_ns, S& sink) {
-    EventWriter<S> w(sink, this->slots_);
-    MessageHeader h;
-    h.local_ns = local_ns;
-    h.recv_mono_ns = mono_ns;
-    h.msg_seq = ++this->msg_seq_;
-    h.venue = Venue::kBybit;
-    const DecodeStatus st = parse(data, len, w, h);
-    if (st != DecodeStatus::kOk) {
-      w.abort();
-      return st;
-    }
-    if (w.size() == 0) return DecodeStatus::kSkipped;
-    if (h.kind == EventKind::kTrade) {
-      w.stamp_shared(h);
-    } else {
-      w.stamp_all(h);
-    }
-    w.publish();
-    return DecodeStatus::kOk;
-  }
+  using B::decode;
 
  private:
+  static constexpr bool kTradesShareHeader = true;
+
   template <EventSink S>
   DecodeStatus parse(const char* data, std::size_t len, EventWriter<S>& w, MessageHeader& h) {
+    h.venue = Venue::kBybit;
     const V* root = this->dom_.parse(data, len);
     if (root == nullptr) return DecodeStatus::kMalformedJson;
     if (!Dom::is_object(*root)) return DecodeStatus::kUnknownMessage;
@@ -277,33 +286,18 @@ class PeerBybit : PeerDecoderBase<Dom> {
 };
 
 template <class Dom>
-class PeerBinance : PeerDecoderBase<Dom> {
-  using B = PeerDecoderBase<Dom>;
+class PeerBinance : PeerDecoderBase<Dom, PeerBinance<Dom>> {
+  using B = PeerDecoderBase<Dom, PeerBinance<Dom>>;
   using V = typename B::V;
+  friend B;
 
  public:
   explicit PeerBinance(SymbolTable& symbols) : B(symbols) {}
-
-  template <EventSink S>
-  DecodeStatus decode(const char* data, std::size_t len, std::size_t, std::int64_t local_ns,
-                      std::int64_t mono_ns, S& sink) {
-    EventWriter<S> w(sink, this->slots_);
-    MessageHeader h;
-    h.local_ns = local_ns;
-    h.recv_mono_ns = mono_ns;
-    h.msg_seq = ++this->msg_seq_;
-    const DecodeStatus st = parse(data, len, w, h);
-    if (st != DecodeStatus::kOk) {
-      w.abort();
-      return st;
-    }
-    if (w.size() == 0) return DecodeStatus::kSkipped;
-    w.stamp_all(h);
-    w.publish();
-    return DecodeStatus::kOk;
-  }
+  using B::decode;
 
  private:
+  static constexpr bool kTradesShareHeader = false;
+
   template <EventSink S>
   DecodeStatus parse(const char* data, std::size_t len, EventWriter<S>& w, MessageHeader& h) {
     const V* root = this->dom_.parse(data, len);
