@@ -6,7 +6,6 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "bench/send_log.h"
+#include "core/clock.h"
 #include "core/event_sink.h"
 #include "core/market_event.h"
 #include "core/symbol_table.h"
@@ -26,12 +26,6 @@
 
 namespace shadow::bench {
 namespace {
-
-std::int64_t now_ns() noexcept {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 // --- the exchange as a child process -----------------------------------------------------------
 
@@ -53,9 +47,9 @@ std::string capture_output(const std::vector<std::string>& args) {
   }
   ::close(out[1]);
   std::string text;
-  const std::int64_t deadline = now_ns() + 5'000'000'000;
+  const std::int64_t deadline = monotonic_ns() + 5'000'000'000;
   while (pid > 0) {
-    const std::int64_t left_ms = (deadline - now_ns()) / 1'000'000;
+    const std::int64_t left_ms = (deadline - monotonic_ns()) / 1'000'000;
     if (left_ms <= 0) break;
     pollfd p{out[0], POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(left_ms)) <= 0) continue;
@@ -122,7 +116,7 @@ struct FeedHandler {
     sink->reset();
     const DecodeStatus st =
         decoder->decode(m.data, m.len, m.capacity, m.recv_mono_ns, m.recv_mono_ns, *sink);
-    const std::int64_t done = now_ns();
+    const std::int64_t done = monotonic_ns();
     if (st != DecodeStatus::kOk) {
       if (st != DecodeStatus::kSkipped) ++decode_errors;
       return;
@@ -223,7 +217,7 @@ RateResult run_rate(const Options& o, double rate, const ExchangeFeatures& feat,
   h.sink = &sink;
   h.records = records.data();
   h.capacity = capacity;
-  const std::int64_t t0 = now_ns();
+  const std::int64_t t0 = monotonic_ns();
   h.window_start = t0 + static_cast<std::int64_t>(o.warmup * 1e9);
   h.window_end = h.window_start + static_cast<std::int64_t>(o.seconds * 1e9);
 
@@ -231,7 +225,7 @@ RateResult run_rate(const Options& o, double rate, const ExchangeFeatures& feat,
   bool in_window = false;
   while (client.is_open()) {
     client.poll(h);
-    const std::int64_t now = now_ns();
+    const std::int64_t now = monotonic_ns();
     if (!in_window && now >= h.window_start) {
       c0 = snapshot(client);
       in_window = true;
@@ -244,8 +238,8 @@ RateResult run_rate(const Options& o, double rate, const ExchangeFeatures& feat,
 
   // Stop the exchange: it sends close 1001; drain until the close arrives (or 3 s).
   ex.terminate();
-  const std::int64_t drain_end = now_ns() + 3'000'000'000;
-  while (client.is_open() && now_ns() < drain_end) client.poll(h);
+  const std::int64_t drain_end = monotonic_ns() + 3'000'000'000;
+  while (client.is_open() && monotonic_ns() < drain_end) client.poll(h);
   if (client.is_open()) client.abort();
   int st = ex.wait_ms(5000);
   if (st == -1) {

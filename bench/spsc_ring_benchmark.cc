@@ -125,14 +125,17 @@ struct alignas(64) Progress {
 // ---- Throughput ----------------------------------------------------------------------------
 
 // The two-thread harness every throughput benchmark runs through, so that the queues differ only
-// in their adapter. Per benchmark iteration this thread (already pinned to kProducerCpu) calls
-// produce(i, end) to push items [i, end); the consumer thread (kConsumerCpu) calls consume(sum),
-// which takes what it can, folds it into sum and returns how many items it took (0: empty). The
-// iteration ends when the consumer has taken all `chunk` items: only items that went all the way
-// through are counted.
-template <class Produce, class Consume>
-void run_throughput(benchmark::State& state, std::uint64_t chunk, Produce produce,
-                    Consume consume) {
+// in their adapter. It pins this thread to kProducerCpu (or skips) and builds a Q of `capacity`.
+// Per benchmark iteration this thread calls produce(q, i, end) to push items [i, end); the
+// consumer thread (kConsumerCpu) calls consume(q, sum), which takes what it can, folds it into
+// sum and returns how many items it took (0: empty). The iteration ends when the consumer has
+// taken all `chunk` items: only items that went all the way through are counted.
+template <class Q, class Produce, class Consume>
+void run_throughput(benchmark::State& state, std::size_t capacity, std::uint64_t chunk,
+                    Produce produce, Consume consume) {
+  if (!pin_or_skip(state, kProducerCpu)) return;
+  const auto ring = std::make_unique<Q>(capacity);
+  Q& q = *ring;
   Flag flag;
   Progress progress;
   std::thread consumer([&] {
@@ -140,7 +143,7 @@ void run_throughput(benchmark::State& state, std::uint64_t chunk, Produce produc
     shadow::name_current_thread("bench-consumer");
     std::uint64_t n = 0, sum = 0, next_report = chunk;
     while (true) {
-      const std::size_t got = consume(sum);
+      const std::size_t got = consume(q, sum);
       if (got != 0) {
         n += got;
         if (n >= next_report) {
@@ -158,7 +161,7 @@ void run_throughput(benchmark::State& state, std::uint64_t chunk, Produce produc
   std::uint64_t i = 0;
   for (auto _ : state) {
     const std::uint64_t end = i + chunk;
-    produce(i, end);
+    produce(q, i, end);
     i = end;
     while (progress.consumed.load(std::memory_order_acquire) < end) {
     }
@@ -182,38 +185,31 @@ inline void push_each(Q& q, std::uint64_t i, std::uint64_t end) noexcept {
 
 template <class Q>
 void BM_Throughput(benchmark::State& state) {
-  if (!pin_or_skip(state, kProducerCpu)) return;
-  const auto ring = std::make_unique<Q>(kCapacity);
-  Q* q = ring.get();
-  run_throughput(
-      state, kChunk, [q](std::uint64_t i, std::uint64_t end) { push_each(*q, i, end); },
-      [q](std::uint64_t& sum) -> std::size_t {
-        std::uint64_t v = 0;
-        if (!q->pop(v)) return 0;
-        sum += v;
-        return 1;
-      });
+  run_throughput<Q>(state, kCapacity, kChunk, push_each<Q>,
+                    [](Q& q, std::uint64_t& sum) -> std::size_t {
+                      std::uint64_t v = 0;
+                      if (!q.pop(v)) return 0;
+                      sum += v;
+                      return 1;
+                    });
 }
 
 template <class Q>
 void BM_ThroughputBatch(benchmark::State& state) {
-  if (!pin_or_skip(state, kProducerCpu)) return;
-  const auto ring = std::make_unique<Q>(kCapacity);
-  Q* q = ring.get();
   // Each side's buffer lives on its own thread's stack, away from the other's cache lines.
-  run_throughput(
-      state, kChunk,
-      [q](std::uint64_t i, std::uint64_t end) {  // kChunk is a multiple of kBatch
+  run_throughput<Q>(
+      state, kCapacity, kChunk,
+      [](Q& q, std::uint64_t i, std::uint64_t end) {  // kChunk is a multiple of kBatch
         std::uint64_t in[kBatch];
         for (; i < end; i += kBatch) {
           for (std::size_t k = 0; k < kBatch; ++k) in[k] = i + k;
           std::size_t done = 0;
-          while (done < kBatch) done += q->push_n(in + done, kBatch - done);
+          while (done < kBatch) done += q.push_n(in + done, kBatch - done);
         }
       },
-      [q](std::uint64_t& sum) {
+      [](Q& q, std::uint64_t& sum) {
         std::uint64_t out[kBatch];
-        const std::size_t got = q->pop_n(out, kBatch);
+        const std::size_t got = q.pop_n(out, kBatch);
         for (std::size_t k = 0; k < got; ++k) sum += out[k];
         return got;
       });
@@ -272,13 +268,9 @@ struct BoostSpsc512 {
 
 template <class Q>
 void BM_Throughput512(benchmark::State& state) {
-  if (!pin_or_skip(state, kProducerCpu)) return;
   constexpr std::uint64_t kChunk512 = kChunk / 8;
-  const auto ring = std::make_unique<Q>(kCapacity512);
-  Q* q = ring.get();
-  run_throughput(
-      state, kChunk512, [q](std::uint64_t i, std::uint64_t end) { push_each(*q, i, end); },
-      [q](std::uint64_t& sum) -> std::size_t { return q->pop(sum) ? 1 : 0; });
+  run_throughput<Q>(state, kCapacity512, kChunk512, push_each<Q>,
+                    [](Q& q, std::uint64_t& sum) -> std::size_t { return q.pop(sum) ? 1 : 0; });
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * kChunk512 *
                                                     sizeof(shadow::MarketEvent)));
 }

@@ -55,30 +55,30 @@ struct Backoff {
   }
 };
 
-// Moves items 0..n-1 from this thread to a consumer thread: push(i) and pop(i) each try once
-// and return whether item i went in / came out; a failed try backs off and is repeated.
-template <class Push, class Pop>
-void transfer(std::uint64_t n, Push push, Pop pop) {
-  std::thread consumer([&] {
-    name_current_thread("ring-consumer");
-    Backoff backoff;
-    for (std::uint64_t i = 0; i < n;) {
-      if (pop(i)) {
-        ++i;
-      } else {
-        backoff();
-      }
-    }
-  });
-  name_current_thread("ring-producer");
+// Calls step(i) for i = 0..n-1; a step that returns false (the ring was full or empty) is
+// repeated after a backoff.
+template <class Step>
+void each_retrying(std::uint64_t n, Step step) {
   Backoff backoff;
   for (std::uint64_t i = 0; i < n;) {
-    if (push(i)) {
+    if (step(i)) {
       ++i;
     } else {
       backoff();
     }
   }
+}
+
+// Moves items 0..n-1 from this thread to a consumer thread: push(i) and pop(i) each try once
+// and return whether item i went in / came out.
+template <class Push, class Pop>
+void transfer(std::uint64_t n, Push push, Pop pop) {
+  std::thread consumer([&] {
+    name_current_thread("ring-consumer");
+    each_retrying(n, pop);
+  });
+  name_current_thread("ring-producer");
+  each_retrying(n, push);
   consumer.join();
 }
 
@@ -100,9 +100,11 @@ void expect_exact_sequence(const SequenceCheck& seen, std::uint64_t producer_sum
   EXPECT_EQ(producer_sum, n * (n - 1) / 2);
 }
 
-TEST(SpscRingStress, TwoThreadsKeepOrderWithoutLossOrDuplication) {
-  const std::uint64_t n = stress_items();
-  SpscRing<std::uint64_t> q(1024);
+// Pushes 0..n-1 with try_push while the consumer thread takes them with take(seen), which
+// hands each item it got to `seen` and returns false when the ring was empty; then checks that
+// every item arrived once, in order.
+template <class Take>
+void expect_sequence_through(SpscRing<std::uint64_t>& q, std::uint64_t n, Take take) {
   SequenceCheck seen;
   std::uint64_t producer_sum = 0;
   transfer(
@@ -112,37 +114,31 @@ TEST(SpscRingStress, TwoThreadsKeepOrderWithoutLossOrDuplication) {
         producer_sum += i;
         return true;
       },
-      [&](std::uint64_t) {
-        const std::uint64_t* v = q.front();
-        if (v == nullptr) return false;
-        seen(*v);
-        q.pop();
-        return true;
-      });
+      [&](std::uint64_t) { return take(seen); });
   expect_exact_sequence(seen, producer_sum, n);
+}
+
+TEST(SpscRingStress, TwoThreadsKeepOrderWithoutLossOrDuplication) {
+  SpscRing<std::uint64_t> q(1024);
+  expect_sequence_through(q, stress_items(), [&](SequenceCheck& seen) {
+    const std::uint64_t* v = q.front();
+    if (v == nullptr) return false;
+    seen(*v);
+    q.pop();
+    return true;
+  });
   EXPECT_EQ(q.front(), nullptr);  // nothing extra arrived
 }
 
 TEST(SpscRingStress, TryPopKeepsOrderWithoutLossOrDuplication) {
   // The same as above through the combined try_pop(T&) path (the benchmark's consumer path).
-  const std::uint64_t n = stress_items();
   SpscRing<std::uint64_t> q(1024);
-  SequenceCheck seen;
-  std::uint64_t producer_sum = 0;
   std::uint64_t v = 0;  // consumer thread only
-  transfer(
-      n,
-      [&](std::uint64_t i) {
-        if (!q.try_push(i)) return false;
-        producer_sum += i;
-        return true;
-      },
-      [&](std::uint64_t) {
-        if (!q.try_pop(v)) return false;
-        seen(v);
-        return true;
-      });
-  expect_exact_sequence(seen, producer_sum, n);
+  expect_sequence_through(q, stress_items(), [&](SequenceCheck& seen) {
+    if (!q.try_pop(v)) return false;
+    seen(v);
+    return true;
+  });
   std::uint64_t extra = 0;
   EXPECT_FALSE(q.try_pop(extra));  // nothing extra arrived
 }
