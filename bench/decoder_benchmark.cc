@@ -128,11 +128,48 @@ class NlohmannDom {
 
 // --- Peer decoders: the same mapping as feed/, over a DOM --------------------------------
 
-template <class Dom>
+// What every peer shares: the message frame of feed/'s decoders (header, parse, abort on error,
+// stamp, publish), the DOM parse and the field helpers. Derived supplies parse(root object,
+// writer, header) and kTradesShareHeader (true: a trade message's events share the header's
+// timestamps through stamp_shared, as BybitDecoder does; false: stamp_all for every kind).
+template <class Dom, class Derived>
 class PeerDecoderBase {
+ public:
+  explicit PeerDecoderBase(SymbolTable& symbols) : symbols_(symbols) {}
+
+  template <EventSink S>
+  DecodeStatus decode(const char* data, std::size_t len, std::size_t, std::int64_t local_ns,
+                      std::int64_t mono_ns, S& sink) {
+    EventWriter<S> w(sink, slots_);
+    MessageHeader h;
+    h.local_ns = local_ns;
+    h.recv_mono_ns = mono_ns;
+    h.msg_seq = ++msg_seq_;
+    const DecodeStatus st = parse_root(data, len, w, h);
+    if (st != DecodeStatus::kOk) {
+      w.abort();
+      return st;
+    }
+    if (w.size() == 0) return DecodeStatus::kSkipped;
+    if (Derived::kTradesShareHeader && h.kind == EventKind::kTrade) {
+      w.stamp_shared(h);
+    } else {
+      w.stamp_all(h);
+    }
+    w.publish();
+    return DecodeStatus::kOk;
+  }
+
  protected:
   using V = typename Dom::Value;
-  explicit PeerDecoderBase(SymbolTable& symbols) : symbols_(symbols) {}
+
+  template <EventSink S>
+  DecodeStatus parse_root(const char* data, std::size_t len, EventWriter<S>& w, MessageHeader& h) {
+    const V* root = dom_.parse(data, len);
+    if (root == nullptr) return DecodeStatus::kMalformedJson;
+    if (!Dom::is_object(*root)) return DecodeStatus::kUnknownMessage;
+    return static_cast<Derived*>(this)->parse(root, w, h);
+  }
 
   bool fixed(const V* v, Fixed& out) {
     std::string_view s;
@@ -167,43 +204,17 @@ class PeerDecoderBase {
 };
 
 template <class Dom>
-class PeerBybit : PeerDecoderBase<Dom> {
-  using B = PeerDecoderBase<Dom>;
-  using V = typename B::V;
+class PeerBybit : public PeerDecoderBase<Dom, PeerBybit<Dom>> {
+  using V = typename Dom::Value;
 
  public:
-  explicit PeerBybit(SymbolTable& symbols) : B(symbols) {}
+  using PeerDecoderBase<Dom, PeerBybit<Dom>>::PeerDecoderBase;
+  static constexpr bool kTradesShareHeader = true;
 
+  // Called by decode().
   template <EventSink S>
-  DecodeStatus decode(const char* data, std::size_t len, std::size_t, std::int64_t local_ns,
-                      std::int64_t mono_ns, S& sink) {
-    EventWriter<S> w(sink, this->slots_);
-    MessageHeader h;
-    h.local_ns = local_ns;
-    h.recv_mono_ns = mono_ns;
-    h.msg_seq = ++this->msg_seq_;
+  DecodeStatus parse(const V* root, EventWriter<S>& w, MessageHeader& h) {
     h.venue = Venue::kBybit;
-    const DecodeStatus st = parse(data, len, w, h);
-    if (st != DecodeStatus::kOk) {
-      w.abort();
-      return st;
-    }
-    if (w.size() == 0) return DecodeStatus::kSkipped;
-    if (h.kind == EventKind::kTrade) {
-      w.stamp_shared(h);
-    } else {
-      w.stamp_all(h);
-    }
-    w.publish();
-    return DecodeStatus::kOk;
-  }
-
- private:
-  template <EventSink S>
-  DecodeStatus parse(const char* data, std::size_t len, EventWriter<S>& w, MessageHeader& h) {
-    const V* root = this->dom_.parse(data, len);
-    if (root == nullptr) return DecodeStatus::kMalformedJson;
-    if (!Dom::is_object(*root)) return DecodeStatus::kUnknownMessage;
     std::string_view topic, type;
     const V* t = Dom::find(*root, "topic");
     if (t == nullptr) return DecodeStatus::kSkipped;  // acks, pongs
@@ -277,38 +288,16 @@ class PeerBybit : PeerDecoderBase<Dom> {
 };
 
 template <class Dom>
-class PeerBinance : PeerDecoderBase<Dom> {
-  using B = PeerDecoderBase<Dom>;
-  using V = typename B::V;
+class PeerBinance : public PeerDecoderBase<Dom, PeerBinance<Dom>> {
+  using V = typename Dom::Value;
 
  public:
-  explicit PeerBinance(SymbolTable& symbols) : B(symbols) {}
+  using PeerDecoderBase<Dom, PeerBinance<Dom>>::PeerDecoderBase;
+  static constexpr bool kTradesShareHeader = false;
 
+  // Called by decode().
   template <EventSink S>
-  DecodeStatus decode(const char* data, std::size_t len, std::size_t, std::int64_t local_ns,
-                      std::int64_t mono_ns, S& sink) {
-    EventWriter<S> w(sink, this->slots_);
-    MessageHeader h;
-    h.local_ns = local_ns;
-    h.recv_mono_ns = mono_ns;
-    h.msg_seq = ++this->msg_seq_;
-    const DecodeStatus st = parse(data, len, w, h);
-    if (st != DecodeStatus::kOk) {
-      w.abort();
-      return st;
-    }
-    if (w.size() == 0) return DecodeStatus::kSkipped;
-    w.stamp_all(h);
-    w.publish();
-    return DecodeStatus::kOk;
-  }
-
- private:
-  template <EventSink S>
-  DecodeStatus parse(const char* data, std::size_t len, EventWriter<S>& w, MessageHeader& h) {
-    const V* root = this->dom_.parse(data, len);
-    if (root == nullptr) return DecodeStatus::kMalformedJson;
-    if (!Dom::is_object(*root)) return DecodeStatus::kUnknownMessage;
+  DecodeStatus parse(const V* root, EventWriter<S>& w, MessageHeader& h) {
     const V* p = root;
     if (const V* d = Dom::find(*root, "data"); d != nullptr) {
       if (!Dom::is_object(*d)) return DecodeStatus::kOk;
@@ -397,6 +386,7 @@ class PeerBinance : PeerDecoderBase<Dom> {
     return DecodeStatus::kOk;  // other streams: skipped
   }
 
+ private:
   bool futures_ = false;
   std::uint16_t last_depth_ = SymbolTable::kInvalid;
 };

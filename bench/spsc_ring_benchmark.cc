@@ -124,66 +124,31 @@ struct alignas(64) Progress {
 
 // ---- Throughput ----------------------------------------------------------------------------
 
-template <class Q>
-void BM_Throughput(benchmark::State& state) {
+// The two-thread harness every throughput benchmark runs through, so that the queues differ only
+// in their adapter. It pins this thread to kProducerCpu (or skips) and builds a Q of `capacity`.
+// Per benchmark iteration this thread calls produce(q, i, end) to push items [i, end); the
+// consumer thread (kConsumerCpu) calls consume(q, sum), which takes what it can, folds it into
+// sum and returns how many items it took (0: empty). The iteration ends when the consumer has
+// taken all `chunk` items: only items that went all the way through are counted.
+template <class Q, class Produce, class Consume>
+void run_throughput(benchmark::State& state, std::size_t capacity, std::uint64_t chunk,
+                    Produce produce, Consume consume) {
   if (!pin_or_skip(state, kProducerCpu)) return;
-  auto q = std::make_unique<Q>(kCapacity);
+  const auto ring = std::make_unique<Q>(capacity);
+  Q& q = *ring;
   Flag flag;
   Progress progress;
   std::thread consumer([&] {
     shadow::pin_current_thread(kConsumerCpu);
     shadow::name_current_thread("bench-consumer");
-    std::uint64_t v = 0, n = 0, sum = 0;
+    std::uint64_t n = 0, sum = 0, next_report = chunk;
     while (true) {
-      if (q->pop(v)) {
-        sum += v;
-        if (++n % kChunk == 0) progress.consumed.store(n, std::memory_order_release);
-      } else if (flag.stop.load(std::memory_order_relaxed)) {
-        break;
-      } else {
-        spin_pause();
-      }
-    }
-    benchmark::DoNotOptimize(sum);
-  });
-  std::uint64_t i = 0;
-  for (auto _ : state) {
-    const std::uint64_t end = i + kChunk;
-    while (i < end) {
-      if (q->push(i)) {
-        ++i;
-      } else {
-        spin_pause();
-      }
-    }
-    // Count only items that went all the way through.
-    while (progress.consumed.load(std::memory_order_acquire) < end) {
-    }
-  }
-  flag.stop.store(true, std::memory_order_relaxed);
-  consumer.join();
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kChunk));
-}
-
-template <class Q>
-void BM_ThroughputBatch(benchmark::State& state) {
-  if (!pin_or_skip(state, kProducerCpu)) return;
-  auto q = std::make_unique<Q>(kCapacity);
-  Flag flag;
-  Progress progress;
-  std::thread consumer([&] {
-    shadow::pin_current_thread(kConsumerCpu);
-    shadow::name_current_thread("bench-consumer");
-    std::uint64_t buf[kBatch];
-    std::uint64_t n = 0, sum = 0, next_report = kChunk;
-    while (true) {
-      const std::size_t got = q->pop_n(buf, kBatch);
+      const std::size_t got = consume(q, sum);
       if (got != 0) {
-        for (std::size_t k = 0; k < got; ++k) sum += buf[k];
         n += got;
         if (n >= next_report) {
           progress.consumed.store(n, std::memory_order_release);
-          next_report += kChunk;
+          next_report += chunk;
         }
       } else if (flag.stop.load(std::memory_order_relaxed)) {
         break;
@@ -193,22 +158,61 @@ void BM_ThroughputBatch(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(sum);
   });
-  std::uint64_t buf[kBatch];
   std::uint64_t i = 0;
   for (auto _ : state) {
-    const std::uint64_t end = i + kChunk;  // kChunk is a multiple of kBatch
-    while (i < end) {
-      for (std::size_t k = 0; k < kBatch; ++k) buf[k] = i + k;
-      std::size_t done = 0;
-      while (done < kBatch) done += q->push_n(buf + done, kBatch - done);
-      i += kBatch;
-    }
+    const std::uint64_t end = i + chunk;
+    produce(q, i, end);
+    i = end;
     while (progress.consumed.load(std::memory_order_acquire) < end) {
     }
   }
   flag.stop.store(true, std::memory_order_relaxed);
   consumer.join();
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kChunk));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * chunk));
+}
+
+// One item per push call, pausing while the queue is full.
+template <class Q>
+inline void push_each(Q& q, std::uint64_t i, std::uint64_t end) noexcept {
+  while (i < end) {
+    if (q.push(i)) {
+      ++i;
+    } else {
+      spin_pause();
+    }
+  }
+}
+
+template <class Q>
+void BM_Throughput(benchmark::State& state) {
+  run_throughput<Q>(state, kCapacity, kChunk, push_each<Q>,
+                    [](Q& q, std::uint64_t& sum) -> std::size_t {
+                      std::uint64_t v = 0;
+                      if (!q.pop(v)) return 0;
+                      sum += v;
+                      return 1;
+                    });
+}
+
+template <class Q>
+void BM_ThroughputBatch(benchmark::State& state) {
+  // Each side's buffer lives on its own thread's stack, away from the other's cache lines.
+  run_throughput<Q>(
+      state, kCapacity, kChunk,
+      [](Q& q, std::uint64_t i, std::uint64_t end) {  // kChunk is a multiple of kBatch
+        std::uint64_t in[kBatch];
+        for (; i < end; i += kBatch) {
+          for (std::size_t k = 0; k < kBatch; ++k) in[k] = i + k;
+          std::size_t done = 0;
+          while (done < kBatch) done += q.push_n(in + done, kBatch - done);
+        }
+      },
+      [](Q& q, std::uint64_t& sum) {
+        std::uint64_t out[kBatch];
+        const std::size_t got = q.pop_n(out, kBatch);
+        for (std::size_t k = 0; k < got; ++k) sum += out[k];
+        return got;
+      });
 }
 
 // ---- 512-byte events -----------------------------------------------------------------------
@@ -264,42 +268,9 @@ struct BoostSpsc512 {
 
 template <class Q>
 void BM_Throughput512(benchmark::State& state) {
-  if (!pin_or_skip(state, kProducerCpu)) return;
   constexpr std::uint64_t kChunk512 = kChunk / 8;
-  auto q = std::make_unique<Q>(kCapacity512);
-  Flag flag;
-  Progress progress;
-  std::thread consumer([&] {
-    shadow::pin_current_thread(kConsumerCpu);
-    shadow::name_current_thread("bench-consumer");
-    std::uint64_t n = 0, sum = 0;
-    while (true) {
-      if (q->pop(sum)) {
-        if (++n % kChunk512 == 0) progress.consumed.store(n, std::memory_order_release);
-      } else if (flag.stop.load(std::memory_order_relaxed)) {
-        break;
-      } else {
-        spin_pause();
-      }
-    }
-    benchmark::DoNotOptimize(sum);
-  });
-  std::uint64_t i = 0;
-  for (auto _ : state) {
-    const std::uint64_t end = i + kChunk512;
-    while (i < end) {
-      if (q->push(i)) {
-        ++i;
-      } else {
-        spin_pause();
-      }
-    }
-    while (progress.consumed.load(std::memory_order_acquire) < end) {
-    }
-  }
-  flag.stop.store(true, std::memory_order_relaxed);
-  consumer.join();
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kChunk512));
+  run_throughput<Q>(state, kCapacity512, kChunk512, push_each<Q>,
+                    [](Q& q, std::uint64_t& sum) -> std::size_t { return q.pop(sum) ? 1 : 0; });
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * kChunk512 *
                                                     sizeof(shadow::MarketEvent)));
 }

@@ -4,7 +4,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,17 +12,12 @@
 #include <cstring>
 #include <thread>
 
+#include "core/clock.h"
 #include "core/thread_affinity.h"
 #include "feed/uring_reader.h"
 
 namespace shadow::bench {
 namespace {
-
-std::int64_t now_ns() noexcept {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 void set_nodelay(int fd) noexcept {
   int one = 1;
@@ -118,7 +112,7 @@ PingPongResult run_tcp_pingpong(PingPongKind kind, std::size_t size, std::size_t
   std::vector<char> back(size);
   res.one_way_ns.reserve(rounds);
   const std::size_t total = warmup + rounds;
-  const std::int64_t start = now_ns();
+  const std::int64_t start = monotonic_ns();
   const std::int64_t deadline = start + static_cast<std::int64_t>(max_seconds * 1e9);
   // Warm-up ends after `warmup` rounds or a fifth of the time budget, whichever comes first.
   const std::int64_t warm_end = start + static_cast<std::int64_t>(max_seconds * 0.2e9);
@@ -136,7 +130,7 @@ PingPongResult run_tcp_pingpong(PingPongKind kind, std::size_t size, std::size_t
     } else {
       UringSink sink;
       for (std::size_t i = 0; i < total && res.error.empty(); ++i) {
-        const std::int64_t t0 = now_ns();
+        const std::int64_t t0 = monotonic_ns();
         if (!r.send(msg.data(), size)) {
           res.error = std::string("ping-pong send: ") + std::strerror(errno);
           break;
@@ -147,7 +141,7 @@ PingPongResult run_tcp_pingpong(PingPongKind kind, std::size_t size, std::size_t
           res.error = "ping-pong: echo side closed the connection";
           break;
         }
-        const std::int64_t t1 = now_ns();
+        const std::int64_t t1 = monotonic_ns();
         if (i >= warmup || t0 > warm_end) res.one_way_ns.push_back((t1 - t0) / 2);
         if (t1 > deadline) break;
       }
@@ -161,12 +155,12 @@ PingPongResult run_tcp_pingpong(PingPongKind kind, std::size_t size, std::size_t
       set_nodelay(fd);
       const bool spin = kind == PingPongKind::kBusy;
       for (std::size_t i = 0; i < total; ++i) {
-        const std::int64_t t0 = now_ns();
+        const std::int64_t t0 = monotonic_ns();
         if (!send_all(fd, msg.data(), size) || !recv_exact(fd, back.data(), size, spin)) {
           res.error = std::string("ping-pong round trip failed: ") + std::strerror(errno);
           break;
         }
-        const std::int64_t t1 = now_ns();
+        const std::int64_t t1 = monotonic_ns();
         if (i >= warmup || t0 > warm_end) res.one_way_ns.push_back((t1 - t0) / 2);
         if (t1 > deadline) break;
       }

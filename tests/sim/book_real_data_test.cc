@@ -59,6 +59,19 @@ std::string DataDir() {
   return d == nullptr ? std::string() : std::string(d);
 }
 
+// Decodes the sample at `rel` under SHADOW_DATA_DIR into `events`. Returns what is missing (for
+// SHADOW_MISSING, which has to end the test itself), or an empty string.
+template <class Decoder>
+std::string DecodeSample(const std::string& rel, Decoder& dec, std::vector<MarketEvent>& events) {
+  const std::string dir = DataDir();
+  if (dir.empty()) return "SHADOW_DATA_DIR not set: no recorded data";
+  if (!DecodeFile(dir + "/" + rel, dec, events)) return "sample absent: " + dir + "/" + rel;
+  return {};
+}
+
+constexpr const char* kBybitSample = "bybit/xrpusdt_ob500_2024-12-01.jsonl";
+constexpr const char* kBinanceSample = "binance/spot_btcusdt_20240808.gz";
+
 struct Outcome {
   std::uint64_t on_applied_calls = 0;
   SyncStats flat_stats, map_stats;
@@ -101,13 +114,11 @@ Outcome RunSideBySide(const std::vector<MarketEvent>& events, std::uint16_t symb
 }
 
 TEST(BookRealData, BybitXrpusdtOb500) {
-  const std::string dir = DataDir();
-  if (dir.empty()) SHADOW_MISSING("SHADOW_DATA_DIR not set: no recorded data");
   SymbolTable symbols;
   auto dec = std::make_unique<BybitDecoder>(symbols);
   std::vector<MarketEvent> events;
-  if (!DecodeFile(dir + "/bybit/xrpusdt_ob500_2024-12-01.jsonl", *dec, events)) {
-    SHADOW_MISSING("sample absent: " << dir << "/bybit/xrpusdt_ob500_2024-12-01.jsonl");
+  if (const std::string missing = DecodeSample(kBybitSample, *dec, events); !missing.empty()) {
+    SHADOW_MISSING(missing);
   }
   const std::uint16_t sym = symbols.find(Venue::kBybit, "XRPUSDT");
   ASSERT_NE(sym, SymbolTable::kInvalid);
@@ -124,13 +135,11 @@ TEST(BookRealData, BybitXrpusdtOb500) {
 // The benchmark's steady-state Bybit stream: the snapshot, then the 49 deltas replayed with
 // their update ids renumbered so that sequencing continues. Both books must still agree.
 TEST(BookRealData, BybitDeltasReplayedAfterOneSnapshot) {
-  const std::string dir = DataDir();
-  if (dir.empty()) SHADOW_MISSING("SHADOW_DATA_DIR not set: no recorded data");
   SymbolTable symbols;
   auto dec = std::make_unique<BybitDecoder>(symbols);
   std::vector<MarketEvent> sample;
-  if (!DecodeFile(dir + "/bybit/xrpusdt_ob500_2024-12-01.jsonl", *dec, sample)) {
-    SHADOW_MISSING("sample absent: " << dir << "/bybit/xrpusdt_ob500_2024-12-01.jsonl");
+  if (const std::string missing = DecodeSample(kBybitSample, *dec, sample); !missing.empty()) {
+    SHADOW_MISSING(missing);
   }
   std::vector<MarketEvent> events, deltas;
   for (const MarketEvent& e : sample) {
@@ -153,14 +162,12 @@ TEST(BookRealData, BybitDeltasReplayedAfterOneSnapshot) {
 }
 
 TEST(BookRealData, BinanceSpotBtcusdt) {
-  const std::string dir = DataDir();
-  if (dir.empty()) SHADOW_MISSING("SHADOW_DATA_DIR not set: no recorded data");
   SymbolTable symbols;
   auto dec = std::make_unique<BinanceDecoder>(symbols);
   dec->set_snapshot_symbol("BTCUSDT");
   std::vector<MarketEvent> events;
-  if (!DecodeFile(dir + "/binance/spot_btcusdt_20240808.gz", *dec, events)) {
-    SHADOW_MISSING("sample absent: " << dir << "/binance/spot_btcusdt_20240808.gz");
+  if (const std::string missing = DecodeSample(kBinanceSample, *dec, events); !missing.empty()) {
+    SHADOW_MISSING(missing);
   }
   const std::uint16_t sym = symbols.find(Venue::kBinanceSpot, "BTCUSDT");
   ASSERT_NE(sym, SymbolTable::kInvalid);

@@ -32,6 +32,20 @@ struct Recorder final : FillListener {
   }
 };
 
+// A fill's order, quantity, price and rule, each compared on its own so that a failure names the
+// field; SCOPED_TRACE adds the line of the EXPECT_FILL that failed.
+void expect_fill(const Fill& f, OrderId id, Fixed qty, Fixed px, FillReason reason) {
+  EXPECT_EQ(f.order_id, id);
+  EXPECT_EQ(f.qty, qty);
+  EXPECT_EQ(f.px, px);
+  EXPECT_EQ(f.reason, reason);
+}
+#define EXPECT_FILL(f, id, qty, px, reason) \
+  do {                                      \
+    SCOPED_TRACE("EXPECT_FILL");            \
+    expect_fill(f, id, qty, px, reason);    \
+  } while (false)
+
 FillSimConfig base_config() {
   FillSimConfig c;
   c.symbol = 7;
@@ -144,17 +158,11 @@ TEST_F(FillSimulatorTest, TradeThroughFillsTheWholeOrder) {
   const OrderId ask = sim->submit_limit(Side::kSell, 101 * U, 3 * U, 0).id;
   sim->on_trade(99 * U, U / 10, Side::kSell, 5);  // a sell at 99 < our 100: full 2 at 100
   ASSERT_EQ(rec.fills.size(), 1u);
-  EXPECT_EQ(rec.fills[0].order_id, bid);
-  EXPECT_EQ(rec.fills[0].qty, 2 * U);
-  EXPECT_EQ(rec.fills[0].px, 100 * U);
-  EXPECT_EQ(rec.fills[0].reason, FillReason::kTradeThrough);
+  EXPECT_FILL(rec.fills[0], bid, 2 * U, 100 * U, FillReason::kTradeThrough);
   EXPECT_EQ(rec.fills[0].maker, 1);
   sim->on_trade(102 * U, U / 10, Side::kBuy, 6);  // a buy at 102 > our 101
   ASSERT_EQ(rec.fills.size(), 2u);
-  EXPECT_EQ(rec.fills[1].order_id, ask);
-  EXPECT_EQ(rec.fills[1].qty, 3 * U);
-  EXPECT_EQ(rec.fills[1].px, 101 * U);
-  EXPECT_EQ(rec.fills[1].reason, FillReason::kTradeThrough);
+  EXPECT_FILL(rec.fills[1], ask, 3 * U, 101 * U, FillReason::kTradeThrough);
   EXPECT_EQ(sim->account().position, -1 * U);
 }
 
@@ -162,10 +170,7 @@ TEST_F(FillSimulatorTest, BookCrossFillsTheWholeOrder) {
   const OrderId bid = sim->submit_limit(Side::kBuy, 100 * U, 2 * U, 0).id;
   level(Side::kSell, 100 * U, 3 * U, 5);  // an ask at our bid price
   ASSERT_EQ(rec.fills.size(), 1u);
-  EXPECT_EQ(rec.fills[0].order_id, bid);
-  EXPECT_EQ(rec.fills[0].qty, 2 * U);
-  EXPECT_EQ(rec.fills[0].px, 100 * U);
-  EXPECT_EQ(rec.fills[0].reason, FillReason::kBookCross);
+  EXPECT_FILL(rec.fills[0], bid, 2 * U, 100 * U, FillReason::kBookCross);
   EXPECT_EQ(rec.fills[0].now_ns, 5);
 }
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -19,6 +20,18 @@ Fixed P(const char* s) {
   EXPECT_TRUE(parse_fixed(s, v)) << s;
   return v;
 }
+
+// xorshift64 (Marsaglia 2003): a fixed pseudo-random stream, the same on every platform, so a
+// failing price or tick reproduces.
+struct XorShift64 {
+  std::uint64_t x;
+  std::uint64_t operator()() {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  }
+};
 
 std::unique_ptr<FlatBook> MakeBook(Fixed tick = kCent) {
   return std::make_unique<FlatBook>(FlatBook::Config{tick});
@@ -254,13 +267,7 @@ TEST(FlatBook, ConfiguredTickRegridsOnOffGridPrice) {
 // The tick index is computed by multiply-shift, not division: check it on many grids and
 // prices up to the limit (a wrong index would return another level or lose this one).
 TEST(FlatBook, TickIndexExactOnManyGridsAndPrices) {
-  std::uint64_t x = 88172645463325252ull;  // xorshift64
-  auto next = [&] {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return x;
-  };
+  XorShift64 next{88172645463325252ull};
   for (int g = 0; g < 200; ++g) {
     const Fixed tick = g < 40 ? g + 1 : static_cast<Fixed>(1 + next() % 1'000'000'000);
     auto b = MakeBook(tick);
@@ -306,13 +313,7 @@ TEST(FlatBook, DepthQueries) {
 // part and a rotate by its power of two: off-grid prices must fail it for even, odd and
 // power-of-two ticks alike, on both sides of every grid point, up to the largest price.
 TEST(FlatBook, OffGridPricesAreDetectedOnEveryKindOfTick) {
-  std::uint64_t x = 2463534242ull;  // xorshift64
-  auto next = [&] {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return x;
-  };
+  XorShift64 next{2463534242ull};
   const Fixed ticks[] = {2, 3, 64, 100, 1'000'000, 1 << 20, 3 * 1024, 999'999'937, kFixedScale,
                          kFixedScale * 5 / 2};
   for (const Fixed tick : ticks) {

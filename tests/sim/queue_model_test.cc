@@ -15,6 +15,16 @@ constexpr Fixed U = kFixedScale;
 QueueModel power2() { return QueueModel(QueueModelConfig{QueueFunc::kPower, 2.0, U}); }
 QueueModel logq() { return QueueModel(QueueModelConfig{QueueFunc::kLog, 2.0, U}); }
 
+// Queue ahead of an order that had `ahead` in front of it, after a trade of `traded` at its
+// price and then a depth update of the level from `before` to `after`.
+Fixed ahead_after_trade_then_depth(const QueueModel& m, Fixed ahead, Fixed traded, Fixed before,
+                                   Fixed after) {
+  QueuePos q{ahead, 0};
+  QueueModel::on_trade(q, traded, traded);
+  m.on_depth(q, before, after);
+  return q.ahead;
+}
+
 TEST(QueueModelTest, GoesLiveBehindTheDisplayedQuantity) {
   QueuePos q;
   QueueModel::on_live(q, 5 * U);
@@ -56,11 +66,7 @@ TEST(QueueModelTest, TradesCountedFirstThenPowerSplit) {
 
 TEST(QueueModelTest, DecreaseFullyExplainedByTradesLeavesTheQueueAlone) {
   // front 4 (level 10); trade 3 -> front 1; depth 10 -> 7 is exactly the trade: chg = 0.
-  const QueueModel m = power2();
-  QueuePos q{4 * U, 0};
-  QueueModel::on_trade(q, 3 * U, 3 * U);
-  m.on_depth(q, 10 * U, 7 * U);
-  EXPECT_EQ(q.ahead, 1 * U);
+  EXPECT_EQ(ahead_after_trade_then_depth(power2(), 4 * U, 3 * U, 10 * U, 7 * U), 1 * U);
 }
 
 TEST(QueueModelTest, LogSplit) {
@@ -76,11 +82,7 @@ TEST(QueueModelTest, LogSplit) {
 TEST(QueueModelTest, LogSplitAfterTrades) {
   // front 5 (level 6, back 1); trade 2 -> front 3, cum 2; depth 6 -> 1: chg = 6 - 1 - 2 = 3,
   // back = 6 - 2 - 3 = 1: the case above, front 1.
-  const QueueModel m = logq();
-  QueuePos q{5 * U, 0};
-  QueueModel::on_trade(q, 2 * U, 2 * U);
-  m.on_depth(q, 6 * U, 1 * U);
-  EXPECT_EQ(q.ahead, 1 * U);
+  EXPECT_EQ(ahead_after_trade_then_depth(logq(), 5 * U, 2 * U, 6 * U, 1 * U), 1 * U);
 }
 
 TEST(QueueModelTest, LogDependsOnTheQuantityUnit) {

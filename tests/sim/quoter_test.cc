@@ -33,6 +33,26 @@ QuoterConfig base_config() {
   return c;
 }
 
+// A side's action and reason, each compared on its own so that a failure names which;
+// SCOPED_TRACE adds the line of the EXPECT_QUOTE that failed.
+void expect_quote(const SideDecision& side, QuoteAction action, QuoteReason reason) {
+  EXPECT_EQ(side.action, action);
+  EXPECT_EQ(side.reason, reason);
+}
+#define EXPECT_QUOTE(side, action, reason) \
+  do {                                     \
+    SCOPED_TRACE("EXPECT_QUOTE");          \
+    expect_quote(side, action, reason);    \
+  } while (false)
+
+// A quoter after its first decision (the 100.00 / 100.10 book, flat, t = 0), where most
+// re-quote and position tests start; `d` is the decision it filled in.
+struct Started {
+  explicit Started(const QuoterConfig& c) : q(c) { q.decide(top(10000, 10010), 0, 0, d); }
+  Quoter q;
+  QuoteDecision d;
+};
+
 TEST(QuoterTest, ConfigCheck) {
   EXPECT_EQ(Quoter::check(base_config()), nullptr);
   QuoterConfig c = base_config();
@@ -53,9 +73,8 @@ TEST(QuoterTest, ConfigCheck) {
   // An invalid config never quotes.
   c = base_config();
   c.order_qty = -1;
-  Quoter q(c);
-  QuoteDecision d;
-  q.decide(top(10000, 10010), 0, 0, d);
+  Started started(c);
+  auto& [q, d] = started;
   EXPECT_FALSE(d.valid_top);
   EXPECT_EQ(d.bid.action, QuoteAction::kKeep);
   EXPECT_EQ(d.ask.action, QuoteAction::kKeep);
@@ -67,8 +86,7 @@ TEST(QuoterTest, AtBestJoinsTheBestPricesAndReportsTheSignal) {
   // bid 100.00 x 2.0, ask 100.10 x 1.0.
   q.decide(top(10000, 10010, milli(2000), milli(1000)), 0, 0, d);
   ASSERT_TRUE(d.valid_top);
-  EXPECT_EQ(d.bid.action, QuoteAction::kPlace);
-  EXPECT_EQ(d.bid.reason, QuoteReason::kNew);
+  EXPECT_QUOTE(d.bid, QuoteAction::kPlace, QuoteReason::kNew);
   EXPECT_EQ(d.bid.px, cents(10000));
   EXPECT_EQ(d.bid.qty, milli(500));
   EXPECT_EQ(d.bid.order_id, 1u);
@@ -85,8 +103,7 @@ TEST(QuoterTest, AtBestJoinsTheBestPricesAndReportsTheSignal) {
   EXPECT_EQ(q.working(Side::kSell).order_id, 2u);
   // Same top again: nothing to do.
   q.decide(top(10000, 10010, milli(2000), milli(1000)), 0, 1, d);
-  EXPECT_EQ(d.bid.action, QuoteAction::kKeep);
-  EXPECT_EQ(d.bid.reason, QuoteReason::kUnchanged);
+  EXPECT_QUOTE(d.bid, QuoteAction::kKeep, QuoteReason::kUnchanged);
   EXPECT_EQ(d.bid.order_id, 1u);
   EXPECT_EQ(d.ask.action, QuoteAction::kKeep);
 }
@@ -206,21 +223,18 @@ TEST(QuoterTest, SkewMovesBothQuotesAwayFromInventory) {
 TEST(QuoterTest, RequoteOnlyWhenTargetMovedByThreshold) {
   QuoterConfig c = base_config();
   c.requote_threshold_ticks = 3;
-  Quoter q(c);
-  QuoteDecision d;
-  q.decide(top(10000, 10010), 0, 0, d);
+  Started started(c);
+  auto& [q, d] = started;
   ASSERT_EQ(d.bid.action, QuoteAction::kPlace);
   // Up 2 ticks: below the threshold, both keep their 100.00 / 100.10.
   q.decide(top(10002, 10012), 0, 1, d);
-  EXPECT_EQ(d.bid.action, QuoteAction::kKeep);
-  EXPECT_EQ(d.bid.reason, QuoteReason::kUnchanged);
+  EXPECT_QUOTE(d.bid, QuoteAction::kKeep, QuoteReason::kUnchanged);
   EXPECT_EQ(d.ask.action, QuoteAction::kKeep);
   EXPECT_EQ(d.target_bid_px, cents(10002));
   EXPECT_EQ(q.working(Side::kBuy).px, cents(10000));
   // Up 3 ticks from the working prices: both re-quote with new ids.
   q.decide(top(10003, 10013), 0, 2, d);
-  EXPECT_EQ(d.bid.action, QuoteAction::kPlace);
-  EXPECT_EQ(d.bid.reason, QuoteReason::kRequote);
+  EXPECT_QUOTE(d.bid, QuoteAction::kPlace, QuoteReason::kRequote);
   EXPECT_EQ(d.bid.px, cents(10003));
   EXPECT_EQ(d.bid.order_id, 3u);
   EXPECT_EQ(d.ask.px, cents(10013));
@@ -235,13 +249,11 @@ TEST(QuoterTest, RequoteOnlyWhenTargetMovedByThreshold) {
 TEST(QuoterTest, MinRequoteIntervalThrottlesPlacements) {
   QuoterConfig c = base_config();
   c.min_requote_interval_ns = 1000;
-  Quoter q(c);
-  QuoteDecision d;
-  q.decide(top(10000, 10010), 0, 0, d);
+  Started started(c);
+  auto& [q, d] = started;
   ASSERT_EQ(d.bid.action, QuoteAction::kPlace);
   q.decide(top(10001, 10011), 0, 999, d);  // moved, but 999 ns < 1000 ns
-  EXPECT_EQ(d.bid.action, QuoteAction::kKeep);
-  EXPECT_EQ(d.bid.reason, QuoteReason::kThrottled);
+  EXPECT_QUOTE(d.bid, QuoteAction::kKeep, QuoteReason::kThrottled);
   EXPECT_EQ(d.bid.order_id, 1u);
   EXPECT_EQ(q.working(Side::kBuy).px, cents(10000));
   q.decide(top(10001, 10011), 0, 1000, d);
@@ -251,24 +263,20 @@ TEST(QuoterTest, MinRequoteIntervalThrottlesPlacements) {
   q.on_filled(d.bid.order_id, milli(500));
   EXPECT_FALSE(q.working(Side::kBuy).live());
   q.decide(top(10001, 10011), milli(500), 1500, d);
-  EXPECT_EQ(d.bid.action, QuoteAction::kKeep);
-  EXPECT_EQ(d.bid.reason, QuoteReason::kThrottled);
+  EXPECT_QUOTE(d.bid, QuoteAction::kKeep, QuoteReason::kThrottled);
   EXPECT_EQ(d.bid.order_id, 0u);
   q.decide(top(10001, 10011), milli(500), 2000, d);
-  EXPECT_EQ(d.bid.action, QuoteAction::kPlace);
-  EXPECT_EQ(d.bid.reason, QuoteReason::kNew);
+  EXPECT_QUOTE(d.bid, QuoteAction::kPlace, QuoteReason::kNew);
 }
 
 TEST(QuoterTest, StaleOrderIsRepricedAtOnceDespiteInterval) {
   QuoterConfig c = base_config();
   c.min_requote_interval_ns = 1'000'000'000;
-  Quoter q(c);
-  QuoteDecision d;
-  q.decide(top(10000, 10010), 0, 0, d);
+  Started started(c);
+  auto& [q, d] = started;
   // The market drops through the working bid (100.00 >= new ask 99.90).
   q.decide(top(9980, 9990), 0, 10, d);
-  EXPECT_EQ(d.bid.action, QuoteAction::kPlace);
-  EXPECT_EQ(d.bid.reason, QuoteReason::kStale);
+  EXPECT_QUOTE(d.bid, QuoteAction::kPlace, QuoteReason::kStale);
   EXPECT_EQ(d.bid.px, cents(9980));
   EXPECT_EQ(d.ask.action, QuoteAction::kKeep);  // 100.10 is still a valid ask: throttled
   EXPECT_EQ(d.ask.reason, QuoteReason::kThrottled);
@@ -291,11 +299,9 @@ TEST(QuoterTest, KeptBidNeverCrossesANewAsk) {
   // Flat again, mid 100.085: targets bid 100.08 (2 ticks: under the threshold), ask 100.09.
   // The ask comes back at 100.09, so the 100.10 bid has to move.
   q.decide(top(10000, 10017), 0, 1, d);
-  EXPECT_EQ(d.ask.action, QuoteAction::kPlace);
-  EXPECT_EQ(d.ask.reason, QuoteReason::kNew);
+  EXPECT_QUOTE(d.ask, QuoteAction::kPlace, QuoteReason::kNew);
   EXPECT_EQ(d.ask.px, cents(10009));
-  EXPECT_EQ(d.bid.action, QuoteAction::kPlace);
-  EXPECT_EQ(d.bid.reason, QuoteReason::kStale);
+  EXPECT_QUOTE(d.bid, QuoteAction::kPlace, QuoteReason::kStale);
   EXPECT_EQ(d.bid.px, cents(10008));
 }
 
@@ -303,15 +309,13 @@ TEST(QuoterTest, MaxPositionStopsTheIncreasingSide) {
   QuoterConfig c = base_config();
   c.max_position = milli(1000);
   c.qty_step = milli(100);
-  Quoter q(c);
-  QuoteDecision d;
-  q.decide(top(10000, 10010), 0, 0, d);
+  Started started(c);
+  auto& [q, d] = started;
   ASSERT_EQ(d.bid.action, QuoteAction::kPlace);
   const std::uint64_t bid_id = d.bid.order_id;
   // Long 0.75: room 0.25 to buy -> the 0.5 bid is re-sized to 0.2 (lot 0.1), at once.
   q.decide(top(10000, 10010), milli(750), 1, d);
-  EXPECT_EQ(d.bid.action, QuoteAction::kPlace);
-  EXPECT_EQ(d.bid.reason, QuoteReason::kResize);
+  EXPECT_QUOTE(d.bid, QuoteAction::kPlace, QuoteReason::kResize);
   EXPECT_EQ(d.bid.qty, milli(200));
   EXPECT_EQ(d.ask.action, QuoteAction::kKeep);
   // Fills of the replaced order are ignored (the position carries them).
@@ -319,29 +323,25 @@ TEST(QuoterTest, MaxPositionStopsTheIncreasingSide) {
   EXPECT_EQ(q.working(Side::kBuy).qty, milli(200));
   // At the limit: the bid is cancelled, the ask (reducing) keeps quoting.
   q.decide(top(10000, 10010), milli(1000), 2, d);
-  EXPECT_EQ(d.bid.action, QuoteAction::kCancel);
-  EXPECT_EQ(d.bid.reason, QuoteReason::kPositionLimit);
+  EXPECT_QUOTE(d.bid, QuoteAction::kCancel, QuoteReason::kPositionLimit);
   EXPECT_EQ(d.target_bid_px, 0);
   EXPECT_FALSE(q.working(Side::kBuy).live());
   EXPECT_EQ(d.ask.action, QuoteAction::kKeep);
   EXPECT_TRUE(q.working(Side::kSell).live());
   q.decide(top(10000, 10010), milli(1000), 3, d);
-  EXPECT_EQ(d.bid.action, QuoteAction::kKeep);
-  EXPECT_EQ(d.bid.reason, QuoteReason::kPositionLimit);
+  EXPECT_QUOTE(d.bid, QuoteAction::kKeep, QuoteReason::kPositionLimit);
   // Short at the limit: mirror image.
   q.decide(top(10000, 10010), -milli(1000), 4, d);
   EXPECT_EQ(d.bid.action, QuoteAction::kPlace);
-  EXPECT_EQ(d.ask.action, QuoteAction::kCancel);
-  EXPECT_EQ(d.ask.reason, QuoteReason::kPositionLimit);
+  EXPECT_QUOTE(d.ask, QuoteAction::kCancel, QuoteReason::kPositionLimit);
 }
 
 TEST(QuoterTest, BothSidesPulledAtMaxWhenNotOneSided) {
   QuoterConfig c = base_config();
   c.max_position = milli(1000);
   c.one_sided_at_max = false;
-  Quoter q(c);
-  QuoteDecision d;
-  q.decide(top(10000, 10010), 0, 0, d);
+  Started started(c);
+  auto& [q, d] = started;
   q.decide(top(10000, 10010), milli(1000), 1, d);
   EXPECT_EQ(d.bid.action, QuoteAction::kCancel);
   EXPECT_EQ(d.ask.action, QuoteAction::kCancel);
@@ -353,9 +353,8 @@ TEST(QuoterTest, BothSidesPulledAtMaxWhenNotOneSided) {
 }
 
 TEST(QuoterTest, PartialFillsAndExternalCancels) {
-  Quoter q(base_config());
-  QuoteDecision d;
-  q.decide(top(10000, 10010), 0, 0, d);
+  Started started(base_config());
+  auto& [q, d] = started;
   const std::uint64_t ask_id = d.ask.order_id;
   q.on_filled(ask_id, milli(200));
   EXPECT_EQ(q.working(Side::kSell).qty, milli(300));
@@ -370,9 +369,8 @@ TEST(QuoterTest, PartialFillsAndExternalCancels) {
 }
 
 TEST(QuoterTest, UnusableTopCancelsEverything) {
-  Quoter q(base_config());
-  QuoteDecision d;
-  q.decide(top(10000, 10010), 0, 0, d);
+  Started started(base_config());
+  auto& [q, d] = started;
   const std::uint64_t bid_id = d.bid.order_id;
   q.decide(top(10010, 10010), 0, 1, d);  // locked
   EXPECT_FALSE(d.valid_top);
