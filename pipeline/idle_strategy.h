@@ -18,13 +18,21 @@
 #include <cstdint>
 #include <string_view>
 
+#include "core/enum_names.h"
+
 namespace shadow {
 
 enum class IdleKind : std::uint8_t { kBusySpin, kSpinThenYield, kBackoffPark };
 
+// The names the run config and the artifacts use; kIdleKindNames.parse reads them back.
+inline constexpr auto kIdleKindNames = make_enum_names<IdleKind>({
+    {IdleKind::kBusySpin, "busy-spin"},
+    {IdleKind::kSpinThenYield, "spin-then-yield"},
+    {IdleKind::kBackoffPark, "backoff-park"},
+});
+static_assert(kIdleKindNames.distinct());
+
 std::string_view to_string(IdleKind k) noexcept;
-// "busy-spin", "spin-then-yield", "backoff-park". False for anything else.
-bool parse_idle_kind(std::string_view s, IdleKind& out) noexcept;
 
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
