@@ -317,7 +317,6 @@ std::string check_value(const ConfigKey& k, const ConfigValue& v) {
     case KeyType::kNumber: {
       if (const auto* s = std::get_if<std::string>(&v)) return !k.zero_word.empty() && *s == k.zero_word ? "" : refused;
       const auto* d = std::get_if<double>(&v);
-      if (d != nullptr && !k.zero_word.empty() && *d == 0) return "";
       return d != nullptr && in_range(k.range, *d) ? "" : refused;
     }
     case KeyType::kText: {
@@ -368,7 +367,10 @@ ConfigValue load_value(const ConfigKey& k, const RunConfig& c) {
         if constexpr (kIsEnum<decltype(p)>) {
           return std::string(names_of(p).name(*p));
         } else if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, std::string> ||
-                             std::is_same_v<T, std::vector<std::string>> || std::is_same_v<T, double>) {
+                             std::is_same_v<T, std::vector<std::string>>) {
+          return *p;
+        } else if constexpr (std::is_same_v<T, double>) {
+          if (*p == 0 && !k.zero_word.empty()) return std::string(k.zero_word);
           return *p;
         } else if (k.unit == KeyUnit::kAsIs) {
           return static_cast<std::int64_t>(*p);

@@ -76,14 +76,9 @@ std::string_view type_text(KeyType t) noexcept {
   return "";
 }
 
-std::string default_word(const ConfigKey& k) { return toml_literal(std::string(k.zero_word)); }
-
 std::string default_text(const ConfigKey& k) {
   static const RunConfig defaults = default_run_config();
-  const ConfigValue v = load_value(k, defaults);
-  const auto* d = std::get_if<double>(&v);
-  if (d != nullptr && *d == 0 && !k.zero_word.empty()) return default_word(k);
-  return toml_literal(v);
+  return toml_literal(load_value(k, defaults));
 }
 
 // What the key accepts, without the type the table's type column already names.
@@ -92,7 +87,7 @@ std::string allowed_text(const ConfigKey& k) {
     case KeyType::kBool: return "true, false";
     case KeyType::kWhole: return cat({key_range_text(k), k.power_of_two ? ", a power of two" : ""});
     case KeyType::kNumber:
-      return k.zero_word.empty() ? key_range_text(k) : cat({key_range_text(k), " or ", default_word(k)});
+      return k.zero_word.empty() ? key_range_text(k) : cat({key_range_text(k), " or ", toml_literal(std::string(k.zero_word))});
     case KeyType::kChoice: return key_allowed(k);
     case KeyType::kText:
     case KeyType::kList: return k.non_empty ? "not empty" : "any";

@@ -272,7 +272,10 @@ void RunConfig::finalize() {
           if constexpr (std::is_same_v<T, bool>) j.boolean(name, x);
           else if constexpr (std::is_same_v<T, std::int64_t>) j.integer(name, x);
           else if constexpr (std::is_same_v<T, double>) j.num(name, x);
-          else if constexpr (std::is_same_v<T, std::string>) j.text(name, x);
+          else if constexpr (std::is_same_v<T, std::string>) {
+            if (!k.zero_word.empty() && x == k.zero_word) j.num(name, 0);  // "max" has always been written as 0
+            else j.text(name, x);
+          }
           else j.list(name, x);
         },
         v);
