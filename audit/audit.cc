@@ -51,10 +51,8 @@ std::string brief(const nlohmann::json& v) {
 
 constexpr auto kOpNames =
     make_enum_names<Op>({{Op::kAtLeast, ">="}, {Op::kAtMost, "<="}, {Op::kAbsAtMost, "abs<="}});
-static_assert(kOpNames.distinct());
 constexpr auto kStatusNames = make_enum_names<Status>(
     {{Status::kPass, "PASS"}, {Status::kFail, "FAIL"}, {Status::kMissing, "MISSING"}});
-static_assert(kStatusNames.distinct());
 
 std::string_view op_text(Op op) noexcept { return kOpNames.name(op, "?"); }
 

@@ -75,7 +75,6 @@ constexpr auto kPingPongKindNames = make_enum_names<PingPongKind>({
     {PingPongKind::kBusy, "busy-poll recv"},
     {PingPongKind::kUring, "UringReader busy-poll"},
 });
-static_assert(kPingPongKindNames.distinct());
 
 std::string_view to_string(PingPongKind k) noexcept { return kPingPongKindNames.name(k, "?"); }
 

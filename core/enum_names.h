@@ -3,7 +3,6 @@
 //
 //   inline constexpr auto kIdleKindNames = make_enum_names<IdleKind>({
 //       {IdleKind::kBusySpin, "busy-spin"}, {IdleKind::kSpinThenYield, "spin-then-yield"}});
-//   static_assert(kIdleKindNames.distinct());
 //   to_string:  kIdleKindNames.name(k)
 //   parse:      kIdleKindNames.parse("busy-spin") -> std::optional<IdleKind>
 //   messages:   "must be " + kIdleKindNames.choices() -> "must be busy-spin or spin-then-yield"
@@ -15,6 +14,7 @@
 #include <array>
 #include <cstddef>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -29,8 +29,11 @@ struct EnumName {
 template <class E, std::size_t N>
 class EnumNames {
  public:
-  constexpr explicit EnumNames(const EnumName<E> (&pairs)[N]) noexcept {
+  // A value or a name given twice is an error: at compile time for a constexpr table (the
+  // throw cannot be evaluated), std::logic_error otherwise.
+  constexpr explicit EnumNames(const EnumName<E> (&pairs)[N]) {
     for (std::size_t i = 0; i < N; ++i) pairs_[i] = pairs[i];
+    if (!distinct()) throw std::logic_error("EnumNames: a value or a name appears twice");
   }
 
   // The name of v; `otherwise` for a value the table does not hold (a corrupt value, or one
@@ -60,7 +63,12 @@ class EnumNames {
     return out;
   }
 
-  // No value and no name appears twice: static_assert it beside each table.
+  static constexpr std::size_t size() noexcept { return N; }
+  constexpr const EnumName<E>* begin() const noexcept { return pairs_.data(); }
+  constexpr const EnumName<E>* end() const noexcept { return pairs_.data() + N; }
+
+ private:
+  // No value and no name appears twice.
   constexpr bool distinct() const noexcept {
     for (std::size_t i = 0; i < N; ++i) {
       for (std::size_t j = i + 1; j < N; ++j) {
@@ -70,17 +78,12 @@ class EnumNames {
     return true;
   }
 
-  static constexpr std::size_t size() noexcept { return N; }
-  constexpr const EnumName<E>* begin() const noexcept { return pairs_.data(); }
-  constexpr const EnumName<E>* end() const noexcept { return pairs_.data() + N; }
-
- private:
   std::array<EnumName<E>, N> pairs_{};
 };
 
 // make_enum_names<E>({{E::kA, "a"}, ...}): E named once, N counted from the list.
 template <class E, std::size_t N>
-constexpr EnumNames<E, N> make_enum_names(const EnumName<E> (&pairs)[N]) noexcept {
+constexpr EnumNames<E, N> make_enum_names(const EnumName<E> (&pairs)[N]) {
   return EnumNames<E, N>(pairs);
 }
 

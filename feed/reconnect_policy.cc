@@ -19,14 +19,10 @@ constexpr auto kDisconnectReasonNames = make_enum_names<DisconnectReason>({
     {DisconnectReason::kConnectFailed, "connect failed"},
     {DisconnectReason::kGap, "sequence gap (resubscribe)"},
 });
-static_assert(kDisconnectReasonNames.distinct() && kDisconnectReasonNames.size() == kDisconnectReasonCount);
+static_assert(kDisconnectReasonNames.size() == kDisconnectReasonCount);
 
-constexpr auto kJitterKindNames = make_enum_names<JitterKind>({
-    {JitterKind::kEqual, "equal"},
-    {JitterKind::kFull, "full"},
-    {JitterKind::kDecorrelated, "decorrelated"},
-});
-static_assert(kJitterKindNames.distinct());
+constexpr auto kJitterKindNames = make_enum_names<JitterKind>(
+    {{JitterKind::kEqual, "equal"}, {JitterKind::kFull, "full"}, {JitterKind::kDecorrelated, "decorrelated"}});
 
 std::string_view to_string(DisconnectReason r) noexcept { return kDisconnectReasonNames.name(r); }
 

@@ -43,12 +43,9 @@ void log_mode_once(bool enabled, UringRecvMode m) noexcept {
 
 }  // namespace
 
-constexpr auto kUringRecvModeNames = make_enum_names<UringRecvMode>({
-    {UringRecvMode::kNone, "none"},
-    {UringRecvMode::kMultishot, "multishot+buf_ring"},
-    {UringRecvMode::kSingleShot, "single-shot"},
-});
-static_assert(kUringRecvModeNames.distinct());
+constexpr auto kUringRecvModeNames = make_enum_names<UringRecvMode>({{UringRecvMode::kNone, "none"},
+                                                                    {UringRecvMode::kMultishot, "multishot+buf_ring"},
+                                                                    {UringRecvMode::kSingleShot, "single-shot"}});
 
 std::string_view to_string(UringRecvMode m) noexcept { return kUringRecvModeNames.name(m); }
 

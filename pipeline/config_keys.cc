@@ -21,7 +21,6 @@ constexpr auto kQuoteModeNames =
 constexpr auto kQueueFuncNames = make_enum_names<QueueFunc>({{QueueFunc::kPower, "power"}, {QueueFunc::kLog, "log"}});
 constexpr auto kCrossingNames = make_enum_names<CrossingLimit>(
     {{CrossingLimit::kRejectPostOnly, "reject"}, {CrossingLimit::kTakeThenRest, "take"}});
-static_assert(kQuoteModeNames.distinct() && kQueueFuncNames.distinct() && kCrossingNames.distinct());
 
 constexpr const auto& names_of(VenueKind*) { return kVenueKindNames; }
 constexpr const auto& names_of(ThreadLayout*) { return kThreadLayoutNames; }

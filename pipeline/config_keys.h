@@ -8,7 +8,7 @@
 //   - docs/CONFIG.md's key reference: `shadow-run --config-reference` prints it and a test
 //     compares it with the committed file.
 //
-// Every number key has a closed-form range chosen so that the value fits the field it is stored
+// Every number key has an explicit range, chosen so that the value fits the field it is stored
 // in (after scaling to Fixed or nanoseconds): nothing wraps or overflows silently.
 #pragma once
 

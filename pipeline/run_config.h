@@ -27,23 +27,15 @@ class ConfigError : public std::runtime_error {
 };
 
 enum class VenueKind : std::uint8_t { kEmbedded, kUrl, kReplay };
-inline constexpr auto kVenueKindNames = make_enum_names<VenueKind>({
-    {VenueKind::kEmbedded, "embedded"},
-    {VenueKind::kUrl, "url"},
-    {VenueKind::kReplay, "replay"},
-});
-static_assert(kVenueKindNames.distinct());
+inline constexpr auto kVenueKindNames = make_enum_names<VenueKind>(
+    {{VenueKind::kEmbedded, "embedded"}, {VenueKind::kUrl, "url"}, {VenueKind::kReplay, "replay"}});
 std::string_view to_string(VenueKind v) noexcept;
 
 // kAuto: split with 4 or more usable CPUs (feed, engine, sinks and the OS each get one),
 // fused below that (DESIGN.md: on a 2-core host feed and engine share one pinned thread).
 enum class ThreadLayout : std::uint8_t { kAuto, kSplit, kFused };
-inline constexpr auto kThreadLayoutNames = make_enum_names<ThreadLayout>({
-    {ThreadLayout::kAuto, "auto"},
-    {ThreadLayout::kSplit, "split"},
-    {ThreadLayout::kFused, "fused"},
-});
-static_assert(kThreadLayoutNames.distinct());
+inline constexpr auto kThreadLayoutNames = make_enum_names<ThreadLayout>(
+    {{ThreadLayout::kAuto, "auto"}, {ThreadLayout::kSplit, "split"}, {ThreadLayout::kFused, "fused"}});
 std::string_view to_string(ThreadLayout l) noexcept;
 
 struct RunConfig {

@@ -12,7 +12,7 @@
 #include <fstream>
 #include <limits>
 #include <set>
-#include <sstream>
+#include <iterator>
 #include <string>
 
 #include "pipeline/run_config.h"
@@ -22,11 +22,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string slurp(const fs::path& p) {
+std::string file_text(const fs::path& p) {
   std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 // Loads `toml` from a temporary file; the ConfigError's text, or "" when it loaded.
@@ -254,7 +252,7 @@ record_ring = 65536
 }
 
 TEST(ConfigKeys, DocsKeyReferenceIsTheTables) {
-  const std::string doc = slurp(fs::path(SHADOW_SOURCE_DIR) / "docs" / "CONFIG.md");
+  const std::string doc = file_text(fs::path(SHADOW_SOURCE_DIR) / "docs" / "CONFIG.md");
   const std::string begin = "<!-- BEGIN config-reference -->\n", end = "<!-- END config-reference -->";
   const std::size_t b = doc.find(begin), e = doc.find(end);
   ASSERT_NE(b, std::string::npos) << "docs/CONFIG.md lacks " << begin;
@@ -267,7 +265,7 @@ TEST(ConfigKeys, TheSampleConfigSetsEveryKey) {
   const fs::path sample = fs::path(SHADOW_SOURCE_DIR) / "config" / "shadow.toml";
   RunConfig c;
   ASSERT_NO_THROW(c = load_run_config(sample.string()));
-  const std::string text = slurp(sample);
+  const std::string text = file_text(sample);
   std::string_view section;
   std::size_t at = 0;
   for (const ConfigKey& k : config_keys()) {
