@@ -22,6 +22,8 @@
 #include <valijson/validator.hpp>
 #pragma GCC diagnostic pop
 
+#include "core/enum_names.h"
+
 namespace shadow::audit {
 namespace {
 
@@ -47,23 +49,14 @@ std::string brief(const nlohmann::json& v) {
 
 }  // namespace
 
-std::string_view op_text(Op op) noexcept {
-  switch (op) {
-    case Op::kAtLeast: return ">=";
-    case Op::kAtMost: return "<=";
-    case Op::kAbsAtMost: return "abs<=";
-  }
-  return "?";
-}
+constexpr auto kOpNames =
+    make_enum_names<Op>({{Op::kAtLeast, ">="}, {Op::kAtMost, "<="}, {Op::kAbsAtMost, "abs<="}});
+constexpr auto kStatusNames = make_enum_names<Status>(
+    {{Status::kPass, "PASS"}, {Status::kFail, "FAIL"}, {Status::kMissing, "MISSING"}});
 
-std::string_view status_text(Status s) noexcept {
-  switch (s) {
-    case Status::kPass: return "PASS";
-    case Status::kFail: return "FAIL";
-    case Status::kMissing: return "MISSING";
-  }
-  return "?";
-}
+std::string_view op_text(Op op) noexcept { return kOpNames.name(op, "?"); }
+
+std::string_view status_text(Status s) noexcept { return kStatusNames.name(s, "?"); }
 
 std::string format_number(double v) {
   // Eight significant digits: readable in the table and the reasons; the JSON summary keeps

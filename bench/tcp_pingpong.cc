@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "core/clock.h"
+#include "core/enum_names.h"
 #include "core/thread_affinity.h"
 #include "feed/uring_reader.h"
 
@@ -63,14 +64,13 @@ struct UringSink {
 
 }  // namespace
 
-std::string_view to_string(PingPongKind k) noexcept {
-  switch (k) {
-    case PingPongKind::kBlocking: return "blocking recv";
-    case PingPongKind::kBusy: return "busy-poll recv";
-    case PingPongKind::kUring: return "UringReader busy-poll";
-  }
-  return "?";
-}
+constexpr auto kPingPongKindNames = make_enum_names<PingPongKind>({
+    {PingPongKind::kBlocking, "blocking recv"},
+    {PingPongKind::kBusy, "busy-poll recv"},
+    {PingPongKind::kUring, "UringReader busy-poll"},
+});
+
+std::string_view to_string(PingPongKind k) noexcept { return kPingPongKindNames.name(k, "?"); }
 
 PingPongResult run_tcp_pingpong(PingPongKind kind, std::size_t size, std::size_t rounds,
                                 std::size_t warmup, int echo_cpu, bool sqpoll,

@@ -6,30 +6,27 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "core/enum_names.h"
 #include "core/random.h"
 
 namespace shadow {
 
-std::string_view to_string(DisconnectReason r) noexcept {
-  switch (r) {
-    case DisconnectReason::kServerClose: return "server close";
-    case DisconnectReason::kProtocolError: return "protocol error";
-    case DisconnectReason::kConnectionLost: return "connection lost";
-    case DisconnectReason::kHeartbeatTimeout: return "heartbeat timeout";
-    case DisconnectReason::kConnectFailed: return "connect failed";
-    case DisconnectReason::kGap: return "sequence gap (resubscribe)";
-  }
-  return "unknown";
-}
+constexpr auto kDisconnectReasonNames = make_enum_names<DisconnectReason>({
+    {DisconnectReason::kServerClose, "server close"},
+    {DisconnectReason::kProtocolError, "protocol error"},
+    {DisconnectReason::kConnectionLost, "connection lost"},
+    {DisconnectReason::kHeartbeatTimeout, "heartbeat timeout"},
+    {DisconnectReason::kConnectFailed, "connect failed"},
+    {DisconnectReason::kGap, "sequence gap (resubscribe)"},
+});
+static_assert(kDisconnectReasonNames.size() == kDisconnectReasonCount);
 
-std::string_view to_string(JitterKind k) noexcept {
-  switch (k) {
-    case JitterKind::kEqual: return "equal";
-    case JitterKind::kFull: return "full";
-    case JitterKind::kDecorrelated: return "decorrelated";
-  }
-  return "unknown";
-}
+constexpr auto kJitterKindNames = make_enum_names<JitterKind>(
+    {{JitterKind::kEqual, "equal"}, {JitterKind::kFull, "full"}, {JitterKind::kDecorrelated, "decorrelated"}});
+
+std::string_view to_string(DisconnectReason r) noexcept { return kDisconnectReasonNames.name(r); }
+
+std::string_view to_string(JitterKind k) noexcept { return kJitterKindNames.name(k); }
 
 namespace {
 

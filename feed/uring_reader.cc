@@ -13,6 +13,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "core/enum_names.h"
+
 namespace shadow {
 namespace {
 
@@ -41,14 +43,11 @@ void log_mode_once(bool enabled, UringRecvMode m) noexcept {
 
 }  // namespace
 
-std::string_view to_string(UringRecvMode m) noexcept {
-  switch (m) {
-    case UringRecvMode::kNone: return "none";
-    case UringRecvMode::kMultishot: return "multishot+buf_ring";
-    case UringRecvMode::kSingleShot: return "single-shot";
-  }
-  return "unknown";
-}
+constexpr auto kUringRecvModeNames = make_enum_names<UringRecvMode>({{UringRecvMode::kNone, "none"},
+                                                                    {UringRecvMode::kMultishot, "multishot+buf_ring"},
+                                                                    {UringRecvMode::kSingleShot, "single-shot"}});
+
+std::string_view to_string(UringRecvMode m) noexcept { return kUringRecvModeNames.name(m); }
 
 UringReader::UringReader(const UringReaderOptions& opts) : opts_(opts) {
   if (opts_.buffer_size < 256) opts_.buffer_size = 256;

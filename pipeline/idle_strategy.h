@@ -18,13 +18,20 @@
 #include <cstdint>
 #include <string_view>
 
+#include "core/enum_names.h"
+
 namespace shadow {
 
 enum class IdleKind : std::uint8_t { kBusySpin, kSpinThenYield, kBackoffPark };
 
+// The names the run config and the artifacts use; kIdleKindNames.parse reads them back.
+inline constexpr auto kIdleKindNames = make_enum_names<IdleKind>({
+    {IdleKind::kBusySpin, "busy-spin"},
+    {IdleKind::kSpinThenYield, "spin-then-yield"},
+    {IdleKind::kBackoffPark, "backoff-park"},
+});
+
 std::string_view to_string(IdleKind k) noexcept;
-// "busy-spin", "spin-then-yield", "backoff-park". False for anything else.
-bool parse_idle_kind(std::string_view s, IdleKind& out) noexcept;
 
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
@@ -52,18 +59,11 @@ class IdleStrategy {
         cpu_relax();
         return;
       case IdleKind::kSpinThenYield:
-        if (count_ < spins_) {
-          ++count_;
-          cpu_relax();
-        } else {
-          sched_yield();
-        }
+        if (!spin()) sched_yield();
         return;
       case IdleKind::kBackoffPark:
-        if (count_ < spins_) {
-          ++count_;
-          cpu_relax();
-        } else if (count_ < spins_ + yields_) {
+        if (spin()) return;
+        if (count_ < spins_ + yields_) {
           ++count_;
           sched_yield();
         } else {
@@ -85,6 +85,14 @@ class IdleStrategy {
   std::uint64_t parks() const noexcept { return parks_; }
 
  private:
+  // One pause while the spin budget lasts; false once it is spent.
+  bool spin() noexcept {
+    if (count_ >= spins_) return false;
+    ++count_;
+    cpu_relax();
+    return true;
+  }
+
   IdleKind kind_;
   std::uint32_t spins_;
   std::uint32_t yields_;

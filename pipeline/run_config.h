@@ -1,10 +1,13 @@
 // RunConfig: everything a shadow run is configured by — one TOML file (toml++), command-line
-// flags on top, defaults below (docs/CONFIG.md lists every key). The effective config is
-// rendered as canonical JSON (fixed key order, every key present) and hashed (SHA-256): the
-// hash goes into every artifact, so two runs with the same hash ran the same configuration.
+// flags on top, defaults below. Every key, its range and its flag are rows of one table
+// (pipeline/config_keys.h), which the parser, the flags, the checks, the canonical JSON and
+// docs/CONFIG.md all read. The effective config is rendered as canonical JSON (fixed key
+// order, every key present) and hashed (SHA-256): the hash goes into every artifact, so two
+// runs with the same hash ran the same configuration.
 //
-// Errors name the file, the line and the key ("shadow.toml:12: quoter.order_qty: must be > 0")
-// and are thrown as ConfigError; the program exits 2 on them.
+// Errors name the file, the line, the key and what is allowed
+// ("shadow.toml:12: quoter.order_qty: must be a number in [1e-8, 1e9], not -1") and are thrown
+// as ConfigError; the program exits 2 on them.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/enum_names.h"
 #include "pipeline/idle_strategy.h"
 #include "pipeline/shadow_engine.h"
 
@@ -23,12 +27,16 @@ class ConfigError : public std::runtime_error {
 };
 
 enum class VenueKind : std::uint8_t { kEmbedded, kUrl, kReplay };
-std::string_view to_string(VenueKind v) noexcept;  // "embedded", "url", "replay"
+inline constexpr auto kVenueKindNames = make_enum_names<VenueKind>(
+    {{VenueKind::kEmbedded, "embedded"}, {VenueKind::kUrl, "url"}, {VenueKind::kReplay, "replay"}});
+std::string_view to_string(VenueKind v) noexcept;
 
 // kAuto: split with 4 or more usable CPUs (feed, engine, sinks and the OS each get one),
 // fused below that (DESIGN.md: on a 2-core host feed and engine share one pinned thread).
 enum class ThreadLayout : std::uint8_t { kAuto, kSplit, kFused };
-std::string_view to_string(ThreadLayout l) noexcept;  // "auto", "split", "fused"
+inline constexpr auto kThreadLayoutNames = make_enum_names<ThreadLayout>(
+    {{ThreadLayout::kAuto, "auto"}, {ThreadLayout::kSplit, "split"}, {ThreadLayout::kFused, "fused"}});
+std::string_view to_string(ThreadLayout l) noexcept;
 
 struct RunConfig {
   // [run]

@@ -1,18 +1,17 @@
 // shadow-run: the shadow run (README "Command line", docs/OPERATIONS.md).
 //
-//   shadow-run [--config FILE] [--venue embedded | --url URL | --replay CAPTURE[,...]]
-//              [--symbols A,B] [--iterations N] [--duration S] [--warmup S] [--quick]
-//              [--out DIR] [--layout auto|split|fused] [--speed X|max] [--rate N] [--seed N]
-//              [--batch N] [--protocol auto|bybit|binance] [--redis-url URL]
-//              [--redis-channel CH] [--redis-ttl S] [--metrics-addr HOST:PORT]
-//              [--metrics-textfile FILE]
+//   shadow-run [--config FILE] [--quick] [--FLAG VALUE]...   (`shadow-run --help` lists the flags)
+//   shadow-run --config-reference                            (docs/CONFIG.md's key reference)
+//
+// The flags that set config keys are rows of the key table (pipeline/config_keys.h): their
+// names, ranges, defaults and usage lines all come from it.
 //
 // Defaults < the TOML file < the flags. With the embedded venue (the default) it starts
 // shadow-exchange on a free loopback port, owns its lifetime and stops it at the end.
 // SIGINT/SIGTERM: stop taking data, close the current iteration as partial, flush, write the
-// run summary, exit 0; a second signal exits at once (128 + the signal: 130 for SIGINT). Exit 2: bad config or flags (the
-// message names the key or flag); 1: the run could not start or ended in an error (venue
-// unreachable, artifacts not writable).
+// run summary, exit 0; a second signal exits at once (128 + the signal: 130 for SIGINT).
+// Exit 2: bad config or flags (the message names the key or flag and the allowed values);
+// 1: the run could not start or ended in an error (venue unreachable, artifacts not writable).
 #include <unistd.h>
 
 #include <atomic>
@@ -27,6 +26,7 @@
 #include "core/clock.h"
 #include "core/signals.h"
 #include "exchange/exchange_process.h"
+#include "pipeline/config_keys.h"
 #include "pipeline/run_config.h"
 #include "pipeline/shadow_run.h"
 
@@ -34,41 +34,19 @@ namespace {
 
 using namespace shadow;
 
-constexpr const char* kUsage =
-    "usage: shadow-run [--config FILE] [--venue embedded | --url URL | --replay CAPTURE[,...]]\n"
-    "                  [--symbols A,B] [--iterations N] [--duration S] [--warmup S] [--quick]\n"
-    "                  [--out DIR] [--layout auto|split|fused] [--speed X|max] [--rate N] [--seed N]\n"
-    "                  [--batch N] [--protocol auto|bybit|binance]\n"
-    "                  [--redis-url URL] [--redis-channel CH] [--redis-ttl S]\n"
-    "                  [--metrics-addr HOST:PORT] [--metrics-textfile FILE]\n"
+constexpr const char* kUsageHead =
+    "usage: shadow-run [--config FILE] [--quick] [--FLAG VALUE]...\n"
+    "       shadow-run --config-reference\n"
     "\n"
     "Runs the shadow strategy on a live or recorded order book, simulates its fills and writes\n"
     "ITER_SUMMARY_<n>.json per iteration, fills.jsonl and SHADOW_RUN_SUMMARY.json into\n"
     "OUT/<run_id>/ (and the OUT/latest link). Audit it with shadow-audit OUT/latest.\n"
-    "  --config FILE      TOML run config (docs/CONFIG.md); flags override it\n"
-    "  --venue embedded   start shadow-exchange on loopback and trade its market (default)\n"
-    "  --url URL          a live venue, ws://HOST:PORT/PATH (Bybit v5 public or Binance)\n"
-    "  --replay FILES     capture files (comma-separated), at --speed X or max (default max)\n"
-    "  --symbols LIST     comma-separated symbols (default BTCUSDT)\n"
-    "  --iterations N     iterations (default 6)\n"
-    "  --duration S       seconds per iteration (default 60)\n"
-    "  --warmup S         seconds processed before iteration 1 but not counted (default 5)\n"
-    "  --quick            6 x 10 s iterations, 2 s warm-up (flags after it still apply)\n"
-    "  --out DIR          artifacts directory (default artifacts/shadow)\n"
-    "  --layout L         split: feed and engine threads; fused: one hot thread (small\n"
-    "                     hosts); auto (default): split with 4+ CPUs, else fused\n"
-    "  --rate N           embedded exchange: order-flow events per second (default 2000)\n"
-    "  --seed N           embedded exchange: market seed (default 1)\n"
-    "  --batch N          embedded exchange: order-flow events per published delta (1: every\n"
-    "                     event is a message; default: the exchange's own rule)\n"
-    "  --protocol P       venue protocol for --url/--replay when it cannot be guessed\n"
-    "  --redis-url URL    export KPIs to Redis after every iteration (docs/REDIS.md):\n"
-    "                     redis://[:password@]host:port[/db] or unix:///path.sock; off by default\n"
-    "  --redis-channel CH channel the iteration summaries are published on (shadow:iterations)\n"
-    "  --redis-ttl S      TTL of the shadow:latest:* keys (default 3600)\n"
-    "  --metrics-addr A   serve Prometheus /metrics at HOST:PORT (127.0.0.1:9464 is the\n"
-    "                     convention; port 0 picks one, printed); off by default (docs/METRICS.md)\n"
-    "  --metrics-textfile F  also write the metrics for node_exporter's textfile collector\n";
+    "Defaults < the TOML file < the flags, in the order given.\n"
+    "  --config FILE         TOML run config (docs/CONFIG.md); flags override it\n"
+    "  --quick               6 x 10 s iterations, 2 s warm-up (flags after it still apply)\n"
+    "  --config-reference    print every config key as a markdown table (docs/CONFIG.md) and exit\n";
+
+std::string usage_text() { return kUsageHead + config_flags_usage(); }
 
 void stop_run(void* run) noexcept { static_cast<ShadowRun*>(run)->request_stop(); }
 
@@ -140,67 +118,20 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "shadow-run: %s\n", e.what());
     return 2;
   }
-  cli::Args cl("shadow-run", kUsage, argc, argv);
+  const std::string usage = usage_text();
+  cli::Args cl("shadow-run", usage.c_str(), argc, argv);
   while (cl.next()) {
     if (cl.is("--config")) {
       (void)cl.value();
-    } else if (cl.is("--venue")) {
-      const std::string v = cl.value();
-      if (v != "embedded") cl.fail("--venue takes 'embedded' (use --url or --replay for the others)");
-      cfg.venue = VenueKind::kEmbedded;
-    } else if (cl.is("--url")) {
-      cfg.venue = VenueKind::kUrl;
-      cfg.url = cl.value();
-    } else if (cl.is("--replay")) {
-      cfg.venue = VenueKind::kReplay;
-      cfg.replay = cl.list();
-    } else if (cl.is("--speed")) {
-      const std::string s = cl.value();
-      char* end = nullptr;
-      const double x = std::strtod(s.c_str(), &end);
-      if (s == "max") cfg.replay_speed = 0;
-      else if (end != nullptr && *end == '\0' && x > 0) cfg.replay_speed = x;
-      else cl.fail("--speed takes 'max' or a number > 0, not '" + s + "'");
-    } else if (cl.is("--symbols")) {
-      cfg.symbols = cl.list();
-    } else if (cl.is("--iterations")) {
-      cfg.iterations = static_cast<std::uint32_t>(cl.number(1, 1e6));
-    } else if (cl.is("--duration")) {
-      cfg.duration_s = cl.number(0.001, 1e7);
-    } else if (cl.is("--warmup")) {
-      cfg.warmup_s = cl.number(0, 1e7);
     } else if (cl.is("--quick")) {
       apply_quick_preset(cfg);
-    } else if (cl.is("--out")) {
-      cfg.out_dir = cl.value();
-    } else if (cl.is("--layout")) {
-      const std::string l = cl.value();
-      if (l == "auto") cfg.layout = ThreadLayout::kAuto;
-      else if (l == "split") cfg.layout = ThreadLayout::kSplit;
-      else if (l == "fused") cfg.layout = ThreadLayout::kFused;
-      else cl.fail("--layout takes auto, split or fused, not '" + l + "'");
-    } else if (cl.is("--rate")) {
-      cfg.exchange_rate = cl.number(1, 1e7);
-    } else if (cl.is("--batch")) {
-      cfg.exchange_batch = static_cast<std::uint32_t>(cl.number(1, 1e6));
-    } else if (cl.is("--seed")) {
-      cfg.exchange_seed = cl.whole();
-    } else if (cl.is("--redis-url")) {
-      cfg.redis_url = cl.value();
-    } else if (cl.is("--redis-channel")) {
-      cfg.redis_channel = cl.value();
-      if (cfg.redis_channel.empty()) cl.fail("--redis-channel must not be empty");
-    } else if (cl.is("--redis-ttl")) {
-      cfg.redis_ttl_s = static_cast<std::uint32_t>(cl.number(1, 1e9));
-    } else if (cl.is("--metrics-addr")) {
-      cfg.metrics_addr = cl.value();
-    } else if (cl.is("--metrics-textfile")) {
-      cfg.metrics_textfile = cl.value();
-    } else if (cl.is("--protocol")) {
-      cfg.protocol = cl.value();
-      if (cfg.protocol != "auto" && cfg.protocol != "bybit" && cfg.protocol != "binance") {
-        cl.fail("--protocol takes auto, bybit or binance");
-      }
+    } else if (cl.is("--config-reference")) {
+      std::fputs(config_reference_markdown().c_str(), stdout);
+      return 0;
+    } else if (const ConfigKey* k = find_config_flag(cl.arg())) {
+      const std::string flag(cl.arg());
+      const std::string why = set_from_text(*k, cfg, cl.value());
+      if (!why.empty()) cl.fail(flag + " (" + std::string(k->path) + "): " + why);
     } else {
       cl.fail("unexpected argument " + std::string(cl.arg()));
     }
