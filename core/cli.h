@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/exit_codes.h"
+#include "core/version.h"
 
 namespace shadow::cli {
 
@@ -19,12 +20,17 @@ class Args {
   Args(const char* program, const char* usage, int argc, char** argv)
       : program_(program), usage_(usage), argc_(argc), argv_(argv) {}
 
-  // Moves to the next argument; false at the end. --help/-h print the usage and exit 0.
+  // Moves to the next argument; false at the end. --help/-h print the usage, --version
+  // "<program> <version> (git <hash>, <build type>)"; both exit 0.
   bool next() {
     if (++i_ >= argc_) return false;
     arg_ = argv_[i_];
     if (arg_ == "--help" || arg_ == "-h") {
       std::fputs(usage_, stdout);
+      std::exit(kExitOk);
+    }
+    if (arg_ == "--version") {
+      std::printf("%s %s\n", program_, program_version().c_str());
       std::exit(kExitOk);
     }
     return true;
