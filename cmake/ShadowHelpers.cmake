@@ -49,6 +49,20 @@ function(shadow_include_root target folder scope)
   target_include_directories(${target} ${scope} ${root})
 endfunction()
 
+# shadow_read_layers(<out>): the library layers of cmake/layers.txt in its order (bottom up):
+# the rows that do not allow "*" (tools, bench, perf and tests are not layers of the library).
+function(shadow_read_layers out)
+  file(STRINGS ${PROJECT_SOURCE_DIR}/cmake/layers.txt rows REGEX "^[a-z]+:")
+  set(layers)
+  foreach(row IN LISTS rows)
+    if(NOT row MATCHES "\\*")
+      string(REGEX MATCH "^[a-z]+" folder "${row}")
+      list(APPEND layers ${folder})
+    endif()
+  endforeach()
+  set(${out} ${layers} PARENT_SCOPE)
+endfunction()
+
 # shadow_add_library(<folder> [SOURCES ...] [DEPS ...] [PRIVATE_DEPS ...])
 # Declares library shadow_<folder> with alias shadow::<folder>. DEPS are the layers below and the
 # third-party libraries its headers expose; PRIVATE_DEPS what only its sources use. With no

@@ -12,11 +12,11 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 import requirements  # noqa: E402
+from capture_file import capture_entries  # noqa: E402
 websockets = requirements.require_module("websockets", "python3-websockets")
 
 import asyncio  # noqa: E402
 import base64  # noqa: E402
-import gzip  # noqa: E402
 import hashlib  # noqa: E402
 import json  # noqa: E402
 import signal  # noqa: E402
@@ -257,19 +257,7 @@ def need_data(tc, *rels):
 
 def capture_lines(path):
     """[(local_ns or None, message)] per non-empty line, split the way CaptureReader does."""
-    opener = gzip.open if path.endswith(".gz") else open
-    out = []
-    with opener(path, "rt", encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\r\n")
-            if not line:
-                continue
-            head, sep, rest = line.partition(" ")
-            if sep and head.isdigit() and len(head) <= 19:
-                out.append((int(head), rest))
-            else:
-                out.append((None, line))
-    return out
+    return list(capture_entries(path))
 
 
 def write_capture(tc, lines, suffix=".jsonl"):

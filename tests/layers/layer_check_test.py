@@ -34,41 +34,35 @@ class LayerCheckTest(unittest.TestCase):
     def run_checker(self):
         return subprocess.run([sys.executable, CHECKER, self.root], capture_output=True, text=True)
 
+    def assert_fails(self, exit_code, *messages):
+        r = self.run_checker()
+        self.assertEqual(r.returncode, exit_code, r.stderr)
+        for m in messages:
+            self.assertIn(m, r.stderr)
+
     def test_a_tree_that_keeps_the_table_passes(self):
         r = self.run_checker()
         self.assertEqual(r.returncode, 0, r.stderr)
 
     def test_an_upward_include_fails_naming_file_line_and_edge(self):
         write(self.root, "sim/quoter.cc", '#include "sim/book.h"\n\n#include "pipeline/run.h"\n')
-        r = self.run_checker()
-        self.assertEqual(r.returncode, 1)
-        self.assertIn('sim/quoter.cc:3: sim -> pipeline (#include "pipeline/run.h"); '
-                      "sim may include: core", r.stderr)
+        self.assert_fails(1, 'sim/quoter.cc:3: sim -> pipeline (#include "pipeline/run.h"); ' "sim may include: core")
 
     def test_angle_bracket_includes_are_checked_too(self):
         write(self.root, "core/bad.h", "#include <sim/book.h>\n")
-        r = self.run_checker()
-        self.assertEqual(r.returncode, 1)
-        self.assertIn("core/bad.h:1: core -> sim", r.stderr)
-        self.assertIn("core may include: nothing", r.stderr)
+        self.assert_fails(1, "core/bad.h:1: core -> sim", "core may include: nothing")
 
     def test_a_folder_missing_from_the_table_fails(self):
         write(self.root, "gateway/order.cc", '#include "core/clock.h"\n')
-        r = self.run_checker()
-        self.assertEqual(r.returncode, 1)
-        self.assertIn("gateway/: holds sources but has no row in the layer table", r.stderr)
+        self.assert_fails(1, "gateway/: holds sources but has no row in the layer table")
 
     def test_a_table_naming_an_unknown_folder_fails(self):
         write(self.root, "cmake/layers.txt", TABLE + "sinks: core simm\n")
-        r = self.run_checker()
-        self.assertEqual(r.returncode, 1)
-        self.assertIn("sinks allows unknown folder 'simm'", r.stderr)
+        self.assert_fails(1, "sinks allows unknown folder 'simm'")
 
     def test_a_malformed_table_is_bad_input(self):
         write(self.root, "cmake/layers.txt", "core\n")
-        r = self.run_checker()
-        self.assertEqual(r.returncode, 2)
-        self.assertIn("layers.txt:1", r.stderr)
+        self.assert_fails(2, "layers.txt:1")
 
 
 if __name__ == "__main__":

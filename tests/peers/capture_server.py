@@ -14,24 +14,15 @@ client sends is appended to --log, one per line.
 """
 import argparse
 import asyncio
-import gzip
 import json
+import os
 import sys
 
 import websockets
 
-
-def capture_messages(path):
-    with open(path, "rb") as f:
-        magic = f.read(2)
-    opener = gzip.open if magic == b"\x1f\x8b" else open
-    with opener(path, "rt", encoding="utf-8") as f:
-        for raw in f:
-            raw = raw.rstrip("\r\n")
-            if not raw:
-                continue
-            head, sep, rest = raw.partition(" ")
-            yield rest if sep and head.isdigit() else raw
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from capture_file import capture_messages  # noqa: E402
+import ws_peer  # noqa: E402
 
 
 def is_subscribe(msg):
@@ -92,14 +83,8 @@ async def main():
     async def handler(ws, path=None):
         await serve_client(ws, path, args, messages)
 
-    server = await websockets.serve(handler, "127.0.0.1", args.port, max_size=None,
-                                    compression=None, ping_interval=None)
-    print(server.sockets[0].getsockname()[1], flush=True)
-    await asyncio.Future()
+    await ws_peer.announce_and_serve(await ws_peer.serve_websockets(handler, args.port))
 
 
 if __name__ == "__main__":
-    try:
-        asyncio.run(main())
-    except KeyboardInterrupt:
-        sys.exit(0)
+    ws_peer.run(main)

@@ -16,10 +16,14 @@ Message i (i counts from START) is "%08d|" % i followed by letters ('a' + (i + j
 """
 import argparse
 import asyncio
+import os
 import struct
 import sys
 
 import websockets
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import ws_peer  # noqa: E402
 
 
 def payload(i, size):
@@ -109,15 +113,9 @@ async def main():
         else:
             async def handler(ws, path=None):
                 await bad_frames(ws, path, args.mode)
-        server = await websockets.serve(handler, "127.0.0.1", args.port, max_size=None,
-                                        compression=None, ping_interval=None)
-    port = server.sockets[0].getsockname()[1]
-    print(port, flush=True)
-    await asyncio.Future()
+        server = await ws_peer.serve_websockets(handler, args.port)
+    await ws_peer.announce_and_serve(server)
 
 
 if __name__ == "__main__":
-    try:
-        asyncio.run(main())
-    except KeyboardInterrupt:
-        sys.exit(0)
+    ws_peer.run(main)

@@ -17,10 +17,13 @@ Rules (DESIGN.md, Bybit v5 "Orderbook" and Binance "How to manage a local order 
          U <= L <= u) and the following ones continue (spot U == prev u + 1, futures
          pu == prev u); a break drops sync and buffering starts again from the breaking event.
 """
-import gzip
 import json
+import os
 import sys
 from decimal import Decimal
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from capture_file import capture_messages  # noqa: E402
 
 
 def canon(d):
@@ -60,17 +63,7 @@ class Book:
         return "\t".join(cols)
 
 
-def open_capture(path):
-    with open(path, "rb") as f:
-        magic = f.read(2)
-    opener = gzip.open if magic == b"\x1f\x8b" else open
-    with opener(path, "rt", encoding="utf-8") as f:
-        for raw in f:
-            raw = raw.rstrip("\r\n")
-            if not raw:
-                continue
-            head, sep, rest = raw.partition(" ")
-            yield rest if sep and head.isdigit() else raw
+open_capture = capture_messages
 
 
 def bybit_trace(lines, out):
