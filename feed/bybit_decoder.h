@@ -186,19 +186,16 @@ DecodeStatus BybitDecoder::read_book(simdjson::ondemand::value& v,
   enum : unsigned { kS = 1, kB = 2, kA = 4, kU = 8 };
   unsigned seen = 0;
   std::string_view symbol;
-  for (auto field_result : obj) {
-    od::field field;
-    if (auto err = std::move(field_result).get(field)) return status_of(err);
-    const char* k = field.key().raw();
-    od::value& fv = field.value();
-    DecodeStatus st = DecodeStatus::kOk;
+  auto read_field = [&](const char* k, od::value& fv) noexcept {
     if (key_is(k, "b")) {
-      st = feed_internal::read_levels(fv, true, w);
       seen |= kB;
-    } else if (key_is(k, "a")) {
-      st = feed_internal::read_levels(fv, false, w);
+      return feed_internal::read_levels(fv, true, w);
+    }
+    if (key_is(k, "a")) {
       seen |= kA;
-    } else if (key_is(k, "s")) {
+      return feed_internal::read_levels(fv, false, w);
+    }
+    if (key_is(k, "s")) {
       if (!feed_internal::raw_string(fv, symbol)) return DecodeStatus::kBadValue;
       seen |= kS;
     } else if (key_is(k, "u")) {
@@ -207,8 +204,9 @@ DecodeStatus BybitDecoder::read_book(simdjson::ondemand::value& v,
     } else if (key_is(k, "seq")) {
       if (auto err = fv.get_uint64().get(h.seq)) return status_of(err);
     }
-    if (st != DecodeStatus::kOk) return st;
-  }
+    return DecodeStatus::kOk;
+  };
+  if (auto st = feed_internal::for_each_field(obj, read_field); st != DecodeStatus::kOk) return st;
   if (seen != (kS | kB | kA | kU)) return DecodeStatus::kMissingField;
   h.first_update_id = h.update_id;
   snapshot_by_u = h.update_id == 1;
@@ -233,11 +231,7 @@ DecodeStatus BybitDecoder::read_trades(simdjson::ondemand::value& v,
     enum : unsigned { kT = 1, kSym = 2, kSide = 4, kV = 8, kP = 16 };
     unsigned seen = 0;
     std::string_view symbol;
-    for (auto field_result : obj) {
-      od::field field;
-      if (auto err = std::move(field_result).get(field)) return status_of(err);
-      const char* k = field.key().raw();
-      od::value& fv = field.value();
+    auto read_field = [&](const char* k, od::value& fv) noexcept {
       if (key_is(k, "p")) {
         if (!feed_internal::decimal(fv, t.px)) return DecodeStatus::kBadValue;
         seen |= kP;
@@ -268,6 +262,10 @@ DecodeStatus BybitDecoder::read_trades(simdjson::ondemand::value& v,
       } else if (key_is(k, "seq")) {
         if (auto err = fv.get_uint64().get(e->seq)) return status_of(err);
       }
+      return DecodeStatus::kOk;
+    };
+    if (auto st = feed_internal::for_each_field(obj, read_field); st != DecodeStatus::kOk) {
+      return st;
     }
     if (seen != (kT | kSym | kSide | kV | kP)) return DecodeStatus::kMissingField;
     if (auto st = symbol_id(Venue::kBybit, symbol, e->symbol); st != DecodeStatus::kOk) return st;

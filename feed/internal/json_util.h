@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+#include <utility>
 
 #include "core/event_sink.h"
 #include "core/market_event.h"
@@ -61,6 +62,20 @@ SHADOW_FEED_INLINE bool raw_string(od::value& v, std::string_view& out) noexcept
   if (!find_quote(p, tok.data() + tok.size()) || *p != '"') return false;
   out = std::string_view(s, static_cast<std::size_t>(p - s));
   return true;
+}
+
+// Calls f(key, value) for each field of `obj` in document order, `key` being the raw key that
+// key_is() takes; stops at the first status f returns other than kOk and returns it.
+template <class F>
+SHADOW_FEED_INLINE DecodeStatus for_each_field(od::object& obj, F&& f) noexcept {
+  for (auto field_result : obj) {
+    od::field field;
+    if (auto err = std::move(field_result).get(field)) return status_of(err);
+    if (const DecodeStatus st = f(field.key().raw(), field.value()); st != DecodeStatus::kOk) {
+      return st;
+    }
+  }
+  return DecodeStatus::kOk;
 }
 
 // Digits only ("3735683259") into a uint64; false for anything else (a UUID) or overflow.
