@@ -1,26 +1,38 @@
-// Both decoders on the recorded real samples (../shared/data, via SHADOW_DATA_DIR): every line
-// decodes without error, message and event counts match the files, and the first message's
-// levels are exact.
+// Both decoders on the recorded real samples (../shared/data, via SHADOW_DATA_DIR), read through
+// feed's capture driver (decode_capture): every line decodes without error, message and event
+// counts match the files, and the first message's levels are exact.
 #include <gtest/gtest.h>
 
 #include "tests/support/require.h"
 
+#include <memory>
 #include <string>
 #include <string_view>
 
-#include "feed/binance_decoder.h"
-#include "feed/bybit_decoder.h"
+#include "feed/capture_decoder.h"
 #include "tests/fuzz/decoder_test_support.h"
 
 namespace shadow {
 namespace {
 
-testing::LoadedFile load_or_skip(const char* rel, bool& skip) {
+// A recorded sample decoded line by line with one protocol; every line must decode.
+struct DecodedSample {
+  SymbolTable symbols;
+  CaptureDecoder decoder{symbols};
+  testing::VectorSink sink;
+  std::size_t lines = 0;
+  bool found = false;
+};
+
+void decode_sample(const char* rel, Protocol protocol, DecodedSample& out) {
   const std::string path = testing::data_path(rel);
-  testing::LoadedFile f;
-  if (!path.empty()) f = testing::load_lines(path);
-  skip = !f.ok;
-  return f;
+  std::string error;
+  out.found = !path.empty() && decode_capture(path, protocol, out.decoder, out.sink, error,
+                                              [&](const CaptureLine& l, DecodeStatus st) {
+                                                ++out.lines;
+                                                EXPECT_EQ(st, DecodeStatus::kOk)
+                                                    << std::string_view(l.data, l.len).substr(0, 120);
+                                              });
 }
 
 Fixed fx(std::string_view s) {
@@ -30,18 +42,13 @@ Fixed fx(std::string_view s) {
 }
 
 TEST(DecoderDataTest, BybitSampleDecodesCompletely) {
-  bool skip = false;
-  const testing::LoadedFile f = load_or_skip(testing::kBybitSample, skip);
-  if (skip) SHADOW_MISSING("sample " << testing::kBybitSample << " not found: set SHADOW_DATA_DIR");
-  ASSERT_EQ(f.messages.size(), 50u);
-  SymbolTable symbols;
-  BybitDecoder dec(symbols);
-  testing::VectorSink sink;
-  for (const auto& m : f.messages) {
-    ASSERT_EQ(dec.decode(m.data, m.len, m.capacity, m.local_ns, 0, sink), DecodeStatus::kOk)
-        << std::string_view(m.data, m.len).substr(0, 120);
-  }
-  const DecoderStats& s = dec.stats();
+  auto d = std::make_unique<DecodedSample>();
+  decode_sample(testing::kBybitSample, Protocol::kBybit, *d);
+  if (!d->found) SHADOW_MISSING("sample " << testing::kBybitSample << " not found: set SHADOW_DATA_DIR");
+  ASSERT_EQ(d->lines, 50u);
+  const SymbolTable& symbols = d->symbols;
+  const testing::VectorSink& sink = d->sink;
+  const DecoderStats& s = d->decoder.bybit_stats();
   EXPECT_EQ(s.errors, 0u);
   EXPECT_EQ(s.book_snapshots, 1u);
   EXPECT_EQ(s.book_deltas, 49u);
@@ -91,18 +98,13 @@ TEST(DecoderDataTest, BybitSampleDecodesCompletely) {
 }
 
 TEST(DecoderDataTest, BinanceSampleDecodesCompletely) {
-  bool skip = false;
-  const testing::LoadedFile f = load_or_skip(testing::kBinanceSample, skip);
-  if (skip) SHADOW_MISSING("sample " << testing::kBinanceSample << " not found: set SHADOW_DATA_DIR");
-  ASSERT_EQ(f.messages.size(), 41249u);
-  SymbolTable symbols;
-  BinanceDecoder dec(symbols);
-  testing::VectorSink sink;
-  for (const auto& m : f.messages) {
-    ASSERT_EQ(dec.decode(m.data, m.len, m.capacity, m.local_ns, 0, sink), DecodeStatus::kOk)
-        << std::string_view(m.data, m.len).substr(0, 120);
-  }
-  const DecoderStats& s = dec.stats();
+  auto d = std::make_unique<DecodedSample>();
+  decode_sample(testing::kBinanceSample, Protocol::kBinance, *d);
+  if (!d->found) SHADOW_MISSING("sample " << testing::kBinanceSample << " not found: set SHADOW_DATA_DIR");
+  ASSERT_EQ(d->lines, 41249u);
+  const SymbolTable& symbols = d->symbols;
+  const testing::VectorSink& sink = d->sink;
+  const DecoderStats& s = d->decoder.binance_stats();
   EXPECT_EQ(s.errors, 0u);
   EXPECT_EQ(s.bbo, 28040u);
   EXPECT_EQ(s.book_deltas, 3451u);
