@@ -5,7 +5,6 @@
 
 #include "tests/support/require.h"
 
-#include <memory>
 #include <string>
 #include <string_view>
 
@@ -15,25 +14,25 @@
 namespace shadow {
 namespace {
 
-// A recorded sample decoded line by line with one protocol; every line must decode.
-struct DecodedSample {
-  SymbolTable symbols;
-  CaptureDecoder decoder{symbols};
-  testing::VectorSink sink;
-  std::size_t lines = 0;
-  bool found = false;
-};
+// Decodes a recorded sample line by line through decode_capture with one protocol; every line
+// must decode. False when the sample is not there.
+class DecoderDataTest : public ::testing::Test {
+ protected:
+  bool decode(const char* rel, Protocol protocol) {
+    const std::string path = testing::data_path(rel);
+    std::string error;
+    auto check = [&](const CaptureLine& l, DecodeStatus st) {
+      ++lines_;
+      EXPECT_EQ(st, DecodeStatus::kOk) << std::string_view(l.data, l.len).substr(0, 120);
+    };
+    return !path.empty() && decode_capture(path, protocol, decoder_, sink_, error, check);
+  }
 
-void decode_sample(const char* rel, Protocol protocol, DecodedSample& out) {
-  const std::string path = testing::data_path(rel);
-  std::string error;
-  out.found = !path.empty() && decode_capture(path, protocol, out.decoder, out.sink, error,
-                                              [&](const CaptureLine& l, DecodeStatus st) {
-                                                ++out.lines;
-                                                EXPECT_EQ(st, DecodeStatus::kOk)
-                                                    << std::string_view(l.data, l.len).substr(0, 120);
-                                              });
-}
+  SymbolTable symbols_;
+  CaptureDecoder decoder_{symbols_};
+  testing::VectorSink sink_;
+  std::size_t lines_ = 0;
+};
 
 Fixed fx(std::string_view s) {
   Fixed v = 0;
@@ -41,24 +40,22 @@ Fixed fx(std::string_view s) {
   return v;
 }
 
-TEST(DecoderDataTest, BybitSampleDecodesCompletely) {
-  auto d = std::make_unique<DecodedSample>();
-  decode_sample(testing::kBybitSample, Protocol::kBybit, *d);
-  if (!d->found) SHADOW_MISSING("sample " << testing::kBybitSample << " not found: set SHADOW_DATA_DIR");
-  ASSERT_EQ(d->lines, 50u);
-  const SymbolTable& symbols = d->symbols;
-  const testing::VectorSink& sink = d->sink;
-  const DecoderStats& s = d->decoder.bybit_stats();
+TEST_F(DecoderDataTest, BybitSampleDecodesCompletely) {
+  if (!decode(testing::kBybitSample, Protocol::kBybit)) {
+    SHADOW_MISSING("sample " << testing::kBybitSample << " not found: set SHADOW_DATA_DIR");
+  }
+  ASSERT_EQ(lines_, 50u);
+  const DecoderStats& s = decoder_.bybit_stats();
   EXPECT_EQ(s.errors, 0u);
   EXPECT_EQ(s.book_snapshots, 1u);
   EXPECT_EQ(s.book_deltas, 49u);
   EXPECT_EQ(s.levels, 3966u);
   EXPECT_EQ(s.events, 182u);
-  EXPECT_EQ(sink.events.size(), 182u);
-  EXPECT_EQ(symbols.size(), 1u);
+  EXPECT_EQ(sink_.events.size(), 182u);
+  EXPECT_EQ(symbols_.size(), 1u);
 
   // The snapshot: 500 bids then 500 asks over 39 events, the ask side starting in event 19.
-  const auto& ev = sink.events;
+  const auto& ev = sink_.events;
   for (std::size_t i = 0; i < 39; ++i) {
     EXPECT_EQ(ev[i].kind, EventKind::kBookSnapshot);
     EXPECT_EQ(ev[i].update_id, 20254869u);
@@ -97,14 +94,12 @@ TEST(DecoderDataTest, BybitSampleDecodesCompletely) {
   }
 }
 
-TEST(DecoderDataTest, BinanceSampleDecodesCompletely) {
-  auto d = std::make_unique<DecodedSample>();
-  decode_sample(testing::kBinanceSample, Protocol::kBinance, *d);
-  if (!d->found) SHADOW_MISSING("sample " << testing::kBinanceSample << " not found: set SHADOW_DATA_DIR");
-  ASSERT_EQ(d->lines, 41249u);
-  const SymbolTable& symbols = d->symbols;
-  const testing::VectorSink& sink = d->sink;
-  const DecoderStats& s = d->decoder.binance_stats();
+TEST_F(DecoderDataTest, BinanceSampleDecodesCompletely) {
+  if (!decode(testing::kBinanceSample, Protocol::kBinance)) {
+    SHADOW_MISSING("sample " << testing::kBinanceSample << " not found: set SHADOW_DATA_DIR");
+  }
+  ASSERT_EQ(lines_, 41249u);
+  const DecoderStats& s = decoder_.binance_stats();
   EXPECT_EQ(s.errors, 0u);
   EXPECT_EQ(s.bbo, 28040u);
   EXPECT_EQ(s.book_deltas, 3451u);
@@ -113,9 +108,9 @@ TEST(DecoderDataTest, BinanceSampleDecodesCompletely) {
   EXPECT_EQ(s.book_snapshots, 1u);
   EXPECT_EQ(s.levels, 126090u);
   EXPECT_EQ(s.events, 28040u + 9757u + 6679u);
-  EXPECT_EQ(symbols.size(), 1u);
+  EXPECT_EQ(symbols_.size(), 1u);
 
-  const auto& ev = sink.events;
+  const auto& ev = sink_.events;
   EXPECT_EQ(ev[0].kind, EventKind::kBookDelta);
   EXPECT_EQ(ev[0].local_ns, 1723161253937085768);
   EXPECT_EQ(ev[0].first_update_id, 50093239189u);
@@ -138,7 +133,7 @@ TEST(DecoderDataTest, BinanceSampleDecodesCompletely) {
     asks += e.n_asks;
     EXPECT_EQ(e.update_id, 50093239218u);
     EXPECT_EQ(e.venue, Venue::kBinanceSpot);
-    EXPECT_EQ(symbols.name(e.symbol), "BTCUSDT");
+    EXPECT_EQ(symbols_.name(e.symbol), "BTCUSDT");
   }
   EXPECT_EQ(snap_events, 77u);
   EXPECT_EQ(bids, 1000u);
