@@ -1,4 +1,5 @@
-// RFC 6455 §4 opening handshake, client and server: see websocket_handshake.h.
+// RFC 6455 §4 opening handshake: base64, the accept value, ws:// URLs and the client side
+// (§4.1); the server side (§4.2) is in websocket_handshake_server.cc. See websocket_handshake.h.
 #include "feed/websocket_handshake.h"
 
 #include <openssl/evp.h>
@@ -6,8 +7,14 @@
 #include <cstring>
 
 #include "core/random.h"
+#include "feed/internal/http_fields.h"
 
 namespace shadow {
+
+using feed_internal::FieldError;
+using feed_internal::for_each_field;
+using feed_internal::has_token;
+using feed_internal::iequals;
 
 namespace {
 
@@ -21,71 +28,6 @@ int b64_value(char c) noexcept {
   if (c == '/') return 63;
   return -1;
 }
-
-char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// True when the comma-separated header value holds `token` (case-insensitive, RFC 7230 §7;
-// RFC 6455 §4.1 items 2-3 and §4.2.1 items 3-4 compare Upgrade and Connection this way).
-bool has_token(std::string_view value, std::string_view token) noexcept {
-  while (!value.empty()) {
-    const std::size_t comma = value.find(',');
-    if (iequals(trim(value.substr(0, comma)), token)) return true;
-    if (comma == std::string_view::npos) break;
-    value.remove_prefix(comma + 1);
-  }
-  return false;
-}
-
-// What is wrong with a header line (RFC 7230 §3.2), or kOk.
-enum class FieldError : std::uint8_t { kOk, kFolded, kNoName };
-
-// Calls on_field(name, value) for each header line of `head` (the lines after the start line,
-// each ended by CRLF or the end of `head`), with the value's surrounding blanks trimmed;
-// on_field returns false to stop. Stops at the first malformed line and returns why, with the
-// line in `bad`: obsolete line folding (§3.2.4: a server must reject it, a client may) or a
-// line without "name:".
-template <class F>
-FieldError for_each_field(std::string_view head, F&& on_field, std::string_view& bad) {
-  while (!head.empty()) {
-    const std::size_t e = head.find("\r\n");
-    const std::string_view line = head.substr(0, e);
-    head = e == std::string_view::npos ? std::string_view{} : head.substr(e + 2);
-    if (line.empty()) continue;
-    bad = line;
-    if (line.front() == ' ' || line.front() == '\t') return FieldError::kFolded;
-    const std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0) return FieldError::kNoName;
-    if (!on_field(line.substr(0, colon), trim(line.substr(colon + 1)))) break;
-  }
-  return FieldError::kOk;
-}
-
-const char* reason_phrase(int status) noexcept {
-  switch (status) {
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 426: return "Upgrade Required";
-    case 431: return "Request Header Fields Too Large";
-    default: return "Error";
-  }
-}
-
-
 }  // namespace
 
 std::string base64_encode(const void* data, std::size_t len) {
@@ -399,99 +341,6 @@ WsHandshakeStatus WsHandshake::verify(std::string_view head) {
                     "' (RFC 6455 4.2.2)");
   }
   return WsHandshakeStatus::kDone;
-}
-
-// --- server side (§4.2) ----------------------------------------------------------------------
-
-WsUpgradeStatus parse_ws_upgrade(std::string_view buf, std::string_view expected_resource,
-                                 WsUpgradeRequest& out, std::size_t& used, int& status,
-                                 std::string& error) {
-  used = 0;
-  auto bad = [&](int code, std::string msg) {
-    status = code;
-    error = std::move(msg);
-    return WsUpgradeStatus::kBad;
-  };
-  const std::size_t end = buf.find("\r\n\r\n");
-  if (end == std::string_view::npos) {
-    if (buf.size() > kMaxUpgradeHead) return bad(431, "request head over 16 KiB");
-    return WsUpgradeStatus::kNeedMore;
-  }
-  if (end + 4 > kMaxUpgradeHead) return bad(431, "request head over 16 KiB");
-  std::string_view head = buf.substr(0, end + 2);  // every line ends with CRLF
-
-  // Request line (§4.2.1 item 1; RFC 7230 §3.1.1): GET <target> HTTP/1.1
-  const std::size_t eol = head.find("\r\n");
-  const std::string_view line = head.substr(0, eol);
-  head.remove_prefix(eol + 2);
-  const std::size_t sp1 = line.find(' ');
-  const std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
-  if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos)
-    return bad(400, "malformed request line");
-  const std::string_view method = line.substr(0, sp1);
-  const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  const std::string_view version = line.substr(sp2 + 1);
-  if (method != "GET") return bad(405, "method must be GET, not '" + std::string(method) + "'");
-  if (version != "HTTP/1.1")
-    return bad(400, "HTTP version must be HTTP/1.1, not '" + std::string(version) + "'");
-  if (target.empty() || target.front() != '/') return bad(400, "request target must be a path");
-
-  std::string_view host, upgrade, connection, key, ws_version;
-  bool have_host = false, have_upgrade = false, have_connection = false, have_key = false,
-       have_version = false;
-  std::string_view bad_line;
-  const FieldError fe = for_each_field(head, [&](std::string_view name, std::string_view value) {
-    if (iequals(name, "Host")) host = value, have_host = true;
-    else if (iequals(name, "Upgrade")) upgrade = value, have_upgrade = true;
-    else if (iequals(name, "Connection")) connection = value, have_connection = true;
-    else if (iequals(name, "Sec-WebSocket-Key")) key = value, have_key = true;
-    else if (iequals(name, "Sec-WebSocket-Version")) ws_version = value, have_version = true;
-    return true;
-  }, bad_line);
-  if (fe == FieldError::kFolded) return bad(400, "obsolete header line folding");
-  if (fe == FieldError::kNoName) return bad(400, "header line without a name and ':'");
-  // §4.2.1 items 2-6.
-  if (!have_host || host.empty()) return bad(400, "missing Host header");
-  if (!have_upgrade || !has_token(upgrade, "websocket"))
-    return bad(400, "Upgrade header must contain 'websocket'");
-  if (!have_connection || !has_token(connection, "Upgrade"))
-    return bad(400, "Connection header must contain 'Upgrade'");
-  if (!have_version || ws_version != "13")
-    return bad(400, "Sec-WebSocket-Version must be 13");
-  std::string nonce;
-  if (!have_key || !base64_decode(key, nonce) || nonce.size() != 16)
-    return bad(400, "Sec-WebSocket-Key must be base64 of 16 bytes");
-  if (!expected_resource.empty() && target != expected_resource)
-    return bad(404, "no WebSocket endpoint at '" + std::string(target) + "'; use " +
-                        std::string(expected_resource));
-  out.resource.assign(target);
-  out.key.assign(key);
-  used = end + 4;
-  return WsUpgradeStatus::kDone;
-}
-
-std::string ws_upgrade_response(std::string_view key) {
-  std::string r =
-      "HTTP/1.1 101 Switching Protocols\r\n"
-      "Upgrade: websocket\r\n"
-      "Connection: Upgrade\r\n"
-      "Sec-WebSocket-Accept: ";
-  r += ws_accept_for_key(key);
-  r += "\r\n\r\n";
-  return r;
-}
-
-std::string ws_http_error(int status, std::string_view reason) {
-  std::string body(reason);
-  body += '\n';
-  std::string r = "HTTP/1.1 " + std::to_string(status) + ' ' + reason_phrase(status) + "\r\n";
-  if (status == 400 && reason.find("Sec-WebSocket-Version") != std::string_view::npos)
-    r += "Sec-WebSocket-Version: 13\r\n";  // §4.4: name the version the server speaks
-  r += "Content-Type: text/plain\r\nConnection: close\r\nContent-Length: ";
-  r += std::to_string(body.size());
-  r += "\r\n\r\n";
-  r += body;
-  return r;
 }
 
 }  // namespace shadow
