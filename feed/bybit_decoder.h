@@ -186,7 +186,7 @@ DecodeStatus BybitDecoder::read_book(simdjson::ondemand::value& v,
   enum : unsigned { kS = 1, kB = 2, kA = 4, kU = 8 };
   unsigned seen = 0;
   std::string_view symbol;
-  auto read_field = [&](const char* k, od::value& fv) noexcept {
+  auto read_field = [&](const char* k, od::value& fv) noexcept SHADOW_FEED_INLINE_LAMBDA {
     if (key_is(k, "b")) {
       seen |= kB;
       return feed_internal::read_levels(fv, true, w);
@@ -231,7 +231,7 @@ DecodeStatus BybitDecoder::read_trades(simdjson::ondemand::value& v,
     enum : unsigned { kT = 1, kSym = 2, kSide = 4, kV = 8, kP = 16 };
     unsigned seen = 0;
     std::string_view symbol;
-    auto read_field = [&](const char* k, od::value& fv) noexcept {
+    auto read_field = [&](const char* k, od::value& fv) noexcept SHADOW_FEED_INLINE_LAMBDA {
       if (key_is(k, "p")) {
         if (!feed_internal::decimal(fv, t.px)) return DecodeStatus::kBadValue;
         seen |= kP;

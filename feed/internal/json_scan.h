@@ -25,6 +25,10 @@ namespace od = simdjson::ondemand;
 
 // Forces inlining where the compiler's size heuristics refuse it on the per-level path.
 #define SHADOW_FEED_INLINE [[gnu::always_inline]] inline
+// The same for a lambda's call operator, written after its parameter list: the field loops of
+// BybitDecoder (for_each_field) cost 0.2 % more instructions per message when GCC keeps the
+// lambda out of line.
+#define SHADOW_FEED_INLINE_LAMBDA __attribute__((always_inline))
 
 // Advances `p` to the first '"' or '\\' at or after it, eight bytes at a time (SWAR). False
 // when none is found before `end`. Reads up to 7 bytes past `end`, which the callers' padded
