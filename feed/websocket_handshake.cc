@@ -11,10 +11,7 @@
 
 namespace shadow {
 
-using feed_internal::FieldError;
-using feed_internal::for_each_field;
-using feed_internal::has_token;
-using feed_internal::iequals;
+using namespace feed_internal;  // http_fields.h: iequals, has_token, for_each_field
 
 namespace {
 
