@@ -20,9 +20,7 @@
 #include <vector>
 
 #include "core/symbol_table.h"
-#include "feed/binance_decoder.h"
-#include "feed/bybit_decoder.h"
-#include "feed/capture_reader.h"
+#include "feed/capture_decoder.h"
 #include "sim/book_sync.h"
 #include "sim/flat_book.h"
 #include "sim/map_book.h"
@@ -116,15 +114,12 @@ void Synthetic(benchmark::State& state) {
 
 // --- Recorded data --------------------------------------------------------------------------
 
-// Decodes every line of a capture file (read by feed/CaptureReader: `<ns> <json>` or plain
-// JSONL, gzip or plain) and returns the book events of `symbol`; empty if the file is absent.
-template <class Decoder>
-std::vector<MarketEvent> DecodeFile(const std::string& path, Decoder& dec, Venue venue,
-                                    const char* symbol, SymbolTable& symbols) {
+// Decodes every line of a capture file through feed's capture driver (decode_capture:
+// `<ns> <json>` or plain JSONL, gzip or plain) and returns the book events of `symbol`; empty
+// if the file is absent.
+std::vector<MarketEvent> DecodeFile(const std::string& path, Protocol protocol, Venue venue,
+                                    const char* symbol, const char* snapshot_symbol = "") {
   std::vector<MarketEvent> events;
-  CaptureReader reader;
-  std::string err;
-  if (!reader.open(path, err) || !reader.preload(err)) return events;
   struct Sink {
     std::vector<MarketEvent> pending = std::vector<MarketEvent>(4096);
     std::size_t n = 0;
@@ -138,35 +133,29 @@ std::vector<MarketEvent> DecodeFile(const std::string& path, Decoder& dec, Venue
     }
     void abort() { n = 0; }
   } sink{.out = &events};
-  CaptureLine line;
-  while (reader.next(line)) {
-    (void)dec.decode(line.data, line.len, line.capacity, line.local_ns, line.local_ns, sink);
-  }
+  SymbolTable symbols;
+  auto dec = std::make_unique<CaptureDecoder>(symbols);
+  dec->set_binance_snapshot_symbol(snapshot_symbol);
+  std::string err;
+  decode_capture(path, protocol, *dec, sink, err, [](const CaptureLine&, DecodeStatus) {});
   const std::uint16_t id = symbols.find(venue, symbol);
   std::erase_if(events, [&](const MarketEvent& e) { return e.symbol != id; });
   return events;
 }
 
 const std::vector<MarketEvent>& BinanceEvents() {
-  static const std::vector<MarketEvent> ev = [] {
-    SymbolTable symbols;
-    auto dec = std::make_unique<BinanceDecoder>(symbols);
-    dec->set_snapshot_symbol("BTCUSDT");
-    return DecodeFile(std::string(SHADOW_DATA_DIR) + "/binance/spot_btcusdt_20240808.gz", *dec,
-                      Venue::kBinanceSpot, "BTCUSDT", symbols);
-  }();
+  static const std::vector<MarketEvent> ev =
+      DecodeFile(std::string(SHADOW_DATA_DIR) + "/binance/spot_btcusdt_20240808.gz",
+                 Protocol::kBinance, Venue::kBinanceSpot, "BTCUSDT", "BTCUSDT");
   return ev;
 }
 
 // The Bybit sample as recorded: one 1000-level snapshot and 49 deltas (5 s), so a quarter of
 // its updates are the sorted snapshot and every 4 k updates the book is reset.
 const std::vector<MarketEvent>& BybitEvents() {
-  static const std::vector<MarketEvent> ev = [] {
-    SymbolTable symbols;
-    auto dec = std::make_unique<BybitDecoder>(symbols);
-    return DecodeFile(std::string(SHADOW_DATA_DIR) + "/bybit/xrpusdt_ob500_2024-12-01.jsonl",
-                      *dec, Venue::kBybit, "XRPUSDT", symbols);
-  }();
+  static const std::vector<MarketEvent> ev =
+      DecodeFile(std::string(SHADOW_DATA_DIR) + "/bybit/xrpusdt_ob500_2024-12-01.jsonl",
+                 Protocol::kBybit, Venue::kBybit, "XRPUSDT");
   return ev;
 }
 

@@ -18,7 +18,8 @@
 // once any of those has been seen — for every later message of this decoder (trades carry no
 // marker); kBinanceSpot otherwise.
 //
-// Contract: as BybitDecoder (noexcept, no allocation after warm-up, all events or none).
+// Contract: feed_internal::DecoderBase::decode() (noexcept, no allocation after warm-up, all
+// events of a message or none). Not thread-safe: one decoder per feed thread.
 #pragma once
 
 #include <simdjson.h>
@@ -32,31 +33,24 @@
 #include "core/market_event.h"
 #include "core/symbol_table.h"
 #include "feed/decode_status.h"
+#include "feed/internal/decoder_base.h"
 #include "feed/internal/json_util.h"
 
 namespace shadow {
 
-class BinanceDecoder {
+class BinanceDecoder : public feed_internal::DecoderBase<BinanceDecoder> {
  public:
-  explicit BinanceDecoder(SymbolTable& symbols) noexcept;
-  BinanceDecoder(const BinanceDecoder&) = delete;
-  BinanceDecoder& operator=(const BinanceDecoder&) = delete;
-
-  // Same contract as BybitDecoder::decode().
-  template <EventSink S>
-  DecodeStatus decode(const char* data, std::size_t len, std::size_t capacity,
-                      std::int64_t local_ns, std::int64_t mono_ns, S& sink) noexcept;
+  explicit BinanceDecoder(SymbolTable& symbols) noexcept : DecoderBase(symbols) {}
 
   // The REST depth snapshot names no symbol: it is attributed to this symbol when set (at most
   // SymbolTable::kMaxNameLen characters; longer names are ignored), else to the symbol of the
   // most recent depthUpdate decoded. An empty name clears it.
   void set_snapshot_symbol(std::string_view symbol) noexcept;
 
-  const DecoderStats& stats() const noexcept { return stats_; }
-
  private:
+  friend DecoderBase;
+  using Outcome = feed_internal::Outcome;
   enum class Type : std::uint8_t { kNone, kDepth, kTrade, kAggTrade, kBookTicker, kOther };
-  enum class Outcome : std::uint8_t { kNone, kSnapshot, kDelta, kTrade, kBbo, kAck, kSkip };
 
   // Everything read from one payload, by field name (bits in `seen`).
   struct Fields {
@@ -79,7 +73,7 @@ class BinanceDecoder {
   };
 
   template <EventSink S>
-  DecodeStatus parse(const char* data, std::size_t len, std::size_t capacity,
+  DecodeStatus parse(simdjson::ondemand::document& doc, simdjson::ondemand::object& root,
                      feed_internal::EventWriter<S>& w, feed_internal::MessageHeader& h,
                      Outcome& outcome) noexcept;
   template <EventSink S>
@@ -89,73 +83,24 @@ class BinanceDecoder {
   DecodeStatus build(Fields& f, feed_internal::EventWriter<S>& w, feed_internal::MessageHeader& h,
                      Outcome& outcome) noexcept;
 
-  DecodeStatus symbol_id(Venue venue, std::string_view name, std::uint16_t& id) noexcept;
   DecodeStatus snapshot_symbol_id(Venue venue, std::uint16_t& id) noexcept;
 
-  simdjson::ondemand::parser parser_{feed_internal::kMaxDocumentBytes};
-  SymbolTable& symbols_;
-  DecoderStats stats_;
   bool futures_seen_ = false;
-  std::uint16_t cached_id_ = SymbolTable::kInvalid;
   std::uint16_t last_depth_symbol_ = SymbolTable::kInvalid;
   std::uint8_t snapshot_symbol_len_ = 0;
   char snapshot_symbol_[SymbolTable::kMaxNameLen] = {};
-  MarketEvent* slots_[feed_internal::kMaxEventsPerMessage];
 };
 
 // --- implementation -------------------------------------------------------------------------
 
 template <EventSink S>
-DecodeStatus BinanceDecoder::decode(const char* data, std::size_t len, std::size_t capacity,
-                                    std::int64_t local_ns, std::int64_t mono_ns,
-                                    S& sink) noexcept {
-  ++stats_.messages;
-  stats_.bytes += len;
-  feed_internal::EventWriter<S> w(sink, slots_);
-  feed_internal::MessageHeader h;
-  h.local_ns = local_ns;
-  h.recv_mono_ns = mono_ns;
-  h.msg_seq = stats_.messages;
-  Outcome outcome = Outcome::kNone;
-  const DecodeStatus st = parse(data, len, capacity, w, h, outcome);
-  if (st != DecodeStatus::kOk) {
-    w.abort();
-    stats_.count_error(st);
-    return st;
-  }
-  switch (outcome) {
-    case Outcome::kAck: ++stats_.acks; return DecodeStatus::kSkipped;
-    case Outcome::kSkip:
-    case Outcome::kNone: ++stats_.skipped_topics; return DecodeStatus::kSkipped;
-    case Outcome::kTrade: ++stats_.trade_messages; ++stats_.trades; break;
-    case Outcome::kBbo: ++stats_.bbo; break;
-    case Outcome::kSnapshot: ++stats_.book_snapshots; stats_.levels += w.levels(); break;
-    case Outcome::kDelta: ++stats_.book_deltas; stats_.levels += w.levels(); break;
-  }
-  w.stamp_all(h);
-  stats_.events += w.size();
-  w.publish();
-  return DecodeStatus::kOk;
-}
-
-template <EventSink S>
-DecodeStatus BinanceDecoder::parse(const char* data, std::size_t len, std::size_t capacity,
+DecodeStatus BinanceDecoder::parse(simdjson::ondemand::document& doc,
+                                   simdjson::ondemand::object& root,
                                    feed_internal::EventWriter<S>& w,
                                    feed_internal::MessageHeader& h, Outcome& outcome) noexcept {
-  namespace od = simdjson::ondemand;
-  using feed_internal::status_of;
-
-  od::document doc;
-  if (auto err = parser_.iterate(data, len, capacity).get(doc)) return status_of(err);
-  od::json_type root_type;
-  if (doc.type().get(root_type)) return DecodeStatus::kMalformedJson;
-  if (root_type != od::json_type::object) return DecodeStatus::kUnknownMessage;
-  od::object root;
-  if (auto err = doc.get_object().get(root)) return status_of(err);
   Fields f;
   if (auto st = read_object(root, true, f, w); st != DecodeStatus::kOk) return st;
-  // On-Demand reads lazily: make sure nothing but whitespace follows the root object.
-  if (!doc.current_location().error()) return DecodeStatus::kMalformedJson;
+  if (!root_ends_document(doc)) return DecodeStatus::kMalformedJson;
   return build(f, w, h, outcome);
 }
 

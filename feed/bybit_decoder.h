@@ -10,9 +10,8 @@
 // Fields are looked up by name in whatever order they come (spot and linear order them
 // differently); prices and sizes are parsed exactly with parse_fixed, never through double.
 //
-// Contract: decode() is noexcept, never allocates after the first (constructor) reservation
-// for messages below 256 KiB, and publishes all events of the message or none (sink.abort()).
-// Not thread-safe: one decoder per feed thread.
+// Contract: feed_internal::DecoderBase::decode() (noexcept, no allocation after warm-up, all
+// events of a message or none). Not thread-safe: one decoder per feed thread.
 #pragma once
 
 #include <simdjson.h>
@@ -26,32 +25,22 @@
 #include "core/market_event.h"
 #include "core/symbol_table.h"
 #include "feed/decode_status.h"
+#include "feed/internal/decoder_base.h"
 #include "feed/internal/json_util.h"
 
 namespace shadow {
 
-class BybitDecoder {
+class BybitDecoder : public feed_internal::DecoderBase<BybitDecoder> {
  public:
-  explicit BybitDecoder(SymbolTable& symbols) noexcept;
-  BybitDecoder(const BybitDecoder&) = delete;
-  BybitDecoder& operator=(const BybitDecoder&) = delete;
-
-  // Decodes one message. `data` must stay readable for `capacity` bytes and
-  // capacity - len >= simdjson::SIMDJSON_PADDING (a whole capture file in memory with padding
-  // at its end satisfies this for every line). local_ns / mono_ns are the receive timestamps
-  // copied into every event.
-  template <EventSink S>
-  DecodeStatus decode(const char* data, std::size_t len, std::size_t capacity,
-                      std::int64_t local_ns, std::int64_t mono_ns, S& sink) noexcept;
-
-  const DecoderStats& stats() const noexcept { return stats_; }
+  explicit BybitDecoder(SymbolTable& symbols) noexcept : DecoderBase(symbols) {}
 
  private:
+  friend DecoderBase;
+  using Outcome = feed_internal::Outcome;
   enum class Topic : std::uint8_t { kNone, kBook, kTrade, kOther };
-  enum class Outcome : std::uint8_t { kNone, kSnapshot, kDelta, kTrades, kAck, kPong, kSkip };
 
   template <EventSink S>
-  DecodeStatus parse(const char* data, std::size_t len, std::size_t capacity,
+  DecodeStatus parse(simdjson::ondemand::document& doc, simdjson::ondemand::object& root,
                      feed_internal::EventWriter<S>& w, feed_internal::MessageHeader& h,
                      Outcome& outcome) noexcept;
   template <EventSink S>
@@ -60,61 +49,13 @@ class BybitDecoder {
   template <EventSink S>
   DecodeStatus read_trades(simdjson::ondemand::value& v, feed_internal::EventWriter<S>& w) noexcept;
 
-  // Symbol id of `name` for venue kBybit (one-entry cache in front of the table).
-  DecodeStatus symbol_id(std::string_view name, std::uint16_t& id) noexcept;
-
-  simdjson::ondemand::parser parser_{feed_internal::kMaxDocumentBytes};
-  SymbolTable& symbols_;
-  DecoderStats stats_;
-  std::uint16_t cached_id_ = SymbolTable::kInvalid;
-  MarketEvent* slots_[feed_internal::kMaxEventsPerMessage];
 };
 
 // --- implementation -------------------------------------------------------------------------
 
 template <EventSink S>
-DecodeStatus BybitDecoder::decode(const char* data, std::size_t len, std::size_t capacity,
-                                  std::int64_t local_ns, std::int64_t mono_ns,
-                                  S& sink) noexcept {
-  ++stats_.messages;
-  stats_.bytes += len;
-  feed_internal::EventWriter<S> w(sink, slots_);
-  feed_internal::MessageHeader h;
-  h.local_ns = local_ns;
-  h.recv_mono_ns = mono_ns;
-  h.msg_seq = stats_.messages;
-  h.venue = Venue::kBybit;
-  Outcome outcome = Outcome::kNone;
-  const DecodeStatus st = parse(data, len, capacity, w, h, outcome);
-  if (st != DecodeStatus::kOk) {
-    w.abort();
-    stats_.count_error(st);
-    return st;
-  }
-  switch (outcome) {
-    case Outcome::kAck: ++stats_.acks; return DecodeStatus::kSkipped;
-    case Outcome::kPong: ++stats_.pongs; return DecodeStatus::kSkipped;
-    case Outcome::kSkip:
-    case Outcome::kNone: ++stats_.skipped_topics; return DecodeStatus::kSkipped;
-    case Outcome::kTrades:
-      w.stamp_shared(h);
-      ++stats_.trade_messages;
-      stats_.trades += w.size();
-      break;
-    case Outcome::kSnapshot:
-    case Outcome::kDelta:
-      w.stamp_all(h);
-      ++(outcome == Outcome::kSnapshot ? stats_.book_snapshots : stats_.book_deltas);
-      stats_.levels += w.levels();
-      break;
-  }
-  stats_.events += w.size();
-  w.publish();
-  return DecodeStatus::kOk;
-}
-
-template <EventSink S>
-DecodeStatus BybitDecoder::parse(const char* data, std::size_t len, std::size_t capacity,
+DecodeStatus BybitDecoder::parse(simdjson::ondemand::document& doc,
+                                 simdjson::ondemand::object& root,
                                  feed_internal::EventWriter<S>& w,
                                  feed_internal::MessageHeader& h, Outcome& outcome) noexcept {
   namespace od = simdjson::ondemand;
@@ -122,13 +63,7 @@ DecodeStatus BybitDecoder::parse(const char* data, std::size_t len, std::size_t 
   using feed_internal::raw_string;
   using feed_internal::status_of;
 
-  od::document doc;
-  if (auto err = parser_.iterate(data, len, capacity).get(doc)) return status_of(err);
-  od::json_type root_type;
-  if (doc.type().get(root_type)) return DecodeStatus::kMalformedJson;
-  if (root_type != od::json_type::object) return DecodeStatus::kUnknownMessage;
-  od::object root;
-  if (auto err = doc.get_object().get(root)) return status_of(err);
+  h.venue = Venue::kBybit;
 
   Topic topic = Topic::kNone;
   std::string_view type, op, ret_msg;
@@ -181,8 +116,7 @@ DecodeStatus BybitDecoder::parse(const char* data, std::size_t len, std::size_t 
       have_success = true;
     }
   }
-  // On-Demand reads lazily: make sure nothing but whitespace follows the root object.
-  if (!doc.current_location().error()) return DecodeStatus::kMalformedJson;
+  if (!root_ends_document(doc)) return DecodeStatus::kMalformedJson;
 
   if (topic == Topic::kNone) {
     if (op == "pong" || ret_msg == "pong") {
@@ -252,19 +186,16 @@ DecodeStatus BybitDecoder::read_book(simdjson::ondemand::value& v,
   enum : unsigned { kS = 1, kB = 2, kA = 4, kU = 8 };
   unsigned seen = 0;
   std::string_view symbol;
-  for (auto field_result : obj) {
-    od::field field;
-    if (auto err = std::move(field_result).get(field)) return status_of(err);
-    const char* k = field.key().raw();
-    od::value& fv = field.value();
-    DecodeStatus st = DecodeStatus::kOk;
+  auto read_field = [&](const char* k, od::value& fv) noexcept SHADOW_FEED_INLINE_LAMBDA {
     if (key_is(k, "b")) {
-      st = feed_internal::read_levels(fv, true, w);
       seen |= kB;
-    } else if (key_is(k, "a")) {
-      st = feed_internal::read_levels(fv, false, w);
+      return feed_internal::read_levels(fv, true, w);
+    }
+    if (key_is(k, "a")) {
       seen |= kA;
-    } else if (key_is(k, "s")) {
+      return feed_internal::read_levels(fv, false, w);
+    }
+    if (key_is(k, "s")) {
       if (!feed_internal::raw_string(fv, symbol)) return DecodeStatus::kBadValue;
       seen |= kS;
     } else if (key_is(k, "u")) {
@@ -273,12 +204,13 @@ DecodeStatus BybitDecoder::read_book(simdjson::ondemand::value& v,
     } else if (key_is(k, "seq")) {
       if (auto err = fv.get_uint64().get(h.seq)) return status_of(err);
     }
-    if (st != DecodeStatus::kOk) return st;
-  }
+    return DecodeStatus::kOk;
+  };
+  if (auto st = feed_internal::for_each_field(obj, read_field); st != DecodeStatus::kOk) return st;
   if (seen != (kS | kB | kA | kU)) return DecodeStatus::kMissingField;
   h.first_update_id = h.update_id;
   snapshot_by_u = h.update_id == 1;
-  return symbol_id(symbol, h.symbol);
+  return symbol_id(Venue::kBybit, symbol, h.symbol);
 }
 
 template <EventSink S>
@@ -299,11 +231,7 @@ DecodeStatus BybitDecoder::read_trades(simdjson::ondemand::value& v,
     enum : unsigned { kT = 1, kSym = 2, kSide = 4, kV = 8, kP = 16 };
     unsigned seen = 0;
     std::string_view symbol;
-    for (auto field_result : obj) {
-      od::field field;
-      if (auto err = std::move(field_result).get(field)) return status_of(err);
-      const char* k = field.key().raw();
-      od::value& fv = field.value();
+    auto read_field = [&](const char* k, od::value& fv) noexcept SHADOW_FEED_INLINE_LAMBDA {
       if (key_is(k, "p")) {
         if (!feed_internal::decimal(fv, t.px)) return DecodeStatus::kBadValue;
         seen |= kP;
@@ -334,9 +262,13 @@ DecodeStatus BybitDecoder::read_trades(simdjson::ondemand::value& v,
       } else if (key_is(k, "seq")) {
         if (auto err = fv.get_uint64().get(e->seq)) return status_of(err);
       }
+      return DecodeStatus::kOk;
+    };
+    if (auto st = feed_internal::for_each_field(obj, read_field); st != DecodeStatus::kOk) {
+      return st;
     }
     if (seen != (kT | kSym | kSide | kV | kP)) return DecodeStatus::kMissingField;
-    if (auto st = symbol_id(symbol, e->symbol); st != DecodeStatus::kOk) return st;
+    if (auto st = symbol_id(Venue::kBybit, symbol, e->symbol); st != DecodeStatus::kOk) return st;
     e->trade = t;
   }
   return DecodeStatus::kOk;

@@ -110,4 +110,18 @@ bool CaptureReader::next(CaptureLine& line) {
   }
 }
 
+CaptureFile load_capture(const std::string& path) {
+  CaptureFile f;
+  f.reader = std::make_unique<CaptureReader>();
+  if (!f.reader->open(path, f.error) || !f.reader->preload(f.error)) return f;
+  CaptureLine line;
+  while (f.reader->next(line)) {
+    f.messages.push_back(line);
+    f.bytes += line.len;
+  }
+  f.error = f.reader->error();
+  f.ok = f.error.empty();
+  return f;
+}
+
 }  // namespace shadow

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -59,5 +60,18 @@ class CaptureReader {
   std::uint64_t bytes_read_ = 0;
   std::size_t line_no_ = 0;
 };
+
+// A whole capture file in memory (CaptureReader::preload), one CaptureLine per non-empty line,
+// each (data, len, capacity) ready for the decoders' padded-buffer contract: what benchmarks,
+// tests and repeated passes over a sample want. The views point into `reader`'s buffer, which
+// stays put for as long as the reader lives. Allocates freely: not for the hot path.
+struct CaptureFile {
+  std::unique_ptr<CaptureReader> reader;
+  std::vector<CaptureLine> messages;
+  std::size_t bytes = 0;  // sum of message lengths
+  std::string error;      // why ok is false
+  bool ok = false;
+};
+CaptureFile load_capture(const std::string& path);
 
 }  // namespace shadow

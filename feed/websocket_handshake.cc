@@ -1,4 +1,5 @@
-// RFC 6455 §4 client handshake: see websocket_handshake.h.
+// RFC 6455 §4 opening handshake: base64, the accept value, ws:// URLs and the client side
+// (§4.1); the server side (§4.2) is in websocket_handshake_server.cc. See websocket_handshake.h.
 #include "feed/websocket_handshake.h"
 
 #include <openssl/evp.h>
@@ -6,8 +7,11 @@
 #include <cstring>
 
 #include "core/random.h"
+#include "feed/internal/http_fields.h"
 
 namespace shadow {
+
+using namespace feed_internal;  // http_fields.h: iequals, has_token, for_each_field
 
 namespace {
 
@@ -21,35 +25,6 @@ int b64_value(char c) noexcept {
   if (c == '/') return 63;
   return -1;
 }
-
-char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// True when the comma-separated header value holds `token` (case-insensitive, RFC 7230 §7).
-bool has_token(std::string_view value, std::string_view token) noexcept {
-  while (!value.empty()) {
-    const std::size_t comma = value.find(',');
-    if (iequals(trim(value.substr(0, comma)), token)) return true;
-    if (comma == std::string_view::npos) break;
-    value.remove_prefix(comma + 1);
-  }
-  return false;
-}
-
-
 }  // namespace
 
 std::string base64_encode(const void* data, std::size_t len) {
@@ -313,23 +288,10 @@ WsHandshakeStatus WsHandshake::verify(std::string_view head) {
                     "', expected 'HTTP/1.1 101' (RFC 6455 4.1)");
   }
 
-  std::string_view upgrade, connection, accept;
+  std::string_view upgrade, connection, accept, unrequested_name, unrequested;
   bool have_upgrade = false, have_connection = false, have_accept = false;
-  while (!head.empty()) {
-    const std::size_t e = head.find("\r\n");
-    const std::string_view line = head.substr(0, e);
-    head = e == std::string_view::npos ? std::string_view{} : head.substr(e + 2);
-    if (line.empty()) continue;
-    if (line.front() == ' ' || line.front() == '\t') {
-      return fail(WsHandshakeStatus::kBadHeader, "obsolete header line folding in handshake response");
-    }
-    const std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0) {
-      return fail(WsHandshakeStatus::kBadHeader,
-                  "handshake response header line '" + std::string(line) + "' has no name");
-    }
-    const std::string_view name = line.substr(0, colon);
-    const std::string_view value = trim(line.substr(colon + 1));
+  std::string_view bad;
+  const FieldError fe = for_each_field(head, [&](std::string_view name, std::string_view value) {
     if (iequals(name, "Upgrade")) {
       upgrade = value;
       have_upgrade = true;
@@ -341,10 +303,23 @@ WsHandshakeStatus WsHandshake::verify(std::string_view head) {
       have_accept = true;
     } else if ((iequals(name, "Sec-WebSocket-Extensions") || iequals(name, "Sec-WebSocket-Protocol")) &&
                !value.empty()) {
-      return fail(WsHandshakeStatus::kUnrequested,
-                  std::string(name) + ": '" + std::string(value) +
-                      "' was not requested (RFC 6455 4.1 items 5, 6)");
+      unrequested_name = name;
+      unrequested = value;
+      return false;
     }
+    return true;
+  }, bad);
+  if (fe == FieldError::kFolded) {
+    return fail(WsHandshakeStatus::kBadHeader, "obsolete header line folding in handshake response");
+  }
+  if (fe == FieldError::kNoName) {
+    return fail(WsHandshakeStatus::kBadHeader,
+                "handshake response header line '" + std::string(bad) + "' has no name");
+  }
+  if (!unrequested_name.empty()) {
+    return fail(WsHandshakeStatus::kUnrequested,
+                std::string(unrequested_name) + ": '" + std::string(unrequested) +
+                    "' was not requested (RFC 6455 4.1 items 5, 6)");
   }
   if (!have_upgrade) return fail(WsHandshakeStatus::kMissingHeader, "handshake response has no Upgrade header");
   if (!have_connection) return fail(WsHandshakeStatus::kMissingHeader, "handshake response has no Connection header");

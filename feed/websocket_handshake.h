@@ -1,6 +1,10 @@
-// The client's opening handshake (RFC 6455 §4.1, §4.2.2) without sockets: ws:// URL parsing,
-// the HTTP/1.1 upgrade request, and an incremental parser of the server's response. Runs once
-// per connection, off the hot path, so it uses std::string freely.
+// The RFC 6455 opening handshake (§4) for both ends, without sockets.
+//   client (§4.1): ws:// URL parsing, the HTTP/1.1 upgrade request, and an incremental parser
+//                  that validates the server's response and its Sec-WebSocket-Accept.
+//   server (§4.2): parsing and validating a client's upgrade request, the 101 response and
+//                  the HTTP error responses (§4.2.2, §4.4).
+// Both sides share base64, the accept computation and the header-field parsing. Runs once per
+// connection, off the hot path, so it uses std::string freely.
 #pragma once
 
 #include <array>
@@ -90,5 +94,39 @@ class WsHandshake {
 };
 
 std::string_view to_string(WsHandshakeStatus s) noexcept;
+
+// --- server side (§4.2) ----------------------------------------------------------------------
+
+// What an upgrade request asked for (only what the server needs).
+struct WsUpgradeRequest {
+  std::string resource;  // "/v5/public/linear" (the request target, query included)
+  std::string key;       // Sec-WebSocket-Key, as sent (base64 of 16 bytes)
+};
+
+enum class WsUpgradeStatus : std::uint8_t {
+  kDone = 0,   // a valid upgrade request; `used` bytes were the request head
+  kNeedMore,   // no complete head yet (all bytes kept by the caller)
+  kBad,        // answer with ws_http_error(status, error) and close
+};
+
+// Parses the request head in buf (the bytes received so far). On kDone: out is filled and
+// `used` is the head's length (bytes after it are already frames). On kBad: `status` is the
+// HTTP status to answer (400, 404 for another resource than `expected_resource` when that is
+// not empty, 405 for a method other than GET, 431 for a head over kMaxUpgradeHead) and `error`
+// the reason. Checks (§4.2.1): "GET <target> HTTP/1.1", Host present, Upgrade containing the
+// token "websocket", Connection containing the token "Upgrade" (case-insensitive), a
+// Sec-WebSocket-Key that is base64 of 16 bytes, Sec-WebSocket-Version: 13.
+inline constexpr std::size_t kMaxUpgradeHead = 16 * 1024;
+WsUpgradeStatus parse_ws_upgrade(std::string_view buf, std::string_view expected_resource,
+                                 WsUpgradeRequest& out, std::size_t& used, int& status,
+                                 std::string& error);
+
+// "HTTP/1.1 101 Switching Protocols" with Upgrade, Connection and Sec-WebSocket-Accept
+// (ws_accept_for_key(key)), ending with the empty line (§4.2.2 step 5).
+std::string ws_upgrade_response(std::string_view key);
+
+// An error response with the reason as a text/plain body and "Connection: close"; a 400 for a
+// wrong version also carries "Sec-WebSocket-Version: 13" (§4.4).
+std::string ws_http_error(int status, std::string_view reason);
 
 }  // namespace shadow

@@ -151,9 +151,8 @@ bool WsClient::close(std::uint16_t code, std::string_view reason) {
 
 void WsClient::fail(WsStatus st) noexcept {
   // §7.1.7: send a close (1009 for too big, else 1002) and drop the connection.
-  const std::uint16_t code = st == WsStatus::kMessageTooBig ? 1009 : 1002;
   char buf[WsFramer::kMaxHeader + 2];
-  const std::size_t fn = framer_.encode_close(code, {}, buf, sizeof buf);
+  const std::size_t fn = framer_.encode_close(ws_close_code_for(st), {}, buf, sizeof buf);
   if (fn > 0 && state_ == State::kOpen) reader_.send(buf, fn);
   const std::string_view s = to_string(st);
   std::snprintf(why_, sizeof why_, "WebSocket protocol error: %.*s", static_cast<int>(s.size()),

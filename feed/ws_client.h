@@ -212,8 +212,7 @@ void WsClient::on_bytes(const char* p, std::size_t n, std::int64_t ts, Handler& 
   stats_.bytes_copied = deframer_.bytes_copied();
   if (is_error(st)) {
     fail(st);
-    h.on_closed(WsCloseInfo{WsCloseKind::kProtocolError,
-                            static_cast<std::uint16_t>(st == WsStatus::kMessageTooBig ? 1009 : 1002),
+    h.on_closed(WsCloseInfo{WsCloseKind::kProtocolError, ws_close_code_for(st),
                             std::string_view(why_)});
   }
 }

@@ -2,30 +2,13 @@
 
 namespace shadow {
 
-Protocol detect_protocol(std::string_view message) noexcept {
-  const bool bybit = message.find("\"topic\"") != std::string_view::npos ||
-                     message.find("\"op\"") != std::string_view::npos;
-  return bybit ? Protocol::kBybit : Protocol::kBinance;
-}
-
-bool parse_protocol(std::string_view name, Protocol& out) noexcept {
-  if (name == "auto") out = Protocol::kAuto;
-  else if (name == "bybit") out = Protocol::kBybit;
-  else if (name == "binance") out = Protocol::kBinance;
-  else return false;
-  return true;
-}
-
 Replayer::Replayer(BookTraceWriter* trace) : trace_(trace) {}
 
 DecodeStatus Replayer::on_message(Protocol protocol, const CaptureLine& line) noexcept {
   ++counters_.messages;
   counters_.bytes += line.len;
   gap_symbol_ = SymbolTable::kInvalid;
-  const DecodeStatus st =
-      protocol == Protocol::kBybit
-          ? bybit_.decode(line.data, line.len, line.capacity, line.local_ns, line.local_ns, dispatch_)
-          : binance_.decode(line.data, line.len, line.capacity, line.local_ns, line.local_ns, dispatch_);
+  const DecodeStatus st = decoder_.decode(protocol, line, dispatch_);
   if (st != DecodeStatus::kOk && st != DecodeStatus::kSkipped) ++counters_.decode_errors;
   return st;
 }

@@ -13,8 +13,7 @@
 
 #include "core/event_sink.h"
 #include "core/symbol_table.h"
-#include "feed/binance_decoder.h"
-#include "feed/bybit_decoder.h"
+#include "feed/capture_decoder.h"
 #include "feed/capture_reader.h"
 #include "sim/book_sync.h"
 #include "sim/flat_book.h"
@@ -22,15 +21,8 @@
 
 namespace shadow {
 
-// Which decoder a capture needs. Files are single-protocol; kAuto looks at the first message.
-enum class Protocol : std::uint8_t { kAuto, kBybit, kBinance };
-
-// Guesses the protocol of one raw message: Bybit v5 messages carry "topic" or "op"; anything
-// else JSON-shaped is taken as Binance (combined stream, bare payload or REST snapshot).
-Protocol detect_protocol(std::string_view message) noexcept;
-
-// Parses "auto", "bybit" or "binance" (the tools' --protocol values). False for anything else.
-bool parse_protocol(std::string_view name, Protocol& out) noexcept;
+// Protocol, detect_protocol() and parse_protocol() come with feed/capture_decoder.h, the
+// capture → decoder driver this replayer decodes through.
 
 struct ReplayCounters {
   std::uint64_t messages = 0;       // lines handed to a decoder
@@ -50,7 +42,9 @@ class Replayer {
   explicit Replayer(BookTraceWriter* trace = nullptr);
 
   // The REST depth snapshot of Binance carries no symbol; see BinanceDecoder.
-  void set_binance_snapshot_symbol(std::string_view symbol) { binance_.set_snapshot_symbol(symbol); }
+  void set_binance_snapshot_symbol(std::string_view symbol) {
+    decoder_.set_binance_snapshot_symbol(symbol);
+  }
 
   // Decodes one message and applies its events. Returns the decoder's status.
   DecodeStatus on_message(Protocol protocol, const CaptureLine& line) noexcept;
@@ -64,8 +58,8 @@ class Replayer {
   std::uint16_t gap_symbol() const noexcept { return gap_symbol_; }
 
   const ReplayCounters& counters() const noexcept { return counters_; }
-  const DecoderStats& bybit_stats() const noexcept { return bybit_.stats(); }
-  const DecoderStats& binance_stats() const noexcept { return binance_.stats(); }
+  const DecoderStats& bybit_stats() const noexcept { return decoder_.bybit_stats(); }
+  const DecoderStats& binance_stats() const noexcept { return decoder_.binance_stats(); }
   const SymbolTable& symbols() const noexcept { return symbols_; }
   // Book of a symbol id, or nullptr if no book event was seen for it.
   const Book* book(std::uint16_t symbol) const noexcept {
@@ -95,8 +89,7 @@ class Replayer {
   Book& book_for(const MarketEvent& e);
 
   SymbolTable symbols_;
-  BybitDecoder bybit_{symbols_};
-  BinanceDecoder binance_{symbols_};
+  CaptureDecoder decoder_{symbols_};
   Dispatch dispatch_{*this};
   std::vector<std::unique_ptr<Book>> books_;
   BookTraceWriter* trace_;

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "tests/feed/decoder_fixture.h"
 #include "tests/fuzz/decoder_test_support.h"
 
 namespace shadow {
@@ -14,24 +15,9 @@ namespace {
 
 using testing::VectorSink;
 
-class BinanceDecoderTest : public ::testing::Test {
+class BinanceDecoderTest : public testing::DecoderFixture<BinanceDecoder> {
  protected:
-  DecodeStatus decode(std::string_view msg, std::int64_t local_ns = 111, std::int64_t mono = 222) {
-    buf_.assign(msg);
-    buf_.resize(msg.size() + simdjson::SIMDJSON_PADDING, '\0');
-    return dec_.decode(buf_.data(), msg.size(), buf_.size(), local_ns, mono, sink_);
-  }
-  Fixed fx(std::string_view s) {
-    Fixed v = 0;
-    EXPECT_TRUE(parse_fixed(s, v)) << s;
-    return v;
-  }
   const MarketEvent& last() { return sink_.events.back(); }
-
-  SymbolTable symbols_;
-  BinanceDecoder dec_{symbols_};
-  VectorSink sink_;
-  std::string buf_;
 };
 
 TEST_F(BinanceDecoderTest, SpotDepthUpdateInCombinedStream) {

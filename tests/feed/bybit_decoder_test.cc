@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tests/feed/decoder_fixture.h"
 #include "tests/fuzz/decoder_test_support.h"
 
 namespace shadow {
@@ -16,24 +17,7 @@ namespace {
 
 using testing::VectorSink;
 
-class BybitDecoderTest : public ::testing::Test {
- protected:
-  DecodeStatus decode(std::string_view msg, std::int64_t local_ns = 111, std::int64_t mono = 222) {
-    buf_.assign(msg);
-    buf_.resize(msg.size() + simdjson::SIMDJSON_PADDING, '\0');
-    return dec_.decode(buf_.data(), msg.size(), buf_.size(), local_ns, mono, sink_);
-  }
-  Fixed fx(std::string_view s) {
-    Fixed v = 0;
-    EXPECT_TRUE(parse_fixed(s, v)) << s;
-    return v;
-  }
-
-  SymbolTable symbols_;
-  BybitDecoder dec_{symbols_};
-  VectorSink sink_;
-  std::string buf_;
-};
+using BybitDecoderTest = testing::DecoderFixture<BybitDecoder>;
 
 constexpr std::string_view kLinearSnapshot =
     R"({"topic":"orderbook.50.BTCUSDT","type":"snapshot","ts":1672304484978,)"

@@ -1,6 +1,6 @@
-// Both decoders on the recorded real samples (../shared/data, via SHADOW_DATA_DIR): every line
-// decodes without error, message and event counts match the files, and the first message's
-// levels are exact.
+// Both decoders on the recorded real samples (../shared/data, via SHADOW_DATA_DIR), read through
+// feed's capture driver (decode_capture): every line decodes without error, message and event
+// counts match the files, and the first message's levels are exact.
 #include <gtest/gtest.h>
 
 #include "tests/support/require.h"
@@ -8,20 +8,31 @@
 #include <string>
 #include <string_view>
 
-#include "feed/binance_decoder.h"
-#include "feed/bybit_decoder.h"
+#include "feed/capture_decoder.h"
 #include "tests/fuzz/decoder_test_support.h"
 
 namespace shadow {
 namespace {
 
-testing::LoadedFile load_or_skip(const char* rel, bool& skip) {
-  const std::string path = testing::data_path(rel);
-  testing::LoadedFile f;
-  if (!path.empty()) f = testing::load_lines(path);
-  skip = !f.ok;
-  return f;
-}
+// Decodes a recorded sample line by line through decode_capture with one protocol; every line
+// must decode. False when the sample is not there.
+class DecoderDataTest : public ::testing::Test {
+ protected:
+  bool decode(const char* rel, Protocol protocol) {
+    const std::string path = testing::data_path(rel);
+    std::string error;
+    auto check = [&](const CaptureLine& l, DecodeStatus st) {
+      ++lines_;
+      EXPECT_EQ(st, DecodeStatus::kOk) << std::string_view(l.data, l.len).substr(0, 120);
+    };
+    return !path.empty() && decode_capture(path, protocol, decoder_, sink_, error, check);
+  }
+
+  SymbolTable symbols_;
+  CaptureDecoder decoder_{symbols_};
+  testing::VectorSink sink_;
+  std::size_t lines_ = 0;
+};
 
 Fixed fx(std::string_view s) {
   Fixed v = 0;
@@ -29,29 +40,22 @@ Fixed fx(std::string_view s) {
   return v;
 }
 
-TEST(DecoderDataTest, BybitSampleDecodesCompletely) {
-  bool skip = false;
-  const testing::LoadedFile f = load_or_skip(testing::kBybitSample, skip);
-  if (skip) SHADOW_MISSING("sample " << testing::kBybitSample << " not found: set SHADOW_DATA_DIR");
-  ASSERT_EQ(f.messages.size(), 50u);
-  SymbolTable symbols;
-  BybitDecoder dec(symbols);
-  testing::VectorSink sink;
-  for (const auto& m : f.messages) {
-    ASSERT_EQ(dec.decode(m.data, m.len, m.capacity, m.local_ns, 0, sink), DecodeStatus::kOk)
-        << std::string_view(m.data, m.len).substr(0, 120);
+TEST_F(DecoderDataTest, BybitSampleDecodesCompletely) {
+  if (!decode(testing::kBybitSample, Protocol::kBybit)) {
+    SHADOW_MISSING("sample " << testing::kBybitSample << " not found: set SHADOW_DATA_DIR");
   }
-  const DecoderStats& s = dec.stats();
+  ASSERT_EQ(lines_, 50u);
+  const DecoderStats& s = decoder_.bybit_stats();
   EXPECT_EQ(s.errors, 0u);
   EXPECT_EQ(s.book_snapshots, 1u);
   EXPECT_EQ(s.book_deltas, 49u);
   EXPECT_EQ(s.levels, 3966u);
   EXPECT_EQ(s.events, 182u);
-  EXPECT_EQ(sink.events.size(), 182u);
-  EXPECT_EQ(symbols.size(), 1u);
+  EXPECT_EQ(sink_.events.size(), 182u);
+  EXPECT_EQ(symbols_.size(), 1u);
 
   // The snapshot: 500 bids then 500 asks over 39 events, the ask side starting in event 19.
-  const auto& ev = sink.events;
+  const auto& ev = sink_.events;
   for (std::size_t i = 0; i < 39; ++i) {
     EXPECT_EQ(ev[i].kind, EventKind::kBookSnapshot);
     EXPECT_EQ(ev[i].update_id, 20254869u);
@@ -90,19 +94,12 @@ TEST(DecoderDataTest, BybitSampleDecodesCompletely) {
   }
 }
 
-TEST(DecoderDataTest, BinanceSampleDecodesCompletely) {
-  bool skip = false;
-  const testing::LoadedFile f = load_or_skip(testing::kBinanceSample, skip);
-  if (skip) SHADOW_MISSING("sample " << testing::kBinanceSample << " not found: set SHADOW_DATA_DIR");
-  ASSERT_EQ(f.messages.size(), 41249u);
-  SymbolTable symbols;
-  BinanceDecoder dec(symbols);
-  testing::VectorSink sink;
-  for (const auto& m : f.messages) {
-    ASSERT_EQ(dec.decode(m.data, m.len, m.capacity, m.local_ns, 0, sink), DecodeStatus::kOk)
-        << std::string_view(m.data, m.len).substr(0, 120);
+TEST_F(DecoderDataTest, BinanceSampleDecodesCompletely) {
+  if (!decode(testing::kBinanceSample, Protocol::kBinance)) {
+    SHADOW_MISSING("sample " << testing::kBinanceSample << " not found: set SHADOW_DATA_DIR");
   }
-  const DecoderStats& s = dec.stats();
+  ASSERT_EQ(lines_, 41249u);
+  const DecoderStats& s = decoder_.binance_stats();
   EXPECT_EQ(s.errors, 0u);
   EXPECT_EQ(s.bbo, 28040u);
   EXPECT_EQ(s.book_deltas, 3451u);
@@ -111,9 +108,9 @@ TEST(DecoderDataTest, BinanceSampleDecodesCompletely) {
   EXPECT_EQ(s.book_snapshots, 1u);
   EXPECT_EQ(s.levels, 126090u);
   EXPECT_EQ(s.events, 28040u + 9757u + 6679u);
-  EXPECT_EQ(symbols.size(), 1u);
+  EXPECT_EQ(symbols_.size(), 1u);
 
-  const auto& ev = sink.events;
+  const auto& ev = sink_.events;
   EXPECT_EQ(ev[0].kind, EventKind::kBookDelta);
   EXPECT_EQ(ev[0].local_ns, 1723161253937085768);
   EXPECT_EQ(ev[0].first_update_id, 50093239189u);
@@ -136,7 +133,7 @@ TEST(DecoderDataTest, BinanceSampleDecodesCompletely) {
     asks += e.n_asks;
     EXPECT_EQ(e.update_id, 50093239218u);
     EXPECT_EQ(e.venue, Venue::kBinanceSpot);
-    EXPECT_EQ(symbols.name(e.symbol), "BTCUSDT");
+    EXPECT_EQ(symbols_.name(e.symbol), "BTCUSDT");
   }
   EXPECT_EQ(snap_events, 77u);
   EXPECT_EQ(bids, 1000u);

@@ -1,7 +1,6 @@
-// Support shared by the decoder tests and decoder_benchmark: simple EventSinks, and
-// load_lines(), which keeps a whole sample or capture file (plain or .gz) in memory through
-// CaptureReader with a padded span per message, ready for the decoders' (data, len, capacity)
-// contract.
+// Support shared by the decoder tests and decoder_benchmark: simple EventSinks, the recorded
+// samples' paths, and load_lines() (feed's load_capture(): a whole sample in memory with a
+// padded span per message, ready for the decoders' (data, len, capacity) contract).
 //
 // Cold-path code: it allocates freely. Not used by the feed library itself.
 #pragma once
@@ -9,7 +8,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -74,31 +72,9 @@ class CountingSink {
 };
 static_assert(EventSink<VectorSink> && EventSink<CountingSink>);
 
-// A whole sample or capture file in memory, read by CaptureReader (plain or gzip, optional
-// `<local_ns> ` prefix): one CaptureLine per non-empty line, each (data, len, capacity) ready for
-// the decoders' padded-buffer contract. The views point into `reader`'s buffer, which stays put
-// after preload() for as long as the reader lives.
-struct LoadedFile {
-  std::unique_ptr<CaptureReader> reader;
-  std::vector<CaptureLine> messages;
-  std::size_t bytes = 0;  // sum of message lengths
-  std::string error;      // why ok is false
-  bool ok = false;
-};
-
-inline LoadedFile load_lines(const std::string& path) {
-  LoadedFile f;
-  f.reader = std::make_unique<CaptureReader>();
-  if (!f.reader->open(path, f.error) || !f.reader->preload(f.error)) return f;
-  CaptureLine line;
-  while (f.reader->next(line)) {
-    f.messages.push_back(line);
-    f.bytes += line.len;
-  }
-  f.error = f.reader->error();
-  f.ok = f.error.empty();
-  return f;
-}
+// A whole sample or capture file in memory, ready for the decoders: feed's CaptureFile.
+using LoadedFile = CaptureFile;
+inline LoadedFile load_lines(const std::string& path) { return load_capture(path); }
 
 // $SHADOW_DATA_DIR/<rel>, or "" when the variable is unset.
 inline std::string data_path(const char* rel) {

@@ -14,16 +14,9 @@
 #include "core/event_sink.h"
 #include "core/market_event.h"
 #include "feed/decode_status.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace shadow::fuzz {
-
-#define SHADOW_FUZZ_CHECK(cond)                                             \
-  do {                                                                      \
-    if (!(cond)) {                                                          \
-      std::fprintf(stderr, "invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                         \
-    }                                                                       \
-  } while (0)
 
 // Checks each message's events as they are published; claim() past the pending area fails
 // like a full ring.

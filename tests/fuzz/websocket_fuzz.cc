@@ -1,4 +1,5 @@
-// libFuzzer target: arbitrary bytes into WsDeframer and the handshake response parser. Built
+// libFuzzer target: arbitrary bytes into both roles' deframers (WsDeframer, the client's, and
+// BasicWsDeframer<WsRole::kServer>) and the handshake response parser. Built
 // with -fsanitize=fuzzer when SHADOW_BUILD_FUZZERS=ON, else linked with replay_main.cc as
 // websocket_fuzz_replay over tests/fuzz/corpus/websocket/.
 //
@@ -18,14 +19,7 @@
 
 #include "feed/websocket_frame.h"
 #include "feed/websocket_handshake.h"
-
-#define WS_FUZZ_CHECK(cond)                                                            \
-  do {                                                                                 \
-    if (!(cond)) {                                                                     \
-      std::fprintf(stderr, "invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                                    \
-    }                                                                                  \
-  } while (0)
+#include "tests/fuzz/fuzz_check.h"
 
 namespace {
 
@@ -37,12 +31,12 @@ struct Summary {
   shadow::WsStatus status = shadow::WsStatus::kNeedMore;
 
   void add(const shadow::WsMessage& m) {
-    WS_FUZZ_CHECK(m.op == shadow::WsOpcode::kText || m.op == shadow::WsOpcode::kBinary ||
+    SHADOW_FUZZ_CHECK(m.op == shadow::WsOpcode::kText || m.op == shadow::WsOpcode::kBinary ||
                   m.op == shadow::WsOpcode::kClose || m.op == shadow::WsOpcode::kPing ||
                   m.op == shadow::WsOpcode::kPong);
-    WS_FUZZ_CHECK(m.len <= kMax);
-    if (m.op != shadow::WsOpcode::kText && m.op != shadow::WsOpcode::kBinary) WS_FUZZ_CHECK(m.len <= 125);
-    if (m.op == shadow::WsOpcode::kClose) WS_FUZZ_CHECK(m.close_code >= 1000);
+    SHADOW_FUZZ_CHECK(m.len <= kMax);
+    if (m.op != shadow::WsOpcode::kText && m.op != shadow::WsOpcode::kBinary) SHADOW_FUZZ_CHECK(m.len <= 125);
+    if (m.op == shadow::WsOpcode::kClose) SHADOW_FUZZ_CHECK(m.close_code >= 1000);
     mix(static_cast<unsigned char>(m.op));
     mix(m.close_code & 0xFF);
     mix(m.close_code >> 8);
@@ -56,7 +50,8 @@ struct Summary {
   void mix(unsigned v) { hash = (hash ^ v) * 1099511628211ull; }
 };
 
-Summary deframe(shadow::WsDeframer& d, const std::uint8_t* data, std::size_t size,
+template <shadow::WsRole Role>
+Summary deframe(shadow::BasicWsDeframer<Role>& d, const std::uint8_t* data, std::size_t size,
                 std::uint8_t seed) {
   Summary s;
   d.reset();
@@ -80,16 +75,27 @@ Summary deframe(shadow::WsDeframer& d, const std::uint8_t* data, std::size_t siz
     while ((st = d.next(m)) == shadow::WsStatus::kMessage) s.add(m);
     s.status = st;
     if (st != shadow::WsStatus::kNeedMore) break;
-    WS_FUZZ_CHECK(d.unparsed() == 0);
+    SHADOW_FUZZ_CHECK(d.unparsed() == 0);
   } while (off < size);
-  WS_FUZZ_CHECK(static_cast<std::size_t>(s.status) < shadow::kWsStatusCount);
+  SHADOW_FUZZ_CHECK(static_cast<std::size_t>(s.status) < shadow::kWsStatusCount);
   return s;
+}
+
+// The stream whole and in seeded chunks must give the same messages and status.
+template <shadow::WsRole Role>
+void compare_splits(shadow::BasicWsDeframer<Role>& d, const std::uint8_t* data, std::size_t size,
+                    std::uint8_t seed) {
+  const Summary whole = deframe(d, data, size, 0);
+  const Summary split = deframe(d, data, size, seed == 0 ? 1 : seed);
+  SHADOW_FUZZ_CHECK(whole.status == split.status);
+  SHADOW_FUZZ_CHECK(whole.messages == split.messages);
+  SHADOW_FUZZ_CHECK(whole.hash == split.hash);
 }
 
 void handshake(const std::uint8_t* data, std::size_t size, std::uint8_t seed) {
   shadow::WsUrl url;
   std::string err;
-  WS_FUZZ_CHECK(shadow::parse_ws_url("ws://server.example.com/chat", url, err));
+  SHADOW_FUZZ_CHECK(shadow::parse_ws_url("ws://server.example.com/chat", url, err));
   static const std::array<std::uint8_t, 16> nonce = {'t', 'h', 'e', ' ', 's', 'a', 'm', 'p',
                                                      'l', 'e', ' ', 'n', 'o', 'n', 'c', 'e'};
   shadow::WsHandshake hs(url, nonce);
@@ -101,17 +107,17 @@ void handshake(const std::uint8_t* data, std::size_t size, std::uint8_t seed) {
     const std::size_t n = std::min(step, size - off);
     std::size_t used = 0;
     st = hs.parse(p + off, n, used);
-    WS_FUZZ_CHECK(used <= n);
-    if (st == shadow::WsHandshakeStatus::kNeedMore) WS_FUZZ_CHECK(used == n);
+    SHADOW_FUZZ_CHECK(used <= n);
+    if (st == shadow::WsHandshakeStatus::kNeedMore) SHADOW_FUZZ_CHECK(used == n);
     off += n;
   }
   if (st != shadow::WsHandshakeStatus::kDone && st != shadow::WsHandshakeStatus::kNeedMore) {
-    WS_FUZZ_CHECK(!hs.error().empty());
+    SHADOW_FUZZ_CHECK(!hs.error().empty());
   }
   // The URL parser on the raw bytes: must not crash, and succeeds only with a host.
   shadow::WsUrl u;
   if (shadow::parse_ws_url(std::string_view(p, std::min<std::size_t>(size, 200)), u, err)) {
-    WS_FUZZ_CHECK(!u.host.empty() && !u.resource.empty() && u.resource[0] == '/');
+    SHADOW_FUZZ_CHECK(!u.host.empty() && !u.resource.empty() && u.resource[0] == '/');
   }
 }
 
@@ -119,13 +125,11 @@ void handshake(const std::uint8_t* data, std::size_t size, std::uint8_t seed) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
-  static shadow::WsDeframer d(kMax);
+  static shadow::WsDeframer client(kMax);
+  static shadow::BasicWsDeframer<shadow::WsRole::kServer> server(kMax);
   const std::uint8_t seed = data[0];
-  const Summary whole = deframe(d, data + 1, size - 1, 0);
-  const Summary split = deframe(d, data + 1, size - 1, seed == 0 ? 1 : seed);
-  WS_FUZZ_CHECK(whole.status == split.status);
-  WS_FUZZ_CHECK(whole.messages == split.messages);
-  WS_FUZZ_CHECK(whole.hash == split.hash);
+  compare_splits(client, data + 1, size - 1, seed);
+  compare_splits(server, data + 1, size - 1, seed);
   handshake(data + 1, size - 1, seed);
   return 0;
 }

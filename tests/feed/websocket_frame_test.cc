@@ -1,7 +1,8 @@
-// RFC 6455 client protocol layer: WsDeframer, WsFramer, the opening handshake, base64 and the
-// ws:// URL parser. Uses the RFC's own examples (§1.3, §5.7), splits every stream at every
-// byte, round-trips random frames in random chunk sizes, covers every error class, and counts
-// heap allocations to prove the deframer's steady state allocates nothing.
+// RFC 6455 framing, both roles: the client's WsDeframer / WsFramer (the feed's hot path) and
+// the server's BasicWsDeframer<WsRole::kServer> / WsServerFramer. Uses the RFC's own examples
+// (§5.7), splits every stream at every byte, round-trips random frames in random chunk sizes,
+// covers every error class, and counts heap allocations to prove the client deframer's steady
+// state allocates nothing. The handshake is in websocket_handshake_test.cc.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -16,7 +17,6 @@
 #include <vector>
 
 #include "feed/websocket_frame.h"
-#include "feed/websocket_handshake.h"
 #include "tests/support/counting_new.h"
 
 
@@ -24,7 +24,6 @@ namespace shadow {
 
 // Readable statuses in failure messages.
 void PrintTo(WsStatus s, std::ostream* os) { *os << to_string(s); }
-void PrintTo(WsHandshakeStatus s, std::ostream* os) { *os << to_string(s); }
 void PrintTo(WsOpcode op, std::ostream* os) { *os << to_string(op); }
 
 namespace {
@@ -85,7 +84,8 @@ struct Result {
 
 // Feeds `stream` in chunks of the given sizes (cycled; each chunk in its own padded buffer,
 // as the reader's recv buffers are) and collects every message.
-Result run(WsDeframer& d, std::string_view stream, const std::vector<std::size_t>& sizes) {
+template <WsRole Role>
+Result run(BasicWsDeframer<Role>& d, std::string_view stream, const std::vector<std::size_t>& sizes) {
   Result r;
   std::size_t off = 0;
   std::size_t k = 0;
@@ -109,7 +109,10 @@ Result run(WsDeframer& d, std::string_view stream, const std::vector<std::size_t
   return r;
 }
 
-Result run_whole(WsDeframer& d, std::string_view stream) { return run(d, stream, {stream.size() + 1}); }
+template <WsRole Role>
+Result run_whole(BasicWsDeframer<Role>& d, std::string_view stream) {
+  return run(d, stream, {stream.size() + 1});
+}
 
 // The hot path's contract, in the types.
 static_assert(noexcept(std::declval<WsDeframer&>().next(std::declval<WsMessage&>())));
@@ -470,150 +473,94 @@ TEST(WsFramerTest, MaskIsItsOwnInverseAtEveryLength) {
   }
 }
 
-// --- handshake, base64, URL ----------------------------------------------------------------------
+// --- server role: masked client frames in, unmasked frames out (§5.1, §5.3) --------------------
 
-TEST(WsHandshakeTest, Rfc1_3AcceptExample) {
-  EXPECT_EQ(ws_accept_for_key("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+using ServerDeframer = BasicWsDeframer<WsRole::kServer>;
+
+TEST(WsServerDeframerTest, Rfc5_7MaskedHelloIsUnmaskedIntoTheDeframersBuffer) {
+  ServerDeframer d(64);
+  const Result r = run_whole(d, bytes({0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58}));
+  ASSERT_EQ(r.messages.size(), 1u);
+  EXPECT_EQ(r.messages[0], (Got{WsOpcode::kText, "Hello", 0}));
+  EXPECT_EQ(r.views, 0u);  // the fed chunk is read-only: unmasking needs a copy
+  EXPECT_EQ(r.status, WsStatus::kNeedMore);
 }
 
-TEST(WsHandshakeTest, Base64Rfc4648Vectors) {
-  const std::pair<std::string, std::string> v[] = {{"", ""},         {"f", "Zg=="},     {"fo", "Zm8="},
-                                                   {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
-                                                   {"foobar", "Zm9vYmFy"}};
-  for (const auto& [plain, enc] : v) {
-    EXPECT_EQ(base64_encode(plain.data(), plain.size()), enc);
-    std::string out;
-    ASSERT_TRUE(base64_decode(enc, out)) << enc;
-    EXPECT_EQ(out, plain);
-  }
-  std::string out;
-  ASSERT_TRUE(base64_decode("dGhlIHNhbXBsZSBub25jZQ==", out));
-  EXPECT_EQ(out, "the sample nonce");  // §1.3
-  for (const char* bad : {"Zg=", "Z===", "Zg=a", "Zh==", "Zm9=", "Zm9v!A==", "=Zm9"}) {
-    EXPECT_FALSE(base64_decode(bad, out)) << bad;
-  }
-}
-
-TEST(WsHandshakeTest, UrlParsing) {
-  WsUrl u;
-  std::string err;
-  ASSERT_TRUE(parse_ws_url("ws://stream.bybit.com/v5/public/linear", u, err)) << err;
-  EXPECT_EQ(u.host, "stream.bybit.com");
-  EXPECT_EQ(u.port, 80);
-  EXPECT_EQ(u.resource, "/v5/public/linear");
-  ASSERT_TRUE(parse_ws_url("ws://127.0.0.1:9443", u, err)) << err;
-  EXPECT_EQ(u.host, "127.0.0.1");
-  EXPECT_EQ(u.port, 9443);
-  EXPECT_EQ(u.resource, "/");
-  ASSERT_TRUE(parse_ws_url("WS://[::1]:8080/ws?streams=btcusdt@depth", u, err)) << err;
-  EXPECT_EQ(u.host, "::1");
-  EXPECT_EQ(u.port, 8080);
-  EXPECT_EQ(u.resource, "/ws?streams=btcusdt@depth");
-  ASSERT_TRUE(parse_ws_url("ws://h?x=1", u, err));
-  EXPECT_EQ(u.resource, "/?x=1");
-  EXPECT_FALSE(parse_ws_url("wss://stream.binance.com:9443/ws", u, err));
-  EXPECT_NE(err.find("wss://"), std::string::npos) << err;
-  for (const char* bad : {"http://h/", "h:80/x", "ws://", "ws://:80/", "ws://h:/", "ws://h:0/",
-                          "ws://h:65536/", "ws://h:8a/", "ws://h/#frag", "ws://[::1/", "ws://u@h/"}) {
-    EXPECT_FALSE(parse_ws_url(bad, u, err)) << bad;
-    EXPECT_FALSE(err.empty());
+TEST(WsServerDeframerTest, ClientFramerOutputAtEverySplitPoint) {
+  // Every kind of frame a client sends, fragmented text with a ping between its fragments
+  // (§5.4), an extended length, then close: split at every byte, the unmasking must line up
+  // with the key whatever the chunk boundaries (§5.3: byte i uses key[i mod 4]).
+  WsFramer f(7);
+  std::string wire;
+  char buf[400 + WsFramer::kMaxHeader];
+  auto add = [&](WsOpcode op, std::string_view p, bool fin = true) {
+    const std::size_t n = f.encode(op, p.data(), p.size(), buf, sizeof buf, fin);
+    ASSERT_GT(n, 0u);
+    wire.append(buf, n);
+  };
+  const std::string big(300, 'x');
+  add(WsOpcode::kText, "{\"op\":\"subscribe\"}");
+  add(WsOpcode::kText, "Hel", false);
+  add(WsOpcode::kPing, "p!");
+  add(WsOpcode::kContinuation, "lo");
+  add(WsOpcode::kBinary, big);
+  wire.append(buf, f.encode_close(1001, "bye", buf, sizeof buf));
+  const std::vector<Got> want = {{WsOpcode::kText, "{\"op\":\"subscribe\"}", 0},
+                                 {WsOpcode::kPing, "p!", 0},
+                                 {WsOpcode::kText, "Hello", 0},
+                                 {WsOpcode::kBinary, big, 0},
+                                 {WsOpcode::kClose, "bye", 1001}};
+  for (std::size_t split = 1; split < wire.size(); ++split) {
+    ServerDeframer d(1024);
+    const Result r = run(d, wire, {split, wire.size()});
+    ASSERT_EQ(r.messages, want) << "split at " << split;
+    EXPECT_EQ(r.status, WsStatus::kClosed) << "split at " << split;
   }
 }
 
-constexpr std::array<std::uint8_t, 16> kSampleNonce = {'t', 'h', 'e', ' ', 's', 'a', 'm', 'p',
-                                                      'l', 'e', ' ', 'n', 'o', 'n', 'c', 'e'};
-
-WsUrl url(const char* s) {
-  WsUrl u;
-  std::string err;
-  EXPECT_TRUE(parse_ws_url(s, u, err)) << err;
-  return u;
+TEST(WsServerDeframerTest, ErrorsMirrorTheClientsAndMapToCloseCodes) {
+  auto status = [](std::string_view stream, std::size_t max = 1024) {
+    ServerDeframer d(max);
+    return run_whole(d, stream).status;
+  };
+  EXPECT_EQ(status(server_frame(0x81, "Hello")), WsStatus::kUnmaskedFrame);  // §5.1
+  EXPECT_EQ(status(bytes({0xC1, 0x80, 0, 0, 0, 0})), WsStatus::kReservedBits);
+  EXPECT_EQ(status(bytes({0x83, 0x80, 0, 0, 0, 0})), WsStatus::kUnknownOpcode);
+  EXPECT_EQ(status(bytes({0x09, 0x80, 0, 0, 0, 0})), WsStatus::kControlFragmented);
+  EXPECT_EQ(status(bytes({0x89, 0xFE, 0, 0x7E, 0, 0, 0, 0})), WsStatus::kControlTooLong);
+  EXPECT_EQ(status(bytes({0x80, 0x80, 0, 0, 0, 0})), WsStatus::kUnexpectedContinuation);
+  EXPECT_EQ(status(bytes({0x81, 0xFE, 0, 5, 0, 0, 0, 0})), WsStatus::kNonMinimalLength);
+  EXPECT_EQ(status(bytes({0x88, 0x81, 0, 0, 0, 0, 'x'})), WsStatus::kBadClosePayload);
+  EXPECT_EQ(status(bytes({0x88, 0x82, 0, 0, 0, 0, 0x03, 0xED})), WsStatus::kBadCloseCode);
+  // A frame too big for the limit fails as soon as its length is in, before its key.
+  EXPECT_EQ(status(bytes({0x82, 0xFF, 0, 0, 0, 0, 0, 0x10, 0, 0})), WsStatus::kMessageTooBig);
+  EXPECT_EQ(to_string(WsStatus::kUnmaskedFrame), "unmasked client frame (RFC 6455 5.1)");
+  EXPECT_EQ(ws_close_code_for(WsStatus::kMessageTooBig), 1009);  // §7.4.1
+  EXPECT_EQ(ws_close_code_for(WsStatus::kUnmaskedFrame), 1002);
+  EXPECT_EQ(ws_close_code_for(WsStatus::kMaskedFrame), 1002);
 }
 
-TEST(WsHandshakeTest, RequestMatchesRfc4_1) {
-  WsHandshake hs(url("ws://server.example.com/chat"), kSampleNonce);
-  EXPECT_EQ(hs.key(), "dGhlIHNhbXBsZSBub25jZQ==");
-  EXPECT_EQ(hs.expected_accept(), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
-  EXPECT_EQ(hs.request(),
-            "GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n"
-            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-            "Sec-WebSocket-Version: 13\r\n\r\n");
-  WsHandshake hs2(url("ws://[::1]:9000/"));
-  EXPECT_NE(hs2.request().find("Host: [::1]:9000\r\n"), std::string::npos);
-  std::string nonce;
-  ASSERT_TRUE(base64_decode(hs2.key(), nonce));
-  EXPECT_EQ(nonce.size(), 16u);
-  EXPECT_NE(hs2.key(), WsHandshake(url("ws://h/")).key());
-}
-
-const std::string kResponse =
-    "HTTP/1.1 101 Switching Protocols\r\nupgrade: WebSocket\r\nCONNECTION: keep-alive, Upgrade\r\n"
-    "Sec-WebSocket-Accept:   s3pPLMBiTxaQ9kYGzzhZRbK+xOo=  \r\nServer: test\r\n\r\n";
-
-TEST(WsHandshakeTest, ResponseInPiecesWithFramesBehind) {
-  const std::string frames = server_frame(0x81, "Hello");
-  const std::string all = kResponse + frames;
-  for (std::size_t cut = 0; cut <= all.size(); ++cut) {
-    WsHandshake hs(url("ws://server.example.com/chat"), kSampleNonce);
-    std::size_t used = 0;
-    WsHandshakeStatus st = hs.parse(all.data(), cut, used);
-    std::size_t total = used;
-    if (st == WsHandshakeStatus::kNeedMore) {
-      ASSERT_EQ(used, cut);
-      st = hs.parse(all.data() + cut, all.size() - cut, used);
-      total += used;
-    }
-    ASSERT_EQ(st, WsHandshakeStatus::kDone) << hs.error() << " cut " << cut;
-    ASSERT_EQ(total, kResponse.size()) << "cut " << cut;
-    EXPECT_EQ(hs.status_code(), 101);
+TEST(WsServerFramerTest, UnmaskedFramesTheClientDeframerReads) {
+  WsServerFramer f;
+  static_assert(WsServerFramer::kMaxHeader == 10 && WsServerFramer::frame_size(126) == 126 + 4);
+  std::string wire;
+  std::vector<char> buf(70000 + WsServerFramer::kMaxHeader);
+  const std::string big(70000, 'b');
+  for (const std::string& p : {std::string("Hello"), std::string(126, 'm'), big}) {
+    const std::size_t n = f.encode(WsOpcode::kText, p.data(), p.size(), buf.data(), buf.size());
+    ASSERT_EQ(n, WsServerFramer::frame_size(p.size()));
+    wire.append(buf.data(), n);
   }
-  // Byte by byte.
-  WsHandshake hs(url("ws://server.example.com/chat"), kSampleNonce);
-  std::size_t used = 0, total = 0;
-  WsHandshakeStatus st = WsHandshakeStatus::kNeedMore;
-  for (std::size_t i = 0; i < all.size() && st == WsHandshakeStatus::kNeedMore; ++i) {
-    st = hs.parse(all.data() + i, 1, used);
-    total += used;
-  }
-  EXPECT_EQ(st, WsHandshakeStatus::kDone);
-  EXPECT_EQ(total, kResponse.size());
-}
-
-WsHandshakeStatus respond(const std::string& response, std::string* error = nullptr) {
-  WsHandshake hs(url("ws://server.example.com/chat"), kSampleNonce);
-  std::size_t used = 0;
-  const WsHandshakeStatus st = hs.parse(response.data(), response.size(), used);
-  if (error) *error = hs.error();
-  return st;
-}
-
-TEST(WsHandshakeTest, ResponseErrorsNameTheProblem) {
-  std::string err;
-  EXPECT_EQ(respond("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", &err), WsHandshakeStatus::kBadStatusLine);
-  EXPECT_NE(err.find("HTTP/1.1 200 OK"), std::string::npos) << err;
-  EXPECT_EQ(respond("HTTP/1.0 101 Switching\r\n\r\n"), WsHandshakeStatus::kBadStatusLine);
-  EXPECT_EQ(respond("SSH-2.0-OpenSSH\r\n\r\n"), WsHandshakeStatus::kBadStatusLine);
-  EXPECT_EQ(respond("HTTP/1.1 1x1 Switching\r\n\r\n"), WsHandshakeStatus::kBadStatusLine);
-  const std::string ok_line = "HTTP/1.1 101 Switching Protocols\r\n";
-  const std::string up = "Upgrade: websocket\r\n", conn = "Connection: Upgrade\r\n",
-                    acc = "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n";
-  EXPECT_EQ(respond(ok_line + up + conn + acc + "\r\n"), WsHandshakeStatus::kDone);
-  EXPECT_EQ(respond(ok_line + conn + acc + "\r\n", &err), WsHandshakeStatus::kMissingHeader);
-  EXPECT_NE(err.find("Upgrade"), std::string::npos) << err;
-  EXPECT_EQ(respond(ok_line + up + acc + "\r\n", &err), WsHandshakeStatus::kMissingHeader);
-  EXPECT_NE(err.find("Connection"), std::string::npos) << err;
-  EXPECT_EQ(respond(ok_line + up + conn + "\r\n", &err), WsHandshakeStatus::kMissingHeader);
-  EXPECT_NE(err.find("Sec-WebSocket-Accept"), std::string::npos) << err;
-  EXPECT_EQ(respond(ok_line + "Upgrade: h2c\r\n" + conn + acc + "\r\n"), WsHandshakeStatus::kBadUpgrade);
-  EXPECT_EQ(respond(ok_line + up + "Connection: close\r\n" + acc + "\r\n"), WsHandshakeStatus::kBadUpgrade);
-  EXPECT_EQ(respond(ok_line + up + conn + "Sec-WebSocket-Accept: AAAA\r\n\r\n", &err), WsHandshakeStatus::kBadAccept);
-  EXPECT_NE(err.find("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), std::string::npos) << err;
-  EXPECT_EQ(respond(ok_line + up + conn + acc + "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n"),
-            WsHandshakeStatus::kUnrequested);
-  EXPECT_EQ(respond(ok_line + up + conn + acc + "bad header\r\n\r\n"), WsHandshakeStatus::kBadHeader);
-  EXPECT_EQ(respond(ok_line + up + " folded\r\n" + conn + acc + "\r\n"), WsHandshakeStatus::kBadHeader);
-  EXPECT_EQ(respond(ok_line + "X: " + std::string(20000, 'a')), WsHandshakeStatus::kBadHeader);
-  for (std::size_t i = 0; i < 8; ++i) EXPECT_FALSE(to_string(static_cast<WsHandshakeStatus>(i)).empty());
+  EXPECT_EQ(wire.substr(0, 7), server_frame(0x81, "Hello"));  // §5.7: unmasked "Hello"
+  wire.append(buf.data(), f.encode_close(1000, "done", buf.data(), buf.size()));
+  EXPECT_EQ(f.encode(WsOpcode::kPing, big.data(), 126, buf.data(), buf.size()), 0u);  // §5.5
+  WsDeframer d(1 << 17);
+  const Result r = run(d, wire, {1000});
+  ASSERT_EQ(r.messages.size(), 4u);
+  EXPECT_EQ(r.messages[1].data, std::string(126, 'm'));
+  EXPECT_EQ(r.messages[2].data, big);
+  EXPECT_EQ(r.messages[3], (Got{WsOpcode::kClose, "done", 1000}));
+  EXPECT_EQ(r.status, WsStatus::kClosed);
 }
 
 }  // namespace

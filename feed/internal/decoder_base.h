@@ -1,0 +1,167 @@
+// DecoderBase: the skeleton every venue decoder shares, written once. A venue decoder derives
+// from DecoderBase<Itself> (CRTP, so the venue's parse() is called directly and inlined, with no
+// virtual call per message) and supplies only what differs between venues:
+//
+//   template <EventSink S>
+//   DecodeStatus parse(od::document& doc, od::object& root, EventWriter<S>& w,
+//                      MessageHeader& h, Outcome& outcome) noexcept;
+//
+// reading the root object's fields into events (claimed through w) and the header, and saying
+// what kind of message it was. The base owns the rest of a message's life: the stats, the
+// simdjson document and the root-object check, the publish-or-abort rule (all events of the
+// message or none) and the stamping of the shared header with the first/last flags.
+//
+// Not part of the feed API: include only from feed/*_decoder.h.
+#pragma once
+
+#include <simdjson.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "core/event_sink.h"
+#include "core/market_event.h"
+#include "core/symbol_table.h"
+#include "feed/decode_status.h"
+#include "feed/internal/json_util.h"
+
+namespace shadow::feed_internal {
+
+// What one message turned out to be, which decides its stats and how it is stamped.
+enum class Outcome : std::uint8_t {
+  kNone,      // nothing recognisable: counted as a skipped topic
+  kSkip,      // a topic or event type this decoder does not decode
+  kAck,       // subscription / request acknowledgement
+  kPong,      // application-level pong
+  kSnapshot,  // book snapshot events
+  kDelta,     // book delta events
+  kTrade,     // one trade, its fields in the header
+  kTrades,    // one or more trades, each event holding its own symbol, time and seq
+  kBbo,       // one best bid/offer event
+};
+
+// Symbol id of `name` for `venue`, through a one-entry cache in front of the table (venues send
+// long runs of one symbol). kBadValue for an empty name, kSymbolTableFull when it cannot be
+// added.
+DecodeStatus cached_symbol_id(SymbolTable& symbols, std::uint16_t& cache, Venue venue,
+                              std::string_view name, std::uint16_t& id) noexcept;
+
+template <class Derived>
+class DecoderBase {
+ public:
+  DecoderBase(const DecoderBase&) = delete;
+  DecoderBase& operator=(const DecoderBase&) = delete;
+
+  // Decodes one message. `data` must stay readable for `capacity` bytes and
+  // capacity - len >= simdjson::SIMDJSON_PADDING (a whole capture file in memory with padding
+  // at its end satisfies this for every line). local_ns / mono_ns are the receive timestamps
+  // copied into every event. noexcept, no allocation after the constructor's reservation for
+  // messages below kInitialCapacity, and all events of the message are published or none
+  // (sink.abort()).
+  template <EventSink S>
+  DecodeStatus decode(const char* data, std::size_t len, std::size_t capacity,
+                      std::int64_t local_ns, std::int64_t mono_ns, S& sink) noexcept;
+
+  const DecoderStats& stats() const noexcept { return stats_; }
+
+ protected:
+  explicit DecoderBase(SymbolTable& symbols) noexcept : symbols_(symbols) {
+    // Reserve up front so that decode() does not allocate for any message below this size. On
+    // failure (out of memory) the parser allocates lazily on the first message instead.
+    const simdjson::error_code err = parser_.allocate(kInitialCapacity, kMaxDepth);
+    (void)err;
+  }
+  ~DecoderBase() = default;
+
+  DecodeStatus symbol_id(Venue venue, std::string_view name, std::uint16_t& id) noexcept {
+    return cached_symbol_id(symbols_, cached_id_, venue, name, id);
+  }
+
+  // On-Demand reads lazily: true when nothing but whitespace follows the root object, which a
+  // venue's parse() checks once it has read the root's fields.
+  static bool root_ends_document(od::document& doc) noexcept {
+    return doc.current_location().error() != simdjson::SUCCESS;
+  }
+
+  SymbolTable& symbols_;
+  DecoderStats stats_;
+
+ private:
+  template <EventSink S>
+  DecodeStatus parse_root(const char* data, std::size_t len, std::size_t capacity,
+                          EventWriter<S>& w, MessageHeader& h, Outcome& outcome) noexcept;
+
+  simdjson::ondemand::parser parser_{kMaxDocumentBytes};
+  std::uint16_t cached_id_ = SymbolTable::kInvalid;
+  MarketEvent* slots_[kMaxEventsPerMessage];
+};
+
+// --- implementation -------------------------------------------------------------------------
+
+template <class Derived>
+template <EventSink S>
+DecodeStatus DecoderBase<Derived>::decode(const char* data, std::size_t len,
+                                          std::size_t capacity, std::int64_t local_ns,
+                                          std::int64_t mono_ns, S& sink) noexcept {
+  ++stats_.messages;
+  stats_.bytes += len;
+  EventWriter<S> w(sink, slots_);
+  MessageHeader h;
+  h.local_ns = local_ns;
+  h.recv_mono_ns = mono_ns;
+  h.msg_seq = stats_.messages;
+  Outcome outcome = Outcome::kNone;
+  const DecodeStatus st = parse_root(data, len, capacity, w, h, outcome);
+  if (st != DecodeStatus::kOk) {
+    w.abort();
+    stats_.count_error(st);
+    return st;
+  }
+  switch (outcome) {
+    case Outcome::kAck: ++stats_.acks; return DecodeStatus::kSkipped;
+    case Outcome::kPong: ++stats_.pongs; return DecodeStatus::kSkipped;
+    case Outcome::kSkip:
+    case Outcome::kNone: ++stats_.skipped_topics; return DecodeStatus::kSkipped;
+    case Outcome::kTrades:
+      w.stamp_shared(h);
+      ++stats_.trade_messages;
+      stats_.trades += w.size();
+      break;
+    case Outcome::kTrade:
+      w.stamp_all(h);
+      ++stats_.trade_messages;
+      ++stats_.trades;
+      break;
+    case Outcome::kBbo:
+      w.stamp_all(h);
+      ++stats_.bbo;
+      break;
+    case Outcome::kSnapshot:
+    case Outcome::kDelta:
+      w.stamp_all(h);
+      ++(outcome == Outcome::kSnapshot ? stats_.book_snapshots : stats_.book_deltas);
+      stats_.levels += w.levels();
+      break;
+  }
+  stats_.events += w.size();
+  w.publish();
+  return DecodeStatus::kOk;
+}
+
+template <class Derived>
+template <EventSink S>
+DecodeStatus DecoderBase<Derived>::parse_root(const char* data, std::size_t len,
+                                              std::size_t capacity, EventWriter<S>& w,
+                                              MessageHeader& h, Outcome& outcome) noexcept {
+  od::document doc;
+  if (auto err = parser_.iterate(data, len, capacity).get(doc)) return status_of(err);
+  od::json_type root_type;
+  if (doc.type().get(root_type)) return DecodeStatus::kMalformedJson;
+  if (root_type != od::json_type::object) return DecodeStatus::kUnknownMessage;
+  od::object root;
+  if (auto err = doc.get_object().get(root)) return status_of(err);
+  return static_cast<Derived*>(this)->parse(doc, root, w, h, outcome);
+}
+
+}  // namespace shadow::feed_internal

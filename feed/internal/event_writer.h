@@ -1,0 +1,132 @@
+// EventWriter: claims the events of one decoded message from an EventSink and stamps the
+// header they share once the message has been read, with the first/last-in-message flags
+// (core/market_event.h). Part of the decoders' skeleton (decoder_base.h).
+//
+// Not part of the feed API: include only from feed/ decoders.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "core/event_sink.h"
+#include "core/fixed_point.h"
+#include "core/market_event.h"
+
+namespace shadow::feed_internal {
+
+using shadow::kMaxEventsPerMessage;  // core/event_sink.h: the most events one message may span
+
+// Header fields every event of one message shares, stamped by EventWriter::finish().
+struct MessageHeader {
+  std::int64_t local_ns = 0;
+  std::int64_t recv_mono_ns = 0;
+  std::int64_t exch_ts_ms = 0;
+  std::int64_t txn_ts_ms = 0;
+  std::uint64_t first_update_id = 0;
+  std::uint64_t update_id = 0;
+  std::uint64_t prev_update_id = 0;
+  std::uint64_t seq = 0;
+  std::uint64_t msg_seq = 0;
+  std::uint16_t symbol = 0;
+  EventKind kind = EventKind::kNone;
+  Venue venue = Venue::kUnknown;
+  std::uint8_t flags = 0;  // extra flags (kHasPrevUpdateId)
+};
+
+// Claims the events of one message from the sink, in order, and remembers them so the header
+// can be stamped once the whole message has been read (venues put ids and timestamps after the
+// levels). `slots` is decoder-owned storage for kMaxEventsPerMessage pointers.
+template <EventSink S>
+class EventWriter {
+ public:
+  EventWriter(S& sink, MarketEvent** slots) noexcept : sink_(sink), slots_(slots) {}
+
+  // A new event with a zeroed header (payload untouched), or nullptr (sink full / too many).
+  MarketEvent* add() noexcept {
+    if (n_ == kMaxEventsPerMessage) return nullptr;
+    MarketEvent* e = sink_.claim();
+    if (e == nullptr) return nullptr;
+    std::memset(static_cast<void*>(e), 0, offsetof(MarketEvent, levels));
+    slots_[n_++] = e;
+    return e;
+  }
+
+  // Appends one level to the current book event, opening a new event when it is full or when
+  // a bid follows asks (bids precede asks within an event). False when no event can be had.
+  [[gnu::always_inline]] bool add_level(bool bid, Fixed px, Fixed qty) noexcept {
+    MarketEvent* e = book_;
+    if (e == nullptr || e->n_bids + e->n_asks == kMaxLevelsPerEvent || (bid && e->n_asks != 0)) {
+      e = add();
+      if (e == nullptr) return false;
+      book_ = e;
+    }
+    Level& l = e->levels[e->n_bids + e->n_asks];
+    l.px = px;
+    l.qty = qty;
+    if (bid) {
+      ++e->n_bids;
+    } else {
+      ++e->n_asks;
+    }
+    ++levels_;
+    return true;
+  }
+
+  std::size_t size() const noexcept { return n_; }
+  std::size_t levels() const noexcept { return levels_; }
+  MarketEvent* at(std::size_t i) const noexcept { return slots_[i]; }
+
+  // Book and single-payload messages: stamps every header field on every event.
+  void stamp_all(const MessageHeader& h) noexcept {
+    for (std::size_t i = 0; i < n_; ++i) {
+      MarketEvent* e = slots_[i];
+      stamp_common(e, h, i);
+      e->txn_ts_ms = h.txn_ts_ms;
+      e->first_update_id = h.first_update_id;
+      e->update_id = h.update_id;
+      e->prev_update_id = h.prev_update_id;
+      e->seq = h.seq;
+      e->symbol = h.symbol;
+    }
+  }
+
+  // Multi-trade messages: each event already holds its own txn_ts_ms, seq, symbol and trade;
+  // stamps the rest.
+  void stamp_shared(const MessageHeader& h) noexcept {
+    for (std::size_t i = 0; i < n_; ++i) stamp_common(slots_[i], h, i);
+  }
+
+  void publish() noexcept { sink_.publish(); }
+  void abort() noexcept {
+    if (n_ != 0) sink_.abort();
+    n_ = 0;
+  }
+
+ private:
+  // The fields every event of a message shares, whatever its payload.
+  void stamp_common(MarketEvent* e, const MessageHeader& h, std::size_t i) const noexcept {
+    e->local_ns = h.local_ns;
+    e->recv_mono_ns = h.recv_mono_ns;
+    e->exch_ts_ms = h.exch_ts_ms;
+    e->msg_seq = h.msg_seq;
+    e->kind = h.kind;
+    e->venue = h.venue;
+    e->flags = static_cast<std::uint8_t>(h.flags | edge_flags(i));
+  }
+
+  std::uint8_t edge_flags(std::size_t i) const noexcept {
+    std::uint8_t f = 0;
+    if (i == 0) f |= kFirstInMessage;
+    if (i + 1 == n_) f |= kLastInMessage;
+    return f;
+  }
+
+  S& sink_;
+  MarketEvent** slots_;
+  MarketEvent* book_ = nullptr;
+  std::size_t n_ = 0;
+  std::size_t levels_ = 0;
+};
+
+}  // namespace shadow::feed_internal
