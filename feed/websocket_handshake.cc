@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "core/host_port.h"
 #include "core/random.h"
 #include "feed/internal/http_fields.h"
 
@@ -130,58 +131,14 @@ bool parse_ws_url(std::string_view url, WsUrl& out, std::string& error) {
     error = "URL '" + std::string(original) + "' has user info, not supported";
     return false;
   }
-  std::string_view host;
-  std::string_view port;
-  if (!authority.empty() && authority.front() == '[') {
-    const std::size_t close = authority.find(']');
-    if (close == std::string_view::npos) {
-      error = "URL '" + std::string(original) + "' has an unterminated IPv6 address";
-      return false;
-    }
-    host = authority.substr(1, close - 1);
-    const std::string_view rest = authority.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') {
-        error = "URL '" + std::string(original) + "' has junk after the IPv6 address";
-        return false;
-      }
-      port = rest.substr(1);
-      if (port.empty()) {
-        error = "URL '" + std::string(original) + "' has an empty port";
-        return false;
-      }
-    }
-  } else {
-    const std::size_t colon = authority.find(':');
-    host = authority.substr(0, colon);
-    if (colon != std::string_view::npos) {
-      port = authority.substr(colon + 1);
-      if (port.empty()) {
-        error = "URL '" + std::string(original) + "' has an empty port";
-        return false;
-      }
-    }
-  }
-  if (host.empty()) {
-    error = "URL '" + std::string(original) + "' has no host";
+  HostPort hp;
+  std::string problem;
+  if (!split_host_port(authority, hp, problem)) {
+    error = "URL '" + std::string(original) + "' has " + problem;
     return false;
   }
-  if (!port.empty()) {
-    unsigned long p = 0;
-    for (const char c : port) {
-      if (c < '0' || c > '9' || port.size() > 5) {
-        error = "URL '" + std::string(original) + "' has a bad port '" + std::string(port) + "'";
-        return false;
-      }
-      p = p * 10 + static_cast<unsigned long>(c - '0');
-    }
-    if (p == 0 || p > 65535) {
-      error = "URL '" + std::string(original) + "' has port " + std::string(port) + " out of range";
-      return false;
-    }
-    out.port = static_cast<std::uint16_t>(p);
-  }
-  out.host = std::string(host);
+  if (hp.port != 0) out.port = hp.port;
+  out.host = std::string(hp.host);
   if (resource.empty()) {
     out.resource = "/";
   } else if (resource.front() == '?') {

@@ -13,6 +13,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "core/host_port.h"
+
 namespace shadow {
 namespace {
 
@@ -197,43 +199,13 @@ bool parse_redis_url(std::string_view url, RedisTarget& out, std::string& error)
       return false;
     }
   }
-  std::string_view host = rest, port;
-  if (!rest.empty() && rest.front() == '[') {
-    const auto close = rest.find(']');
-    if (close == std::string_view::npos) {
-      error = "unterminated '[' in host";
-      return false;
-    }
-    host = rest.substr(1, close - 1);
-    const std::string_view after = rest.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') {
-        error = "unexpected '" + std::string(after) + "' after ']'";
-        return false;
-      }
-      port = after.substr(1);
-      if (port.empty()) {
-        error = "empty port";
-        return false;
-      }
-    }
-  } else if (const auto colon = rest.rfind(':'); colon != std::string_view::npos) {
-    host = rest.substr(0, colon);
-    port = rest.substr(colon + 1);
-    if (port.empty()) {
-      error = "empty port";
-      return false;
-    }
-  }
-  if (host.empty()) {
-    error = "missing host";
+  HostPort hp;
+  if (!split_host_port(rest, hp, error)) {
+    if (error == "no host") error = "missing host";
     return false;
   }
-  out.host = std::string(host);
-  if (!port.empty() && !parse_int(port, 1, 65535, out.port)) {
-    error = "port '" + std::string(port) + "' is not a number in 1..65535";
-    return false;
-  }
+  out.host = std::string(hp.host);
+  if (hp.port != 0) out.port = hp.port;
   if (!path.empty() && !parse_db(path, out.db, error)) return false;
   return true;
 }
