@@ -51,8 +51,16 @@ class CaptureDecoder {
   // or "op": callers resolve kAuto once per file, never per line.
   template <EventSink S>
   DecodeStatus decode(Protocol protocol, const CaptureLine& line, S& sink) noexcept {
-    return protocol == Protocol::kBybit ? decode_line(bybit_, line, sink)
-                                        : decode_line(binance_, line, sink);
+    return decode(protocol, line.data, line.len, line.capacity, line.local_ns, line.local_ns, sink);
+  }
+
+  // One message with its own receive times (a live feed: wall clock and monotonic apart).
+  template <EventSink S>
+  DecodeStatus decode(Protocol protocol, const char* data, std::size_t len, std::size_t capacity,
+                      std::int64_t local_ns, std::int64_t mono_ns, S& sink) noexcept {
+    return protocol == Protocol::kBybit
+               ? bybit_.decode(data, len, capacity, local_ns, mono_ns, sink)
+               : binance_.decode(data, len, capacity, local_ns, mono_ns, sink);
   }
 
   // The Binance REST depth snapshot names no symbol: see BinanceDecoder::set_snapshot_symbol.

@@ -39,15 +39,17 @@ FeedSessionConfig session_config(const FeedStageConfig& cfg, FeedVenue& venue) {
 }  // namespace
 
 FeedStageBase::FeedStageBase(FeedStageConfig cfg, SymbolTable& symbols, const std::atomic<bool>& stop)
-    : cfg_(std::move(cfg)), stop_(stop), symbols_(symbols), bybit_(symbols), binance_(symbols),
+    : cfg_(std::move(cfg)), stop_(stop), symbols_(symbols), decoders_(symbols),
       realtime_offset_ns_(realtime_ns() - monotonic_ns()) {
+  FeedVenue venue = FeedVenue::kBybit;
   if (!cfg_.url.empty()) {
-    session_ = std::make_unique<FeedSession>(session_config(cfg_, venue_));
-    venue_known_ = true;
+    session_ = std::make_unique<FeedSession>(session_config(cfg_, venue));
   } else if (cfg_.venue) {
-    venue_ = *cfg_.venue;
-    venue_known_ = true;
+    venue = *cfg_.venue;
+  } else {
+    return;  // captures: the first line tells
   }
+  protocol_ = venue == FeedVenue::kBinance ? Protocol::kBinance : Protocol::kBybit;
 }
 
 FeedStageBase::~FeedStageBase() = default;
@@ -80,11 +82,7 @@ bool FeedStageBase::next_line() noexcept {
     }
   }
   have_line_ = true;
-  if (!venue_known_) {
-    const std::string_view first(line_.data, line_.len);
-    venue_ = cfg_.detect_venue != nullptr ? cfg_.detect_venue(first) : FeedVenue::kBybit;
-    venue_known_ = true;
-  }
+  if (protocol_ == Protocol::kAuto) protocol_ = detect_protocol({line_.data, line_.len});
   return true;
 }
 

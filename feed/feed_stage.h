@@ -31,8 +31,7 @@
 #include "core/clock.h"
 #include "core/event_sink.h"
 #include "core/symbol_table.h"
-#include "feed/binance_decoder.h"
-#include "feed/bybit_decoder.h"
+#include "feed/capture_decoder.h"
 #include "feed/capture_reader.h"
 #include "feed/feed_session.h"
 #include "feed/sequence_guard.h"
@@ -44,9 +43,8 @@ struct FeedStageConfig {
   std::vector<std::string> captures;  // played in order
   double replay_speed = 0;            // × the recorded pace; 0: as fast as possible
   // The decoder. Unset: from the URL (live; Bybit when it does not say) or from the first
-  // capture line through `detect_venue` (Bybit when that is null).
+  // capture line (detect_protocol, feed/capture_decoder.h).
   std::optional<FeedVenue> venue;
-  FeedVenue (*detect_venue)(std::string_view message) = nullptr;
   std::vector<std::string> symbols;   // live: subscribed (book and trades)
   std::size_t live_headroom = 1024;   // split: free ring slots needed before reading the socket
   std::size_t capture_headroom = 511; // split: free ring slots needed before decoding a line
@@ -113,10 +111,8 @@ class FeedStageBase {
   FeedStageConfig cfg_;
   const std::atomic<bool>& stop_;
   SymbolTable& symbols_;
-  BybitDecoder bybit_;
-  BinanceDecoder binance_;
-  FeedVenue venue_ = FeedVenue::kBybit;
-  bool venue_known_ = false;
+  CaptureDecoder decoders_;
+  Protocol protocol_ = Protocol::kAuto;  // kAuto until the URL, the config or a first line says
   SequenceGuard guard_;
   std::unique_ptr<FeedSession> session_;
   std::int64_t realtime_offset_ns_ = 0;  // CLOCK_REALTIME − CLOCK_MONOTONIC at start
@@ -219,8 +215,7 @@ class FeedStage final : public FeedStageBase {
 
   void decode(const char* data, std::size_t len, std::size_t cap, std::int64_t local_ns,
               std::int64_t mono) noexcept {
-    count_decode(venue_ == FeedVenue::kBinance ? binance_.decode(data, len, cap, local_ns, mono, sink_)
-                                               : bybit_.decode(data, len, cap, local_ns, mono, sink_));
+    count_decode(decoders_.decode(protocol_, data, len, cap, local_ns, mono, sink_));
   }
 
   void publish_feed_reset(std::int64_t now_mono) noexcept {

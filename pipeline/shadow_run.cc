@@ -15,7 +15,6 @@
 #include "feed/feed_stage.h"
 #include "pipeline/agent_runner.h"
 #include "pipeline/iteration_clock.h"
-#include "pipeline/replay.h"
 #include "pipeline/shadow_engine.h"
 #include "ringbuf/ring_event_sink.h"
 #include "ringbuf/spsc_ring.h"
@@ -53,16 +52,11 @@ RunInfo run_info(const RunConfig& c) {
   return info;
 }
 
-FeedVenue venue_of_message(std::string_view message) {
-  return detect_protocol(message) == Protocol::kBinance ? FeedVenue::kBinance : FeedVenue::kBybit;
-}
-
 FeedStageConfig feed_config(const RunConfig& c, const std::string& url, RunProgress& progress) {
   FeedStageConfig f;
   if (c.venue == VenueKind::kReplay) {
     f.captures = c.replay;
     f.replay_speed = c.replay_speed;
-    f.detect_venue = venue_of_message;
   } else {
     f.url = url;
   }
