@@ -1,6 +1,6 @@
 // Tests of exchange/ws_server.h: the server's side of the RFC 6455 handshake and framing, checked
-// against the RFC's own examples and against the client pieces (websocket_handshake.h,
-// WsFramer, WsDeframer) written independently for the feed.
+// against the RFC's own examples and round-tripped with the client role of the same layer
+// (websocket_handshake.h, WsFramer, WsDeframer).
 #include "exchange/ws_server.h"
 
 #include <gtest/gtest.h>

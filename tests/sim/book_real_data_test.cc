@@ -12,8 +12,7 @@
 #include <vector>
 
 #include "core/symbol_table.h"
-#include "feed/binance_decoder.h"
-#include "feed/bybit_decoder.h"
+#include "feed/capture_decoder.h"
 #include "feed/capture_reader.h"
 #include "sim/book_sync.h"
 #include "sim/flat_book.h"
@@ -36,22 +35,16 @@ struct VectorSink {
 };
 static_assert(EventSink<VectorSink>);
 
-// Decodes every line of `path` (feed/CaptureReader: `<ns> <json>` or plain JSONL, gzip or
-// plain); false if the file cannot be read.
-template <class Decoder>
-bool DecodeFile(const std::string& path, Decoder& dec, std::vector<MarketEvent>& events) {
-  CaptureReader reader;
-  std::string err;
-  if (!reader.open(path, err) || !reader.preload(err)) return false;
+// Decodes every line of `path` through feed's capture driver (decode_capture: `<ns> <json>` or
+// plain JSONL, gzip or plain); false if the file cannot be read.
+bool DecodeFile(const std::string& path, Protocol protocol, CaptureDecoder& dec,
+                std::vector<MarketEvent>& events) {
   VectorSink sink;
   sink.out = &events;
-  CaptureLine l;
-  while (reader.next(l)) {
-    const DecodeStatus st = dec.decode(l.data, l.len, l.capacity, l.local_ns, l.local_ns, sink);
+  std::string err;
+  return decode_capture(path, protocol, dec, sink, err, [&](const CaptureLine& l, DecodeStatus st) {
     EXPECT_FALSE(is_error(st)) << path << ":" << l.line_no << ": " << to_string(st);
-  }
-  EXPECT_EQ(reader.error(), "");
-  return true;
+  });
 }
 
 std::string DataDir() {
@@ -61,11 +54,11 @@ std::string DataDir() {
 
 // Decodes the sample at `rel` under SHADOW_DATA_DIR into `events`. Returns what is missing (for
 // SHADOW_MISSING, which has to end the test itself), or an empty string.
-template <class Decoder>
-std::string DecodeSample(const std::string& rel, Decoder& dec, std::vector<MarketEvent>& events) {
+std::string DecodeSample(const std::string& rel, Protocol protocol, CaptureDecoder& dec,
+                         std::vector<MarketEvent>& events) {
   const std::string dir = DataDir();
   if (dir.empty()) return "SHADOW_DATA_DIR not set: no recorded data";
-  if (!DecodeFile(dir + "/" + rel, dec, events)) return "sample absent: " + dir + "/" + rel;
+  if (!DecodeFile(dir + "/" + rel, protocol, dec, events)) return "sample absent: " + dir + "/" + rel;
   return {};
 }
 
@@ -115,9 +108,10 @@ Outcome RunSideBySide(const std::vector<MarketEvent>& events, std::uint16_t symb
 
 TEST(BookRealData, BybitXrpusdtOb500) {
   SymbolTable symbols;
-  auto dec = std::make_unique<BybitDecoder>(symbols);
+  auto dec = std::make_unique<CaptureDecoder>(symbols);
   std::vector<MarketEvent> events;
-  if (const std::string missing = DecodeSample(kBybitSample, *dec, events); !missing.empty()) {
+  if (const std::string missing = DecodeSample(kBybitSample, Protocol::kBybit, *dec, events);
+      !missing.empty()) {
     SHADOW_MISSING(missing);
   }
   const std::uint16_t sym = symbols.find(Venue::kBybit, "XRPUSDT");
@@ -136,9 +130,10 @@ TEST(BookRealData, BybitXrpusdtOb500) {
 // their update ids renumbered so that sequencing continues. Both books must still agree.
 TEST(BookRealData, BybitDeltasReplayedAfterOneSnapshot) {
   SymbolTable symbols;
-  auto dec = std::make_unique<BybitDecoder>(symbols);
+  auto dec = std::make_unique<CaptureDecoder>(symbols);
   std::vector<MarketEvent> sample;
-  if (const std::string missing = DecodeSample(kBybitSample, *dec, sample); !missing.empty()) {
+  if (const std::string missing = DecodeSample(kBybitSample, Protocol::kBybit, *dec, sample);
+      !missing.empty()) {
     SHADOW_MISSING(missing);
   }
   std::vector<MarketEvent> events, deltas;
@@ -163,10 +158,11 @@ TEST(BookRealData, BybitDeltasReplayedAfterOneSnapshot) {
 
 TEST(BookRealData, BinanceSpotBtcusdt) {
   SymbolTable symbols;
-  auto dec = std::make_unique<BinanceDecoder>(symbols);
-  dec->set_snapshot_symbol("BTCUSDT");
+  auto dec = std::make_unique<CaptureDecoder>(symbols);
+  dec->set_binance_snapshot_symbol("BTCUSDT");
   std::vector<MarketEvent> events;
-  if (const std::string missing = DecodeSample(kBinanceSample, *dec, events); !missing.empty()) {
+  if (const std::string missing = DecodeSample(kBinanceSample, Protocol::kBinance, *dec, events);
+      !missing.empty()) {
     SHADOW_MISSING(missing);
   }
   const std::uint16_t sym = symbols.find(Venue::kBinanceSpot, "BTCUSDT");
