@@ -48,9 +48,9 @@ constexpr int kConsumerCpu = 1;
 // ---- Adapters: one item per call, the way each queue is meant to be used ---------------------
 
 // Every single-item adapter has the same shape: bool push(v) / bool pop(v&), each one call into
-// the queue's own copy-out API (SpscRing::try_pop, spsc_queue::pop, RWQ::try_dequeue). SpscRing
-// used to go through front() + pop() here, which reads its index twice with the second read
-// behind the slot load: that measured the adapter, not the ring (~400 vs ~600+ M/s).
+// the queue's own copy-out API (SpscRing::try_pop, spsc_queue::pop, RWQ::try_dequeue). Not
+// front() + pop(): that reads the index twice, the second read behind the slot load, and
+// measures the adapter rather than the ring (~400 vs ~600+ M/s).
 struct SpscRing {
   explicit SpscRing(std::size_t cap) : q(cap) {}
   bool push(std::uint64_t v) noexcept { return q.try_push(v); }

@@ -25,8 +25,8 @@ bool base64_decode(std::string_view in, std::string& out);
 std::string ws_accept_for_key(std::string_view key);
 
 // ws://host[:port][/path][?query] (§3). host may be a name, IPv4, or [IPv6]; the port
-// defaults to 80; the resource name (path + query) to "/". wss:// is recognised and refused
-// for now (TLS comes later); fragments ('#') are refused as §3 requires.
+// defaults to 80; the resource name (path + query) to "/". wss:// is recognised and refused:
+// this layer has no TLS; fragments ('#') are refused as §3 requires.
 struct WsUrl {
   std::string host;      // without brackets for IPv6
   std::uint16_t port = 80;

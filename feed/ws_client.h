@@ -1,6 +1,6 @@
 // WsClient: an RFC 6455 client connection over UringReader — opening handshake, deframing,
-// automatic pongs, close handshake. Reconnect policy lives above it (later); the client is
-// restartable: connect() again after it closed.
+// automatic pongs, close handshake. Reconnect policy lives above it (FeedSession,
+// ReconnectPolicy); the client is restartable: connect() again after it closed.
 #pragma once
 
 #include <cstddef>

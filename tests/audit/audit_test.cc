@@ -1,4 +1,4 @@
-// tools/audit.{h,cc}: the aggregation rules of docs/KPIS.md on hand-computed iterations, the
+// audit/audit.{h,cc}: the aggregation rules of docs/KPIS.md on hand-computed iterations, the
 // threshold comparisons at their edges, thresholds files, JSON error positions and the schema
 // checks against schemas/ (the examples must pass; typical writer bugs must be caught with the
 // pointer of the field).
