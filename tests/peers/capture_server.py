@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """WebSocket server that plays a capture file to its client (python3-websockets), for
-tests/record_cli_test.py: an exchange stand-in independent of our own code.
+tests/tools/record_cli_test.py: an exchange stand-in independent of our own code.
 
 usage: capture_server.py CAPTURE [--interval-ms N] [--log FILE] [--port P]
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""WebSocket peer for tests/ws_client_test.cc (python3-websockets).
+"""WebSocket peer for tests/feed/ws_client_test.cc (python3-websockets).
 
 Listens on 127.0.0.1 (port 0 by default), prints the port on stdout, serves until killed.
 --mode normal: text commands from the client (anything else is echoed back):
