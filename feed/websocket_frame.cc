@@ -200,7 +200,7 @@ WsStatus BasicWsDeframer<Role>::next(WsMessage& msg) noexcept {
         std::size_t need = hdr_have_ < 2 ? 2 : header_size<kPeerMasks>(hdr_[1]);
         for (;;) {
           const std::size_t take = need - hdr_have_ < in_len_ - pos_ ? need - hdr_have_ : in_len_ - pos_;
-          std::memcpy(hdr_ + hdr_have_, in_ + pos_, take);
+          if (take != 0) std::memcpy(hdr_ + hdr_have_, in_ + pos_, take);  // in_ may be null when empty
           hdr_have_ += take;
           pos_ += take;
           if (hdr_have_ < need) {
