@@ -250,7 +250,7 @@ WsStatus BasicWsDeframer<Role>::next(WsMessage& msg) noexcept {
     // --- payload (copy path; server role: unmasked as it is copied, §5.3) ------------------
     const std::size_t avail = in_len_ - pos_;
     const std::size_t take = remaining_ < avail ? remaining_ : avail;
-    std::memcpy(dst_, in_ + pos_, take);
+    if (take != 0) std::memcpy(dst_, in_ + pos_, take);
     if constexpr (kPeerMasks) ws_mask(dst_, take, key_at(key_, frame_len_ - remaining_));
     dst_ += take;
     pos_ += take;
