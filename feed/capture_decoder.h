@@ -76,10 +76,33 @@ class CaptureDecoder {
   BinanceDecoder binance_;
 };
 
+// The verdict on one capture file's lines (feed/README.md "Capture files"): a file whose
+// lines mostly did not decode is bad input, not a replay that "completed". It failed when no
+// line decoded or when more lines failed (decoder errors, too-long lines) than decoded;
+// recognised lines that publish nothing (acks, pongs, other topics) count as decoded.
+struct CaptureTally {
+  std::uint64_t decoded = 0;
+  std::uint64_t undecodable = 0;
+
+  void count(DecodeStatus st) noexcept {
+    if (is_error(st)) ++undecodable;
+    else ++decoded;
+  }
+  std::uint64_t lines() const noexcept { return decoded + undecodable; }
+  bool mostly_undecodable() const noexcept { return decoded == 0 || undecodable > decoded; }
+  // "PATH: input mostly undecodable: X of Y lines decoded" (or "... no lines" when empty).
+  std::string message(const std::string& path) const {
+    if (lines() == 0) return path + ": input mostly undecodable: the file has no lines";
+    return path + ": input mostly undecodable: " + std::to_string(decoded) + " of " +
+           std::to_string(lines()) + " lines decoded";
+  }
+};
+
 // Decodes every line of the capture file at `path` into `sink`, with `protocol` or, for kAuto,
 // the protocol of the file's first line; on_line(line, status) sees each line's result. The
-// file is preloaded first, so only decoding runs between lines. False with `error` when the
-// file cannot be opened or read.
+// file is preloaded first, so only decoding runs between lines; a too-long line reaches the
+// decoder as an empty message (an error). False with `error` when the file cannot be opened or
+// read.
 template <EventSink S, class OnLine>
 bool decode_capture(const std::string& path, Protocol protocol, CaptureDecoder& dec, S& sink,
                     std::string& error, OnLine&& on_line) {
@@ -87,7 +110,7 @@ bool decode_capture(const std::string& path, Protocol protocol, CaptureDecoder& 
   if (!reader.open(path, error) || !reader.preload(error)) return false;
   CaptureLine line;
   while (reader.next(line)) {
-    if (protocol == Protocol::kAuto) protocol = detect_protocol({line.data, line.len});
+    if (protocol == Protocol::kAuto && !line.too_long) protocol = detect_protocol({line.data, line.len});
     on_line(static_cast<const CaptureLine&>(line), dec.decode(protocol, line, sink));
   }
   error = reader.error();
