@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "core/clock.h"
+#include "core/exit_codes.h"
 
 namespace shadow {
 namespace {
@@ -106,7 +107,7 @@ int replay_files(const ReplayOptions& opt) {
   std::string error;
   if (!opt.trace_path.empty() && !trace.open(opt.trace_path, error)) {
     std::fprintf(stderr, "shadow-replay: %s\n", error.c_str());
-    return 1;
+    return kExitRuntimeFailure;
   }
   // The summary goes to stderr when the trace takes standard output.
   FILE* out = opt.trace_path == "-" ? stderr : stdout;
@@ -114,37 +115,48 @@ int replay_files(const ReplayOptions& opt) {
   Replayer replayer(opt.trace_path.empty() ? nullptr : &trace);
   if (!opt.binance_symbol.empty()) replayer.set_binance_snapshot_symbol(opt.binance_symbol);
 
-  int rc = 0;
+  int rc = kExitOk;
+  const auto fail = [&rc](int code) { rc = code > rc ? code : rc; };  // the worst one wins
   std::uint64_t errors_printed = 0;
   std::int64_t busy_ns = 0;  // time spent replaying (excludes --preload reads)
   for (const std::string& path : opt.files) {
-    CaptureReader reader;
+    CaptureReaderOptions ro;
+    if (opt.max_line_bytes != 0) ro.max_line_bytes = opt.max_line_bytes;
+    CaptureReader reader(ro);
     if (!reader.open(path, error) || (opt.preload && !reader.preload(error))) {
       std::fprintf(stderr, "shadow-replay: %s\n", error.c_str());
-      rc = 1;
+      fail(reader.error_kind() == CaptureErrorKind::kIo ? kExitRuntimeFailure : kExitBadInput);
       continue;
     }
     Protocol protocol = opt.protocol;
+    CaptureTally tally;
     CaptureLine line;
     const std::int64_t t0 = monotonic_ns();
     while (reader.next(line)) {
-      if (protocol == Protocol::kAuto) protocol = detect_protocol({line.data, line.len});
+      if (protocol == Protocol::kAuto && !line.too_long) protocol = detect_protocol({line.data, line.len});
       const DecodeStatus st = replayer.on_message(protocol, line);
-      if (st != DecodeStatus::kOk && st != DecodeStatus::kSkipped &&
-          errors_printed++ < opt.max_errors) {
+      tally.count(st);
+      if (!is_error(st) || errors_printed++ >= opt.max_errors) continue;
+      if (line.too_long) {
+        std::fprintf(stderr, "%s\n", reader.too_long_message(line).c_str());
+      } else {
         std::fprintf(stderr, "%s:%zu: %.*s\n", path.c_str(), line.line_no,
                      static_cast<int>(to_string(st).size()), to_string(st).data());
       }
     }
     busy_ns += monotonic_ns() - t0;
     if (!reader.error().empty()) {
+      // Truncated or corrupt gzip, or an I/O error: the file was not replayed to its end.
       std::fprintf(stderr, "shadow-replay: %s\n", reader.error().c_str());
-      rc = 1;
+      fail(reader.error_kind() == CaptureErrorKind::kIo ? kExitRuntimeFailure : kExitBadInput);
+    } else if (tally.mostly_undecodable()) {
+      std::fprintf(stderr, "shadow-replay: %s\n", tally.message(path).c_str());
+      fail(kExitBadInput);
     }
   }
   if (!trace.close()) {
     std::fprintf(stderr, "shadow-replay: %s\n", trace.error().c_str());
-    rc = 1;
+    fail(kExitRuntimeFailure);
   }
 
   print_summary(out, opt, replayer, trace.lines(), static_cast<double>(busy_ns) / 1e9);

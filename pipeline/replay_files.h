@@ -4,6 +4,7 @@
 // tools/shadow-replay.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -20,12 +21,16 @@ struct ReplayOptions {
   std::string binance_symbol;      // symbol of Binance REST snapshot lines (default: latest)
   bool preload = false;            // read each file into memory first: times decode + book only
   std::uint64_t max_errors = 20;   // decode errors printed (all are counted)
+  std::size_t max_line_bytes = 0;  // longest capture line; 0 = CaptureReaderOptions' default
 };
 
 // Replays every file and prints the summary (stdout, or stderr when the trace takes standard
-// output); decode errors go to stderr as "FILE:LINE: reason". 0 when every file was read
-// (decode errors in exchange data are counted, not fatal); 1 when a file could not be read or
-// the trace could not be written.
+// output); decode errors go to stderr as "FILE:LINE: reason". Exit codes (core/exit_codes.h):
+// 0 when every file was read and mostly decoded (a few decode errors in exchange data are
+// counted, not fatal); 2 (bad input) when a file cannot be opened, is not a regular file, is in
+// another compression format, is a truncated or corrupt gzip, or is mostly undecodable
+// (CaptureTally, feed/capture_decoder.h); 3 when reading the disk or writing the trace failed.
+// The other files are still replayed and the summary is printed in every case.
 int replay_files(const ReplayOptions& opt);
 
 }  // namespace shadow

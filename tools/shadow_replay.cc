@@ -1,14 +1,17 @@
 // shadow-replay: replays capture files through the feed decoders and the books at full speed.
 //
 //   shadow-replay [--book-trace FILE] [--protocol auto|bybit|binance] [--binance-symbol SYM]
-//                 [--preload] [--max-errors N] CAPTURE...
+//                 [--preload] [--max-errors N] [--max-line-bytes N] CAPTURE...
 //
 // Reads the flags into ReplayOptions and replays with replay_files() (pipeline/replay_files.h),
 // which prints a summary (messages, counts per type, errors, gaps, resyncs, throughput). With
 // --book-trace it writes the book trace (sinks/book_trace_writer.h) for every book message
-// applied to a synced book. Exit status: 0 when every file was read (decode errors in exchange
-// data are counted and reported, not fatal), 1 when a file could not be read or the trace could
-// not be written, 2 on a usage error.
+// applied to a synced book. Exit status (core/exit_codes.h; replay_files() has the details):
+// 0 when every file was read and mostly decoded (a few decode errors in exchange data are
+// counted and reported, not fatal), 2 on a usage error or bad input (a file that cannot be
+// opened, is not a regular file, is zstd/xz/bzip2/zip, is a truncated or corrupt gzip, or is
+// mostly undecodable), 3 when the disk could not be read or the trace could not be written.
+#include <cstdint>
 #include <string>
 
 #include "core/cli.h"
@@ -20,7 +23,8 @@ using namespace shadow;
 
 constexpr const char* kUsage =
     "usage: shadow-replay [--book-trace FILE] [--protocol auto|bybit|binance]\n"
-    "                     [--binance-symbol SYM] [--preload] [--max-errors N] CAPTURE...\n"
+    "                     [--binance-symbol SYM] [--preload] [--max-errors N]\n"
+    "                     [--max-line-bytes N] CAPTURE...\n"
     "\n"
     "Replays capture files (`<local_ns> <json>` lines, plain JSONL, optionally .gz) through the\n"
     "decoders and order books at full speed and prints a summary.\n"
@@ -30,7 +34,13 @@ constexpr const char* kUsage =
     "  --binance-symbol SYM  symbol of Binance REST snapshot lines (default: the symbol of the\n"
     "                        latest depthUpdate)\n"
     "  --preload             read each file into memory first, so the timing is decode + book\n"
-    "  --max-errors N        print at most N decode errors (default 20); all are counted\n";
+    "  --max-errors N        print at most N decode errors (default 20); all are counted\n"
+    "  --max-line-bytes N    longest capture line kept, 1024..1073741824 (default 4194304);\n"
+    "                        a longer line is skipped and counted as a decode error\n"
+    "\n"
+    "Exit status: 0 replayed; 2 usage error or bad input (unreadable, not a regular file,\n"
+    "zstd/xz/bzip2/zip, truncated or corrupt gzip, or fewer lines decoded than not, or none);\n"
+    "3 the disk could not be read or the trace could not be written.\n";
 
 ReplayOptions parse_args(int argc, char** argv) {
   ReplayOptions a;
@@ -47,6 +57,12 @@ ReplayOptions parse_args(int argc, char** argv) {
       a.preload = true;
     } else if (cl.is("--max-errors")) {
       a.max_errors = cl.whole();
+    } else if (cl.is("--max-line-bytes")) {
+      const std::uint64_t n = cl.whole();
+      if (n < 1024 || n > (std::uint64_t{1} << 30)) {
+        cl.fail("--max-line-bytes must be in [1024, 1073741824], not " + std::to_string(n));
+      }
+      a.max_line_bytes = static_cast<std::size_t>(n);
     } else if (cl.is_option()) {
       cl.fail("unknown option " + std::string(cl.arg()));
     } else {
