@@ -63,26 +63,42 @@ bool FeedStageBase::stopping() noexcept {
 
 bool FeedStageBase::next_line() noexcept {
   while (!reader_ || !reader_->next(line_)) {
-    if (reader_ && !reader_->error().empty()) {
-      error_ = reader_->error();
-      finish();
-      return false;
+    if (reader_) {
+      // The file ended: a read error, or lines that mostly did not decode, end the feed as bad
+      // input (or an I/O failure); a capture that is bad input is not a completed replay.
+      if (!reader_->error().empty()) {
+        error_ = reader_->error();
+        input_error_ = reader_->error_kind() == CaptureErrorKind::kBadInput;
+      } else if (tally_.mostly_undecodable()) {
+        error_ = tally_.message(reader_->path());
+        input_error_ = true;
+      }
+      if (!error_.empty()) {
+        finish();
+        return false;
+      }
     }
     if (next_capture_ >= cfg_.captures.size()) {
       finish();
       return false;
     }
     reader_ = std::make_unique<CaptureReader>();
+    tally_ = {};
     std::string err;
     if (!reader_->open(cfg_.captures[next_capture_++], err)) {
       error_ = err;
+      input_error_ = reader_->error_kind() == CaptureErrorKind::kBadInput;
       reader_.reset();
       finish();
       return false;
     }
   }
   have_line_ = true;
-  if (protocol_ == Protocol::kAuto) protocol_ = detect_protocol({line_.data, line_.len});
+  if (line_.too_long) {
+    std::fprintf(stderr, "shadow-run: %s\n", reader_->too_long_message(line_).c_str());
+  } else if (protocol_ == Protocol::kAuto) {
+    protocol_ = detect_protocol({line_.data, line_.len});
+  }
   return true;
 }
 

@@ -81,6 +81,9 @@ class FeedStageBase {
   bool done() const noexcept { return done_.load(std::memory_order_acquire); }
   // Why it ended badly (empty when it did not); read after done().
   const std::string& error() const noexcept { return error_; }
+  // The error is the capture's fault (bad input: cannot open, not a regular file, another
+  // compression, truncated/corrupt gzip, mostly undecodable, see CaptureTally); read after done().
+  bool input_error() const noexcept { return input_error_; }
   // Messages a decoder rejected (any thread).
   const std::atomic<std::uint64_t>& decode_errors() const noexcept { return decode_errors_; }
   std::uint64_t backpressure_waits() const noexcept { return backpressure_waits_; }
@@ -101,6 +104,7 @@ class FeedStageBase {
   bool line_due(std::int64_t mono) noexcept;
   void count_decode(DecodeStatus st) noexcept {
     if (is_error(st)) decode_errors_.store(decode_errors_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    tally_.count(st);
   }
   // Reports a session event on stderr; kGaveUp ends the feed.
   void log_session(const SessionEvent& e);
@@ -127,6 +131,8 @@ class FeedStageBase {
   std::uint64_t backpressure_waits_ = 0;
   std::atomic<bool> done_{false};
   std::string error_;  // written before done_
+  bool input_error_ = false;  // written before done_
+  CaptureTally tally_;        // the current capture file's lines (live: unused)
 };
 
 template <EventSink Out>

@@ -124,7 +124,10 @@ struct ShadowRun::Impl {
   // The engine thread's idle work: see IterationClock::on_idle.
   void engine_idle() noexcept {
     const bool ended = feed().done() && (cfg.layout == ThreadLayout::kFused || events.readable() == 0);
-    clock->on_idle(stop_flag.load(std::memory_order_acquire), ended, ended && !feed().error().empty());
+    const bool stop = stop_flag.load(std::memory_order_acquire);
+    // A capture that was bad input (FeedStageBase::input_error) ends the run as "input_error".
+    if (ended && !stop && feed().input_error()) return clock->finish("input_error", true);
+    clock->on_idle(stop, ended, ended && !feed().error().empty());
   }
 
   static int split_feed_work(Impl& im) noexcept { return im.split_feed->work(); }
@@ -279,7 +282,7 @@ RunResult ShadowRun::run() {
     res.error = failure;
   } else if (!p->feed().error().empty()) {
     res.error = p->feed().error();
-    if (res.stop_reason != "signal") res.stop_reason = "error";
+    if (res.stop_reason != "signal") res.stop_reason = p->feed().input_error() ? "input_error" : "error";
   }
   const std::uint64_t ring_drops = p->split_feed ? p->split_feed->ring_drops() : p->fused_feed->ring_drops();
   const std::uint64_t waits = p->feed().backpressure_waits();

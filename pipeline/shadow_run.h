@@ -28,8 +28,8 @@ struct RunResult {
   std::string run_id;
   std::uint32_t iterations_completed = 0;
   bool partial = false;
-  std::string stop_reason;  // completed | signal | error | duration
-  std::string error;        // set with stop_reason "error"
+  std::string stop_reason;  // completed | signal | error | duration | input_error
+  std::string error;        // set with stop_reason "error" or "input_error"
   std::uint64_t fills = 0;
 };
 

@@ -179,5 +179,6 @@ int main(int argc, char** argv) {
               r.iterations_completed, r.partial ? " (partial run)" : "",
               static_cast<unsigned long long>(r.fills), r.stop_reason.c_str());
   if (!r.error.empty()) std::fprintf(stderr, "shadow-run: error: %s\n", r.error.c_str());
+  if (r.stop_reason == "input_error") return kExitBadInput;  // a capture that was bad input
   return r.stop_reason == "error" ? 1 : 0;
 }
