@@ -60,7 +60,8 @@ bool ReplaySource::validate(const std::vector<std::string>& paths, std::string& 
       simdjson::dom::element doc;
       std::string why;
       const simdjson::error_code ec = parse_line(parser_, l, doc);
-      if (ec != simdjson::SUCCESS) why = std::string("not valid JSON: ") + simdjson::error_message(ec);
+      if (l.too_long) why = "longer than " + std::to_string(r.max_line_bytes()) + " bytes";
+      else if (ec != simdjson::SUCCESS) why = std::string("not valid JSON: ") + simdjson::error_message(ec);
       else classify(doc, rl, why);
       if (!why.empty()) {
         error = path + ":" + std::to_string(l.line_no) + ": " + why;
