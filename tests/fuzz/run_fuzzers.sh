@@ -11,9 +11,10 @@ seconds=${3:-60}
 here=$(dirname "$0")
 "$here/make_seed_corpus.sh" "$build/fuzz-seeds" "$data"
 mkdir -p "$build/fuzz-artifacts"
-# target name : seed directory (the decoders get the split samples, the deframer its corpus)
+# target name : seed directory (the decoders get the split samples, the deframer and the
+# capture reader their corpus)
 for spec in "bybit_decoder_fuzz:$build/fuzz-seeds/bybit" "binance_decoder_fuzz:$build/fuzz-seeds/binance" \
-            "websocket_fuzz:$here/corpus/websocket"; do
+            "websocket_fuzz:$here/corpus/websocket" "capture_reader_fuzz:$here/corpus/capture_reader"; do
   name=${spec%%:*}
   seeds=${spec#*:}
   bin="$build/tests/$name"
