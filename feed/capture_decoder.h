@@ -90,9 +90,9 @@ struct CaptureTally {
   }
   std::uint64_t lines() const noexcept { return decoded + undecodable; }
   bool mostly_undecodable() const noexcept { return decoded == 0 || undecodable > decoded; }
-  // "PATH: input mostly undecodable: X of Y lines decoded" (or "... no lines" when empty).
+  // "PATH: input mostly undecodable: X of Y lines decoded" (another text for an empty file).
   std::string message(const std::string& path) const {
-    if (lines() == 0) return path + ": input mostly undecodable: the file has no lines";
+    if (lines() == 0) return path + ": input mostly undecodable: the file has no non-blank lines";
     return path + ": input mostly undecodable: " + std::to_string(decoded) + " of " +
            std::to_string(lines()) + " lines decoded";
   }

@@ -271,7 +271,7 @@ TEST_F(CaptureReaderTest, MemoryInputSplitsLikeTheFile) {
 TEST(CaptureTallyTest, MostlyUndecodableRule) {
   CaptureTally t;
   EXPECT_TRUE(t.mostly_undecodable());  // no lines at all
-  EXPECT_EQ(t.message("f"), "f: input mostly undecodable: the file has no lines");
+  EXPECT_EQ(t.message("f"), "f: input mostly undecodable: the file has no non-blank lines");
   t.count(DecodeStatus::kMalformedJson);
   EXPECT_TRUE(t.mostly_undecodable());  // nothing decoded
   t.count(DecodeStatus::kOk);

@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """shadow-replay end to end: book traces against the independent reference, error handling.
 
-usage: replay_cli_test.py SHADOW_REPLAY DATA_DIR
+usage: replay_cli_test.py SHADOW_REPLAY DATA_DIR SHADOW_RUN CONFIG
 Traces of the recorded samples (and of damaged copies of them: a dropped delta, garbage
-lines, a truncated gzip) must equal tests/reference/book_trace.py's line for line.
+lines, a truncated gzip) must equal tests/reference/book_trace.py's line for line. Bad capture
+input (issue 11: too-long lines, non-regular files, other compression formats, truncated gzip,
+mostly undecodable bytes) exits 2 with the file named, from shadow-replay and from
+`shadow-run --replay` (whose run summary then says stop_reason "input_error").
 """
 import gzip
 import json
 import os
+import stat
 import subprocess
 import sys
 
@@ -20,7 +24,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "reference"))
 import book_trace  # noqa: E402
 
-REPLAY = DATA = None
+REPLAY = DATA = RUN = CONFIG = None
+DEFAULT_MAX_LINE = 4 << 20  # CaptureReaderOptions::kDefaultMaxLineBytes
 
 
 def reference_trace(*paths):
@@ -168,8 +173,8 @@ class ReplayTest(unittest.TestCase):
 
     def test_missing_file_names_it_and_fails(self):
         r = replay(self.path("nope.gz"))
-        self.assertEqual(r.returncode, 1)
-        self.assertIn("nope.gz", r.stderr)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(self.path("nope.gz") + ": cannot open: No such file or directory", r.stderr)
 
     def test_truncated_gzip_names_the_file_and_keeps_what_was_read(self):
         with open(self.binance, "rb") as f:
@@ -179,8 +184,8 @@ class ReplayTest(unittest.TestCase):
             f.write(blob[: len(blob) // 2])
         trace = self.path("cut.trace")
         r = replay("--book-trace", trace, cut)
-        self.assertEqual(r.returncode, 1)
-        self.assertIn("cut.gz", r.stderr)
+        self.assertEqual(r.returncode, 2)
+        self.assertRegex(r.stderr, r"shadow-replay: .*cut\.gz: read error after line \d+: gzip stream truncated")
         with open(trace) as f:
             self.assertGreater(len(f.readlines()), 100)  # lines before the damage were written
 
@@ -193,11 +198,142 @@ class ReplayTest(unittest.TestCase):
 
     def test_unwritable_trace_fails_clearly(self):
         r = replay("--book-trace", "/nonexistent-dir/x.trace", self.bybit)
-        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.returncode, 3)
         self.assertIn("/nonexistent-dir/x.trace", r.stderr)
 
 
+class BadCaptureInputTest(unittest.TestCase):
+    """Issue 11 findings 2, 5 and the truncated-.gz part of 11: bad capture input is exit 2."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.bybit = os.path.join(DATA, "bybit", "xrpusdt_ob500_2024-12-01.jsonl")
+        self.binance = os.path.join(DATA, "binance", "spot_btcusdt_20240808.gz")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.tmp.name, name)
+
+    def write(self, name, data):
+        p = self.path(name)
+        with open(p, "wb") as f:
+            f.write(data)
+        return p
+
+    def run_replay(self, capture):
+        """shadow-run --replay CAPTURE to its end: (process, run summary)."""
+        out = self.path("runs")
+        r = subprocess.run([RUN, "--config", CONFIG, "--replay", capture, "--iterations", "1",
+                            "--duration", "100000", "--warmup", "0", "--out", out],
+                           capture_output=True, text=True, timeout=120)
+        with open(os.path.join(out, "latest", "SHADOW_RUN_SUMMARY.json")) as f:
+            return r, json.load(f)
+
+    def assert_bad_input(self, capture, message, run_too=True):
+        r = replay(capture)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(message, r.stderr)
+        self.assertIn("shadow-replay: 1 file(s)", r.stdout)  # the summary is still printed
+        if run_too:
+            r, summary = self.run_replay(capture)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn(message, r.stderr)
+            self.assertIn("stopped: input_error", r.stdout)
+            self.assertEqual(summary["stop_reason"], "input_error")
+            self.assertTrue(summary["partial"])
+
+    def test_line_over_the_default_limit_is_skipped_and_named(self):
+        with open(self.bybit, "rb") as f:
+            lines = f.read().splitlines()
+        long_line = b"a" * (DEFAULT_MAX_LINE + 1)
+        capture = self.write("long.jsonl", b"\n".join(lines[:5] + [long_line] + lines[5:]) + b"\n")
+        r = replay("--book-trace", self.path("t"), capture)
+        self.assertEqual(r.returncode, 0, r.stderr)  # one bad line among 51: counted, not fatal
+        self.assertIn(f"{capture}: line 6 is longer than {DEFAULT_MAX_LINE} bytes (skipped)", r.stderr)
+        self.assertIn("errors: 1, malformed_json 1", r.stdout)
+        with open(self.path("t")) as f:
+            self.assertEqual(f.readlines(), reference_trace(self.bybit))
+        # A line exactly at the limit is kept (and is just bad JSON here).
+        at_limit = self.write("at.jsonl", b"\n".join(lines + [b"b" * DEFAULT_MAX_LINE]) + b"\n")
+        r = replay(at_limit)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("longer than", r.stderr)
+        self.assertIn(f"at.jsonl:{len(lines) + 1}: malformed_json", r.stderr)
+
+    def test_newline_free_file_is_bad_input_in_bounded_memory(self):
+        capture = self.write("nonl.txt", b"a" * (DEFAULT_MAX_LINE * 3))
+        self.assert_bad_input(capture, f"{capture}: input mostly undecodable: 0 of 1 lines decoded")
+        r = replay("--max-line-bytes", "1024", capture)
+        self.assertIn(f"{capture}: line 1 is longer than 1024 bytes (skipped)", r.stderr)
+        r = replay("--max-line-bytes", "10", capture)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--max-line-bytes must be in [1024, 1073741824], not 10", r.stderr)
+
+    def test_random_bytes_are_mostly_undecodable(self):
+        capture = self.write("random.bin", random_bytes(1 << 20))
+        self.assert_bad_input(capture, "random.bin: input mostly undecodable: 0 of ")
+
+    def test_more_bad_lines_than_good_ones_fail_as_many_pass(self):
+        with open(self.bybit, "rb") as f:
+            good = f.read().splitlines()[:4]
+        bad = [b"not json", b"\x00\x01", b"{}", b"[1,2"]
+        half = self.write("half.jsonl", b"\n".join(good + bad) + b"\n")
+        self.assertEqual(replay(half).returncode, 0)
+        worse = self.write("worse.jsonl", b"\n".join(good[:3] + bad) + b"\n")
+        self.assert_bad_input(worse, "worse.jsonl: input mostly undecodable: 3 of 7 lines decoded",
+                              run_too=False)
+
+    def test_empty_file_is_bad_input(self):
+        capture = self.write("empty.jsonl", b"\n\n")
+        self.assert_bad_input(capture, "empty.jsonl: input mostly undecodable: the file has no non-blank lines",
+                              run_too=False)
+
+    def test_other_compression_formats_are_refused(self):
+        with open(self.bybit, "rb") as f:
+            body = f.read()
+        for ext, magic, fmt, cmd in [("zst", b"\x28\xb5\x2f\xfd", "zstd", "zstd -d"),
+                                     ("xz", b"\xfd7zXZ\x00", "xz", "xz -d"),
+                                     ("bz2", b"BZh9", "bzip2", "bzip2 -d"),
+                                     ("zip", b"PK\x03\x04", "zip", "unzip")]:
+            capture = self.write("capture." + ext, magic + body)
+            self.assert_bad_input(capture, f"{capture}: is {fmt}-compressed; decompress it first ({cmd})",
+                                  run_too=ext == "zst")
+
+    def test_only_regular_files_are_read(self):
+        fifo = self.path("fifo")
+        os.mkfifo(fifo)
+        for p, what in [(self.tmp.name, "a directory"), ("/dev/zero", "a character device"),
+                        (fifo, "a FIFO")]:
+            self.assert_bad_input(p, f"{p}: is {what}, not a capture file (only regular files are read)",
+                                  run_too=p != "/dev/zero")
+        self.assertTrue(stat.S_ISFIFO(os.stat(fifo).st_mode))
+
+    def test_truncated_gzip_ends_the_run_as_input_error(self):
+        with open(self.binance, "rb") as f:
+            blob = f.read()
+        cut = self.write("cut.gz", blob[: len(blob) // 2])
+        self.assert_bad_input(cut, "cut.gz: read error after line ")
+        r, _ = self.run_replay(cut)
+        self.assertIn("gzip stream truncated (unexpected end of file)", r.stderr)
+        r, summary = self.run_replay(self.binance)  # the intact file still completes
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(summary["stop_reason"], "completed")
+
+
+def random_bytes(n):
+    # Fixed bytes, so a failure reproduces: a xorshift stream, not os.urandom.
+    x, out = 88172645463325252, bytearray()
+    while len(out) < n:
+        x ^= (x << 13) & 0xFFFFFFFFFFFFFFFF
+        x ^= x >> 7
+        x ^= (x << 17) & 0xFFFFFFFFFFFFFFFF
+        out += x.to_bytes(8, "little")
+    return bytes(out[:n])
+
+
 if __name__ == "__main__":
-    REPLAY, DATA = sys.argv[1], sys.argv[2]
+    REPLAY, DATA, RUN, CONFIG = sys.argv[1:5]
     requirements.require_path(DATA, "recorded samples (../shared/data, see its SOURCES.md)")
     unittest.main(argv=sys.argv[:1], verbosity=2)
