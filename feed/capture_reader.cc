@@ -171,13 +171,15 @@ long CaptureReader::read_some(char* dst, std::size_t room) {
 
 bool CaptureReader::fill() {
   if (eof_ || (gz_ == nullptr && !from_memory_)) return false;
-  // Move the unread tail to the front, then grow when the room left is under one read.
+  // Move the unread tail to the front, then grow when a long line leaves under half a read of
+  // room (not sooner: every new page is a page fault, which is most of the cost of growing).
   const std::size_t tail = end_ - begin_;
   if (begin_ != 0 && tail != 0) std::memmove(buf_.data(), buf_.data() + begin_, tail);
   begin_ = 0;
   end_ = tail;
   std::size_t data_size = buf_.size() - kCapturePadding;
-  if (data_size - end_ < opt_.read_chunk && (preloading_ || data_size < max_buf_)) {
+  const std::size_t min_room = opt_.read_chunk / 2 > 0 ? opt_.read_chunk / 2 : 1;
+  if (data_size - end_ < min_room && (preloading_ || data_size < max_buf_)) {
     std::size_t grow = std::max(data_size * 2, end_ + opt_.read_chunk);
     if (!preloading_) grow = std::min(grow, max_buf_);
     buf_.resize(grow + kCapturePadding);
