@@ -6,7 +6,7 @@
 // views into an internal buffer that always has at least kCapturePadding readable bytes after
 // every line, which is what simdjson's On-Demand parser needs to read without copying.
 //
-// Input is external, so the reader is bounded (docs/CAPTURE.md "Limits"):
+// Input is external, so the reader is bounded (feed/README.md "Capture files"):
 // - only regular files are opened; a directory, device, FIFO or socket is refused (open() never
 //   blocks on a FIFO) with a message naming the path and what it is;
 // - a file in another compression format (zstd, xz, bzip2, zip: found by its magic bytes) is
