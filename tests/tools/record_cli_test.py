@@ -243,7 +243,8 @@ class RecordTest(unittest.TestCase):
     @unittest.skipUnless(os.path.exists("/dev/full"), "needs /dev/full")
     def test_full_disk_is_reported(self):
         # Writes to /dev/full fail with ENOSPC. sinks/ used to forget a failed buffer write by
-        # close(), so shadow-replay exited 0 with a truncated trace; both tools now exit 1.
+        # close(), so shadow-replay exited 0 with a truncated trace; shadow-record now exits 1,
+        # shadow-replay 3 (core/exit_codes.h: runtime failure).
         for target in ("--out", "--book-trace"):
             server = self.serve(self.bybit)
             args = {"--out": self.path("x.capture"), "--book-trace": self.path("x.trace")}
@@ -254,7 +255,7 @@ class RecordTest(unittest.TestCase):
             self.assertIn("/dev/full", r.stderr)
         r = subprocess.run([REPLAY, "--book-trace", "/dev/full", self.bybit], capture_output=True,
                            text=True, timeout=60)
-        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)  # a runtime failure (disk full)
         self.assertIn("/dev/full: write failed", r.stderr)
 
     def test_unwritable_capture_exits_1(self):
