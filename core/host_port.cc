@@ -1,6 +1,89 @@
 #include "core/host_port.h"
 
+#include <cstdio>
+
 namespace shadow {
+namespace {
+
+bool is_hex(char c) noexcept {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+bool is_alnum(char c) noexcept {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+// RFC 3986 §2: unreserved / gen-delims / sub-delims (percent escapes are checked apart).
+bool is_uri_char(char c) noexcept {
+  if (is_alnum(c)) return true;
+  switch (c) {
+    case '-': case '.': case '_': case '~':                                        // unreserved
+    case ':': case '/': case '?': case '#': case '[': case ']': case '@':          // gen-delims
+    case '!': case '$': case '&': case '\'': case '(': case ')': case '*': case '+':
+    case ',': case ';': case '=':                                                   // sub-delims
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string at_offset(const char* what, unsigned char c, std::size_t i) {
+  char buf[96];
+  if (c == ' ') {
+    std::snprintf(buf, sizeof buf, "a space at offset %zu", i);
+  } else if (c < 0x20 || c == 0x7f) {
+    std::snprintf(buf, sizeof buf, "a control character (0x%02x) at offset %zu", c, i);
+  } else if (c >= 0x80) {
+    std::snprintf(buf, sizeof buf, "a non-ASCII byte (0x%02x) at offset %zu", c, i);
+  } else {
+    std::snprintf(buf, sizeof buf, "a bad %s character '%c' at offset %zu", what, c, i);
+  }
+  return buf;
+}
+
+// The host of an authority: a reg-name/IPv4 (§3.2.2, without sub-delims, which no DNS name
+// has) or the inside of an IPv6 literal.
+bool check_host(std::string_view host, bool ipv6, std::string& problem) {
+  if (host.size() > 253) {
+    problem = "a host longer than 253 bytes";
+    return false;
+  }
+  for (std::size_t i = 0; i < host.size(); ++i) {
+    const char c = host[i];
+    const bool ok = ipv6 ? (is_hex(c) || c == ':' || c == '.')
+                         : (is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~' ||
+                            (c == '%' && i + 2 < host.size() && is_hex(host[i + 1]) && is_hex(host[i + 2])));
+    if (!ok) {
+      problem = at_offset("host", static_cast<unsigned char>(c), i) + " of the host";
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool check_url_text(std::string_view url, std::string& problem) {
+  if (url.size() > kMaxUrlLength) {
+    problem = std::to_string(url.size()) + " bytes (at most " + std::to_string(kMaxUrlLength) + ")";
+    return false;
+  }
+  for (std::size_t i = 0; i < url.size(); ++i) {
+    const char c = url[i];
+    if (c == '%') {
+      if (i + 2 >= url.size() || !is_hex(url[i + 1]) || !is_hex(url[i + 2])) {
+        problem = "a bad percent escape at offset " + std::to_string(i) + " ('%' must be followed by two hex digits)";
+        return false;
+      }
+      continue;
+    }
+    if (!is_uri_char(c)) {
+      problem = at_offset("URL", static_cast<unsigned char>(c), i) + " (only RFC 3986 URI characters are allowed)";
+      return false;
+    }
+  }
+  return true;
+}
 
 bool split_host_port(std::string_view authority, HostPort& out, std::string& problem) {
   std::string_view host = authority;
@@ -35,6 +118,7 @@ bool split_host_port(std::string_view authority, HostPort& out, std::string& pro
     problem = "no host";
     return false;
   }
+  if (!check_host(host, !authority.empty() && authority.front() == '[', problem)) return false;
   out.host = host;
   out.port = 0;
   if (!has_port) return true;

@@ -105,6 +105,10 @@ std::string ws_accept_for_key(std::string_view key) {
 bool parse_ws_url(std::string_view url, WsUrl& out, std::string& error) {
   out = WsUrl{};
   const std::string_view original = url;
+  if (std::string problem; !check_url_text(url, problem)) {
+    error = "URL has " + problem;  // not echoed: it may hold CR/LF or other control bytes
+    return false;
+  }
   const std::size_t scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos) {
     error = "URL '" + std::string(original) + "' has no scheme (expected ws://host[:port]/path)";

@@ -164,6 +164,10 @@ bool parse_redis_url(std::string_view url, RedisTarget& out, std::string& error)
     error = "empty URL";
     return false;
   }
+  if (std::string problem; !check_url_text(url, problem)) {
+    error = "URL has " + problem;  // not echoed: it may hold control bytes or a password
+    return false;
+  }
   if (url.front() == '/') return parse_unix(url, out, error);
   if (url.substr(0, 7) == "unix://") return parse_unix(url.substr(7), out, error);
   if (url.substr(0, 9) == "rediss://") {
@@ -236,8 +240,9 @@ void RedisExporter::ContextFree::operator()(redisContext* c) const noexcept { re
 RedisExporter::RedisExporter(RedisExporterConfig cfg) : cfg_(std::move(cfg)) {
   std::string error;
   if (!parse_redis_url(cfg_.url, target_, error)) {
-    throw std::invalid_argument("redis URL '" + cfg_.url + "': " + error);
+    throw std::invalid_argument("redis URL: " + error);
   }
+  if (!cfg_.password.empty()) target_.password = cfg_.password;
   if (cfg_.ttl_s <= 0) throw std::invalid_argument("redis TTL must be > 0 seconds");
   if (cfg_.channel.empty()) throw std::invalid_argument("redis channel must not be empty");
   cfg_.min_backoff_ns = std::max<std::int64_t>(cfg_.min_backoff_ns, 1);

@@ -33,6 +33,9 @@ bool parse_redis_url(std::string_view url, RedisTarget& out, std::string& error)
 
 struct RedisExporterConfig {
   std::string url;
+  // AUTH password from outside the URL (shadow-run reads it from SHADOW_REDIS_PASSWORD or a 0600
+  // file, never from argv); when set it replaces a password in the URL. Never logged.
+  std::string password;
   std::string channel = "shadow:iterations";
   int ttl_s = 3600;
   int connect_timeout_ms = 300;
@@ -57,7 +60,8 @@ struct RedisExporterStats {
 // dead peer is blocked and consumed on the calling thread around every Redis write.
 class RedisExporter {
  public:
-  // Throws std::invalid_argument("redis URL '...': ...") on a bad URL. Does not connect yet.
+  // Throws std::invalid_argument("redis URL: ...") on a bad URL (the URL itself is not echoed: it
+  // may hold a password). Does not connect yet.
   explicit RedisExporter(RedisExporterConfig cfg);
   ~RedisExporter();
   RedisExporter(const RedisExporter&) = delete;

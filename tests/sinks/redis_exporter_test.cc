@@ -295,6 +295,8 @@ TEST(ParseRedisUrl, ErrorsNameTheProblem) {
       {"unix://relative.sock", "absolute"},
       {"unix:///r.sock?db=x", "database 'x'"},
       {"unix:///r.sock?timeout=1", "unknown query parameter"},
+      {"redis://h:6379/0\r\nFLUSHALL", "a control character (0x0d) at offset 16"},
+      {"redis://h o:6379", "a space at offset 9"},
   };
   for (const auto& [url, what] : cases) {
     EXPECT_FALSE(parse_redis_url(url, t, err)) << url;
@@ -307,8 +309,15 @@ TEST(RedisExporterCtor, BadUrlThrowsInvalidArgument) {
     RedisExporter e(RedisExporterConfig{.url = "http://nope"});
     FAIL() << "no throw";
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("redis URL 'http://nope': "), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("redis URL: expected redis://"), std::string::npos)
         << e.what();
+  }
+  // The message never echoes the URL: it may carry a password.
+  try {
+    RedisExporter e(RedisExporterConfig{.url = "redis://:hunter2@h:99999"});
+    FAIL() << "no throw";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()).find("hunter2"), std::string::npos) << e.what();
   }
   // A good URL does not connect yet: nothing listens there, still no error.
   RedisExporter e(RedisExporterConfig{.url = "redis://127.0.0.1:1"});
@@ -479,6 +488,14 @@ TEST_F(RedisExporterTest, WrongPasswordIsAClearErrorNotACrash) {
         << good.stats().last_error;
   }
   EXPECT_EQ(server.get("shadow:latest:_all:fills_maker"), "5");
+
+  // The password from outside the URL (SHADOW_REDIS_PASSWORD / a 0600 file in shadow-run)
+  // replaces the URL's.
+  RedisExporter outside(RedisExporterConfig{.url = url_of(server).replace(0, 8, "redis://:wrong@"),
+                                            .password = "right"});
+  EXPECT_TRUE(outside.export_iteration(make_iteration(6, 6), monotonic_ns()))
+      << outside.stats().last_error;
+  EXPECT_EQ(server.get("shadow:latest:_all:fills_maker"), "6");
 }
 
 TEST_F(RedisExporterTest, UnixSocket) {
