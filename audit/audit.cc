@@ -1,13 +1,11 @@
 #include "audit/audit.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <unordered_set>
 
 // GCC 12 reports false positives inside libstdc++ as inlined into valijson: -Wrestrict in
 // string replace (GCC bug 105329) and, under ASan, -Wmaybe-uninitialized in std::regex's
@@ -22,6 +20,7 @@
 #include <valijson/validator.hpp>
 #pragma GCC diagnostic pop
 
+#include "core/bounded_file.h"
 #include "core/enum_names.h"
 
 namespace shadow::audit {
@@ -71,51 +70,100 @@ InputError::InputError(std::string file, std::string pointer, const std::string&
 
 // --- JSON files -------------------------------------------------------------------------------
 
+namespace {
+
+// Line and column (1-based) of the 0-based `offset` in `text`.
+std::string position_text(const std::string& text, std::size_t offset) {
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(column) + " (byte " +
+         std::to_string(offset + 1) + ")";
+}
+
+// nlohmann's messages: "[json.exception.parse_error.101] parse error at line L, column C:
+// <what>" and "[json.exception.out_of_range.406] number overflow parsing '1e999'"; keeps <what>
+// (the position is recomputed from the text, the id is noise to a user).
+std::string nlohmann_reason(const char* what) {
+  std::string s = what;
+  const std::size_t col = s.find("column ");
+  std::size_t colon = col == std::string::npos ? std::string::npos : s.find(": ", col);
+  if (colon != std::string::npos) return s.substr(colon + 2);
+  if (s.rfind("[json.exception.", 0) == 0 && (colon = s.find("] ")) != std::string::npos) return s.substr(colon + 2);
+  return s;
+}
+
+}  // namespace
+
 nlohmann::json parse_json(const std::string& text, const std::string& file) {
+  // nlohmann stops at a NUL byte and ignores what follows ('{"a": 1}\0garbage' parses); JSON
+  // text has no place for one (RFC 8259 section 2: only tab, LF, CR and space between tokens,
+  // section 7: control characters in strings are escaped), so any NUL is an error.
+  if (const std::size_t nul = text.find('\0'); nul != std::string::npos) {
+    throw InputError(file, "", "malformed JSON at " + position_text(text, nul) + ": a NUL byte (JSON text cannot hold one)");
+  }
+  // Depth and duplicate keys are checked while parsing: nesting deeper than kMaxJsonDepth
+  // would be refused (the schema validator and the summary writer recurse); a key given twice
+  // is ambiguous (nlohmann keeps the last one silently).
+  std::vector<std::unordered_set<std::string>> keys;  // the keys seen, per open object
+  const auto check = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    switch (event) {
+      case E::object_start:
+      case E::array_start:
+        if (depth >= kMaxJsonDepth) {
+          throw InputError(file, "", "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+        }
+        if (event == E::object_start) keys.emplace_back();
+        break;
+      case E::object_end:
+        keys.pop_back();
+        break;
+      case E::key: {
+        const std::string& key = parsed.get_ref<const std::string&>();
+        if (!keys.back().insert(key).second) {
+          throw InputError(file, "", "ambiguous JSON: key " + brief(parsed) + " appears twice in one object");
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    return true;
+  };
   try {
-    return nlohmann::json::parse(text);
+    return nlohmann::json::parse(text, check);
   } catch (const nlohmann::json::parse_error& e) {
     // e.byte is the 1-based offset of the character that broke the parse (one past the end
-    // for truncated input); line and column are counted from it.
+    // for truncated input).
     const std::size_t byte = std::min<std::size_t>(e.byte, text.size() + 1);
-    std::size_t line = 1, column = 1;
-    for (std::size_t i = 0; i + 1 < byte && i < text.size(); ++i) {
-      if (text[i] == '\n') {
-        ++line;
-        column = 1;
-      } else {
-        ++column;
-      }
+    throw InputError(file, "", "malformed JSON at " + position_text(text, byte == 0 ? 0 : byte - 1) + ": " +
+                                   nlohmann_reason(e.what()));
+  } catch (const nlohmann::json::out_of_range& e) {
+    // 406 "number overflow parsing '1e999'": a number no double holds. nlohmann gives no
+    // position; the token's first occurrence is where it is.
+    std::string where;
+    const std::string reason = nlohmann_reason(e.what());
+    const std::size_t q1 = reason.find('\''), q2 = reason.rfind('\'');
+    if (q1 != std::string::npos && q2 > q1 + 1) {
+      const std::size_t at = text.find(reason.substr(q1 + 1, q2 - q1 - 1));
+      if (at != std::string::npos) where = " at " + position_text(text, at);
     }
-    // nlohmann's message: "[json.exception.parse_error.101] parse error at line L, column C:
-    // <what>"; keep <what>.
-    std::string what = e.what();
-    const std::size_t col = what.find("column ");
-    const std::size_t colon = col == std::string::npos ? std::string::npos : what.find(": ", col);
-    if (colon != std::string::npos) what = what.substr(colon + 2);
-    throw InputError(file, "",
-                     "malformed JSON at line " + std::to_string(line) + ", column " + std::to_string(column) +
-                         " (byte " + std::to_string(e.byte) + "): " + what);
+    throw InputError(file, "", "malformed JSON" + where + ": " + reason + " (not a finite number)");
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(file, "", "malformed JSON: " + nlohmann_reason(e.what()));
   }
 }
 
-nlohmann::json read_json_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw InputError(path, "", std::string("cannot open: ") + std::strerror(errno));
-  std::string text;
-  char buf[65536];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      throw InputError(path, "", std::string("cannot read: ") + std::strerror(err));
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
+nlohmann::json read_json_file(const std::string& path, std::size_t max_bytes) {
+  std::string text, error;
+  if (!read_regular_file(path, max_bytes, text, error)) throw InputError(path, "", error);
   return parse_json(text, path);
 }
 
@@ -251,16 +299,47 @@ Thresholds apply_thresholds(const nlohmann::json& overrides, const std::string& 
       for (const KpiSpec& s : kKpis) known += (known.empty() ? "" : ", ") + std::string(s.name);
       throw InputError(file, "/" + key, "unknown threshold '" + key + "' (known: " + known + ")");
     }
-    if (!value.is_number()) {
-      throw InputError(file, "/" + key, "threshold '" + key + "' must be a number, not " + brief(value));
-    }
-    const double t = value.get<double>();
-    if (spec->op == Op::kAbsAtMost && t < 0) {
-      throw InputError(file, "/" + key, "threshold '" + key + "' bounds an absolute value and cannot be negative");
+    const std::string range = "[" + format_number(spec->min_threshold) + ", " + format_number(spec->max_threshold) +
+                              "] (" + std::string(spec->unit) + ")";
+    // is_number() then get<double>(): integers (also beyond 2^53, rounded) and floats; the
+    // parser has already refused numbers no double holds.
+    const double t = value.is_number() ? value.get<double>() : 0.0;
+    if (!value.is_number() || !std::isfinite(t) || t < spec->min_threshold || t > spec->max_threshold) {
+      throw InputError(file, "/" + key,
+                       "threshold '" + key + "' must be a number in " + range + ", not " + brief(value));
     }
     base[static_cast<std::size_t>(spec - kKpis.begin())] = t;
   }
   return base;
+}
+
+Thresholds read_thresholds_file(const std::string& path, Thresholds base) {
+  return apply_thresholds(read_json_file(path, kMaxThresholdsBytes), path, base);
+}
+
+// --- ITER_SUMMARY -----------------------------------------------------------------------------
+
+const nlohmann::json& required_field(const nlohmann::json& doc, const char* key, nlohmann::json::value_t type,
+                                     const std::string& file) {
+  using V = nlohmann::json::value_t;
+  const auto it = doc.is_object() ? doc.find(key) : doc.end();
+  const bool ok = it != doc.end() && (it->type() == type || (type == V::number_integer && it->type() == V::number_unsigned));
+  if (!ok) throw InputError(file, std::string("/") + key, "missing or of the wrong type (the audit reads it)");
+  return *it;
+}
+
+Iteration iteration_from(const nlohmann::json& doc, const SchemaValidator& schema, const std::string& file) {
+  schema.check(doc, file);
+  // The schema requires these with these types; checked again (required_field) so that a
+  // looser schema, such as another --schemas directory, gives an InputError, not a type_error.
+  using V = nlohmann::json::value_t;
+  Iteration it;
+  it.file = file;
+  it.number = required_field(doc, "iteration", V::number_integer, file).get<long>();
+  it.partial = required_field(doc, "partial", V::boolean, file).get<bool>();
+  it.totals = required_field(doc, "totals", V::object, file);
+  it.run_id = required_field(doc, "run_id", V::string, file).get<std::string>();
+  return it;
 }
 
 // --- Aggregation ------------------------------------------------------------------------------
