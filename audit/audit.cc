@@ -108,9 +108,11 @@ nlohmann::json parse_json(const std::string& text, const std::string& file) {
   if (const std::size_t nul = text.find('\0'); nul != std::string::npos) {
     throw InputError(file, "", "malformed JSON at " + position_text(text, nul) + ": a NUL byte (JSON text cannot hold one)");
   }
-  // Depth and duplicate keys are checked while parsing: nesting deeper than kMaxJsonDepth
-  // would be refused (the schema validator and the summary writer recurse); a key given twice
-  // is ambiguous (nlohmann keeps the last one silently).
+  // Depth, string length and duplicate keys are checked while parsing: nesting deeper than
+  // kMaxJsonDepth, and strings longer than kMaxJsonString, would overflow the stack of the
+  // schema validator (it recurses per level, and std::regex recurses per character of a string
+  // checked against a "pattern": a 50 000-character file name crashed it); a key given twice is
+  // ambiguous (nlohmann keeps the last one silently).
   std::vector<std::unordered_set<std::string>> keys;  // the keys seen, per open object
   const auto check = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
     using E = nlohmann::json::parse_event_t;
@@ -125,8 +127,16 @@ nlohmann::json parse_json(const std::string& text, const std::string& file) {
       case E::object_end:
         keys.pop_back();
         break;
+      case E::value:
+        if (parsed.is_string() && parsed.get_ref<const std::string&>().size() > kMaxJsonString) {
+          throw InputError(file, "", "JSON string longer than " + std::to_string(kMaxJsonString) + " bytes");
+        }
+        break;
       case E::key: {
         const std::string& key = parsed.get_ref<const std::string&>();
+        if (key.size() > kMaxJsonString) {
+          throw InputError(file, "", "JSON key longer than " + std::to_string(kMaxJsonString) + " bytes");
+        }
         if (!keys.back().insert(key).second) {
           throw InputError(file, "", "ambiguous JSON: key " + brief(parsed) + " appears twice in one object");
         }

@@ -65,17 +65,19 @@ class InputError : public std::runtime_error {
 // --- JSON files -------------------------------------------------------------------------------
 
 // Bounds on what the audit reads (issue 11): an ITER_SUMMARY or run summary is a few KiB, a
-// thresholds file a few lines; JSON deeper than kMaxJsonDepth is refused before the schema
-// validator (which recurses) sees it.
+// thresholds file a few lines; JSON deeper than kMaxJsonDepth or with strings longer than
+// kMaxJsonString is refused before the schema validator (which recurses) sees it.
 inline constexpr std::size_t kMaxArtifactBytes = 16u << 20;
 inline constexpr std::size_t kMaxThresholdsBytes = 64u << 10;
 inline constexpr int kMaxJsonDepth = 64;
+inline constexpr std::size_t kMaxJsonString = 4096;  // bytes of one string or key (PATH_MAX)
 
 // Parses `text` as exactly one JSON value (whitespace around it only). Every problem is an
 // InputError naming `file`, never another exception: a syntax error or trailing content with
 // the line, column and byte offset and nlohmann's reason; a NUL byte anywhere (nlohmann would
 // stop there and ignore the rest); a number no double holds ("1e999") with its position; a key
-// given twice in one object; nesting deeper than kMaxJsonDepth.
+// given twice in one object; nesting deeper than kMaxJsonDepth; a string or key longer than
+// kMaxJsonString (as escaped text is decoded: the decoded length counts).
 nlohmann::json parse_json(const std::string& text, const std::string& file);
 
 // Reads (core/bounded_file.h: a regular file, or a symlink to one, of at most `max_bytes`) and

@@ -146,6 +146,13 @@ class AuditInputTest(unittest.TestCase):
         self.write("ITER_SUMMARY_2.json", json.dumps(doc) + "\0" + "{garbage")
         self.assert_unusable("ITER_SUMMARY_2.json: malformed JSON at line 1", "NUL")
 
+    def test_run_summary_long_string_does_not_crash(self):
+        # valijson's std::regex recursed per character and overflowed the stack (SIGSEGV).
+        run = example("run_summary")
+        run["iterations"][0]["file"] = "ITER_SUMMARY_1" + "1" * 50000 + ".json"
+        self.write("SHADOW_RUN_SUMMARY.json", json.dumps(run))
+        self.assert_unusable("SHADOW_RUN_SUMMARY.json: JSON string longer than 4096 bytes")
+
     def test_artifact_nested_too_deep(self):
         self.write("ITER_SUMMARY_2.json", "[" * 100000 + "]" * 100000)
         self.assert_unusable("ITER_SUMMARY_2.json: JSON nested deeper than 64 levels")

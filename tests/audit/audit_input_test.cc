@@ -82,6 +82,18 @@ TEST(AuditJson, TrailingContentDuplicateKeysAndDepth) {
   EXPECT_EQ(error_of([] { parse_json(" \n{\"a\": [1, {\"b\": null}]}\r\n\t", "t.json"); }), "no error");
 }
 
+TEST(AuditJson, StringsAndKeysAreBounded) {
+  // std::regex (valijson's "pattern") recursed per character: a 50 000-character
+  // iterations[].file in a run summary overflowed the stack.
+  const auto str = [](std::size_t n) { return "\"" + std::string(n, '1') + "\""; };
+  EXPECT_EQ(error_of([&] { parse_json("[" + str(kMaxJsonString) + "]", "t.json"); }), "no error");
+  EXPECT_EQ(error_of([&] { parse_json("[" + str(kMaxJsonString + 1) + "]", "t.json"); }),
+            "t.json: JSON string longer than 4096 bytes");
+  EXPECT_EQ(error_of([&] { parse_json("{" + str(kMaxJsonString + 1) + ": 1}", "t.json"); }),
+            "t.json: JSON key longer than 4096 bytes");
+  EXPECT_EQ(error_of([&] { parse_json(str(50000), "t.json"); }), "t.json: JSON string longer than 4096 bytes");
+}
+
 // --- thresholds -------------------------------------------------------------------------------
 
 TEST(AuditThresholdRanges, EachKpiAcceptsItsRangeAndRefusesOutside) {

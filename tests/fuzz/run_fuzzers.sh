@@ -11,9 +11,10 @@ seconds=${3:-60}
 here=$(dirname "$0")
 "$here/make_seed_corpus.sh" "$build/fuzz-seeds" "$data"
 mkdir -p "$build/fuzz-artifacts"
-# target name : seed directory (the decoders get the split samples, the deframer its corpus)
+# target name : seed directory (the decoders get the split samples, the others their corpus)
 for spec in "bybit_decoder_fuzz:$build/fuzz-seeds/bybit" "binance_decoder_fuzz:$build/fuzz-seeds/binance" \
-            "websocket_fuzz:$here/corpus/websocket"; do
+            "websocket_fuzz:$here/corpus/websocket" \
+            "audit_artifact_fuzz:$here/corpus/audit_artifact"; do
   name=${spec%%:*}
   seeds=${spec#*:}
   bin="$build/tests/$name"
