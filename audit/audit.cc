@@ -302,7 +302,10 @@ Thresholds apply_thresholds(const nlohmann::json& overrides, const std::string& 
     throw InputError(file, "", "thresholds must be a JSON object such as {\"maker_taker_ratio\": 0.9}, not " +
                                    brief(overrides));
   }
-  for (const auto& [key, value] : overrides.items()) {
+  for (const auto& item : overrides.items()) {
+    // Not a structured binding: clang before 16 cannot capture one in the lambda (the fuzz build).
+    const std::string& key = item.key();
+    const nlohmann::json& value = item.value();
     const auto spec = std::find_if(kKpis.begin(), kKpis.end(), [&](const KpiSpec& s) { return s.name == key; });
     if (spec == kKpis.end()) {
       std::string known;
