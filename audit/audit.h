@@ -63,6 +63,10 @@ class InputError : public std::runtime_error {
 };
 
 // --- JSON files -------------------------------------------------------------------------------
+// (audit/json_input.cc)
+
+// A short rendering of a JSON value for error messages (at most 60 characters).
+std::string brief(const nlohmann::json& v);
 
 // Bounds on what the audit reads (issue 11): an ITER_SUMMARY or run summary is a few KiB, a
 // thresholds file a few lines; JSON deeper than kMaxJsonDepth or with strings longer than
