@@ -1,13 +1,8 @@
 #include "audit/audit.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstring>
 
 // GCC 12 reports false positives inside libstdc++ as inlined into valijson: -Wrestrict in
 // string replace (GCC bug 105329) and, under ASan, -Wmaybe-uninitialized in std::regex's
@@ -40,13 +35,6 @@ std::string base_name(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-// A short rendering of a JSON value for error messages.
-std::string brief(const nlohmann::json& v) {
-  std::string s = v.dump();
-  if (s.size() > 60) s = s.substr(0, 57) + "...";
-  return s;
-}
-
 }  // namespace
 
 constexpr auto kOpNames =
@@ -66,58 +54,14 @@ std::string format_number(double v) {
   return std::string(buf, r.ptr);
 }
 
+std::string brief(const nlohmann::json& v) {
+  std::string s = v.dump();
+  if (s.size() > 60) s = s.substr(0, 57) + "...";
+  return s;
+}
+
 InputError::InputError(std::string file, std::string pointer, const std::string& message)
     : std::runtime_error(join_error(file, pointer, message)), file_(std::move(file)), pointer_(std::move(pointer)) {}
-
-// --- JSON files -------------------------------------------------------------------------------
-
-nlohmann::json parse_json(const std::string& text, const std::string& file) {
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    // e.byte is the 1-based offset of the character that broke the parse (one past the end
-    // for truncated input); line and column are counted from it.
-    const std::size_t byte = std::min<std::size_t>(e.byte, text.size() + 1);
-    std::size_t line = 1, column = 1;
-    for (std::size_t i = 0; i + 1 < byte && i < text.size(); ++i) {
-      if (text[i] == '\n') {
-        ++line;
-        column = 1;
-      } else {
-        ++column;
-      }
-    }
-    // nlohmann's message: "[json.exception.parse_error.101] parse error at line L, column C:
-    // <what>"; keep <what>.
-    std::string what = e.what();
-    const std::size_t col = what.find("column ");
-    const std::size_t colon = col == std::string::npos ? std::string::npos : what.find(": ", col);
-    if (colon != std::string::npos) what = what.substr(colon + 2);
-    throw InputError(file, "",
-                     "malformed JSON at line " + std::to_string(line) + ", column " + std::to_string(column) +
-                         " (byte " + std::to_string(e.byte) + "): " + what);
-  }
-}
-
-nlohmann::json read_json_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw InputError(path, "", std::string("cannot open: ") + std::strerror(errno));
-  std::string text;
-  char buf[65536];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      throw InputError(path, "", std::string("cannot read: ") + std::strerror(err));
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return parse_json(text, path);
-}
 
 std::optional<long> iteration_number(std::string_view name) {
   constexpr std::string_view kPrefix = "ITER_SUMMARY_";
@@ -244,23 +188,57 @@ Thresholds apply_thresholds(const nlohmann::json& overrides, const std::string& 
     throw InputError(file, "", "thresholds must be a JSON object such as {\"maker_taker_ratio\": 0.9}, not " +
                                    brief(overrides));
   }
-  for (const auto& [key, value] : overrides.items()) {
+  for (const auto& item : overrides.items()) {
+    // Not a structured binding: clang before 16 cannot capture one in the lambda (the fuzz build).
+    const std::string& key = item.key();
+    const nlohmann::json& value = item.value();
     const auto spec = std::find_if(kKpis.begin(), kKpis.end(), [&](const KpiSpec& s) { return s.name == key; });
     if (spec == kKpis.end()) {
       std::string known;
       for (const KpiSpec& s : kKpis) known += (known.empty() ? "" : ", ") + std::string(s.name);
       throw InputError(file, "/" + key, "unknown threshold '" + key + "' (known: " + known + ")");
     }
-    if (!value.is_number()) {
-      throw InputError(file, "/" + key, "threshold '" + key + "' must be a number, not " + brief(value));
-    }
-    const double t = value.get<double>();
-    if (spec->op == Op::kAbsAtMost && t < 0) {
-      throw InputError(file, "/" + key, "threshold '" + key + "' bounds an absolute value and cannot be negative");
+    const std::string range = "[" + format_number(spec->min_threshold) + ", " + format_number(spec->max_threshold) +
+                              "] (" + std::string(spec->unit) + ")";
+    // is_number() then get<double>(): integers (also beyond 2^53, rounded) and floats; the
+    // parser has already refused numbers no double holds.
+    const double t = value.is_number() ? value.get<double>() : 0.0;
+    if (!value.is_number() || !std::isfinite(t) || t < spec->min_threshold || t > spec->max_threshold) {
+      throw InputError(file, "/" + key,
+                       "threshold '" + key + "' must be a number in " + range + ", not " + brief(value));
     }
     base[static_cast<std::size_t>(spec - kKpis.begin())] = t;
   }
   return base;
+}
+
+Thresholds read_thresholds_file(const std::string& path, Thresholds base) {
+  return apply_thresholds(read_json_file(path, kMaxThresholdsBytes), path, base);
+}
+
+// --- ITER_SUMMARY -----------------------------------------------------------------------------
+
+const nlohmann::json& required_field(const nlohmann::json& doc, const char* key, nlohmann::json::value_t type,
+                                     const std::string& file) {
+  using V = nlohmann::json::value_t;
+  const auto it = doc.is_object() ? doc.find(key) : doc.end();
+  const bool ok = it != doc.end() && (it->type() == type || (type == V::number_integer && it->type() == V::number_unsigned));
+  if (!ok) throw InputError(file, std::string("/") + key, "missing or of the wrong type (the audit reads it)");
+  return *it;
+}
+
+Iteration iteration_from(const nlohmann::json& doc, const SchemaValidator& schema, const std::string& file) {
+  schema.check(doc, file);
+  // The schema requires these with these types; checked again (required_field) so that a
+  // looser schema, such as another --schemas directory, gives an InputError, not a type_error.
+  using V = nlohmann::json::value_t;
+  Iteration it;
+  it.file = file;
+  it.number = required_field(doc, "iteration", V::number_integer, file).get<long>();
+  it.partial = required_field(doc, "partial", V::boolean, file).get<bool>();
+  it.totals = required_field(doc, "totals", V::object, file);
+  it.run_id = required_field(doc, "run_id", V::string, file).get<std::string>();
+  return it;
 }
 
 // --- Aggregation ------------------------------------------------------------------------------

@@ -27,22 +27,26 @@ enum class Op { kAtLeast, kAtMost, kAbsAtMost };
 std::string_view op_text(Op op) noexcept;
 
 // One audited KPI: its name in thresholds files and the summary, how it is compared, the
-// DESIGN.md default threshold.
+// DESIGN.md default threshold, and the range a threshold for it must lie in (inclusive; what
+// the KPI can mean, so a typo such as 1e308 or 80 for 0.8 is refused, docs/KPIS.md).
 struct KpiSpec {
   std::string_view name;
   Op op;
   double default_threshold;
+  double min_threshold;
+  double max_threshold;
+  std::string_view unit;  // for messages and --help: "ratio", "bps", "ms", "fills"
 };
 
 // The audited KPIs, in report order. Index i of Thresholds/Aggregate refers to kKpis[i].
 inline constexpr std::size_t kKpiCount = 6;
 inline constexpr std::array<KpiSpec, kKpiCount> kKpis = {{
-    {"maker_taker_ratio", Op::kAtLeast, 0.80},
-    {"net_bps", Op::kAtLeast, 0.0},
-    {"p95_latency_ms", Op::kAtMost, 350.0},
-    {"risk_ratio", Op::kAtMost, 0.40},
-    {"clock_drift_ms", Op::kAbsAtMost, 500.0},
-    {"fills_per_iteration", Op::kAtLeast, 1.0},
+    {"maker_taker_ratio", Op::kAtLeast, 0.80, 0.0, 1.0, "ratio"},
+    {"net_bps", Op::kAtLeast, 0.0, -1e4, 1e4, "bps"},
+    {"p95_latency_ms", Op::kAtMost, 350.0, 0.0, 1e6, "ms"},
+    {"risk_ratio", Op::kAtMost, 0.40, 0.0, 1.0, "ratio"},
+    {"clock_drift_ms", Op::kAbsAtMost, 500.0, 0.0, 1e6, "ms"},
+    {"fills_per_iteration", Op::kAtLeast, 1.0, 0.0, 1e9, "fills"},
 }};
 
 // Unusable input: `file` (may be empty), `pointer` (JSON pointer of the field, may be empty)
@@ -59,13 +63,31 @@ class InputError : public std::runtime_error {
 };
 
 // --- JSON files -------------------------------------------------------------------------------
+// (audit/json_input.cc)
 
-// Parses `text`; a syntax error becomes an InputError naming `file`, the line, column and byte
-// offset (from nlohmann's parse_error) and what was wrong.
+// A short rendering of a JSON value for error messages (at most 60 characters).
+std::string brief(const nlohmann::json& v);
+
+// Bounds on what the audit reads (issue 11): an ITER_SUMMARY or run summary is a few KiB, a
+// thresholds file a few lines; JSON deeper than kMaxJsonDepth or with strings longer than
+// kMaxJsonString is refused before the schema validator (which recurses) sees it.
+inline constexpr std::size_t kMaxArtifactBytes = 16u << 20;
+inline constexpr std::size_t kMaxThresholdsBytes = 64u << 10;
+inline constexpr int kMaxJsonDepth = 64;
+inline constexpr std::size_t kMaxJsonString = 4096;  // bytes of one string or key (PATH_MAX)
+
+// Parses `text` as exactly one JSON value (whitespace around it only). Every problem is an
+// InputError naming `file`, never another exception: a syntax error or trailing content with
+// the line, column and byte offset and nlohmann's reason; a NUL byte anywhere (nlohmann would
+// stop there and ignore the rest); a number no double holds ("1e999") with its position; a key
+// given twice in one object; nesting deeper than kMaxJsonDepth; a string or key longer than
+// kMaxJsonString (as escaped text is decoded: the decoded length counts).
 nlohmann::json parse_json(const std::string& text, const std::string& file);
 
-// Reads and parses `path`; unreadable → InputError naming the file and the OS reason.
-nlohmann::json read_json_file(const std::string& path);
+// Reads (core/bounded_file.h: a regular file, or a symlink to one, of at most `max_bytes`) and
+// parses `path`. A directory, FIFO or device, a larger file, or an unreadable one is an
+// InputError naming the file and saying which.
+nlohmann::json read_json_file(const std::string& path, std::size_t max_bytes = kMaxArtifactBytes);
 
 // The iteration number n of a file named ITER_SUMMARY_<n>.json (n a positive decimal without
 // leading zeros); nullopt for every other name, which the audit ignores (such as the writer's
@@ -116,9 +138,14 @@ using Thresholds = std::array<double, kKpiCount>;
 Thresholds default_thresholds() noexcept;
 
 // `base` with the keys of `overrides` (a JSON object {"maker_taker_ratio": 0.9, ...}) replaced.
-// Not an object, an unknown key, a value that is not a number, or a negative abs<= threshold is
-// an InputError naming `file` and the key.
+// Not an object, an unknown key (the message lists the known ones), or a value that is not a
+// finite number in [min_threshold, max_threshold] of its KpiSpec is an InputError naming
+// `file`, the key and the range.
 Thresholds apply_thresholds(const nlohmann::json& overrides, const std::string& file, Thresholds base);
+
+// apply_thresholds() over the thresholds file `path` (read with read_json_file(), at most
+// kMaxThresholdsBytes).
+Thresholds read_thresholds_file(const std::string& path, Thresholds base);
 
 // --- Aggregation and verdict ------------------------------------------------------------------
 
@@ -128,7 +155,19 @@ struct Iteration {
   std::string file;
   bool partial = false;
   nlohmann::json totals;  // the "totals" KPIS object
+  std::string run_id;
 };
+
+// The ITER_SUMMARY document `doc` read from `file`, checked against `schema` (its
+// iter_summary.schema.json) and read into an Iteration. A schema violation, or a field the
+// audit needs of the wrong type (a schema that allows more than the audit reads), is an
+// InputError naming the file and the field.
+Iteration iteration_from(const nlohmann::json& doc, const SchemaValidator& schema, const std::string& file);
+
+// doc[key] when `doc` is an object holding `key` with a value of `type` (number_integer also
+// accepts number_unsigned); else an InputError naming `file` and "/key".
+const nlohmann::json& required_field(const nlohmann::json& doc, const char* key, nlohmann::json::value_t type,
+                                     const std::string& file);
 
 // The audited values over a run. value[i] empty means kKpis[i] is missing; missing_reason[i]
 // then says why.

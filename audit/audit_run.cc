@@ -100,20 +100,18 @@ std::vector<Iteration> load_iterations(const fs::path& dir, const SchemaValidato
   std::vector<Iteration> iterations;
   std::string first_file;
   for (const auto& [n, path] : files) {
-    const nlohmann::json doc = read_json_file(path);
-    schema.check(doc, path);
-    if (doc["iteration"].get<long>() != n) {
+    Iteration it = iteration_from(read_json_file(path), schema, path);
+    if (it.number != n) {
       throw InputError(path, "/iteration",
-                       "is " + doc["iteration"].dump() + " but the file name says " + std::to_string(n));
+                       "is " + std::to_string(it.number) + " but the file name says " + std::to_string(n));
     }
-    const std::string id = doc["run_id"].get<std::string>();
     if (run_id.empty()) {
-      run_id = id;
+      run_id = it.run_id;
       first_file = path;
-    } else if (id != run_id) {
-      throw InputError(path, "/run_id", "'" + id + "' differs from '" + run_id + "' in " + first_file);
+    } else if (it.run_id != run_id) {
+      throw InputError(path, "/run_id", "'" + it.run_id + "' differs from '" + run_id + "' in " + first_file);
     }
-    iterations.push_back({n, path, doc["partial"].get<bool>(), doc["totals"]});
+    iterations.push_back(std::move(it));
   }
   return iterations;
 }
@@ -198,7 +196,7 @@ int run_audit(const AuditOptions& opt) {
     // Thresholds first: a bad file is unusable input whatever the run holds.
     Thresholds thresholds = default_thresholds();
     if (!opt.thresholds_file.empty()) {
-      thresholds = apply_thresholds(read_json_file(opt.thresholds_file), opt.thresholds_file, thresholds);
+      thresholds = read_thresholds_file(opt.thresholds_file, thresholds);
     }
 
     const fs::path schema_dir = find_schema_dir(opt.schema_dir, opt.built_in_schema_dir);
@@ -216,10 +214,13 @@ int run_audit(const AuditOptions& opt) {
     if (!fs::exists(run_path, ec)) throw InputError(run_path, "", "missing: every run directory needs its run summary");
     const nlohmann::json run = read_json_file(run_path);
     run_schema.check(run, run_path);
-    if (run["run_id"].get<std::string>() != run_id) {
-      throw InputError(run_path, "/run_id",
-                       "'" + run["run_id"].get<std::string>() + "' differs from '" + run_id + "' of the iterations");
+    using V = nlohmann::json::value_t;
+    const std::string run_run_id = required_field(run, "run_id", V::string, run_path).get<std::string>();
+    if (run_run_id != run_id) {
+      throw InputError(run_path, "/run_id", "'" + run_run_id + "' differs from '" + run_id + "' of the iterations");
     }
+    for (const char* key : {"venue", "program_version", "config_hash"}) required_field(run, key, V::string, run_path);
+    required_field(run, "iterations", V::array, run_path);
 
     // Not fatal, but worth a look: the run summary's list of iterations against the files.
     if (run["iterations"].size() != iterations.size()) {

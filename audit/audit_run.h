@@ -28,7 +28,8 @@ struct AuditOptions {
 
 // Exit status: 0 PASS, or HOLD without fail_on_hold; 1 HOLD with fail_on_hold; 2 unusable
 // input (schema violation, malformed JSON, no iterations, a hole in the numbering, no run
-// summary, run_id mismatch, bad thresholds file, no schemas, unwritable summary), with a
+// summary, run_id mismatch, bad thresholds file, an artifact that is not a regular file or
+// is over its size limit, no schemas, unwritable summary), with a
 // message naming the file and, where there is one, the JSON pointer of the field.
 int run_audit(const AuditOptions& opt);
 

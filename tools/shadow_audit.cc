@@ -10,8 +10,9 @@
 //
 // Exit 0: PASS, or HOLD without --fail-on-hold. 1: HOLD with --fail-on-hold. 2: unusable input
 // (schema violation, malformed JSON, no iterations, a hole in the numbering, no run summary,
-// run_id mismatch, bad thresholds file, unwritable summary) or a usage error; the message
-// names the file and, where there is one, the JSON pointer of the field.
+// run_id mismatch, bad thresholds file, an artifact that is not a regular file or is too large,
+// unwritable summary) or a usage error; the message names the file and, where there is one,
+// the JSON pointer of the field or the position.
 #include <string>
 
 #include "audit/audit_run.h"
@@ -32,13 +33,19 @@ constexpr const char* kUsage =
     "Audits a shadow run directory (ITER_SUMMARY_<n>.json, SHADOW_RUN_SUMMARY.json) and writes\n"
     "POST_SHADOW_AUDIT_SUMMARY.json into it.\n"
     "  --thresholds FILE  JSON object overriding default thresholds, e.g. {\"maker_taker_ratio\": 0.9}\n"
-    "                     (defaults: maker_taker_ratio >= 0.8, net_bps >= 0, p95_latency_ms <= 350,\n"
-    "                     risk_ratio <= 0.4, clock_drift_ms abs<= 500, fills_per_iteration >= 1)\n"
+    "                     (at most 64 KiB); each key, its default and its allowed range:\n"
+    "                       maker_taker_ratio    >= 0.8   in [0, 1]\n"
+    "                       net_bps              >= 0     in [-10000, 10000]\n"
+    "                       p95_latency_ms       <= 350   in [0, 1000000]\n"
+    "                       risk_ratio           <= 0.4   in [0, 1]\n"
+    "                       clock_drift_ms    abs<= 500   in [0, 1000000]\n"
+    "                       fills_per_iteration  >= 1     in [0, 1e9]\n"
     "  --fail-on-hold     exit 1 on HOLD (the CI gate); otherwise HOLD exits 0\n"
     "  --schemas DIR      JSON Schema directory (default: the project's schemas/)\n"
     "  --quiet            print only the verdict line\n"
     "Exit status: 0 PASS (or HOLD without --fail-on-hold), 1 HOLD with --fail-on-hold,\n"
-    "2 unusable input (schema violation, malformed JSON, no iterations, bad thresholds) or usage.\n";
+    "2 unusable input (schema violation, malformed JSON, no iterations, bad thresholds, an artifact\n"
+    "that is not a regular file or is over 16 MiB) or usage.\n";
 
 AuditOptions parse_args(int argc, char** argv) {
   shadow::cli::Args args(kProgram, kUsage, argc, argv);

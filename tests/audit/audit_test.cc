@@ -32,7 +32,7 @@ json totals(double nm, double nt, double net, json p95, json risk, json drift, i
 }
 
 Iteration iter(long n, bool partial, json t) {
-  return Iteration{n, "run/ITER_SUMMARY_" + std::to_string(n) + ".json", partial, std::move(t)};
+  return Iteration{n, "run/ITER_SUMMARY_" + std::to_string(n) + ".json", partial, std::move(t), "run-1"};
 }
 
 TEST(AuditAggregate, NotionalWeightedRatioAndBpsMaxLatencyMinFills) {
@@ -141,9 +141,10 @@ TEST(AuditThresholds, OverridesAndErrors) {
     return std::string("no error");
   };
   EXPECT_EQ(error_of(json{{"maker_taker_ration", 0.9}}).rfind("t.json: /maker_taker_ration: unknown threshold", 0), 0u);
-  EXPECT_EQ(error_of(json{{"net_bps", "1"}}), "t.json: /net_bps: threshold 'net_bps' must be a number, not \"1\"");
+  EXPECT_EQ(error_of(json{{"net_bps", "1"}}),
+            "t.json: /net_bps: threshold 'net_bps' must be a number in [-10000, 10000] (bps), not \"1\"");
   EXPECT_NE(error_of(json{{"net_bps", true}}).find("must be a number"), std::string::npos);
-  EXPECT_NE(error_of(json{{"clock_drift_ms", -1}}).find("cannot be negative"), std::string::npos);
+  EXPECT_NE(error_of(json{{"clock_drift_ms", -1}}).find("must be a number in [0, 1000000] (ms)"), std::string::npos);
   EXPECT_NE(error_of(json::array()).find("must be a JSON object"), std::string::npos);
 }
 

@@ -11,14 +11,14 @@ seconds=${3:-60}
 here=$(dirname "$0")
 "$here/make_seed_corpus.sh" "$build/fuzz-seeds" "$data"
 mkdir -p "$build/fuzz-artifacts"
-# target name : seed directory (the decoders get the split samples, the deframer and the
-# capture reader their corpus)
+# target name : seed directory (the decoders get the split samples, the others their corpus)
 for spec in "bybit_decoder_fuzz:$build/fuzz-seeds/bybit" "binance_decoder_fuzz:$build/fuzz-seeds/binance" \
-            "websocket_fuzz:$here/corpus/websocket" "capture_reader_fuzz:$here/corpus/capture_reader"; do
+            "websocket_fuzz:$here/corpus/websocket" "capture_reader_fuzz:$here/corpus/capture_reader" \
+            "audit_artifact_fuzz:$here/corpus/audit_artifact"; do
   name=${spec%%:*}
   seeds=${spec#*:}
-  bin="$build/tests/$name"
-  [ -x "$bin" ] || { echo "run_fuzzers: $bin not built (configure with SHADOW_BUILD_FUZZERS=ON and clang)"; exit 1; }
+  bin=$(find "$build/tests" -name "$name" -type f -perm -u+x | head -n 1)  # tests/<layer>/<name>
+  [ -n "$bin" ] || { echo "run_fuzzers: $bin not built (configure with SHADOW_BUILD_FUZZERS=ON and clang)"; exit 1; }
   mkdir -p "$build/fuzz-corpus/$name"
   echo "== $name: ${seconds}s"
   "$bin" "$build/fuzz-corpus/$name" "$seeds" \
