@@ -141,9 +141,14 @@ constexpr ConfigKey kKeys[] = {
     {.path = "checks.depth_levels", .range = whole_range(1, 1000), .doc = "book levels the depth check sums",
      .slot = [](RunConfig& c) -> S { return &c.engine.checks.depth_levels; }},
 
-    {.path = "export.redis_url", .flag = "--redis-url", .metavar = "URL", .json = JsonRender::kCredentials,
-     .doc = "export KPIs to Redis after each iteration: redis://[:password@]host:port[/db] or unix:///path.sock",
+    {.path = "export.redis_url", .flag = "--redis-url", .metavar = "URL",
+     .doc = "export KPIs to Redis after each iteration: redis://host:port[/db] or unix:///path.sock "
+            "(no password here: SHADOW_REDIS_PASSWORD or export.redis_password_file)",
      .slot = [](RunConfig& c) -> S { return &c.redis_url; }},
+    {.path = "export.redis_password_file", .flag = "--redis-password-file", .metavar = "FILE",
+     .json = JsonRender::kOmitted,
+     .doc = "Redis AUTH password, one line in a file of mode 0600 (default: the SHADOW_REDIS_PASSWORD variable)",
+     .slot = [](RunConfig& c) -> S { return &c.redis_password_file; }},
     {.path = "export.redis_channel", .flag = "--redis-channel", .metavar = "CH", .non_empty = true,
      .doc = "channel the iteration summaries are published on", .slot = [](RunConfig& c) -> S { return &c.redis_channel; }},
     {.path = "export.redis_ttl_s", .flag = "--redis-ttl", .metavar = "S", .range = whole_range(1, 1'000'000'000),

@@ -47,7 +47,6 @@ enum class KeyUnit : std::uint8_t {
 enum class JsonRender : std::uint8_t {
   kValue,
   kOmitted,      // host-specific, not part of what the run computes (a binary's path)
-  kCredentials,  // a URL that may carry a password: "(set, with credentials)" instead
 };
 
 // Allowed values of a number key: whole numbers in [whole_lo, whole_hi]; numbers between lo and

@@ -12,10 +12,16 @@
 #include <type_traits>
 #include <variant>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <toml++/toml.h>
 
+#include "core/bounded_file.h"
 #include "core/json_text.h"
+#include "core/symbol_table.h"
 #include "core/thread_affinity.h"
+#include "feed/websocket_handshake.h"
 #include "pipeline/config_keys.h"
 #include "sinks/redis_exporter.h"
 
@@ -150,9 +156,17 @@ std::string sha256_hex(const std::string& s) {
   return out;
 }
 
+// A file a key names (the config itself, the latency samples, the Redis password): a regular
+// file of at most `max_bytes`, read whole; ConfigError "<path>: <key>: why" otherwise.
+std::string read_input_file(const std::string& path, std::string_view what, std::size_t max_bytes) {
+  std::string text;
+  std::string error;
+  if (!read_regular_file(path, max_bytes, text, error)) throw ConfigError(path + ": " + std::string(what) + ": " + error);
+  return text;
+}
+
 std::vector<std::int64_t> read_latency_samples(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError(path + ": cannot open the latency samples file (latency.samples_file)");
+  std::istringstream in(read_input_file(path, "latency.samples_file", kMaxLatencySamplesFile));
   std::vector<std::int64_t> v;
   std::string line;
   for (std::size_t no = 1; std::getline(in, line); ++no) {
@@ -169,6 +183,75 @@ std::vector<std::int64_t> read_latency_samples(const std::string& path) {
   }
   if (v.empty()) throw ConfigError(path + ": no latency samples");
   return v;
+}
+
+// DESIGN.md: symbols as the venues spell them (BTCUSDT, BTC-26DEC25): upper-case letters,
+// digits, '-' and '_', at most SymbolTable::kMaxNameLen bytes, each once, at most
+// SymbolTable::kCapacity of them.
+void check_symbols(const std::vector<std::string>& symbols, const std::string& where) {
+  const std::string key = where + "venue.symbols (--symbols): ";
+  if (symbols.size() > SymbolTable::kCapacity) {
+    throw ConfigError(key + std::to_string(symbols.size()) + " symbols, at most " +
+                      std::to_string(SymbolTable::kCapacity));
+  }
+  for (std::size_t i = 0; i < symbols.size(); ++i) {
+    const std::string& s = symbols[i];
+    const std::string which = "symbol " + std::to_string(i + 1);
+    if (s.empty()) throw ConfigError(key + which + " is empty");
+    if (s.size() > SymbolTable::kMaxNameLen) {
+      throw ConfigError(key + which + " is " + std::to_string(s.size()) + " bytes long, at most " +
+                        std::to_string(SymbolTable::kMaxNameLen));
+    }
+    for (const char c : s) {
+      const bool ok = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+      if (ok) continue;
+      if (c >= 'a' && c <= 'z') {
+        std::string upper = s;
+        for (char& u : upper) u = (u >= 'a' && u <= 'z') ? static_cast<char>(u - 'a' + 'A') : u;
+        throw ConfigError(key + "'" + s + "': symbols are upper case, as the venues list them ('" + upper + "')");
+      }
+      throw ConfigError(key + which + " has a character outside A-Z, 0-9, '-' and '_'");
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (symbols[j] == s) throw ConfigError(key + "'" + s + "' is listed twice");
+    }
+  }
+}
+
+// The Redis AUTH password: export.redis_password_file when set (a regular file of mode 0600 or
+// stricter, owned by us; one line, the newline dropped), else SHADOW_REDIS_PASSWORD, else none.
+std::string read_redis_password(const std::string& file, const std::string& where) {
+  if (file.empty()) {
+    const char* env = std::getenv(kRedisPasswordEnv);
+    return env == nullptr ? std::string() : std::string(env);
+  }
+  std::string error;
+  std::size_t size = 0;
+  const int fd = open_regular_file(file, error, &size);
+  if (fd < 0) throw ConfigError(where + "export.redis_password_file: " + file + ": " + error);
+  struct stat st {};
+  const int rc = ::fstat(fd, &st);
+  ::close(fd);
+  if (rc != 0) throw ConfigError(where + "export.redis_password_file: " + file + ": cannot stat it");
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    throw ConfigError(where + "export.redis_password_file: " + file + ": mode " + mode +
+                      " lets others read it; allowed: 0600 or stricter (chmod 600 " + file + ")");
+  }
+  if (st.st_uid != ::geteuid()) {
+    throw ConfigError(where + "export.redis_password_file: " + file + ": owned by uid " + std::to_string(st.st_uid) +
+                      ", not by this user (uid " + std::to_string(::geteuid()) + ")");
+  }
+  std::string text = read_input_file(file, "export.redis_password_file", kMaxPasswordFile);
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  if (text.empty()) throw ConfigError(where + "export.redis_password_file: " + file + ": is empty");
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      throw ConfigError(where + "export.redis_password_file: " + file + ": holds a control character or more than one line");
+    }
+  }
+  return text;
 }
 
 }  // namespace
@@ -206,9 +289,10 @@ void apply_quick_preset(RunConfig& c) {
 RunConfig load_run_config(const std::string& path) {
   RunConfig c = default_run_config();
   c.source = path;
+  const std::string text = read_input_file(path, "config file", kMaxConfigFile);
   toml::table root;
   try {
-    root = toml::parse_file(path);
+    root = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     throw ConfigError(path + ":" + std::to_string(e.source().begin.line) + ":" +
                       std::to_string(e.source().begin.column) + ": " + std::string(e.description()));
@@ -224,14 +308,26 @@ void RunConfig::finalize() {
   if (venue == VenueKind::kReplay && replay.empty()) {
     throw ConfigError(where + "venue.replay: required with venue kind replay (--replay)");
   }
-  for (const std::string& s : symbols) {
-    if (s.empty() || s.size() > 23) throw ConfigError(where + "venue.symbols: bad symbol '" + s + "'");
+  check_symbols(symbols, where);
+  if (venue == VenueKind::kUrl) {
+    WsUrl u;
+    std::string err;
+    if (!parse_ws_url(url, u, err)) throw ConfigError(where + "venue.url (--url): " + err);
   }
   if (const char* why = Quoter::check(engine.quoter)) throw ConfigError(where + "quoter: " + why);
+  redis_password.clear();
   if (!redis_url.empty()) {
     RedisTarget t;
     std::string err;
-    if (!parse_redis_url(redis_url, t, err)) throw ConfigError(where + "export.redis_url: " + err);
+    if (!parse_redis_url(redis_url, t, err)) throw ConfigError(where + "export.redis_url (--redis-url): " + err);
+    if (!t.password.empty() || !t.user.empty()) {  // redis-cli -u reads a lone "name@" as a password
+      throw ConfigError(where + "export.redis_url (--redis-url): holds credentials, which would show in `ps` and in "
+                        "config files; give the password in " + std::string(kRedisPasswordEnv) +
+                        " or in export.redis_password_file (--redis-password-file, a file of mode 0600)");
+    }
+    redis_password = read_redis_password(redis_password_file, where);
+  } else if (!redis_password_file.empty()) {
+    throw ConfigError(where + "export.redis_password_file: set without export.redis_url");
   }
   if (!metrics_addr.empty()) {
     const std::size_t colon = metrics_addr.rfind(':');
@@ -261,11 +357,6 @@ void RunConfig::finalize() {
     const std::string_view name = key_name(k);
     const ConfigValue v = load_value(k, *this);
     if (k.json == JsonRender::kOmitted) continue;
-    if (k.json == JsonRender::kCredentials) {
-      const std::string& url = std::get<std::string>(v);
-      j.text(name, url.find('@') == std::string::npos ? url : "(set, with credentials)");
-      continue;
-    }
     std::visit(
         [&](const auto& x) {
           using T = std::decay_t<decltype(x)>;

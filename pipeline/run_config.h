@@ -10,6 +10,7 @@
 // as ConfigError; the program exits 2 on them.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -20,6 +21,13 @@
 #include "pipeline/shadow_engine.h"
 
 namespace shadow {
+
+// Bounds on the files a config names (issue 11: no input grows without bound).
+inline constexpr std::size_t kMaxConfigFile = 1 << 20;            // the TOML file: 1 MiB
+inline constexpr std::size_t kMaxLatencySamplesFile = 64 << 20;   // latency.samples_file: 64 MiB
+inline constexpr std::size_t kMaxPasswordFile = 4096;             // export.redis_password_file
+// The environment variable the Redis password comes from when no password file is set.
+inline constexpr const char* kRedisPasswordEnv = "SHADOW_REDIS_PASSWORD";
 
 class ConfigError : public std::runtime_error {
  public:
@@ -59,7 +67,9 @@ struct RunConfig {
   EngineConfig engine;
   std::string latency_samples_file;     // [latency] samples_file ("" = constant)
   // [export] — off the hot path, both off by default
-  std::string redis_url;                         // redis://[:password@]host:port[/db] or a socket
+  std::string redis_url;                         // redis://host:port[/db] or a socket (no credentials)
+  std::string redis_password_file;               // the AUTH password, a 0600 file ("" = SHADOW_REDIS_PASSWORD)
+  std::string redis_password;                    // read by finalize(); never printed, never in json
   std::string redis_channel = "shadow:iterations";
   std::uint32_t redis_ttl_s = 3600;
   std::string metrics_addr;                      // HOST:PORT for /metrics ("" = off; port 0 = any)

@@ -76,7 +76,10 @@ SinkStageConfig sink_config(const RunConfig& c, RunProgress& progress) {
   s.lossless = c.venue == VenueKind::kReplay;
   s.metrics_addr = c.metrics_addr;
   s.metrics_textfile = c.metrics_textfile;
-  if (!c.redis_url.empty()) s.redis = RedisExporterConfig{c.redis_url, c.redis_channel, static_cast<int>(c.redis_ttl_s)};
+  if (!c.redis_url.empty()) {
+    s.redis = RedisExporterConfig{.url = c.redis_url, .password = c.redis_password, .channel = c.redis_channel,
+                                  .ttl_s = static_cast<int>(c.redis_ttl_s)};
+  }
   s.last_p99_us = &progress.last_p99_us;
   return s;
 }

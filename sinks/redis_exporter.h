@@ -22,7 +22,7 @@ struct RedisTarget {
   int port = 6379;
   std::string unix_path;
   std::string user;
-  std::string password;
+  std::string password{};
   int db = 0;
 };
 
@@ -35,7 +35,7 @@ struct RedisExporterConfig {
   std::string url;
   // AUTH password from outside the URL (shadow-run reads it from SHADOW_REDIS_PASSWORD or a 0600
   // file, never from argv); when set it replaces a password in the URL. Never logged.
-  std::string password;
+  std::string password{};
   std::string channel = "shadow:iterations";
   int ttl_s = 3600;
   int connect_timeout_ms = 300;

@@ -18,7 +18,7 @@ for spec in "bybit_decoder_fuzz:$build/fuzz-seeds/bybit" "binance_decoder_fuzz:$
   name=${spec%%:*}
   seeds=${spec#*:}
   bin=$(find "$build/tests" -name "$name" -type f -perm -u+x | head -n 1)  # tests/<layer>/<name>
-  [ -n "$bin" ] || { echo "run_fuzzers: $bin not built (configure with SHADOW_BUILD_FUZZERS=ON and clang)"; exit 1; }
+  [ -n "$bin" ] || { echo "run_fuzzers: $name not built under $build/tests (configure with SHADOW_BUILD_FUZZERS=ON and clang)"; exit 1; }
   mkdir -p "$build/fuzz-corpus/$name"
   echo "== $name: ${seconds}s"
   "$bin" "$build/fuzz-corpus/$name" "$seeds" \

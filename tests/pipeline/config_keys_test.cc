@@ -230,7 +230,7 @@ max_spread_bps = 7
 depth_factor = 0
 depth_levels = 2
 [export]
-redis_url = "redis://:pw@127.0.0.1:6379/0"
+redis_url = "redis://127.0.0.1:6379/0"
 redis_channel = "c"
 redis_ttl_s = 5
 metrics_textfile = "/tmp/cfgbase/m.prom"
@@ -247,8 +247,9 @@ record_ring = 65536
 )";
   const RunConfig f = as_run(load_run_config(p.string()));
   fs::remove(p);
-  EXPECT_EQ(f.hash, "76b4f65bef9d2c9dea53d4b5446fe9817207aaaa70a167588c20de08914d07e5") << f.json;
-  EXPECT_NE(f.json.find(R"j("redis_url":"(set, with credentials)")j"), std::string::npos) << f.json;
+  // (the export.redis_url of this fixture lost its password in issue 11: URLs carry no credentials)
+  EXPECT_EQ(f.hash, "f9832d69ac7e27870e058a1f4f11e044d0b6f764c1cd09eb1e91e104741de6c8") << f.json;
+  EXPECT_NE(f.json.find(R"j("redis_url":"redis://127.0.0.1:6379/0")j"), std::string::npos) << f.json;
 }
 
 TEST(ConfigKeys, DocsKeyReferenceIsTheTables) {

@@ -291,7 +291,7 @@ TEST(ParseRedisUrl, ErrorsNameTheProblem) {
       {"redis://h/x", "database 'x'"},
       {"redis://h/-1", "database '-1'"},
       {"redis://user:@h", "empty password"},
-      {"redis://a:%zz@h", "percent-encoding"},
+      {"redis://a:%zz@h", "a bad percent escape at offset 10"},
       {"unix://relative.sock", "absolute"},
       {"unix:///r.sock?db=x", "database 'x'"},
       {"unix:///r.sock?timeout=1", "unknown query parameter"},
