@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace shadow {
 namespace {
 
@@ -53,6 +55,42 @@ TEST(HostPort, ProblemsAreNamed) {
   EXPECT_EQ(problem_of("h:99999999999999999999"), "a bad port '99999999999999999999' (allowed: 1..65535)");
   EXPECT_EQ(problem_of("h:8o"), "a bad port '8o' (allowed: 1..65535)");
   EXPECT_EQ(problem_of("h:1:2"), "a bad port '1:2' (allowed: 1..65535)");
+  EXPECT_EQ(problem_of("ex$ample.com"), "a bad host character '$' at offset 2 of the host");
+  EXPECT_EQ(problem_of("[::1x]:80"), "a bad host character 'x' at offset 3 of the host");
+  EXPECT_EQ(problem_of(std::string(254, 'a')), "a host longer than 253 bytes");
+  EXPECT_EQ(split(std::string(253, 'a')).host.size(), 253u);
+  EXPECT_EQ(split("my-host_1.example~x").host, "my-host_1.example~x");
+}
+
+std::string url_problem(std::string_view url) {
+  std::string problem;
+  EXPECT_FALSE(check_url_text(url, problem)) << url;
+  return problem;
+}
+
+TEST(UrlText, Rfc3986CharactersPass) {
+  std::string problem;
+  for (const char* ok : {"ws://stream.bybit.com/v5/public/linear", "ws://[::1]:8080/ws?streams=btcusdt@depth",
+                         "redis://127.0.0.1:6379/0", "unix:///run/redis/redis.sock?db=2",
+                         "ws://h/a%20b?x=1&y=(2)*3+4,5;6=7!$'~_-.", ""}) {
+    EXPECT_TRUE(check_url_text(ok, problem)) << ok << ": " << problem;
+  }
+  EXPECT_TRUE(check_url_text(std::string(kMaxUrlLength, 'a'), problem));
+}
+
+TEST(UrlText, ControlCharactersSpacesAndBadEscapesAreNamedNotEchoed) {
+  using namespace std::string_literals;
+  EXPECT_EQ(url_problem("ws://h/\r\nX: y"),
+            "a control character (0x0d) at offset 7 (only RFC 3986 URI characters are allowed)");
+  EXPECT_EQ(url_problem("ws://h/\n"), "a control character (0x0a) at offset 7 (only RFC 3986 URI characters are allowed)");
+  EXPECT_EQ(url_problem("ws://h/\0"s), "a control character (0x00) at offset 7 (only RFC 3986 URI characters are allowed)");
+  EXPECT_EQ(url_problem("ws://h/\x7f"), "a control character (0x7f) at offset 7 (only RFC 3986 URI characters are allowed)");
+  EXPECT_EQ(url_problem("ws://h/a b"), "a space at offset 8 (only RFC 3986 URI characters are allowed)");
+  EXPECT_EQ(url_problem("ws://h/\xc3\xa9"), "a non-ASCII byte (0xc3) at offset 7 (only RFC 3986 URI characters are allowed)");
+  EXPECT_EQ(url_problem("ws://h/<x>"), "a bad URL character '<' at offset 7 (only RFC 3986 URI characters are allowed)");
+  EXPECT_EQ(url_problem("ws://h/%2"), "a bad percent escape at offset 7 ('%' must be followed by two hex digits)");
+  EXPECT_EQ(url_problem("ws://h/%zz"), "a bad percent escape at offset 7 ('%' must be followed by two hex digits)");
+  EXPECT_EQ(url_problem(std::string(kMaxUrlLength + 1, 'a')), "2049 bytes (at most 2048)");
 }
 
 }  // namespace

@@ -68,6 +68,18 @@ TEST(WsHandshakeTest, UrlParsing) {
     EXPECT_FALSE(parse_ws_url(bad, u, err)) << bad;
     EXPECT_FALSE(err.empty());
   }
+  // Issue 11 finding 7: CR/LF in a URL would be copied into the upgrade request (header
+  // injection). Refused, and the message does not echo the bytes.
+  using namespace std::string_literals;
+  for (const std::string& bad : {"ws://h/x\r\nX-Injected: 1"s, "ws://h/x\nHost: evil"s, "ws://h/a b"s,
+                                 "ws://h/\x7f"s, "ws://h/\0x"s, "ws://h\r\n/"s}) {
+    EXPECT_FALSE(parse_ws_url(bad, u, err)) << bad;
+    EXPECT_EQ(err.find('\r'), std::string::npos) << err;
+    EXPECT_EQ(err.find('\n'), std::string::npos) << err;
+    EXPECT_EQ(err.find("Injected"), std::string::npos) << err;
+  }
+  EXPECT_FALSE(parse_ws_url("ws://h/x\r\nX: 1", u, err));
+  EXPECT_EQ(err, "URL has a control character (0x0d) at offset 8 (only RFC 3986 URI characters are allowed)");
 }
 
 constexpr std::array<std::uint8_t, 16> kSampleNonce = {'t', 'h', 'e', ' ', 's', 'a', 'm', 'p',

@@ -149,7 +149,11 @@ TEST(ConfigKeys, FlagsParseByTheKeyType) {
   EXPECT_EQ(c.replay_speed, 0);
   EXPECT_EQ(set_from_text(*find_config_flag("--url"), c, "ws://127.0.0.1:1/x"), "");
   EXPECT_EQ(c.venue, VenueKind::kUrl);  // --url sets the venue kind too
-  EXPECT_EQ(set_from_text(*find_config_flag("--replay"), c, "a.jsonl,,b.jsonl"), "");
+  EXPECT_EQ(set_from_text(*find_config_flag("--replay"), c, "a.jsonl,,b.jsonl"),
+            "item 2 of the comma-separated list is empty");
+  EXPECT_EQ(set_from_text(*find_config_flag("--replay"), c, ",a.jsonl"), "item 1 of the comma-separated list is empty");
+  EXPECT_EQ(set_from_text(*find_config_flag("--replay"), c, "a.jsonl,"), "item 2 of the comma-separated list is empty");
+  EXPECT_EQ(set_from_text(*find_config_flag("--replay"), c, "a.jsonl,b.jsonl"), "");
   EXPECT_EQ(c.venue, VenueKind::kReplay);
   EXPECT_EQ(c.replay, (std::vector<std::string>{"a.jsonl", "b.jsonl"}));
   EXPECT_EQ(set_from_text(*find_config_flag("--layout"), c, "diagonal"), "must be auto, split or fused, not 'diagonal'");
