@@ -2,6 +2,7 @@
 // comma lists, and usage errors that name the flag and exit 2 (the tools' contract).
 #pragma once
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +14,20 @@
 #include "core/version.h"
 
 namespace shadow::cli {
+
+// Splits a comma-separated list ("BTCUSDT,ETHUSDT") into `out`. "" on success, else why not:
+// "item 2 of the comma-separated list is empty" (an empty item is a typo, never dropped).
+inline std::string split_list(std::string_view text, std::vector<std::string>& out) {
+  out.clear();
+  for (std::size_t b = 0; b <= text.size();) {
+    std::size_t e = text.find(',', b);
+    if (e == std::string_view::npos) e = text.size();
+    if (e == b) return "item " + std::to_string(out.size() + 1) + " of the comma-separated list is empty";
+    out.emplace_back(text.substr(b, e - b));
+    b = e + 1;
+  }
+  return "";
+}
 
 class Args {
  public:
@@ -48,13 +63,14 @@ class Args {
     return argv_[++i_];
   }
 
-  // A whole number (decimal digits only).
+  // A whole number (decimal digits only, at most 2^64 - 1).
   std::uint64_t whole() {
     const std::string flag(arg_);
     const std::string v = value();
-    char* end = nullptr;
-    const std::uint64_t n = std::strtoull(v.c_str(), &end, 10);
-    if (v.empty() || *end != '\0' || v[0] == '-') fail(flag + " needs a whole number, not '" + v + "'");
+    const bool digits = !v.empty() && v.find_first_not_of("0123456789") == std::string::npos;
+    errno = 0;
+    const std::uint64_t n = digits ? std::strtoull(v.c_str(), nullptr, 10) : 0;
+    if (!digits || errno == ERANGE) fail(flag + " needs a whole number in [0, 18446744073709551615], not '" + v + "'");
     return n;
   }
 
@@ -72,17 +88,11 @@ class Args {
     return d;
   }
 
-  // The comma-separated items of the value, empty items dropped.
+  // The comma-separated items of the value; an empty item ("a,,b", "a,") is a usage error.
   std::vector<std::string> list() {
-    const std::string v = value();
+    const std::string flag(arg_);
     std::vector<std::string> out;
-    std::size_t b = 0;
-    while (b <= v.size()) {
-      std::size_t e = v.find(',', b);
-      if (e == std::string::npos) e = v.size();
-      if (e > b) out.push_back(v.substr(b, e - b));
-      b = e + 1;
-    }
+    if (std::string why = split_list(value(), out); !why.empty()) fail(flag + ": " + why);
     return out;
   }
 

@@ -6,6 +6,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "core/cli.h"
 #include "core/enum_names.h"
 
 namespace shadow {
@@ -406,14 +407,8 @@ std::string set_from_text(const ConfigKey& k, RunConfig& c, std::string_view tex
     case KeyType::kText:
     case KeyType::kChoice: break;
     case KeyType::kList: {
-      std::vector<std::string> items;  // comma-separated; an empty item is a typo, refused
-      for (std::size_t b = 0; b <= s.size();) {
-        std::size_t e = s.find(',', b);
-        if (e == std::string::npos) e = s.size();
-        if (e == b) return "item " + std::to_string(items.size() + 1) + " of the comma-separated list is empty";
-        items.push_back(s.substr(b, e - b));
-        b = e + 1;
-      }
+      std::vector<std::string> items;
+      if (std::string why = cli::split_list(s, items); !why.empty()) return why;
       v = std::move(items);
       break;
     }

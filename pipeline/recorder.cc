@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "core/clock.h"
+#include "core/exit_codes.h"
 #include "core/signals.h"
 
 namespace shadow {
@@ -161,12 +162,12 @@ int run_recorder(const RecordOptions& opt) {
   BufferedFileWriter capture;
   if (!capture.open(opt.out_path, "capture", error)) {
     std::fprintf(stderr, "shadow-record: %s\n", error.c_str());
-    return 1;
+    return kExitBadInput;  // --out names a place we cannot write
   }
   BookTraceWriter trace;
   if (!opt.trace_path.empty() && !trace.open(opt.trace_path, error)) {
     std::fprintf(stderr, "shadow-record: %s\n", error.c_str());
-    return 1;
+    return kExitBadInput;
   }
   // The summary goes to stderr when a file takes standard output.
   FILE* out = opt.out_path == "-" || opt.trace_path == "-" ? stderr : stdout;
@@ -216,17 +217,17 @@ int run_recorder(const RecordOptions& opt) {
                  rec.close_reason());
     capture.close();
     trace.close();
-    return 1;
+    return kExitRuntimeFailure;  // the venue is unreachable (the give-up policy: --reconnect)
   }
 
-  int rc = 0;
-  if (!capture.close()) {
+  int rc = kExitOk;
+  if (!capture.close()) {  // disk full, I/O error
     std::fprintf(stderr, "shadow-record: %s\n", capture.error().c_str());
-    rc = 1;
+    rc = kExitRuntimeFailure;
   }
   if (!trace.close()) {
     std::fprintf(stderr, "shadow-record: %s\n", trace.error().c_str());
-    rc = 1;
+    rc = kExitRuntimeFailure;
   }
 
   const double secs = static_cast<double>(monotonic_ns() - start) / 1e9;

@@ -165,6 +165,8 @@ std::string read_input_file(const std::string& path, std::string_view what, std:
   return text;
 }
 
+constexpr double kMaxSampleUs = 1e7;  // 10 s, the range of latency.entry_us / cancel_us
+
 std::vector<std::int64_t> read_latency_samples(const std::string& path) {
   std::istringstream in(read_input_file(path, "latency.samples_file", kMaxLatencySamplesFile));
   std::vector<std::int64_t> v;
@@ -178,7 +180,10 @@ std::vector<std::int64_t> read_latency_samples(const std::string& path) {
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
       throw ConfigError(path + ":" + std::to_string(no) + ": not a latency in microseconds: '" + line + "'");
     }
-    if (us < 0 || !std::isfinite(us)) throw ConfigError(path + ":" + std::to_string(no) + ": latency must be >= 0");
+    if (!(us >= 0 && us <= kMaxSampleUs)) {  // also NaN; the bound keeps us * 1000 inside int64
+      throw ConfigError(path + ":" + std::to_string(no) + ": latency.samples_file: a latency must be in [0, 1e7] us, not '" +
+                        line + "'");
+    }
     v.push_back(static_cast<std::int64_t>(us * 1000.0));
   }
   if (v.empty()) throw ConfigError(path + ": no latency samples");

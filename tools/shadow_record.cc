@@ -91,7 +91,7 @@ RecordOptions parse_args(int argc, char** argv) {
   if (a.out_path.empty()) cl.fail("--out is required");
   WsUrl u;
   std::string err;
-  if (!parse_ws_url(a.url, u, err)) cl.fail("bad --url '" + a.url + "': " + err);
+  if (!parse_ws_url(a.url, u, err)) cl.fail("bad --url: " + err);  // the message names the problem; the URL may hold control bytes
   FeedVenue v;
   if (a.protocol == Protocol::kAuto && venue_from_url(u.host, u.resource, v)) {
     a.protocol = v == FeedVenue::kBybit ? Protocol::kBybit : Protocol::kBinance;

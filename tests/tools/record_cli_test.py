@@ -214,11 +214,11 @@ class RecordTest(unittest.TestCase):
         self.assertGreater(len(got), 0)
         self.assertEqual(got, messages_of(self.bybit)[:len(got)])
 
-    def test_unreachable_url_exits_1_naming_it(self):
+    def test_unreachable_url_exits_3_naming_it(self):
         url = "ws://127.0.0.1:1/v5/public/linear"
         r = self.record("--url", url, "--subscribe", "orderbook.1.BTCUSDT",
                         "--out", self.path("x.capture"), timeout=30)
-        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(r.returncode, 3, r.stderr)  # runtime failure: the venue is unreachable
         self.assertIn(url, r.stderr)
 
     def test_usage_errors_exit_2(self):
@@ -233,35 +233,38 @@ class RecordTest(unittest.TestCase):
             ["--url", "ws://127.0.0.1:1/ws", "--subscribe", "t", "--out", out, "--duration", "x"],
             ["--url", "ws://127.0.0.1:1/ws", "--subscribe", "t", "--out", out, "--protocol", "ftx"],
             ["--url", "ws://127.0.0.1:1/ws", "--subscribe", "t", "--out", out, "--bogus"],
+            ["--url", "ws://127.0.0.1:1/ws\r\nX-Injected: 1", "--subscribe", "t", "--out", out],
+            ["--url", "ws://127.0.0.1:1/ws", "--subscribe", "a,,b", "--out", out],
         ]
         for args in cases:
             r = self.record(*args, timeout=30)
             self.assertEqual(r.returncode, 2, f"{args}: {r.stderr}")
             self.assertIn("usage:", r.stderr)
-        self.assertIn("--bogus", r.stderr)
+            self.assertNotIn("X-Injected", r.stderr)
+        self.assertIn("--subscribe: item 2 of the comma-separated list is empty", r.stderr)
 
-    @unittest.skipUnless(os.path.exists("/dev/full"), "needs /dev/full")
     def test_full_disk_is_reported(self):
         # Writes to /dev/full fail with ENOSPC. sinks/ used to forget a failed buffer write by
-        # close(), so shadow-replay exited 0 with a truncated trace; shadow-record now exits 1,
-        # shadow-replay 3 (core/exit_codes.h: runtime failure).
+        # close(), so shadow-replay exited 0 with a truncated trace; shadow-record and
+        # shadow-replay now exit 3 (core/exit_codes.h: runtime failure).
+        self.assertTrue(os.path.exists("/dev/full"), "this test needs /dev/full")
         for target in ("--out", "--book-trace"):
             server = self.serve(self.bybit)
             args = {"--out": self.path("x.capture"), "--book-trace": self.path("x.trace")}
             args[target] = "/dev/full"
             r = self.record("--url", server.url("/v5/public/linear"), "--subscribe",
                             "orderbook.500.XRPUSDT", *[x for kv in args.items() for x in kv])
-            self.assertEqual(r.returncode, 1, f"{target}: {r.stdout}{r.stderr}")
+            self.assertEqual(r.returncode, 3, f"{target}: {r.stdout}{r.stderr}")
             self.assertIn("/dev/full", r.stderr)
         r = subprocess.run([REPLAY, "--book-trace", "/dev/full", self.bybit], capture_output=True,
                            text=True, timeout=60)
         self.assertEqual(r.returncode, 3, r.stdout + r.stderr)  # a runtime failure (disk full)
         self.assertIn("/dev/full: write failed", r.stderr)
 
-    def test_unwritable_capture_exits_1(self):
+    def test_unwritable_capture_exits_2(self):
         r = self.record("--url", "ws://127.0.0.1:1/ws", "--subscribe", "t",
                         "--out", "/nonexistent-dir/x.capture", timeout=30)
-        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.returncode, 2)  # bad input: --out names a place that cannot be written
         self.assertIn("/nonexistent-dir/x.capture", r.stderr)
 
 
