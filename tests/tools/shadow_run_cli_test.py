@@ -211,7 +211,7 @@ class ShadowRunTest(unittest.TestCase):
         time.sleep(2.6)  # inside iteration 2
         p.send_signal(signal.SIGINT)
         so, se = p.communicate(timeout=30)
-        self.assertEqual(p.returncode, 0, so + se)
+        self.assertEqual(p.returncode, 128 + signal.SIGINT, so + se)  # 130: stopped by a signal
         run_dir = os.path.realpath(os.path.join(out, "latest"))
         s = self.load("SHADOW_RUN_SUMMARY.json", run_dir)
         validate(s, "run_summary.schema.json")
