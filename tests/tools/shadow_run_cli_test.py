@@ -431,6 +431,9 @@ class ShadowRunTest(unittest.TestCase):
         so, se = p.communicate(timeout=30)
         self.assertIn("connect failed", se)
         self.assertIn("127.0.0.1:9", se)
+        # Stopped by the signal while still retrying (the give-up policy has 30 s by default).
+        self.assertEqual(p.returncode, 128 + signal.SIGTERM, so + se)
+        self.assertIn("stopped: signal", so)
 
 
 if __name__ == "__main__":
