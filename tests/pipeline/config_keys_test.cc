@@ -183,7 +183,10 @@ TEST(ConfigKeys, CanonicalJsonAndHashAreUnchanged) {
     return c;
   };
   const RunConfig d = as_run(default_run_config());
-  EXPECT_EQ(d.hash, "7a9e6e72e5633cd559ac7706651a8e361b44c0376b4aabb3f49c533ae2dc867c") << d.json;
+  // Issue 11 added venue.connect_attempts and venue.give_up_s (the connect give-up policy) to the
+  // canonical JSON: the only change of these two hashes.
+  EXPECT_EQ(d.hash, "e1f9baa538eb3f224420a77c8c4c4fd82f70bdf3f988a75c4c304d7181170fb6") << d.json;
+  EXPECT_NE(d.json.find(R"("exchange_batch":0,"connect_attempts":10,"give_up_s":30})"), std::string::npos) << d.json;
   EXPECT_EQ(d.json.substr(0, 81), R"({"run":{"iterations":1,"duration_s":1,"warmup_s":0,"out_dir":"/tmp/cfgbase/art"},)");
   EXPECT_NE(d.json.find(R"("samples_file":"","samples":0,"seed":1})"), std::string::npos) << d.json;
   EXPECT_EQ(d.json.find("exchange_bin"), std::string::npos);
@@ -247,7 +250,7 @@ record_ring = 65536
 )";
   const RunConfig f = as_run(load_run_config(p.string()));
   fs::remove(p);
-  EXPECT_EQ(f.hash, "76b4f65bef9d2c9dea53d4b5446fe9817207aaaa70a167588c20de08914d07e5") << f.json;
+  EXPECT_EQ(f.hash, "ae8e07b1e86a2fa2e2915ac281d833673afdb694b4be2fca0769a2b3a9d4f8c3") << f.json;
   EXPECT_NE(f.json.find(R"j("redis_url":"(set, with credentials)")j"), std::string::npos) << f.json;
 }
 
