@@ -75,7 +75,10 @@ void SinkStage::open_outputs() {
     server_ = std::make_unique<MetricsServer>(*metrics_, cfg_.metrics_addr);
     if (!server_->start(err)) throw std::runtime_error("metrics endpoint: " + err);
     const std::string host = cfg_.metrics_addr.substr(0, cfg_.metrics_addr.rfind(':'));
-    std::fprintf(stderr, "shadow-run: metrics at http://%s:%d/metrics\n", host.c_str(), server_->port());
+    // An IPv6 address goes in brackets in a URL (RFC 3986 §3.2.2).
+    const bool bracket = host.find(':') != std::string::npos && host.front() != '[';
+    std::fprintf(stderr, "shadow-run: metrics at http://%s%s%s:%d/metrics\n", bracket ? "[" : "", host.c_str(),
+                 bracket ? "]" : "", server_->port());
     if (!is_loopback_host(host)) {
       std::fprintf(stderr,
                    "shadow-run: warning: /metrics listens on %s, not a loopback address: the run's KPIs "
