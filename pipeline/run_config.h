@@ -63,6 +63,10 @@ struct RunConfig {
   double exchange_rate = 2000;          // kEmbedded: order-flow events per second
   std::uint64_t exchange_seed = 1;
   std::uint32_t exchange_batch = 0;     // kEmbedded: events per published delta; 0 = its default
+  // kEmbedded/kUrl give-up policy (feed/feed_session.h): 10 failed connects in a row, or 30 s
+  // without a working connection, ends the run with exit 3; 0 = no limit (both 0: retry forever).
+  std::uint32_t connect_attempts = 10;
+  double give_up_s = 30;
   // [quoter], [fill], [latency], [fees], [checks] → the engine's config
   EngineConfig engine;
   std::string latency_samples_file;     // [latency] samples_file ("" = constant)

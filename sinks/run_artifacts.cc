@@ -192,7 +192,10 @@ std::string run_summary_json(const RunInfo& run, const std::vector<SymbolKpis>& 
   key(o, "config");
   o += run.config_json;
   whole(o, "iterations_planned", run.iterations_planned);
-  whole(o, "iterations_completed", iterations.size());
+  std::size_t partial_n = 0;
+  for (const IterationBrief& b : iterations) partial_n += b.partial ? 1 : 0;
+  whole(o, "iterations_completed", iterations.size() - partial_n);
+  whole(o, "iterations_partial", partial_n);
   boolean(o, "partial", partial);
   text(o, "stop_reason", stop_reason);
   SymbolKpis total;

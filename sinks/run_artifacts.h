@@ -52,7 +52,8 @@ std::string iter_summary_json(const RunInfo& run, const IterationKpis& it);
 IterationBrief brief_of(const IterationKpis& it);
 
 // `totals[i]`: symbol i merged over the iterations; stop_reason: completed | signal | error |
-// duration.
+// venue_unreachable | duration. iterations_completed counts the full iterations (not partial),
+// iterations_partial the ones closed early: the same counts shadow-run prints.
 std::string run_summary_json(const RunInfo& run, const std::vector<SymbolKpis>& per_symbol,
                              const std::vector<IterationBrief>& iterations, bool partial,
                              std::string_view stop_reason, std::int64_t ended_realtime_ns);
