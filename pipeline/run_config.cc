@@ -292,17 +292,24 @@ void apply_quick_preset(RunConfig& c) {
 }
 
 RunConfig load_run_config(const std::string& path) {
+  return parse_run_config(read_input_file(path, "config file", kMaxConfigFile), path);
+}
+
+RunConfig parse_run_config(std::string_view text, const std::string& source) {
   RunConfig c = default_run_config();
-  c.source = path;
-  const std::string text = read_input_file(path, "config file", kMaxConfigFile);
+  c.source = source;
+  if (text.size() > kMaxConfigFile) {
+    throw ConfigError(source + ": config file: is " + std::to_string(text.size()) + " bytes, over the limit of " +
+                      byte_count_text(kMaxConfigFile));
+  }
   toml::table root;
   try {
-    root = toml::parse(text, path);
+    root = toml::parse(text, source);
   } catch (const toml::parse_error& e) {
-    throw ConfigError(path + ":" + std::to_string(e.source().begin.line) + ":" +
+    throw ConfigError(source + ":" + std::to_string(e.source().begin.line) + ":" +
                       std::to_string(e.source().begin.column) + ": " + std::string(e.description()));
   }
-  read_toml(path, root, c);
+  read_toml(source, root, c);
   return c;
 }
 

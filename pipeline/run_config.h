@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/enum_names.h"
@@ -101,6 +102,9 @@ struct RunConfig {
 
 // Defaults, then the TOML file (unknown keys are errors: a typo must not pass silently).
 RunConfig load_run_config(const std::string& path);
+// The same for TOML text already in memory (`source` names it in messages); the fuzz target's
+// entry point. At most kMaxConfigFile bytes.
+RunConfig parse_run_config(std::string_view text, const std::string& source);
 RunConfig default_run_config();
 
 // "quick" preset for smoke runs and `make run`: 6 × 10 s, 2 s warm-up.
