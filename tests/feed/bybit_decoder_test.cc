@@ -209,7 +209,10 @@ TEST_F(BybitDecoderTest, InvalidLevelsAreDroppedAndCountedByKind) {
 
   // Spanning several events: the counts are on the first event only.
   std::string msg = R"({"topic":"orderbook.50.BTCUSDT","type":"snapshot","ts":1,"data":{"s":"BTCUSDT","b":[)";
-  for (int i = 0; i < 60; ++i) msg += (i ? "," : "") + std::string(i % 3 ? R"(["100","1"])" : R"(["-1","1"])");
+  for (int i = 0; i < 60; ++i) {
+    if (i != 0) msg += ',';
+    msg += i % 3 != 0 ? R"(["100","1"])" : R"(["-1","1"])";
+  }
   msg += R"(],"a":[],"u":8}})";
   sink_.events.clear();
   ASSERT_EQ(decode(msg), DecodeStatus::kOk);
@@ -271,7 +274,9 @@ TEST_F(BybitDecoderTest, TooManyInvalidValuesIsSinkFull) {
     msg += R"(],"a":[],"u":9}})";
     sink_.events.clear();
     ASSERT_EQ(decode(msg), n == 65535 ? DecodeStatus::kOk : DecodeStatus::kSinkFull) << n;
-    if (n == 65535) EXPECT_EQ(sink_.events.at(0).invalid_price, 65535);
+    if (n == 65535) {
+      EXPECT_EQ(sink_.events.at(0).invalid_price, 65535);
+    }
   }
   EXPECT_EQ(dec_.stats().invalid_price, 65535u);
 }
