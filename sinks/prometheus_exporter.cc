@@ -56,6 +56,7 @@ constexpr Family kFamilies[] = {
     {"shadow_reconnects_total", "counter", "Feed reconnects."},
     {"shadow_decode_errors_total", "counter", "Market messages the decoders rejected."},
     {"shadow_sink_drops_total", "counter", "Records or exports the sinks could not deliver."},
+    {"shadow_invalid_market_data_total", "counter", "Invalid market data, by kind: levels and trades dropped for a price <= 0 (price) or a bad quantity (qty); book messages that left the book crossed (crossed)."},
     {"shadow_messages_received_total", "counter", "Market messages received so far (live, between iterations too)."},
     {"shadow_fills_received_total", "counter", "Simulated fills so far (live)."},
 };
@@ -127,6 +128,9 @@ void MetricsRegistry::on_iteration(const IterationExport& it) {
     else if (n == "reconnects") counter("shadow_reconnects_total", sym);
     else if (n == "decode_errors") counter("shadow_decode_errors_total", sym);
     else if (n == "sink_drops") counter("shadow_sink_drops_total", sym);
+    else if (n.rfind("invalid_market_data_", 0) == 0) {
+      counter("shadow_invalid_market_data_total", sym + ",kind=\"" + escape_label(n.substr(20)) + "\"");
+    }
   }
   iteration_ = it.iteration;
   last_iteration_ts_ = static_cast<double>(it.ended_realtime_ns / 1'000'000'000) +

@@ -17,6 +17,7 @@
 #pragma GCC diagnostic pop
 
 #include "sinks/prometheus_exporter.h"
+#include "sinks/run_artifacts.h"
 
 namespace {
 
@@ -70,6 +71,47 @@ TEST(MetricsRegistry, GaugesHoldTheLastIterationCountersAccumulate) {
   EXPECT_TRUE(has_line(t, "shadow_sink_drops_total{symbol=\"_all\"} 2")) << t;
   EXPECT_TRUE(has_line(t, "shadow_run_info{run_id=\"r1\",config_hash=\"abc\",version=\"0.1.0 (git x\\\"y)\"} 1")) << t;
   EXPECT_EQ(t.find("shadow_maker_taker_ratio"), std::string::npos) << "null KPIs are not rendered";
+}
+
+// Issue 11 finding 9: invalid market data per kind, from the KPIs to the ITER_SUMMARY object,
+// the exporters' flat names and one Prometheus counter family with a kind label.
+TEST(MetricsRegistry, InvalidMarketDataIsACounterByKind) {
+  RunInfo run;
+  run.run_id = "r1";
+  run.symbols = {"BTCUSDT", "ETHUSDT"};
+  IterationKpis it;
+  it.iteration = 1;
+  it.symbols.resize(2);
+  it.symbols[0].invalid_price = 2;
+  it.symbols[0].invalid_qty = 1;
+  it.symbols[1].crossed = 4;
+  const std::string json = iter_summary_json(run, it);
+  EXPECT_NE(json.find(R"("BTCUSDT":{)"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("invalid_market_data":{"price":2,"qty":1,"crossed":0})"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("invalid_market_data":{"price":0,"qty":0,"crossed":4})"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("invalid_market_data":{"price":2,"qty":1,"crossed":4})"), std::string::npos)
+      << "totals: " << json;
+  const std::vector<KpiValue> flat = flatten_kpis("BTCUSDT", it.symbols[0], false);
+  const auto value = [&](const std::string& name) {
+    for (const KpiValue& v : flat) {
+      if (v.name == name) return v.value;
+    }
+    ADD_FAILURE() << name << " not exported";
+    return -1.0;
+  };
+  EXPECT_EQ(value("invalid_market_data_price"), 2);
+  EXPECT_EQ(value("invalid_market_data_qty"), 1);
+  EXPECT_EQ(value("invalid_market_data_crossed"), 0);
+
+  MetricsRegistry r;
+  r.on_iteration(export_of(run, it, json));
+  r.on_iteration(export_of(run, it, json));  // counters accumulate over iterations
+  const std::string t = r.render();
+  EXPECT_TRUE(has_line(t, "# TYPE shadow_invalid_market_data_total counter")) << t;
+  EXPECT_TRUE(has_line(t, "shadow_invalid_market_data_total{symbol=\"BTCUSDT\",kind=\"price\"} 4")) << t;
+  EXPECT_TRUE(has_line(t, "shadow_invalid_market_data_total{symbol=\"BTCUSDT\",kind=\"qty\"} 2")) << t;
+  EXPECT_TRUE(has_line(t, "shadow_invalid_market_data_total{symbol=\"ETHUSDT\",kind=\"crossed\"} 8")) << t;
+  EXPECT_TRUE(has_line(t, "shadow_invalid_market_data_total{symbol=\"_all\",kind=\"crossed\"} 8")) << t;
 }
 
 TEST(MetricsServer, ServesTheRegistryAndNothingElse) {
