@@ -1,5 +1,7 @@
 #include "exchange/exchange_server.h"
 
+#include "core/exit_codes.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -325,7 +327,7 @@ int ExchangeServer::run() {
   if (ep_ < 0 || !listen_on(opt_.port)) {
     std::fprintf(stderr, "shadow-exchange: cannot listen on 127.0.0.1:%d: %s\n", opt_.port,
                  std::strerror(errno));
-    return 1;
+    return kExitRuntimeFailure;
   }
   epoll_event lev{};
   lev.events = EPOLLIN;
@@ -391,21 +393,21 @@ int ExchangeServer::run() {
   std::fprintf(stderr, "shadow-exchange: faults: %s\n", faults_.summary().c_str());
   if (replay_ != nullptr && !replay_->source().error().empty()) {
     std::fprintf(stderr, "shadow-exchange: replay stopped: %s\n", replay_->source().error().c_str());
-    return 1;
+    return kExitRuntimeFailure;
   }
-  return 0;
+  return kExitOk;
 }
 
 int run_exchange(const ExchangeOptions& opt) {
   try {
-    // Problems with the inputs and outputs show before the server listens (exit 1).
+    // Problems with the inputs and outputs show before the server listens (exit 2, bad input).
     std::unique_ptr<ReplaySource> replay;
     std::string err;
     if (!opt.replay.empty()) {
       replay = std::make_unique<ReplaySource>();
       if (!replay->validate(opt.replay, err)) {
         std::fprintf(stderr, "shadow-exchange: bad --replay capture: %s\n", err.c_str());
-        return 1;
+        return kExitBadInput;
       }
     }
     std::unique_ptr<SendLog> send_log;
@@ -413,7 +415,7 @@ int run_exchange(const ExchangeOptions& opt) {
       send_log = std::make_unique<SendLog>();
       if (!send_log->open(opt.send_log, err)) {
         std::fprintf(stderr, "shadow-exchange: --send-log: %s\n", err.c_str());
-        return 1;
+        return kExitBadInput;
       }
       // Room for every message of a --duration run (at most one delta per event), capped at
       // 8M records (256 MiB); beyond that chunks of 64Ki records are added as needed.
@@ -429,14 +431,14 @@ int run_exchange(const ExchangeOptions& opt) {
       std::size_t n = 0;
       if (!send_log->finish(err, &n)) {
         std::fprintf(stderr, "shadow-exchange: --send-log: %s\n", err.c_str());
-        return 1;
+        return kExitRuntimeFailure;  // disk full, I/O error
       }
       std::fprintf(stderr, "shadow-exchange: send-log: %zu records to %s\n", n, opt.send_log.c_str());
     }
     return rc;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "shadow-exchange: %s\n", e.what());
-    return 1;
+    return kExitRuntimeFailure;
   }
 }
 

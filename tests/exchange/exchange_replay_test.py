@@ -94,7 +94,7 @@ class ReplayTest(ServerCase):
         for files, where in ((bad, bad + ":2:"), (missing, missing)):
             r = subprocess.run([ex.BINARY, "--port", "0", "--replay", files], capture_output=True,
                                text=True, timeout=30)
-            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertEqual(r.returncode, 2, r.stderr)  # bad input (core/exit_codes.h)
             self.assertIn(where, r.stderr)
             self.assertNotIn("listening", r.stdout)
 
