@@ -1,5 +1,7 @@
 #include "feed/capture_reader.h"
 
+#include "core/bounded_file.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,15 +31,6 @@ void split_prefix(const char*& p, const char* end, std::int64_t& ns) {
     ns = static_cast<std::int64_t>(v);
     p = q + 1;
   }
-}
-
-const char* file_type_name(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISSOCK(mode)) return "a socket";
-  return "a special file";
 }
 
 // Compression formats zlib cannot read, by their magic bytes: name and how to undo it.
@@ -81,25 +74,14 @@ bool CaptureReader::check_file_kind(const char* head, std::size_t n, std::string
 bool CaptureReader::open(const std::string& path, std::string& error) {
   path_ = path;
   error_kind_ = CaptureErrorKind::kBadInput;  // until the file is open
-  // O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  // The one regular-file gate (core/bounded_file.h): a device, FIFO or socket is refused by its
+  // kind before it is opened, and opening never waits for a FIFO's writer.
+  std::string why;
+  const int fd = open_regular_file(path, why);
   if (fd < 0) {
-    error = path + ": cannot open: " + std::strerror(errno);
+    error = path + ": " + why + (why.rfind("is ", 0) == 0 ? " (only regular files are read)" : "");
     return false;
   }
-  struct stat st{};
-  if (::fstat(fd, &st) != 0) {
-    error = path + ": cannot stat: " + std::strerror(errno);
-    ::close(fd);
-    return false;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    error = path + ": is " + file_type_name(st.st_mode) +
-            ", not a capture file (only regular files are read)";
-    ::close(fd);
-    return false;
-  }
-  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   char head[8] = {};
   const ssize_t n = ::pread(fd, head, sizeof head, 0);
   if (n < 0) {

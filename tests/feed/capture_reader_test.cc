@@ -137,7 +137,7 @@ TEST_F(CaptureReaderTest, OnlyRegularFilesOpen) {
   CaptureReader dir;
   std::string err;
   EXPECT_FALSE(dir.open(dir_.string(), err));
-  EXPECT_EQ(err, dir_.string() + ": is a directory, not a capture file (only regular files are read)");
+  EXPECT_EQ(err, dir_.string() + ": is a directory, not a regular file (only regular files are read)");
   EXPECT_EQ(dir.error_kind(), CaptureErrorKind::kBadInput);
 
   CaptureReader zero;
@@ -162,7 +162,7 @@ TEST_F(CaptureReaderTest, OnlyRegularFilesOpen) {
   }
   const auto [ok, e] = opened.get();
   EXPECT_FALSE(ok);
-  EXPECT_EQ(e, fifo + ": is a FIFO, not a capture file (only regular files are read)");
+  EXPECT_EQ(e, fifo + ": is a FIFO, not a regular file (only regular files are read)");
 
   CaptureReader missing;
   EXPECT_FALSE(missing.open((dir_ / "nope.gz").string(), err));

@@ -306,7 +306,7 @@ class BadCaptureInputTest(unittest.TestCase):
         os.mkfifo(fifo)
         for p, what in [(self.tmp.name, "a directory"), ("/dev/zero", "a character device"),
                         (fifo, "a FIFO")]:
-            self.assert_bad_input(p, f"{p}: is {what}, not a capture file (only regular files are read)",
+            self.assert_bad_input(p, f"{p}: is {what}, not a regular file (only regular files are read)",
                                   run_too=p != "/dev/zero")
         self.assertTrue(stat.S_ISFIFO(os.stat(fifo).st_mode))
 
