@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/enum_names.h"
@@ -95,8 +96,12 @@ struct RunConfig {
   void finalize();
 };
 
-// Defaults, then the TOML file (unknown keys are errors: a typo must not pass silently).
+// Defaults, then the TOML file (unknown keys are errors: a typo must not pass silently). The
+// file must be a regular file of at most kMaxConfigFile bytes (a directory, device or FIFO is
+// refused without blocking).
 RunConfig load_run_config(const std::string& path);
+// The same for TOML text already read; `name` stands for the file in messages and `source`.
+RunConfig parse_run_config(std::string_view text, const std::string& name);
 RunConfig default_run_config();
 
 // "quick" preset for smoke runs and `make run`: 6 × 10 s, 2 s warm-up.
