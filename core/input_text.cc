@@ -54,6 +54,9 @@ std::string check_symbol(std::string_view s, std::string_view which) {
   if (s.size() > SymbolTable::kMaxNameLen) {
     return name + " is " + std::to_string(s.size()) + " bytes long, at most " + std::to_string(SymbolTable::kMaxNameLen);
   }
+  if (s.front() == '-' || s.front() == '_') {
+    return name + " starts with '" + std::string(1, s.front()) + "' (a symbol starts with a letter or a digit)";
+  }
   bool lower = false;
   for (std::size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];

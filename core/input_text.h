@@ -29,7 +29,8 @@ std::string byte_problem(std::string_view what, unsigned char c, std::size_t off
 std::size_t find_control(std::string_view s) noexcept;
 
 // DESIGN.md: symbols as the venues list them (BTCUSDT, BTC-26DEC25): upper-case letters,
-// digits, '-' and '_', at most SymbolTable::kMaxNameLen (23) bytes.
+// digits, '-' and '_', starting with a letter or digit, at most SymbolTable::kMaxNameLen (23)
+// bytes.
 // "" when `s` is one, else why not, naming it by `which` ("symbol 2 is empty", "'btcusdt':
 // symbols are upper case, as the venues list them ('BTCUSDT')").
 std::string check_symbol(std::string_view s, std::string_view which);

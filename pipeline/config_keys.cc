@@ -419,14 +419,18 @@ std::string set_from_text(const ConfigKey& k, RunConfig& c, std::string_view tex
     case KeyType::kBool:
       if (s == "true" || s == "false") v = s == "true";
       break;
+    // Decimal text only, as TOML writes numbers: strtoll/strtod would also take leading blanks,
+    // and strtod hexadecimal ("0x10"), "inf" and "nan".
     case KeyType::kWhole: {
-      const long long n = std::strtoll(s.c_str(), &end, 10);
-      if (!s.empty() && *end == '\0' && errno == 0) v = static_cast<std::int64_t>(n);
+      const bool decimal = !s.empty() && s.find_first_not_of("0123456789+-") == std::string::npos;
+      const long long n = decimal ? std::strtoll(s.c_str(), &end, 10) : 0;
+      if (decimal && *end == '\0' && errno == 0) v = static_cast<std::int64_t>(n);
       break;
     }
     case KeyType::kNumber: {
-      const double d = std::strtod(s.c_str(), &end);
-      if (!s.empty() && *end == '\0' && s != k.zero_word) v = d;
+      const bool decimal = !s.empty() && s.find_first_not_of("0123456789+-.eE") == std::string::npos;
+      const double d = decimal ? std::strtod(s.c_str(), &end) : 0;
+      if (decimal && *end == '\0') v = d;
       break;
     }
     case KeyType::kText:

@@ -51,6 +51,7 @@ TEST(Symbols, ProblemsAreNamed) {
   EXPECT_EQ(check_symbol_list({"BTC\r\nX"}),
             "symbol 1 has a control character (0x0d) at offset 3 (allowed: A-Z, 0-9, '-' and '_')");
   EXPECT_EQ(check_symbol_list({"BTCUSDT", "ETHUSDT", "BTCUSDT"}), "'BTCUSDT' is listed twice");
+  EXPECT_EQ(check_symbol_list({"-1"}), "symbol 1 starts with '-' (a symbol starts with a letter or a digit)");
   std::vector<std::string> many;
   for (int i = 0; i < 257; ++i) many.push_back(std::string(1, 'S').append(std::to_string(i)));  // GCC 12 bug 105329
   EXPECT_EQ(check_symbol_list(many), "257 symbols, at most 256");

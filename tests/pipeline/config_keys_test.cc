@@ -245,6 +245,14 @@ TEST(ConfigKeys, FlagsParseByTheKeyType) {
   const ConfigKey& duration = *find_config_flag("--duration");
   EXPECT_EQ(set_from_text(duration, c, "1e300"), "must be a number in [0.001, 1e7], not 1e300");
   EXPECT_EQ(set_from_text(duration, c, "ten"), "must be a number in [0.001, 1e7], not 'ten'");
+  // Decimal text only, as in TOML: no hexadecimal float, no blanks, no "inf" or "nan".
+  EXPECT_EQ(set_from_text(duration, c, "0x10"), "must be a number in [0.001, 1e7], not '0x10'");
+  EXPECT_EQ(set_from_text(duration, c, " 5"), "must be a number in [0.001, 1e7], not ' 5'");
+  EXPECT_EQ(set_from_text(duration, c, "inf"), "must be a number in [0.001, 1e7], not 'inf'");
+  EXPECT_EQ(set_from_text(*find_config_flag("--seed"), c, " 5"), "must be a whole number in [0, 9223372036854775807], not ' 5'");
+  EXPECT_EQ(set_from_text(*find_config_flag("--seed"), c, "0x10"), "must be a whole number in [0, 9223372036854775807], not '0x10'");
+  EXPECT_EQ(set_from_text(duration, c, "1.5e1"), "");
+  EXPECT_EQ(c.duration_s, 15);
   EXPECT_EQ(set_from_text(duration, c, "2.5"), "");
   EXPECT_EQ(c.duration_s, 2.5);
   const ConfigKey& iterations = *find_config_flag("--iterations");
