@@ -188,8 +188,6 @@ template <class P>
 using Field = std::remove_pointer_t<P>;
 template <class P>
 constexpr bool kIsEnum = std::is_enum_v<Field<P>>;
-template <class P>
-constexpr bool kIsWhole = std::is_integral_v<Field<P>> && !std::is_same_v<Field<P>, bool>;
 
 double unit_scale(KeyUnit u) noexcept {
   switch (u) {
