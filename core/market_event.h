@@ -27,7 +27,9 @@ enum class Venue : std::uint8_t {
 };
 
 enum class EventKind : std::uint8_t {
-  kNone = 0,
+  kNone = 0,          // no payload. From a decoder only for a trade message none of whose
+                      // trades was valid: the event carries its invalid_price / invalid_qty
+                      // counts (and symbol, venue, times) so the engine can count them.
   kBookDelta = 1,     // level changes (qty 0 deletes the level)
   kBookSnapshot = 2,  // full book: the first event of the message resets the book
   kTrade = 3,         // one public trade (payload: trade)
@@ -89,7 +91,14 @@ struct alignas(64) MarketEvent {
   std::uint8_t n_bids;
   std::uint8_t n_asks;
   std::uint8_t reserved0;
-  std::uint8_t reserved[16];  // pads the header to 96 bytes (levels start 16-byte aligned)
+  std::uint8_t reserved1;
+  // Values of the message the decoder dropped as impossible (feed/README.md "Invalid values"):
+  // prices <= 0, and book quantities < 0 or trade quantities <= 0. Set on the message's first
+  // event only, so a consumer sums them over events; at most 512 events x 26 levels per
+  // message, so they cannot overflow.
+  std::uint16_t invalid_price;
+  std::uint16_t invalid_qty;
+  std::uint8_t reserved[10];  // pads the header to 96 bytes (levels start 16-byte aligned)
   // Payload. Book events: levels[0, n_bids) are bids, levels[n_bids, n_bids + n_asks) asks.
   union {
     Level levels[kMaxLevelsPerEvent];

@@ -311,9 +311,15 @@ DecodeStatus BinanceDecoder::build(Fields& f, feed_internal::EventWriter<S>& w,
     if (auto st = symbol_id(h.venue, f.symbol, h.symbol); st != DecodeStatus::kOk) return st;
     MarketEvent* e = w.add();
     if (e == nullptr) return DecodeStatus::kSinkFull;
-    h.kind = EventKind::kTrade;
     h.seq = f.type == Type::kTrade ? f.trade_id : f.agg_id;
     e->trade = TradeData{};
+    // A price <= 0 or a size <= 0: the trade is dropped and counted; the one event carries
+    // the count instead (kNone, no payload).
+    if (w.check_trade(f.px, f.qty) != DecodeStatus::kOk) {
+      outcome = Outcome::kInvalid;
+      return DecodeStatus::kOk;
+    }
+    h.kind = EventKind::kTrade;
     e->trade.px = f.px;
     e->trade.qty = f.qty;
     e->trade.trade_id = h.seq;

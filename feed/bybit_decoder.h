@@ -47,7 +47,8 @@ class BybitDecoder : public feed_internal::DecoderBase<BybitDecoder> {
   DecodeStatus read_book(simdjson::ondemand::value& v, feed_internal::EventWriter<S>& w,
                          feed_internal::MessageHeader& h, bool& snapshot_by_u) noexcept;
   template <EventSink S>
-  DecodeStatus read_trades(simdjson::ondemand::value& v, feed_internal::EventWriter<S>& w) noexcept;
+  DecodeStatus read_trades(simdjson::ondemand::value& v, feed_internal::EventWriter<S>& w,
+                           feed_internal::MessageHeader& h) noexcept;
 
 };
 
@@ -76,7 +77,7 @@ DecodeStatus BybitDecoder::parse(simdjson::ondemand::document& doc,
     if (topic == Topic::kBook) {
       data_status = read_book(v, w, h, snapshot_by_u);
     } else if (topic == Topic::kTrade) {
-      data_status = read_trades(v, w);
+      data_status = read_trades(v, w, h);
     }
   };
 
@@ -149,6 +150,14 @@ DecodeStatus BybitDecoder::parse(simdjson::ondemand::document& doc,
   if (!data_done || !have_ts) return DecodeStatus::kMissingField;
 
   if (topic == Topic::kTrade) {
+    if (w.size() == 0 && w.any_invalid()) {
+      // Every trade was invalid: one event carries the counts (h.symbol: the last trade's).
+      MarketEvent* e = w.add();
+      if (e == nullptr) return DecodeStatus::kSinkFull;
+      e->trade = TradeData{};
+      outcome = Outcome::kInvalid;
+      return DecodeStatus::kOk;
+    }
     if (w.size() == 0) {
       outcome = Outcome::kSkip;  // an empty trade list carries nothing
       return DecodeStatus::kOk;
@@ -213,9 +222,12 @@ DecodeStatus BybitDecoder::read_book(simdjson::ondemand::value& v,
   return symbol_id(Venue::kBybit, symbol, h.symbol);
 }
 
+// A trade with a price <= 0 or a size <= 0 is dropped and counted (EventWriter::check_trade);
+// the message's other trades are published.
 template <EventSink S>
 DecodeStatus BybitDecoder::read_trades(simdjson::ondemand::value& v,
-                                       feed_internal::EventWriter<S>& w) noexcept {
+                                       feed_internal::EventWriter<S>& w,
+                                       feed_internal::MessageHeader& h) noexcept {
   namespace od = simdjson::ondemand;
   using feed_internal::key_is;
   using feed_internal::status_of;
@@ -225,9 +237,9 @@ DecodeStatus BybitDecoder::read_trades(simdjson::ondemand::value& v,
   for (auto trade_result : arr) {
     od::object obj;
     if (auto err = trade_result.get_object().get(obj)) return status_of(err);
-    MarketEvent* e = w.add();
-    if (e == nullptr) return DecodeStatus::kSinkFull;
     TradeData t{};
+    std::int64_t txn_ts_ms = 0;
+    std::uint64_t seq = 0;
     enum : unsigned { kT = 1, kSym = 2, kSide = 4, kV = 8, kP = 16 };
     unsigned seen = 0;
     std::string_view symbol;
@@ -250,7 +262,7 @@ DecodeStatus BybitDecoder::read_trades(simdjson::ondemand::value& v,
         }
         seen |= kSide;
       } else if (key_is(k, "T")) {
-        if (auto err = fv.get_int64().get(e->txn_ts_ms)) return status_of(err);
+        if (auto err = fv.get_int64().get(txn_ts_ms)) return status_of(err);
         seen |= kT;
       } else if (key_is(k, "s")) {
         if (!feed_internal::raw_string(fv, symbol)) return DecodeStatus::kBadValue;
@@ -260,7 +272,7 @@ DecodeStatus BybitDecoder::read_trades(simdjson::ondemand::value& v,
         if (!feed_internal::raw_string(fv, id)) return DecodeStatus::kBadValue;
         if (!feed_internal::numeric_id(id, t.trade_id)) t.trade_id = 0;  // UUIDs: no number
       } else if (key_is(k, "seq")) {
-        if (auto err = fv.get_uint64().get(e->seq)) return status_of(err);
+        if (auto err = fv.get_uint64().get(seq)) return status_of(err);
       }
       return DecodeStatus::kOk;
     };
@@ -268,7 +280,20 @@ DecodeStatus BybitDecoder::read_trades(simdjson::ondemand::value& v,
       return st;
     }
     if (seen != (kT | kSym | kSide | kV | kP)) return DecodeStatus::kMissingField;
-    if (auto st = symbol_id(Venue::kBybit, symbol, e->symbol); st != DecodeStatus::kOk) return st;
+    std::uint16_t sym;
+    if (auto st = symbol_id(Venue::kBybit, symbol, sym); st != DecodeStatus::kOk) return st;
+    if (auto st = w.check_trade(t.px, t.qty); st != DecodeStatus::kOk) {
+      if (st != DecodeStatus::kSkipped) return st;
+      h.symbol = sym;  // for the event that carries the counts if no trade is valid
+      h.txn_ts_ms = txn_ts_ms;
+      h.seq = seq;
+      continue;
+    }
+    MarketEvent* e = w.add();
+    if (e == nullptr) return DecodeStatus::kSinkFull;
+    e->txn_ts_ms = txn_ts_ms;
+    e->seq = seq;
+    e->symbol = sym;
     e->trade = t;
   }
   return DecodeStatus::kOk;

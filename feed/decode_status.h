@@ -50,6 +50,12 @@ struct DecoderStats {
   std::uint64_t events = 0;          // MarketEvents published
   std::uint64_t levels = 0;          // book levels published
   std::uint64_t bytes = 0;           // input bytes of all decode() calls
+  // Values no venue can send, dropped from messages that were otherwise published (levels and
+  // trades; messages with an error count only as errors). invalid_price: price <= 0;
+  // invalid_qty: book quantity < 0 (0 deletes a level) or trade quantity <= 0. A level or
+  // trade is counted once, under its price first. feed/README.md "Invalid values".
+  std::uint64_t invalid_price = 0;
+  std::uint64_t invalid_qty = 0;
 
   std::uint64_t errors_of(DecodeStatus s) const noexcept {
     return errors_by_status[static_cast<std::uint8_t>(s)];

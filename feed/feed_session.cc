@@ -1,5 +1,6 @@
 #include "feed/feed_session.h"
 
+#include <cstdio>
 #include <stdexcept>
 #include <utility>
 
@@ -84,6 +85,16 @@ void FeedSession::on_closed(const WsCloseInfo& c) {
     detail_ += ": ";
     detail_.append(c.reason.data(), c.reason.size());
   }
+}
+
+std::string FeedSession::give_up_detail(std::int64_t now) const {
+  char head[96];
+  std::snprintf(head, sizeof head, "no working connection for %.1f s (limit %.1f s), ",
+                static_cast<double>(now - down_since_ns_) / 1e9, static_cast<double>(cfg_.give_up_after_ns) / 1e9);
+  std::string d = head;
+  d += std::to_string(failed_in_a_row_) + " failed connect attempt(s) in a row";
+  if (!detail_.empty()) d += "; last: " + detail_;
+  return d;
 }
 
 void FeedSession::send_heartbeat(std::int64_t now) {

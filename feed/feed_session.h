@@ -17,7 +17,11 @@
 // frame), lost TCP, heartbeat timeout (no byte for ReconnectConfig::heartbeat_timeout_ns) — and
 // any failed connect (TCP or handshake, e.g. a wrong Sec-WebSocket-Accept) is counted by
 // ReconnectPolicy under its reason, reported to the handler with the error text and the delay,
-// and retried after the policy's jittered exponential backoff. Subscriptions are re-sent on
+// and retried after the policy's jittered exponential backoff — until the give-up policy says
+// stop: max_connect_attempts consecutive failed connects, or give_up_after_ns without a working
+// connection (one that delivered data: a venue that accepts and drops at once, or accepts and
+// stays silent until the heartbeat timeout, is not working), whichever comes first; the session
+// then reports kGaveUp and is done(). Subscriptions are re-sent on
 // every connect. The handler must treat every book of the venue as invalid from
 // on_session(kDisconnected) until the symbol's next snapshot (FeedSession publishes nothing to
 // the books itself; the pipeline turns the event into a MarketEvent kFeedReset).
@@ -66,6 +70,9 @@ struct FeedSessionConfig {
   ReconnectConfig reconnect;        // backoff, stable period, heartbeat timeout
   bool reconnect_enabled = true;    // false: the session ends with the first disconnect
   std::uint64_t max_connect_attempts = 0;  // consecutive failed connects before giving up; 0 = never
+  // No working connection for this long (since the first poll, or since the last connection that
+  // delivered data ended) → give up; 0 = never. Checked while waiting to reconnect.
+  std::int64_t give_up_after_ns = 0;
   WsClientOptions client;
 };
 
@@ -73,7 +80,8 @@ enum class SessionEventKind : std::uint8_t {
   kConnected,      // handshake done, subscriptions sent
   kDisconnected,   // an open connection ended; `reason`, `detail`; retry in `retry_in_ns`
   kConnectFailed,  // TCP connect or the opening handshake failed; `detail`; retry in ...
-  kGaveUp,         // reconnect disabled, max_connect_attempts reached, or stop() completed
+  kGaveUp,         // reconnect disabled, max_connect_attempts / give_up_after_ns reached, or
+                   // stop() completed; gave_up() tells the venue's fault from a stop
 };
 std::string_view to_string(SessionEventKind k) noexcept;
 
@@ -122,6 +130,8 @@ class FeedSession {
   void stop(std::int64_t grace_ns = 2'000'000'000);
   bool done() const noexcept { return state_ == State::kDone; }
   bool connected() const noexcept { return state_ == State::kOpen; }
+  // The session ended because the give-up policy (or reconnect disabled) said so, not stop().
+  bool gave_up() const noexcept { return gave_up_; }
 
   const FeedSessionStats& stats() const noexcept { return stats_; }
   const ReconnectPolicy& policy() const noexcept { return policy_; }
@@ -149,6 +159,7 @@ class FeedSession {
   // The session is over: state kDone, and one kGaveUp event saying why.
   template <class Handler>
   void give_up(std::int64_t now, std::string_view detail, Handler& h) {
+    gave_up_ = state_ != State::kStopping;
     state_ = State::kDone;
     SessionEvent e;
     e.kind = SessionEventKind::kGaveUp;
@@ -158,6 +169,12 @@ class FeedSession {
   }
   void on_closed(const WsCloseInfo& c);
   void send_heartbeat(std::int64_t now);
+  // give_up_after_ns has passed without a working connection (starts the clock on first use).
+  bool give_up_due(std::int64_t now) noexcept {
+    if (down_since_ns_ == 0) down_since_ns_ = now;
+    return cfg_.give_up_after_ns > 0 && now - down_since_ns_ >= cfg_.give_up_after_ns;
+  }
+  std::string give_up_detail(std::int64_t now) const;
 
   FeedSessionConfig cfg_;
   WsClient client_;
@@ -167,6 +184,9 @@ class FeedSession {
   std::int64_t next_ping_ns_ = 0;
   std::int64_t stop_deadline_ns_ = 0;
   std::uint32_t failed_in_a_row_ = 0;
+  std::int64_t down_since_ns_ = 0;     // no working connection since (0: not polled yet)
+  bool working_ = false;               // the open connection delivered data
+  bool gave_up_ = false;
   bool closed_ = false;                // set by on_closed during client_.poll()
   DisconnectReason close_reason_ = DisconnectReason::kConnectionLost;
   std::string detail_;                 // reserved at construction; the last error text
@@ -184,6 +204,11 @@ int FeedSession::poll(Handler& h) {
       return 0;
     case State::kWaiting: {
       const std::int64_t now = monotonic_ns();
+      if (give_up_due(now)) {
+        detail_ = give_up_detail(now);
+        give_up(now, detail_, h);
+        return 1;
+      }
       if (now < next_attempt_ns_) return 0;
       return connect_now(now, h);
     }
@@ -214,7 +239,10 @@ int FeedSession::poll(Handler& h) {
     return n;
   }
   // 0 until the first frame; the policy's clock starts at on_connected().
-  if (client_.last_rx_mono_ns() > policy_.last_data()) policy_.on_data(client_.last_rx_mono_ns());
+  if (client_.last_rx_mono_ns() > policy_.last_data()) {
+    policy_.on_data(client_.last_rx_mono_ns());
+    working_ = true;
+  }
   if (policy_.heartbeat_expired(now)) {
     ++stats_.heartbeat_timeouts;
     client_.abort();
@@ -247,7 +275,12 @@ int FeedSession::connect_now(std::int64_t now, Handler& h) {
     if (stop_trying) e.retry_in_ns = 0;
     h.on_session(e);
     if (stop_trying) {
-      give_up(after, cfg_.reconnect_enabled ? "too many failed connect attempts" : "reconnect disabled", h);
+      if (cfg_.reconnect_enabled) {
+        detail_ = std::to_string(failed_in_a_row_) + " connect attempts failed in a row (last: " + error + ")";
+      } else {
+        detail_ = "reconnect disabled";
+      }
+      give_up(after, detail_, h);
       return 2;
     }
     next_attempt_ns_ = after + delay;
@@ -255,6 +288,7 @@ int FeedSession::connect_now(std::int64_t now, Handler& h) {
   }
   const std::int64_t up = monotonic_ns();
   failed_in_a_row_ = 0;
+  working_ = false;
   ++stats_.connects;
   policy_.on_connected(up);
   if (!subscribe_.empty()) client_.send_text(subscribe_);
@@ -276,6 +310,8 @@ template <class Handler>
 void FeedSession::ended(std::int64_t now, DisconnectReason reason, std::string_view detail,
                         Handler& h) {
   ++stats_.disconnects;
+  if (working_) down_since_ns_ = now;  // the give-up clock starts when a working connection ends
+  working_ = false;
   const std::int64_t delay = policy_.on_disconnect(now, reason);
   SessionEvent e;
   e.kind = SessionEventKind::kDisconnected;

@@ -33,6 +33,8 @@ FeedSessionConfig session_config(const FeedStageConfig& cfg, FeedVenue& venue) {
     }
   }
   fc.reconnect.heartbeat_timeout_ns = 30'000'000'000;
+  fc.max_connect_attempts = cfg.connect_attempts;
+  fc.give_up_after_ns = cfg.give_up_ns;
   return fc;
 }
 
@@ -126,6 +128,11 @@ void FeedStageBase::log_session(const SessionEvent& e) {
       [[fallthrough]];
     case SessionEventKind::kConnectFailed: {
       const std::string_view why = to_string(e.reason);
+      if (e.retry_in_ns == 0) {  // the last attempt: kGaveUp follows
+        std::fprintf(stderr, "shadow-run: feed %.*s (%.*s): %.*s\n", static_cast<int>(kind.size()), kind.data(),
+                     static_cast<int>(why.size()), why.data(), static_cast<int>(e.detail.size()), e.detail.data());
+        return;
+      }
       std::fprintf(stderr, "shadow-run: feed %.*s (%.*s): %.*s; retrying in %.3f s\n",
                    static_cast<int>(kind.size()), kind.data(), static_cast<int>(why.size()),
                    why.data(), static_cast<int>(e.detail.size()), e.detail.data(),
@@ -133,7 +140,10 @@ void FeedStageBase::log_session(const SessionEvent& e) {
       return;
     }
     case SessionEventKind::kGaveUp:
-      if (!stop_.load(std::memory_order_acquire)) error_ = "feed gave up: " + std::string(e.detail);
+      if (!stop_.load(std::memory_order_acquire)) {
+        venue_gave_up_ = session_ && session_->gave_up();
+        error_ = (venue_gave_up_ ? "venue unreachable: " : "feed gave up: ") + std::string(e.detail);
+      }
       finish();
       return;
   }

@@ -49,6 +49,10 @@ struct FeedStageConfig {
   std::size_t live_headroom = 1024;   // split: free ring slots needed before reading the socket
   std::size_t capture_headroom = 511; // split: free ring slots needed before decoding a line
   std::atomic<std::uint64_t>* reconnects = nullptr;  // bumped at each lost connection (progress)
+  // Live give-up policy (FeedSessionConfig): consecutive failed connects, and time without a
+  // working connection; 0 = no limit. When it gives up the feed is done() with venue_gave_up().
+  std::uint64_t connect_attempts = 0;
+  std::int64_t give_up_ns = 0;
 };
 
 // The EventSink of the fused layout: a message's events are collected in a buffer sized for the
@@ -84,6 +88,8 @@ class FeedStageBase {
   // The error is the capture's fault (bad input: cannot open, not a regular file, another
   // compression, truncated/corrupt gzip, mostly undecodable, see CaptureTally); read after done().
   bool input_error() const noexcept { return input_error_; }
+  // The live venue was given up on (the give-up policy ended it, not a stop); after done().
+  bool venue_gave_up() const noexcept { return venue_gave_up_; }
   // Messages a decoder rejected (any thread).
   const std::atomic<std::uint64_t>& decode_errors() const noexcept { return decode_errors_; }
   std::uint64_t backpressure_waits() const noexcept { return backpressure_waits_; }
@@ -133,6 +139,7 @@ class FeedStageBase {
   std::string error_;  // written before done_
   bool input_error_ = false;  // written before done_
   CaptureTally tally_;        // the current capture file's lines (live: unused)
+  bool venue_gave_up_ = false;  // written before done_
 };
 
 template <EventSink Out>

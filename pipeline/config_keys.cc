@@ -75,6 +75,12 @@ constexpr ConfigKey kKeys[] = {
     {.path = "venue.exchange_batch", .flag = "--batch", .metavar = "N", .range = whole_range(0, 1'000'000),
      .doc = "embedded: order-flow events per published delta (0: the exchange's own rule)",
      .slot = [](RunConfig& c) -> S { return &c.exchange_batch; }},
+    {.path = "venue.connect_attempts", .flag = "--connect-attempts", .metavar = "N", .range = whole_range(0, 1'000'000'000),
+     .doc = "embedded/url: give up (exit 3) after this many failed connects in a row (0: no limit)",
+     .slot = [](RunConfig& c) -> S { return &c.connect_attempts; }},
+    {.path = "venue.give_up_s", .flag = "--give-up", .metavar = "S", .range = closed_range(0, 1e7),
+     .doc = "embedded/url: give up (exit 3) after this long without a working connection (0: no limit; both 0: retry forever)",
+     .slot = [](RunConfig& c) -> S { return &c.give_up_s; }},
 
     {.path = "quoter.mode", .doc = "join the best prices, or quote around the (skewed) mid (sim/quoter.h)",
      .slot = [](RunConfig& c) -> S { return &c.engine.quoter.mode; }},

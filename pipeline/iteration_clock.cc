@@ -33,11 +33,12 @@ void IterationClock::end_warmup(std::int64_t t) noexcept {
   begin_iteration(t, next);
 }
 
-void IterationClock::on_idle(bool stop_requested, bool feed_ended, bool feed_failed) noexcept {
+void IterationClock::on_idle(bool stop_requested, bool feed_ended, bool feed_failed,
+                             const char* failure_reason) noexcept {
   if (finished_) return;
   if (stop_requested) return finish("signal", true);
   if (!cfg_.recorded_time) tick(realtime_ns());
-  if (feed_ended) finish(!feed_failed && cfg_.recorded_time ? "completed" : "error", true);
+  if (feed_ended) finish(!feed_failed && cfg_.recorded_time ? "completed" : failure_reason, true);
 }
 
 void IterationClock::on_fill(const Fill& f) noexcept {

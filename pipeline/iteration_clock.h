@@ -68,15 +68,16 @@ class IterationClock final : public EngineOutput {
   // No event came. A stop request ends the run as "signal"; a live run's wall clock may close
   // the iteration of a quiet feed; a feed that ended (and whose events were all processed) ends
   // it as "completed" when a capture played to its end (the last iteration is partial), else
-  // as "error".
-  void on_idle(bool stop_requested, bool feed_ended, bool feed_failed) noexcept;
+  // as `failure_reason` ("error", or "venue_unreachable" when the give-up policy ended it).
+  void on_idle(bool stop_requested, bool feed_ended, bool feed_failed,
+               const char* failure_reason = "error") noexcept;
 
   // EngineOutput.
   void on_fill(const Fill& f) noexcept override;
   void on_order_event(const OrderEvent& e) noexcept override;
   void on_shadow_order(const ShadowOrder& o) noexcept override;
 
-  // Ends the run with `reason` (completed | signal | error): with close_open, the open iteration
+  // Ends the run with `reason` (completed | signal | error | venue_unreachable): with close_open, the open iteration
   // (if one started) goes to the sinks as partial; then the sinks get the end of the run.
   void finish(const char* reason, bool close_open) noexcept;
 

@@ -35,6 +35,8 @@ void add(DecoderStats& t, const DecoderStats& s) {
   for (std::size_t i = 0; i < std::size(t.errors_by_status); ++i) {
     t.errors_by_status[i] += s.errors_by_status[i];
   }
+  t.invalid_price += s.invalid_price;
+  t.invalid_qty += s.invalid_qty;
 }
 
 std::string level_text(Level l) {
@@ -74,6 +76,9 @@ void print_summary(FILE* out, const ReplayOptions& opt, const Replayer& replayer
                  static_cast<unsigned long long>(d.errors_by_status[i]));
   }
   std::fprintf(out, "\n");
+  std::fprintf(out, "  invalid values dropped: price %llu, qty %llu\n",
+               static_cast<unsigned long long>(d.invalid_price),
+               static_cast<unsigned long long>(d.invalid_qty));
   std::fprintf(out,
                "  books: applied %llu, snapshots %llu, gaps %llu, resyncs %llu, stale dropped %llu, "
                "skipped unsynced %llu, buffer drops %llu, crossed %llu\n",

@@ -279,22 +279,26 @@ void apply_quick_preset(RunConfig& c) {
   c.warmup_s = 2;
 }
 
-RunConfig parse_run_config(std::string_view text, const std::string& name) {
-  RunConfig c = default_run_config();
-  c.source = name;
-  toml::table root;
-  try {
-    root = toml::parse(text, name);
-  } catch (const toml::parse_error& e) {
-    throw ConfigError(name + ":" + std::to_string(e.source().begin.line) + ":" +
-                      std::to_string(e.source().begin.column) + ": " + printable(e.description(), 1024));
-  }
-  read_toml(name, root, c);
-  return c;
-}
-
 RunConfig load_run_config(const std::string& path) {
   return parse_run_config(read_input_file(path, "config file", kMaxConfigFile), path);
+}
+
+RunConfig parse_run_config(std::string_view text, const std::string& source) {
+  RunConfig c = default_run_config();
+  c.source = source;
+  if (text.size() > kMaxConfigFile) {
+    throw ConfigError(source + ": config file: is " + std::to_string(text.size()) + " bytes, over the limit of " +
+                      byte_count_text(kMaxConfigFile));
+  }
+  toml::table root;
+  try {
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(source + ":" + std::to_string(e.source().begin.line) + ":" +
+                      std::to_string(e.source().begin.column) + ": " + printable(e.description(), 1024));
+  }
+  read_toml(source, root, c);
+  return c;
 }
 
 void RunConfig::finalize() {

@@ -64,6 +64,10 @@ struct RunConfig {
   double exchange_rate = 2000;          // kEmbedded: order-flow events per second
   std::uint64_t exchange_seed = 1;
   std::uint32_t exchange_batch = 0;     // kEmbedded: events per published delta; 0 = its default
+  // kEmbedded/kUrl give-up policy (feed/feed_session.h): 10 failed connects in a row, or 30 s
+  // without a working connection, ends the run with exit 3; 0 = no limit (both 0: retry forever).
+  std::uint32_t connect_attempts = 10;
+  double give_up_s = 30;
   // [quoter], [fill], [latency], [fees], [checks] → the engine's config
   EngineConfig engine;
   std::string latency_samples_file;     // [latency] samples_file ("" = constant)
@@ -100,8 +104,9 @@ struct RunConfig {
 // file must be a regular file of at most kMaxConfigFile bytes (a directory, device or FIFO is
 // refused without blocking).
 RunConfig load_run_config(const std::string& path);
-// The same for TOML text already read; `name` stands for the file in messages and `source`.
-RunConfig parse_run_config(std::string_view text, const std::string& name);
+// The same for TOML text already in memory (`source` names it in messages); the fuzz target's
+// entry point. At most kMaxConfigFile bytes.
+RunConfig parse_run_config(std::string_view text, const std::string& source);
 RunConfig default_run_config();
 
 // "quick" preset for smoke runs and `make run`: 6 × 10 s, 2 s warm-up.

@@ -89,6 +89,9 @@ void ShadowEngine::on_event(const MarketEvent& e, IterationKpis& k) noexcept {
   SymbolKpis& kp = k.symbols[static_cast<std::size_t>(si)];
   exch_ts_ms_ = e.exch_ts_ms;
   s.kpis = &kp;
+  // Values the decoder dropped from this message (set on its first event only).
+  kp.invalid_price += e.invalid_price;
+  kp.invalid_qty += e.invalid_qty;
   const std::int64_t now = event_time(e);
   if (!kp.marked_start && s.book.synced()) mark(s, kp, true);
   s.sim->advance(now);
@@ -97,10 +100,12 @@ void ShadowEngine::on_event(const MarketEvent& e, IterationKpis& k) noexcept {
     case EventKind::kBookDelta: {
       const std::uint64_t gaps = s.book.stats().gaps;
       const std::uint64_t resyncs = s.book.stats().resyncs;
+      const std::uint64_t crossed = s.book.stats().crossed;
       bool applied = false;
       s.book.on_event(e, [&](std::uint64_t) { applied = true; });
       kp.gaps += s.book.stats().gaps - gaps;
       kp.resyncs += s.book.stats().resyncs - resyncs;
+      kp.crossed += s.book.stats().crossed - crossed;
       if (s.book.synced()) {
         if (e.kind == EventKind::kBookSnapshot) {
           if (e.last_in_message()) s.sim->on_book_reset(now);
@@ -132,6 +137,7 @@ void ShadowEngine::on_event(const MarketEvent& e, IterationKpis& k) noexcept {
       ++kp.ticks;
       break;
     case EventKind::kBbo:
+    case EventKind::kNone:  // a trade message whose every trade was invalid (counted above)
       if (e.last_in_message()) ++kp.ticks;
       return;
     default:

@@ -66,6 +66,8 @@ FeedStageConfig feed_config(const RunConfig& c, const std::string& url, RunProgr
   f.live_headroom = std::min<std::size_t>(c.event_ring / 2, 2048);
   f.capture_headroom = std::min<std::size_t>(kMaxEventsPerMessage, c.event_ring) - 1;
   f.reconnects = &progress.reconnects;
+  f.connect_attempts = c.connect_attempts;
+  f.give_up_ns = static_cast<std::int64_t>(c.give_up_s * 1e9);  // <= 1e16: config range
   return f;
 }
 
@@ -130,7 +132,8 @@ struct ShadowRun::Impl {
     const bool stop = stop_flag.load(std::memory_order_acquire);
     // A capture that was bad input (FeedStageBase::input_error) ends the run as "input_error".
     if (ended && !stop && feed().input_error()) return clock->finish("input_error", true);
-    clock->on_idle(stop, ended, ended && !feed().error().empty());
+    clock->on_idle(stop, ended, ended && !feed().error().empty(),
+                   ended && feed().venue_gave_up() ? "venue_unreachable" : "error");
   }
 
   static int split_feed_work(Impl& im) noexcept { return im.split_feed->work(); }
@@ -188,6 +191,8 @@ RunResult ShadowRun::run() {
   const RunInfo info = run_info(cfg_);
   const auto im = std::make_unique<Impl>(cfg_, url_, stop_, progress_, info);
   Impl* p = im.get();
+  // Everything that may refuse to start has: the run directory is kept and becomes `latest`.
+  p->sinks->mark_started();
   RunResult res;
   res.run_id = info.run_id;
   res.run_dir = p->sinks->run_dir();
@@ -276,7 +281,9 @@ RunResult ShadowRun::run() {
   p->sinks->close_exports();
 
   const std::string& stop_reason = p->clock->stop_reason();
+  // The same counts as SHADOW_RUN_SUMMARY.json: completed = full iterations, partial apart.
   res.iterations_completed = p->sinks->completed();
+  res.iterations_partial = p->sinks->partial_count();
   res.partial = p->sinks->any_partial() || stop_reason != "completed";
   res.stop_reason = stop_reason.empty() ? "error" : stop_reason;
   res.fills = p->sinks->fills_written();
@@ -285,7 +292,7 @@ RunResult ShadowRun::run() {
     res.error = failure;
   } else if (!p->feed().error().empty()) {
     res.error = p->feed().error();
-    if (res.stop_reason != "signal") res.stop_reason = p->feed().input_error() ? "input_error" : "error";
+    if (res.stop_reason == "completed") res.stop_reason = p->feed().input_error() ? "input_error" : "error";
   }
   const std::uint64_t ring_drops = p->split_feed ? p->split_feed->ring_drops() : p->fused_feed->ring_drops();
   const std::uint64_t waits = p->feed().backpressure_waits();

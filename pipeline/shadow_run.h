@@ -26,10 +26,11 @@ namespace shadow {
 struct RunResult {
   std::string run_dir;
   std::string run_id;
-  std::uint32_t iterations_completed = 0;
+  std::uint32_t iterations_completed = 0;  // full iterations (SHADOW_RUN_SUMMARY's count)
+  std::uint32_t iterations_partial = 0;    // closed early (a signal, the feed's end)
   bool partial = false;
-  std::string stop_reason;  // completed | signal | error | duration | input_error
-  std::string error;        // set with stop_reason "error" or "input_error"
+  std::string stop_reason;  // completed | signal | error | venue_unreachable | input_error | duration
+  std::string error;        // why, with stop_reason "error", "venue_unreachable" or "input_error"
   std::uint64_t fills = 0;
 };
 
@@ -50,7 +51,9 @@ class ShadowRun {
   ShadowRun(const RunConfig& cfg, std::string url);
   ~ShadowRun();
 
-  // Runs to the end; blocking. Throws std::runtime_error when the run directory cannot be made.
+  // Runs to the end; blocking. Throws std::runtime_error when the run cannot start (the run
+  // directory or a file cannot be made, the metrics port is taken, ...): no run directory is
+  // left behind then and `latest` is not moved.
   RunResult run();
 
   // From a signal handler's flag watcher (any thread): stop taking data, finish as partial.

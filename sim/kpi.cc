@@ -33,6 +33,7 @@ void SymbolKpis::reset() noexcept {
   orders_considered = would_place = 0;
   rejected.fill(0);
   gaps = resyncs = reconnects = decode_errors = sink_drops = 0;
+  invalid_price = invalid_qty = crossed = 0;
 }
 
 double SymbolKpis::feed_latency_quantile_ms(double q) const noexcept {
@@ -83,6 +84,9 @@ void SymbolKpis::merge(const SymbolKpis& o) noexcept {
   reconnects += o.reconnects;
   decode_errors += o.decode_errors;
   sink_drops += o.sink_drops;
+  invalid_price += o.invalid_price;
+  invalid_qty += o.invalid_qty;
+  crossed += o.crossed;
 }
 
 }  // namespace shadow

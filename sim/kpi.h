@@ -61,6 +61,10 @@ struct SymbolKpis {
   std::uint64_t orders_considered = 0, would_place = 0;
   std::array<std::uint64_t, kRejectRuleCount> rejected{};
   std::uint64_t gaps = 0, resyncs = 0, reconnects = 0, decode_errors = 0, sink_drops = 0;
+  // Invalid market data (docs/KPIS.md): levels and trades the decoder dropped for a price <= 0
+  // (invalid_price) or a quantity < 0, trade quantity <= 0 (invalid_qty); book messages that
+  // left the book crossed (crossed: SyncStats::crossed, which both venues rule out).
+  std::uint64_t invalid_price = 0, invalid_qty = 0, crossed = 0;
 
   void on_fill(const Fill& f) noexcept {
     const Money notional = static_cast<Money>(f.px) * f.qty;

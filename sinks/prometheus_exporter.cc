@@ -56,6 +56,7 @@ constexpr Family kFamilies[] = {
     {"shadow_reconnects_total", "counter", "Feed reconnects."},
     {"shadow_decode_errors_total", "counter", "Market messages the decoders rejected."},
     {"shadow_sink_drops_total", "counter", "Records or exports the sinks could not deliver."},
+    {"shadow_invalid_market_data_total", "counter", "Invalid market data, by kind: levels and trades dropped for a price <= 0 (price) or a bad quantity (qty); book messages that left the book crossed (crossed)."},
     {"shadow_messages_received_total", "counter", "Market messages received so far (live, between iterations too)."},
     {"shadow_fills_received_total", "counter", "Simulated fills so far (live)."},
 };
@@ -127,6 +128,9 @@ void MetricsRegistry::on_iteration(const IterationExport& it) {
     else if (n == "reconnects") counter("shadow_reconnects_total", sym);
     else if (n == "decode_errors") counter("shadow_decode_errors_total", sym);
     else if (n == "sink_drops") counter("shadow_sink_drops_total", sym);
+    else if (n.rfind("invalid_market_data_", 0) == 0) {
+      counter("shadow_invalid_market_data_total", sym + ",kind=\"" + escape_label(n.substr(20)) + "\"");
+    }
   }
   iteration_ = it.iteration;
   last_iteration_ts_ = static_cast<double>(it.ended_realtime_ns / 1'000'000'000) +
@@ -190,6 +194,17 @@ struct MetricsServer::Impl {
   httplib::Server http;
 };
 
+bool is_loopback_host(std::string_view host) noexcept {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host == "localhost" || host == "::1") return true;
+  // 127.0.0.0/8: "127." followed by anything numeric.
+  if (host.rfind("127.", 0) != 0) return false;
+  for (const char c : host) {
+    if ((c < '0' || c > '9') && c != '.') return false;
+  }
+  return true;
+}
+
 MetricsServer::MetricsServer(const MetricsRegistry& reg, std::string addr)
     : reg_(reg), addr_(std::move(addr)), impl_(std::make_unique<Impl>()) {}
 
@@ -209,6 +224,19 @@ bool MetricsServer::start(std::string& error) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
+  // Slow and idle clients must not starve the scrapes (issue 11): httplib serves each accepted
+  // connection on one worker of a fixed pool (FIFO), and a connection holds its worker while it
+  // waits for a request (keep-alive timeout, also before the first one) or reads one (read
+  // timeout per recv). httplib's defaults, 5 s each and max(8, CPUs - 1) workers, let 8-16 idle
+  // connections delay a scrape past Prometheus' timeout. Here: kWorkers connections served at
+  // once (the cap; more wait in the accept queue), an idle one is dropped after
+  // kIdleTimeoutS, a request must arrive within kReadTimeoutS per read, and a keep-alive
+  // connection serves at most kRequestsPerConnection requests.
+  impl_->http.new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
+  impl_->http.set_keep_alive_timeout(kIdleTimeoutS);
+  impl_->http.set_keep_alive_max_count(kRequestsPerConnection);
+  impl_->http.set_read_timeout(kReadTimeoutS, 0);
+  impl_->http.set_write_timeout(kReadTimeoutS, 0);
   impl_->http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(reg_.render(), "text/plain; version=0.0.4; charset=utf-8");
   });

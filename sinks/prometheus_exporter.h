@@ -4,11 +4,13 @@
 // Off the hot path: a mutex guards the registry; the engine never touches it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "sinks/run_artifacts.h"
@@ -40,8 +42,18 @@ class MetricsRegistry {
 };
 
 // GET /metrics → render() (text/plain; version=0.0.4); GET / → a short index; else 404.
+// Limits (so idle or slow clients cannot starve the scrapes): kWorkers connections served at
+// once, the rest wait to be accepted; a connection that sends no request for kIdleTimeoutS, or
+// stalls longer than kReadTimeoutS inside one, is closed; at most kRequestsPerConnection requests
+// per keep-alive connection. Not a defence against a flood: bind loopback (the default) or
+// firewall the port.
 class MetricsServer {
  public:
+  static constexpr std::size_t kWorkers = 16;
+  static constexpr long kIdleTimeoutS = 1;
+  static constexpr long kReadTimeoutS = 2;
+  static constexpr std::size_t kRequestsPerConnection = 16;
+
   // addr: "HOST:PORT"; port 0 picks a free one (port() says which).
   MetricsServer(const MetricsRegistry& reg, std::string addr);
   ~MetricsServer();
@@ -60,6 +72,10 @@ class MetricsServer {
   std::unique_ptr<Impl> impl_;
   std::thread thread_;
 };
+
+// True for a host that is only reachable from this machine: localhost, 127.0.0.0/8, ::1 (with or
+// without brackets). 0.0.0.0, ::, names and other addresses are not (the caller warns).
+bool is_loopback_host(std::string_view host) noexcept;
 
 // node_exporter's textfile collector: the same text, written atomically.
 bool write_textfile(const MetricsRegistry& reg, const std::string& path, std::string& error);

@@ -135,6 +135,12 @@ std::string kpis_json(const SymbolKpis& k, bool totals) {
   whole(o, "reconnects", k.reconnects);
   whole(o, "decode_errors", k.decode_errors);
   whole(o, "sink_drops", k.sink_drops);
+  key(o, "invalid_market_data");
+  o += '{';
+  whole(o, "price", k.invalid_price);
+  whole(o, "qty", k.invalid_qty);
+  whole(o, "crossed", k.crossed);
+  o += '}';
   o += '}';
   return o;
 }
@@ -192,7 +198,10 @@ std::string run_summary_json(const RunInfo& run, const std::vector<SymbolKpis>& 
   key(o, "config");
   o += run.config_json;
   whole(o, "iterations_planned", run.iterations_planned);
-  whole(o, "iterations_completed", iterations.size());
+  std::size_t partial_n = 0;
+  for (const IterationBrief& b : iterations) partial_n += b.partial ? 1 : 0;
+  whole(o, "iterations_completed", iterations.size() - partial_n);
+  whole(o, "iterations_partial", partial_n);
   boolean(o, "partial", partial);
   text(o, "stop_reason", stop_reason);
   SymbolKpis total;
@@ -351,6 +360,9 @@ std::vector<KpiValue> flatten_kpis(const std::string& symbol, const SymbolKpis& 
   add("reconnects", true, static_cast<double>(k.reconnects));
   add("decode_errors", true, static_cast<double>(k.decode_errors));
   add("sink_drops", true, static_cast<double>(k.sink_drops));
+  add("invalid_market_data_price", true, static_cast<double>(k.invalid_price));
+  add("invalid_market_data_qty", true, static_cast<double>(k.invalid_qty));
+  add("invalid_market_data_crossed", true, static_cast<double>(k.crossed));
   return v;
 }
 

@@ -52,7 +52,8 @@ std::string iter_summary_json(const RunInfo& run, const IterationKpis& it);
 IterationBrief brief_of(const IterationKpis& it);
 
 // `totals[i]`: symbol i merged over the iterations; stop_reason: completed | signal | error |
-// duration.
+// venue_unreachable | duration. iterations_completed counts the full iterations (not partial),
+// iterations_partial the ones closed early: the same counts shadow-run prints.
 std::string run_summary_json(const RunInfo& run, const std::vector<SymbolKpis>& per_symbol,
                              const std::vector<IterationBrief>& iterations, bool partial,
                              std::string_view stop_reason, std::int64_t ended_realtime_ns);
@@ -95,7 +96,8 @@ struct IterationExport {
 // net_bps position latency_us_p50 latency_us_p95 latency_us_p99 latency_us_p999 latency_us_max
 // latency_samples p95_latency_ms feed_latency_ms_p50 feed_latency_ms_p95 clock_drift_ms
 // risk_ratio orders_considered would_place rejected_<reason> (one per reason) gaps resyncs
-// reconnects decode_errors sink_drops.
+// reconnects decode_errors sink_drops invalid_market_data_price invalid_market_data_qty
+// invalid_market_data_crossed.
 std::vector<KpiValue> flatten_kpis(const std::string& symbol, const SymbolKpis& k, bool totals);
 IterationExport export_of(const RunInfo& run, const IterationKpis& it, std::string iter_summary_json);
 

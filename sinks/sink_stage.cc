@@ -17,6 +17,7 @@ namespace shadow {
 
 namespace {
 
+// A new OUT/<run_id>; `latest` is moved by mark_started(), once the run is sure to start.
 std::string make_run_dir(const std::string& out_dir, const std::string& run_id) {
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
@@ -25,9 +26,15 @@ std::string make_run_dir(const std::string& out_dir, const std::string& run_id) 
   if (::mkdir(dir.c_str(), 0755) != 0) {
     throw std::runtime_error(dir + ": cannot create the run directory: " + std::strerror(errno));
   }
-  std::string err;
-  if (!replace_symlink(run_id, out_dir + "/latest", err)) std::fprintf(stderr, "shadow-run: warning: %s\n", err.c_str());
   return dir;
+}
+
+// Removes a run directory this process made for a run that did not start (only what the sink
+// stage writes is in it).
+void remove_run_dir(const std::string& dir) noexcept {
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (ec) std::fprintf(stderr, "shadow-run: warning: %s: cannot remove the unused run directory: %s\n", dir.c_str(), ec.message().c_str());
 }
 
 std::unique_ptr<BufferedFileWriter> open_jsonl(const std::string& path, const char* what) {
@@ -45,6 +52,18 @@ SinkStage::SinkStage(SinkStageConfig cfg, RunInfo info)
   for (IterationKpis& k : pool_) k.symbols.resize(info_.symbols.size());
   // Before any thread starts; from then on only the sinks thread produces into free_.
   for (std::uint32_t i = 1; i < kPoolSize; ++i) (void)free_.try_push(i);
+  try {
+    open_outputs();
+  } catch (...) {
+    server_.reset();
+    fills_.reset();
+    orders_.reset();
+    remove_run_dir(run_dir_);
+    throw;
+  }
+}
+
+void SinkStage::open_outputs() {
   fills_ = open_jsonl(run_dir_ + "/fills.jsonl", "the fill log");
   orders_ = open_jsonl(run_dir_ + "/shadow_orders.jsonl", "the order log");
   if (!cfg_.metrics_addr.empty() || !cfg_.metrics_textfile.empty()) {
@@ -56,7 +75,16 @@ SinkStage::SinkStage(SinkStageConfig cfg, RunInfo info)
     server_ = std::make_unique<MetricsServer>(*metrics_, cfg_.metrics_addr);
     if (!server_->start(err)) throw std::runtime_error("metrics endpoint: " + err);
     const std::string host = cfg_.metrics_addr.substr(0, cfg_.metrics_addr.rfind(':'));
-    std::fprintf(stderr, "shadow-run: metrics at http://%s:%d/metrics\n", host.c_str(), server_->port());
+    // An IPv6 address goes in brackets in a URL (RFC 3986 §3.2.2).
+    const bool bracket = host.find(':') != std::string::npos && host.front() != '[';
+    std::fprintf(stderr, "shadow-run: metrics at http://%s%s%s:%d/metrics\n", bracket ? "[" : "", host.c_str(),
+                 bracket ? "]" : "", server_->port());
+    if (!is_loopback_host(host)) {
+      std::fprintf(stderr,
+                   "shadow-run: warning: /metrics listens on %s, not a loopback address: the run's KPIs "
+                   "are exposed to the network (bind 127.0.0.1 unless a scraper on another host needs it)\n",
+                   host.c_str());
+    }
   }
   if (cfg_.redis) redis_ = std::make_unique<RedisExporter>(*cfg_.redis);
 }
@@ -65,7 +93,22 @@ void SinkStage::set_live(std::uint64_t messages, std::uint64_t fills) {
   if (metrics_) metrics_->set_live(messages, fills);
 }
 
-SinkStage::~SinkStage() = default;
+SinkStage::~SinkStage() {
+  if (started_) return;
+  server_.reset();
+  fills_.reset();
+  orders_.reset();
+  remove_run_dir(run_dir_);
+}
+
+void SinkStage::mark_started() {
+  started_ = true;
+  const std::size_t slash = run_dir_.rfind('/');
+  std::string err;
+  if (!replace_symlink(info_.run_id, run_dir_.substr(0, slash) + "/latest", err)) {
+    std::fprintf(stderr, "shadow-run: warning: %s\n", err.c_str());
+  }
+}
 
 SinkRecord* SinkStage::reserved_slot() noexcept {
   SinkRecord* r = records_.claim(0);
@@ -168,6 +211,7 @@ void SinkStage::write_iteration(IterationKpis& k) {
     cfg_.last_p99_us->store(t.latency.summary_us().p99, std::memory_order_relaxed);
   }
   if (!k.partial) ++completed_;
+  if (k.partial) ++partial_;
   any_partial_ = any_partial_ || k.partial;
 }
 

@@ -57,14 +57,20 @@ class SinkStage {
   static constexpr std::size_t kPoolSize = 4;        // one filling, the rest spare or in flight
   static constexpr std::size_t kRecordReserve = 16;  // record slots kept for iteration records
 
-  // Creates the run directory (OUT/<info.run_id>, a new one; the `latest` link is replaced, with
-  // a warning on stderr when it cannot be), fills.jsonl and shadow_orders.jsonl in it, and the
-  // exporters: the metrics endpoint listens (its address on stderr) once this returns. Pool
-  // indexes 1..kPoolSize-1 start in the free ring; index 0 is the producer's first iteration.
-  // Throws std::runtime_error when a directory or file cannot be created or the endpoint cannot
-  // listen.
+  // Creates the run directory (OUT/<info.run_id>, a new one), fills.jsonl and
+  // shadow_orders.jsonl in it, and the exporters: the metrics endpoint listens (its address on
+  // stderr, with a warning when it is not a loopback address) once this returns. Pool indexes
+  // 1..kPoolSize-1 start in the free ring; index 0 is the producer's first iteration. Throws
+  // std::runtime_error when a directory or file cannot be created or the endpoint cannot listen;
+  // the run directory is removed again then.
   SinkStage(SinkStageConfig cfg, RunInfo info);
+  // Removes the run directory when the run never started (mark_started() was not called): a run
+  // that failed to start leaves no empty run directory behind.
   ~SinkStage();
+
+  // The run starts: the run directory is kept and the `latest` link points at it (a warning on
+  // stderr when it cannot be replaced).
+  void mark_started();
   SinkStage(const SinkStage&) = delete;
   SinkStage& operator=(const SinkStage&) = delete;
 
@@ -130,6 +136,7 @@ class SinkStage {
 
   std::uint32_t completed() const noexcept { return completed_; }  // iterations not partial
   bool any_partial() const noexcept { return any_partial_; }
+  std::uint32_t partial_count() const noexcept { return partial_; }  // iterations closed early
   std::uint64_t fills_written() const noexcept { return fills_total_; }
   std::uint64_t order_events() const noexcept { return order_events_; }
   // Stops the metrics endpoint and reports the Redis exporter's totals on stderr (when on).
@@ -153,6 +160,7 @@ class SinkStage {
     return true;
   }
 
+  void open_outputs();  // the constructor's files and exporters
   void write_iteration(IterationKpis& k);
   void note_export_failure();
   void write_run_summary();
@@ -177,8 +185,9 @@ class SinkStage {
   std::vector<SymbolKpis> run_totals_;
   std::vector<IterationBrief> briefs_;
   std::uint64_t fills_total_ = 0, order_events_ = 0, decode_errors_booked_ = 0;
-  std::uint32_t completed_ = 0;
+  std::uint32_t completed_ = 0, partial_ = 0;
   bool any_partial_ = false;
+  bool started_ = false;
   std::uint64_t export_drops_unbooked_ = 0;
   bool export_failing_ = false;
 };

@@ -8,10 +8,12 @@
 //
 // Defaults < the TOML file < the flags. With the embedded venue (the default) it starts
 // shadow-exchange on a free loopback port, owns its lifetime and stops it at the end.
-// SIGINT/SIGTERM: stop taking data, close the current iteration as partial, flush, write the
-// run summary, exit 0; a second signal exits at once (128 + the signal: 130 for SIGINT).
-// Exit 2: bad config or flags (the message names the key or flag and the allowed values);
-// 1: the run could not start or ended in an error (venue unreachable, artifacts not writable).
+// SIGINT/SIGTERM/SIGHUP: stop taking data, close the current iteration as partial, flush, write
+// the run summary, exit 128 + the signal (130 for SIGINT); a second signal exits at once (the
+// same code). Exit codes (core/exit_codes.h): 0 the run completed; 2 bad config or flags (the
+// message names the key or flag and the allowed values); 3 the run could not start (nothing is
+// left under --out) or ended in a runtime failure (the venue given up: stop_reason
+// "venue_unreachable"; artifacts not writable: "error").
 #include <unistd.h>
 
 #include <atomic>
@@ -24,6 +26,7 @@
 
 #include "core/cli.h"
 #include "core/clock.h"
+#include "core/exit_codes.h"
 #include "core/signals.h"
 #include "exchange/exchange_process.h"
 #include "pipeline/config_keys.h"
@@ -154,7 +157,7 @@ int main(int argc, char** argv) {
     xo.ready_timeout_ms = 10'000;
     if (!exchange.start(exchange_argv(exchange_binary(cfg), cfg), xo, error)) {
       std::fprintf(stderr, "shadow-run: cannot start the embedded exchange: %s\n", error.c_str());
-      return 1;
+      return kExitRuntimeFailure;  // nothing written: the run directory is made only by a run that starts
     }
     url = exchange.url();
     std::fprintf(stderr, "shadow-run: embedded exchange at %s\n", url.c_str());
@@ -170,15 +173,22 @@ int main(int argc, char** argv) {
     r = run.run();
     signals::set_stop_callback(nullptr, nullptr);
   } catch (const std::exception& e) {
+    // The run did not start (no run directory is left, `latest` is not moved): a metrics port
+    // that is taken, an artifacts directory that cannot be made, ...
     signals::set_stop_callback(nullptr, nullptr);
-    std::fprintf(stderr, "shadow-run: %s\n", e.what());
-    return 1;
+    std::fprintf(stderr, "shadow-run: the run could not start: %s\n", e.what());
+    return kExitRuntimeFailure;
   }
   exchange.stop(3000);
-  std::printf("shadow-run: %s: %u iteration(s) completed%s, %llu fills, stopped: %s\n", r.run_dir.c_str(),
-              r.iterations_completed, r.partial ? " (partial run)" : "",
+  // The same counts as SHADOW_RUN_SUMMARY.json: completed = full iterations, partial ones apart.
+  std::printf("shadow-run: %s: %u iteration(s) completed, %u partial, %llu fills, stopped: %s\n",
+              r.run_dir.c_str(), r.iterations_completed, r.iterations_partial,
               static_cast<unsigned long long>(r.fills), r.stop_reason.c_str());
   if (!r.error.empty()) std::fprintf(stderr, "shadow-run: error: %s\n", r.error.c_str());
-  if (r.stop_reason == "input_error") return kExitBadInput;  // a capture that was bad input
-  return r.stop_reason == "error" ? 1 : 0;
+  // Exit: bad capture input → 2; a stop signal N → 128 + N (artifacts complete); an error or the
+  // venue given up → 3.
+  if (r.stop_reason == "input_error") return kExitBadInput;
+  if (r.stop_reason == "signal" && signals::stop_signal() != 0) return kExitSignalBase + signals::stop_signal();
+  if (r.stop_reason == "error" || r.stop_reason == "venue_unreachable") return kExitRuntimeFailure;
+  return kExitOk;
 }

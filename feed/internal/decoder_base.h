@@ -39,6 +39,7 @@ enum class Outcome : std::uint8_t {
   kTrade,     // one trade, its fields in the header
   kTrades,    // one or more trades, each event holding its own symbol, time and seq
   kBbo,       // one best bid/offer event
+  kInvalid,   // trades, none of them valid: one kNone event carries the counts (event_writer.h)
 };
 
 // Symbol id of `name` for `venue`, through a one-entry cache in front of the table (venues send
@@ -143,7 +144,13 @@ DecodeStatus DecoderBase<Derived>::decode(const char* data, std::size_t len,
       ++(outcome == Outcome::kSnapshot ? stats_.book_snapshots : stats_.book_deltas);
       stats_.levels += w.levels();
       break;
+    case Outcome::kInvalid:
+      h.kind = EventKind::kNone;
+      w.stamp_all(h);
+      break;
   }
+  stats_.invalid_price += w.invalid_price();
+  stats_.invalid_qty += w.invalid_qty();
   stats_.events += w.size();
   w.publish();
   return DecodeStatus::kOk;

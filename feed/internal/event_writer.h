@@ -12,10 +12,14 @@
 #include "core/event_sink.h"
 #include "core/fixed_point.h"
 #include "core/market_event.h"
+#include "feed/decode_status.h"
 
 namespace shadow::feed_internal {
 
 using shadow::kMaxEventsPerMessage;  // core/event_sink.h: the most events one message may span
+// The most invalid values (levels and trades) one message may hold: what MarketEvent's 16-bit
+// invalid_price / invalid_qty can carry. Real messages have none.
+inline constexpr std::uint32_t kMaxInvalidPerMessage = UINT16_MAX;
 
 // Header fields every event of one message shares, stamped by EventWriter::finish().
 struct MessageHeader {
@@ -54,7 +58,14 @@ class EventWriter {
 
   // Appends one level to the current book event, opening a new event when it is full or when
   // a bid follows asks (bids precede asks within an event). False when no event can be had.
+  // A level no venue can send (px <= 0, or qty < 0; qty 0 is a delete) is dropped and counted
+  // instead (invalid_price / invalid_qty), and the rest of the message is kept: a price <= 0
+  // names no level the book can hold, and a negative size leaves the level as it was (what
+  // the book did with it before). One sign test for both on the hot path.
   [[gnu::always_inline]] bool add_level(bool bid, Fixed px, Fixed qty) noexcept {
+    if (((px - 1) | qty) < 0) [[unlikely]] {  // px - 1 cannot wrap: parse_fixed stays > INT64_MIN
+      return count_invalid(px, qty, false);
+    }
     MarketEvent* e = book_;
     if (e == nullptr || e->n_bids + e->n_asks == kMaxLevelsPerEvent || (bid && e->n_asks != 0)) {
       e = add();
@@ -73,8 +84,31 @@ class EventWriter {
     return true;
   }
 
+  // Counts one impossible level or trade: under the price when px <= 0, else under the
+  // quantity (qty < 0, or qty <= 0 for a trade, whose size cannot be 0). False past
+  // kMaxInvalidPerMessage: dropped values claim no event, so this is what bounds them (the
+  // message is then refused as too big, like one with more than kMaxEventsPerMessage events).
+  bool count_invalid(Fixed px, Fixed qty, bool trade) noexcept {
+    if (invalid_price_ + invalid_qty_ == kMaxInvalidPerMessage) return false;
+    if (px <= 0) {
+      ++invalid_price_;
+    } else if (qty < 0 || (trade && qty == 0)) {
+      ++invalid_qty_;
+    }
+    return true;
+  }
+  // A trade's values are possible (px > 0, qty > 0): kOk. Otherwise it is counted and the
+  // trade is to be dropped (kSkipped), or the message has too many invalid values (kSinkFull).
+  DecodeStatus check_trade(Fixed px, Fixed qty) noexcept {
+    if (px > 0 && qty > 0) [[likely]] return DecodeStatus::kOk;
+    return count_invalid(px, qty, true) ? DecodeStatus::kSkipped : DecodeStatus::kSinkFull;
+  }
+
   std::size_t size() const noexcept { return n_; }
   std::size_t levels() const noexcept { return levels_; }
+  std::uint32_t invalid_price() const noexcept { return invalid_price_; }
+  std::uint32_t invalid_qty() const noexcept { return invalid_qty_; }
+  bool any_invalid() const noexcept { return (invalid_price_ | invalid_qty_) != 0; }
   MarketEvent* at(std::size_t i) const noexcept { return slots_[i]; }
 
   // Book and single-payload messages: stamps every header field on every event.
@@ -89,12 +123,14 @@ class EventWriter {
       e->seq = h.seq;
       e->symbol = h.symbol;
     }
+    stamp_invalid();
   }
 
   // Multi-trade messages: each event already holds its own txn_ts_ms, seq, symbol and trade;
   // stamps the rest.
   void stamp_shared(const MessageHeader& h) noexcept {
     for (std::size_t i = 0; i < n_; ++i) stamp_common(slots_[i], h, i);
+    stamp_invalid();
   }
 
   void publish() noexcept { sink_.publish(); }
@@ -115,6 +151,14 @@ class EventWriter {
     e->flags = static_cast<std::uint8_t>(h.flags | edge_flags(i));
   }
 
+  // The message's invalid-value counts go on its first event only (consumers sum them); their
+  // sum is at most kMaxInvalidPerMessage, so each fits the event's 16-bit field.
+  void stamp_invalid() noexcept {
+    if (n_ == 0) return;
+    slots_[0]->invalid_price = static_cast<std::uint16_t>(invalid_price_);
+    slots_[0]->invalid_qty = static_cast<std::uint16_t>(invalid_qty_);
+  }
+
   std::uint8_t edge_flags(std::size_t i) const noexcept {
     std::uint8_t f = 0;
     if (i == 0) f |= kFirstInMessage;
@@ -127,6 +171,8 @@ class EventWriter {
   MarketEvent* book_ = nullptr;
   std::size_t n_ = 0;
   std::size_t levels_ = 0;
+  std::uint32_t invalid_price_ = 0;
+  std::uint32_t invalid_qty_ = 0;
 };
 
 }  // namespace shadow::feed_internal

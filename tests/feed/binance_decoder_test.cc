@@ -94,6 +94,70 @@ TEST_F(BinanceDecoderTest, TradeAndAggTrade) {
   EXPECT_EQ(dec_.stats().trade_messages, 2u);
 }
 
+// Issue 11 finding 9: impossible values are dropped and counted by kind, never passed on.
+TEST_F(BinanceDecoderTest, InvalidLevelsAreDroppedAndCountedByKind) {
+  ASSERT_EQ(decode(R"({"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT",)"
+                   R"("U":5,"u":6,"b":[["-61830.17000000","0.00000000"],["61818.52000000","0.21367000"]],)"
+                   R"("a":[["61837.64000000","-5"],["61839.85000000","0.00000000"],["0.00000000","1.0"]]}})"),
+            DecodeStatus::kOk);
+  ASSERT_EQ(sink_.events.size(), 1u);
+  const MarketEvent& e = last();
+  ASSERT_EQ(e.n_bids, 1);
+  ASSERT_EQ(e.n_asks, 1);
+  EXPECT_EQ(e.bids()[0].px, fx("61818.52"));
+  EXPECT_EQ(e.asks()[0].px, fx("61839.85"));  // qty 0: a delete, kept
+  EXPECT_EQ(e.invalid_price, 2);
+  EXPECT_EQ(e.invalid_qty, 1);
+  // The REST snapshot's levels go through the same rule.
+  ASSERT_EQ(decode(R"({"lastUpdateId":10,"bids":[["1.0","-2.0"],["0.9","2.0"]],"asks":[["-1","1"]]})"),
+            DecodeStatus::kOk);
+  EXPECT_EQ(last().kind, EventKind::kBookSnapshot);
+  EXPECT_EQ(last().n_bids, 1);
+  EXPECT_EQ(last().n_asks, 0);
+  EXPECT_EQ(last().invalid_price, 1);
+  EXPECT_EQ(last().invalid_qty, 1);
+  EXPECT_EQ(dec_.stats().invalid_price, 3u);
+  EXPECT_EQ(dec_.stats().invalid_qty, 2u);
+  EXPECT_EQ(dec_.stats().levels, 3u);
+}
+
+TEST_F(BinanceDecoderTest, InvalidTradeIsDroppedAndItsCountCarriedByAnEmptyEvent) {
+  ASSERT_EQ(decode(R"({"stream":"btcusdt@trade","data":{"e":"trade","E":1723161255343,"s":"BTCUSDT",)"
+                   R"("t":3735683259,"p":"0.00000000","q":"0.02000000","T":1723161255342,"m":true,"M":true}})",
+                   5, 6),
+            DecodeStatus::kOk);
+  ASSERT_EQ(sink_.events.size(), 1u);
+  const MarketEvent c = last();
+  EXPECT_EQ(c.kind, EventKind::kNone);
+  EXPECT_EQ(symbols_.name(c.symbol), "BTCUSDT");
+  EXPECT_EQ(c.venue, Venue::kBinanceSpot);
+  EXPECT_EQ(c.local_ns, 5);
+  EXPECT_EQ(c.exch_ts_ms, 1723161255343);
+  EXPECT_EQ(c.invalid_price, 1);
+  EXPECT_EQ(c.invalid_qty, 0);
+  EXPECT_EQ(c.trade.px, 0);
+  EXPECT_EQ(c.trade.qty, 0);
+  ASSERT_EQ(decode(R"({"e":"aggTrade","E":2,"s":"BTCUSDT","a":26129,"p":"0.01633102","q":"-4.7",)"
+                   R"("f":27781,"l":27781,"T":1,"m":false,"M":true})"),
+            DecodeStatus::kOk);
+  EXPECT_EQ(last().kind, EventKind::kNone);
+  EXPECT_EQ(last().invalid_qty, 1);
+  ASSERT_EQ(decode(R"({"e":"trade","E":2,"s":"BTCUSDT","t":1,"p":"1.5","q":"0","T":1,"m":false})"),
+            DecodeStatus::kOk);
+  EXPECT_EQ(last().kind, EventKind::kNone);  // a trade of size 0 did not happen
+  EXPECT_EQ(last().invalid_qty, 1);
+  EXPECT_EQ(dec_.stats().trades, 0u);
+  EXPECT_EQ(dec_.stats().trade_messages, 0u);
+  EXPECT_EQ(dec_.stats().invalid_price, 1u);
+  EXPECT_EQ(dec_.stats().invalid_qty, 2u);
+  EXPECT_EQ(dec_.stats().errors, 0u);
+  // A valid trade carries no count.
+  ASSERT_EQ(decode(R"({"e":"trade","E":2,"s":"BTCUSDT","t":2,"p":"1.5","q":"1","T":1,"m":false})"),
+            DecodeStatus::kOk);
+  EXPECT_EQ(last().kind, EventKind::kTrade);
+  EXPECT_EQ(last().invalid_price + last().invalid_qty, 0);
+}
+
 TEST_F(BinanceDecoderTest, SpotAndFuturesBookTicker) {
   ASSERT_EQ(decode(R"({"stream":"btcusdt@bookTicker","data":{"u":50093239212,"s":"BTCUSDT",)"
                    R"("b":"61837.63000000","B":"3.78826000","a":"61837.64000000","A":"1.54698000"}})"),

@@ -184,6 +184,103 @@ TEST_F(BybitDecoderTest, ManyTradesInOneMessage) {
   EXPECT_EQ(dec_.stats().trade_messages, 1u);
 }
 
+// Issue 11 finding 9: a level with a price <= 0 or a quantity < 0 is dropped and counted by
+// kind; the message's other levels are published, qty 0 stays a delete, and the counts ride on
+// the message's first event for the engine.
+TEST_F(BybitDecoderTest, InvalidLevelsAreDroppedAndCountedByKind) {
+  ASSERT_EQ(decode(R"({"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"s":"BTCUSDT",)"
+                   R"("b":[["0","1"],["16493.50","0.006"],["-16493.00","0.1"],["16492.00","0"]],)"
+                   R"("a":[["16611.00","-5"],["16612.00","0.213"],["0.00","-1"]],"u":7}})"),
+            DecodeStatus::kOk);
+  ASSERT_EQ(sink_.events.size(), 1u);
+  const MarketEvent& e = sink_.events[0];
+  ASSERT_EQ(e.n_bids, 2);
+  ASSERT_EQ(e.n_asks, 1);
+  EXPECT_EQ(e.bids()[0].px, fx("16493.5"));
+  EXPECT_EQ(e.bids()[1].px, fx("16492"));  // qty 0: a delete, not invalid
+  EXPECT_EQ(e.bids()[1].qty, 0);
+  EXPECT_EQ(e.asks()[0].px, fx("16612"));
+  EXPECT_EQ(e.invalid_price, 3);  // "0", "-16493.00" and "0.00" (counted once, as its price)
+  EXPECT_EQ(e.invalid_qty, 1);    // "-5"
+  EXPECT_EQ(dec_.stats().invalid_price, 3u);
+  EXPECT_EQ(dec_.stats().invalid_qty, 1u);
+  EXPECT_EQ(dec_.stats().levels, 3u);
+  EXPECT_EQ(dec_.stats().errors, 0u);
+
+  // Spanning several events: the counts are on the first event only.
+  std::string msg = R"({"topic":"orderbook.50.BTCUSDT","type":"snapshot","ts":1,"data":{"s":"BTCUSDT","b":[)";
+  for (int i = 0; i < 60; ++i) {
+    if (i != 0) msg += ',';
+    msg += i % 3 != 0 ? R"(["100","1"])" : R"(["-1","1"])";
+  }
+  msg += R"(],"a":[],"u":8}})";
+  sink_.events.clear();
+  ASSERT_EQ(decode(msg), DecodeStatus::kOk);
+  ASSERT_EQ(sink_.events.size(), 2u);  // 40 valid bids: 26 + 14
+  EXPECT_EQ(sink_.events[0].invalid_price, 20);
+  EXPECT_EQ(sink_.events[1].invalid_price, 0);
+  EXPECT_EQ(dec_.stats().invalid_price, 23u);
+}
+
+TEST_F(BybitDecoderTest, InvalidTradesAreDroppedAndCounted) {
+  const auto trade = [](const char* p, const char* v, int i) {
+    return R"({"T":1672304486865,"s":"BTCUSDT","S":"Buy","v":")" + std::string(v) + R"(","p":")" +
+           p + R"(","i":")" + std::to_string(i) + R"(","seq":)" + std::to_string(i) + "}";
+  };
+  const std::string head = R"({"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1672304486868,"data":[)";
+  ASSERT_EQ(decode(head + trade("0", "1", 1) + "," + trade("16578.5", "0.5", 2) + "," +
+                   trade("16578.5", "0", 3) + "," + trade("-1", "-1", 4) + "," +
+                   trade("16578.5", "-0.1", 5) + "]}"),
+            DecodeStatus::kOk);
+  ASSERT_EQ(sink_.events.size(), 1u);
+  EXPECT_EQ(sink_.events[0].kind, EventKind::kTrade);
+  EXPECT_EQ(sink_.events[0].trade.trade_id, 2u);
+  EXPECT_EQ(sink_.events[0].invalid_price, 2);  // trades 1 and 4
+  EXPECT_EQ(sink_.events[0].invalid_qty, 2);    // trades 3 (size 0) and 5
+  EXPECT_EQ(dec_.stats().trades, 1u);
+  EXPECT_EQ(dec_.stats().invalid_price, 2u);
+  EXPECT_EQ(dec_.stats().invalid_qty, 2u);
+
+  // No valid trade left: one event of kind kNone carries the counts, the symbol and the times.
+  sink_.events.clear();
+  ASSERT_EQ(decode(head + trade("0", "1", 6) + "]}", 7, 8), DecodeStatus::kOk);
+  ASSERT_EQ(sink_.events.size(), 1u);
+  const MarketEvent& c = sink_.events[0];
+  EXPECT_EQ(c.kind, EventKind::kNone);
+  EXPECT_EQ(c.venue, Venue::kBybit);
+  EXPECT_EQ(symbols_.name(c.symbol), "BTCUSDT");
+  EXPECT_EQ(c.local_ns, 7);
+  EXPECT_EQ(c.exch_ts_ms, 1672304486868);
+  EXPECT_EQ(c.invalid_price, 1);
+  EXPECT_EQ(c.invalid_qty, 0);
+  EXPECT_EQ(c.flags, kFirstInMessage | kLastInMessage);
+  EXPECT_EQ(c.trade.px, 0);
+  EXPECT_EQ(dec_.stats().trades, 1u);
+  EXPECT_EQ(dec_.stats().trade_messages, 1u);
+  EXPECT_EQ(dec_.stats().skipped_topics, 0u);
+  EXPECT_EQ(dec_.stats().invalid_price, 3u);
+
+  // A message that fails later is an error: its invalid values are not counted.
+  ASSERT_EQ(decode(head + trade("0", "1", 7) + R"(,{"T":1}]})"), DecodeStatus::kMissingField);
+  EXPECT_EQ(dec_.stats().invalid_price, 3u);
+}
+
+// Dropped values claim no event, so their count is what bounds a message: past 65535 (what
+// the events' 16-bit counters hold) the message is refused like one with too many events.
+TEST_F(BybitDecoderTest, TooManyInvalidValuesIsSinkFull) {
+  for (const int n : {65535, 65536}) {
+    std::string msg = R"({"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"s":"BTCUSDT","b":[)";
+    for (int i = 0; i < n; ++i) msg += i ? R"(,["0","1"])" : R"(["0","1"])";
+    msg += R"(],"a":[],"u":9}})";
+    sink_.events.clear();
+    ASSERT_EQ(decode(msg), n == 65535 ? DecodeStatus::kOk : DecodeStatus::kSinkFull) << n;
+    if (n == 65535) {
+      EXPECT_EQ(sink_.events.at(0).invalid_price, 65535);
+    }
+  }
+  EXPECT_EQ(dec_.stats().invalid_price, 65535u);
+}
+
 TEST_F(BybitDecoderTest, AcksPongsAndOtherTopicsAreSkippedAndCounted) {
   EXPECT_EQ(decode(R"({"success":true,"ret_msg":"subscribe","conn_id":"2324d924","req_id":"10001","op":"subscribe"})"),
             DecodeStatus::kSkipped);
@@ -316,9 +413,17 @@ TEST_F(BybitDecoderTest, DecimalsAgreeWithParseFixed) {
       sink_.events.clear();
       ASSERT_EQ(decode(book), ok ? DecodeStatus::kOk : DecodeStatus::kBadValue) << book;
       if (ok) {
+        // A price <= 0 or a quantity < 0 is parsed, then dropped and counted (by its price).
         ASSERT_EQ(sink_.events.size(), 1u);
-        EXPECT_EQ(sink_.events[0].levels[0].px, want) << book;
-        EXPECT_EQ(sink_.events[0].levels[0].qty, want) << book;
+        const MarketEvent& e = sink_.events[0];
+        if (want > 0) {
+          ASSERT_EQ(e.n_bids, 1) << book;
+          EXPECT_EQ(e.levels[0].px, want) << book;
+          EXPECT_EQ(e.levels[0].qty, want) << book;
+        } else {
+          EXPECT_EQ(e.n_bids, 0) << book;
+          EXPECT_EQ(e.invalid_price, 1) << book;
+        }
       }
       const std::string trade = R"({"topic":"publicTrade.BTCUSDT","ts":1,"data":[{"T":1,)"
                                 R"("s":"BTCUSDT","S":"Buy","v":"1","p":)" + sp + "\"" + d +
@@ -326,7 +431,10 @@ TEST_F(BybitDecoderTest, DecimalsAgreeWithParseFixed) {
       sink_.events.clear();
       ASSERT_EQ(decode(trade), ok ? DecodeStatus::kOk : DecodeStatus::kBadValue) << trade;
       if (ok) {
-        EXPECT_EQ(sink_.events.at(0).trade.px, want) << trade;
+        const MarketEvent& e = sink_.events.at(0);
+        EXPECT_EQ(e.kind, want > 0 ? EventKind::kTrade : EventKind::kNone) << trade;
+        EXPECT_EQ(e.trade.px, want > 0 ? want : 0) << trade;
+        EXPECT_EQ(e.invalid_price, want > 0 ? 0 : 1) << trade;
       }
     }
   }

@@ -2,7 +2,11 @@
 // exchange's injected faults (docs/EMBEDDED_EXCHANGE.md, "Fault injection"). Every fault the
 // exchange reports on its `faults:` exit line must be seen by our side, counted under the right
 // reason, and the books must come back in sync. Plus SequenceGuard on hand-made events.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -193,8 +197,8 @@ FeedSessionConfig session_config(const std::string& url) {
   return c;
 }
 
-template <class Done>
-bool pump(FeedSession& s, Feed& f, std::int64_t deadline_ms, Done done) {
+template <class F, class Done>
+bool pump(FeedSession& s, F& f, std::int64_t deadline_ms, Done done) {
   while (mono_ms() < deadline_ms) {
     s.poll(f);
     if (done()) return true;
@@ -368,6 +372,105 @@ TEST(FeedSession, SurvivesTheVenueRestarting) {
   // Clean stop: close 1000, the exchange echoes it.
   s.stop();
   ASSERT_TRUE(pump(s, f, mono_ms() + 3000, [&] { return s.done(); }));
+}
+
+// ---- the give-up policy (issue 11: a dead port retried forever) ----------------------------
+
+// A loopback port nothing listens on: bound, then closed.
+int dead_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// Counts the session's gave-up events and keeps the last detail.
+struct GiveUpFeed : Feed {
+  int gave_up = 0;
+  std::string why;
+  void on_session(const SessionEvent& e) {
+    Feed::on_session(e);
+    if (e.kind == SessionEventKind::kGaveUp) {
+      ++gave_up;
+      why = std::string(e.detail);
+    }
+  }
+};
+
+TEST(FeedSessionGiveUp, AfterConsecutiveFailedConnects) {
+  FeedSessionConfig c = session_config("ws://127.0.0.1:" + std::to_string(dead_port()) + "/v5/public/linear");
+  c.max_connect_attempts = 3;
+  FeedSession s(c);
+  GiveUpFeed f;
+  f.session = &s;
+  ASSERT_TRUE(pump(s, f, mono_ms() + 10000, [&] { return s.done(); })) << join(f.details);
+  EXPECT_TRUE(s.gave_up());
+  EXPECT_EQ(f.gave_up, 1);
+  EXPECT_EQ(s.stats().connect_failures, 3u);
+  EXPECT_NE(f.why.find("3 connect attempts failed in a row"), std::string::npos) << f.why;
+  EXPECT_NE(f.why.find("refused"), std::string::npos) << f.why;
+  EXPECT_EQ(s.poll(f), 0);  // over: nothing more is tried
+  EXPECT_EQ(s.stats().connect_failures, 3u);
+}
+
+TEST(FeedSessionGiveUp, AfterTimeWithoutAWorkingConnection) {
+  FeedSessionConfig c = session_config("ws://127.0.0.1:" + std::to_string(dead_port()) + "/v5/public/linear");
+  c.max_connect_attempts = 0;          // no attempt limit: only the time bound
+  c.give_up_after_ns = 600'000'000;    // 0.6 s
+  FeedSession s(c);
+  GiveUpFeed f;
+  f.session = &s;
+  const std::int64_t t0 = mono_ms();
+  ASSERT_TRUE(pump(s, f, t0 + 10000, [&] { return s.done(); })) << join(f.details);
+  const std::int64_t took = mono_ms() - t0;
+  EXPECT_TRUE(s.gave_up());
+  EXPECT_GE(took, 600);
+  EXPECT_LT(took, 3000);
+  EXPECT_GT(s.stats().connect_failures, 3u);  // retried with backoff until the time was up
+  EXPECT_NE(f.why.find("no working connection for"), std::string::npos) << f.why;
+}
+
+// A venue that was up and then goes away for longer than the limit ends the session too; the
+// clock starts when the working connection ends, not at the start.
+TEST(FeedSessionGiveUp, WhenAWorkingVenueStaysAway) {
+  ExchangeProcess ex(SHADOW_EXCHANGE_BIN, {"--seed", "3", "--rate", "5000"});
+  ASSERT_FALSE(ex.url().empty()) << ex.line();
+  FeedSessionConfig c = session_config(ex.url());
+  c.max_connect_attempts = 0;
+  c.give_up_after_ns = 800'000'000;
+  FeedSession s(c);
+  GiveUpFeed f;
+  f.session = &s;
+  // Up for longer than the limit: a working connection does not give up.
+  ASSERT_TRUE(pump(s, f, mono_ms() + 5000, [&] { return f.messages > 100; }));
+  ASSERT_FALSE(pump(s, f, mono_ms() + 1200, [&] { return s.done(); })) << join(f.details);
+  ex.kill_now();
+  const std::int64_t gone = mono_ms();
+  ASSERT_TRUE(pump(s, f, gone + 10000, [&] { return s.done(); })) << join(f.details);
+  const std::int64_t took = mono_ms() - gone;
+  EXPECT_TRUE(s.gave_up());
+  EXPECT_EQ(f.disconnected, 1u);
+  EXPECT_GE(took, 700);
+  EXPECT_LT(took, 4000);
+  EXPECT_NE(f.why.find("no working connection"), std::string::npos) << f.why;
+}
+
+// stop() is not a give-up.
+TEST(FeedSessionGiveUp, AStopIsNotAGiveUp) {
+  ExchangeProcess ex(SHADOW_EXCHANGE_BIN, {"--seed", "3", "--rate", "5000"});
+  ASSERT_FALSE(ex.url().empty()) << ex.line();
+  FeedSession s(session_config(ex.url()));
+  GiveUpFeed f;
+  f.session = &s;
+  ASSERT_TRUE(pump(s, f, mono_ms() + 5000, [&] { return f.messages > 10; }));
+  s.stop();
+  ASSERT_TRUE(pump(s, f, mono_ms() + 3000, [&] { return s.done(); }));
+  EXPECT_FALSE(s.gave_up());
 }
 
 }  // namespace

@@ -28,12 +28,24 @@ class CheckingSink {
   }
   void publish() noexcept {
     SHADOW_FUZZ_CHECK(n_ > 0);
+    last_invalid = slots_[0].invalid_price + slots_[0].invalid_qty;
     for (std::size_t i = 0; i < n_; ++i) {
       const MarketEvent& e = slots_[i];
       SHADOW_FUZZ_CHECK(e.n_bids + e.n_asks <= kMaxLevelsPerEvent);
       SHADOW_FUZZ_CHECK(e.first_in_message() == (i == 0));
       SHADOW_FUZZ_CHECK(e.last_in_message() == (i + 1 == n_));
-      SHADOW_FUZZ_CHECK(e.kind != EventKind::kNone);
+      // kNone only as the one event that carries a message's invalid-value counts.
+      if (e.kind == EventKind::kNone) {
+        SHADOW_FUZZ_CHECK(n_ == 1 && e.invalid_price + e.invalid_qty > 0);
+      }
+      if (i != 0) SHADOW_FUZZ_CHECK(e.invalid_price == 0 && e.invalid_qty == 0);
+      // Nothing impossible reaches the consumer: levels px > 0, qty >= 0; trades px, qty > 0.
+      if (e.is_book()) {
+        for (std::size_t j = 0; j < std::size_t{e.n_bids} + e.n_asks; ++j) {
+          SHADOW_FUZZ_CHECK(e.levels[j].px > 0 && e.levels[j].qty >= 0);
+        }
+      }
+      if (e.kind == EventKind::kTrade) SHADOW_FUZZ_CHECK(e.trade.px > 0 && e.trade.qty > 0);
       SHADOW_FUZZ_CHECK(e.kind == slots_[0].kind && e.msg_seq == slots_[0].msg_seq);
       SHADOW_FUZZ_CHECK(e.venue != Venue::kUnknown);
       if (!e.is_book()) SHADOW_FUZZ_CHECK(e.n_bids == 0 && e.n_asks == 0);
@@ -46,6 +58,7 @@ class CheckingSink {
   void abort() noexcept { n_ = 0; }
   std::size_t pending() const noexcept { return n_; }
   std::size_t publishes = 0;
+  std::uint64_t last_invalid = 0;  // invalid values the last published message carried
 
  private:
   static constexpr std::size_t kSlots = 600;
@@ -68,6 +81,10 @@ int run_one(Decoder& dec, const std::uint8_t* data, std::size_t size) {
   SHADOW_FUZZ_CHECK(static_cast<std::uint8_t>(st) < kDecodeStatusCount);
   SHADOW_FUZZ_CHECK((sink.publishes == publishes + 1) == (st == DecodeStatus::kOk));
   SHADOW_FUZZ_CHECK((after.errors == before.errors + 1) == is_error(st));
+  // Invalid values are counted in the stats exactly when their message is published.
+  const std::uint64_t invalid = after.invalid_price + after.invalid_qty -
+                                before.invalid_price - before.invalid_qty;
+  SHADOW_FUZZ_CHECK(invalid == (st == DecodeStatus::kOk ? sink.last_invalid : 0));
   return 0;
 }
 

@@ -303,7 +303,10 @@ TEST(ConfigKeys, CanonicalJsonAndHashAreUnchanged) {
     return c;
   };
   const RunConfig d = as_run(default_run_config());
-  EXPECT_EQ(d.hash, "7a9e6e72e5633cd559ac7706651a8e361b44c0376b4aabb3f49c533ae2dc867c") << d.json;
+  // Issue 11 added venue.connect_attempts and venue.give_up_s (the connect give-up policy) to the
+  // canonical JSON: the only change of these two hashes.
+  EXPECT_EQ(d.hash, "e1f9baa538eb3f224420a77c8c4c4fd82f70bdf3f988a75c4c304d7181170fb6") << d.json;
+  EXPECT_NE(d.json.find(R"("exchange_batch":0,"connect_attempts":10,"give_up_s":30})"), std::string::npos) << d.json;
   EXPECT_EQ(d.json.substr(0, 81), R"({"run":{"iterations":1,"duration_s":1,"warmup_s":0,"out_dir":"/tmp/cfgbase/art"},)");
   EXPECT_NE(d.json.find(R"("samples_file":"","samples":0,"seed":1})"), std::string::npos) << d.json;
   EXPECT_EQ(d.json.find("exchange_bin"), std::string::npos);
@@ -367,8 +370,9 @@ record_ring = 65536
 )";
   const RunConfig f = as_run(load_run_config(p.string()));
   fs::remove(p);
-  // (the export.redis_url of this fixture lost its password in issue 11: URLs carry no credentials)
-  EXPECT_EQ(f.hash, "f9832d69ac7e27870e058a1f4f11e044d0b6f764c1cd09eb1e91e104741de6c8") << f.json;
+  // (issue 11: the fixture's export.redis_url lost its password, URLs carry no credentials; two venue
+  // keys were added, connect_attempts and give_up_s)
+  EXPECT_EQ(f.hash, "ba89cfbf62991889d323ef1b4c272c0ed929f58d0ab2e10cf39f5b501d90057c") << f.json;
   EXPECT_NE(f.json.find(R"j("redis_url":"redis://127.0.0.1:6379/0")j"), std::string::npos) << f.json;
 }
 

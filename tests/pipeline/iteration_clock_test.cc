@@ -140,6 +140,18 @@ TEST(IterationClock, AStopEndsTheRunAsSignalAndAFailedFeedAsError) {
   EXPECT_EQ(failed.clock.iteration(), 1u);
 }
 
+// The give-up policy ended the live feed: the run's reason says so, the open iteration is partial.
+TEST(IterationClock, AFeedThatGaveUpOnTheVenueEndsTheRunAsVenueUnreachable) {
+  Rig r(0.0, 5, "venue-unreachable");
+  r.event(0);
+  r.clock.on_idle(false, true, true, "venue_unreachable");
+  r.drain();
+  EXPECT_EQ(r.clock.stop_reason(), "venue_unreachable");
+  EXPECT_TRUE(r.sinks->done());
+  EXPECT_EQ(r.sinks->partial_count(), 1u);
+  EXPECT_EQ(r.sinks->completed(), 0u);
+}
+
 TEST(IterationClock, WarmUpRecordsAreCountedButNotWritten) {
   Rig r(1.0, 1, "records");
   r.event(0);

@@ -273,4 +273,73 @@ TEST(ShadowEngine, ExecutionChecksRejectAndLogEveryDecision) {
   }
 }
 
+// Issue 11 finding 9: invalid market data reaches the iteration's KPIs per symbol and kind.
+// Bybit messages through the real decoder: the dropped levels and trades are counted, the
+// valid levels of the same message are applied, a delta that crosses the book is counted once
+// (SyncStats::crossed), and a trade message with no valid trade still counts as a tick.
+TEST(ShadowEngine, InvalidMarketDataIsCountedPerKind) {
+  SymbolTable symbols;
+  BybitDecoder decoder(symbols);
+  const std::uint16_t btc = symbols.find_or_add(Venue::kBybit, "BTCUSDT");
+  Collect out;
+  ShadowEngine engine(engine_config(), {btc}, &out);
+  std::vector<IterationKpis> iters(1);
+  iters[0].symbols.resize(1);
+  EngineSink sink{&engine, &iters[0]};
+  std::string buf;
+  const auto feed = [&](const std::string& m) {
+    buf.assign(m);
+    buf.append(64, '\0');
+    return decoder.decode(buf.data(), m.size(), buf.size(), 1'732'000'000'000'000'000,
+                          monotonic_ns(), sink);
+  };
+  const std::string book = R"({"topic":"orderbook.50.BTCUSDT","ts":1732000000000,"type":)";
+  ASSERT_EQ(feed(book + R"("snapshot","data":{"s":"BTCUSDT","u":1,)"
+                        R"("b":[["65000.0","5"],["64999.9","5"]],"a":[["65000.1","5"],["65000.2","5"]]}})"),
+            DecodeStatus::kOk);
+  // Two bad prices and a negative size; the valid bid and ask of the message are applied.
+  ASSERT_EQ(feed(book + R"("delta","data":{"s":"BTCUSDT","u":2,)"
+                        R"("b":[["0","1"],["64999.8","3"],["-65000","1"]],"a":[["65000.1","-5"],["65000.3","4"]]}})"),
+            DecodeStatus::kOk);
+  const FlatBook& fb = engine.book(0).book();
+  EXPECT_EQ(fb.qty_at(Side::kBuy, 649998 * kFixedScale / 10), 3 * kFixedScale);
+  EXPECT_EQ(fb.qty_at(Side::kSell, 650003 * kFixedScale / 10), 4 * kFixedScale);
+  EXPECT_EQ(fb.qty_at(Side::kSell, 650001 * kFixedScale / 10), 5 * kFixedScale) << "kept as it was";
+  EXPECT_TRUE(engine.book(0).synced());
+  // A bid above the best ask: the venue's book is never crossed.
+  ASSERT_EQ(feed(book + R"("delta","data":{"s":"BTCUSDT","u":3,"b":[["65000.5","1"]],"a":[]}})"),
+            DecodeStatus::kOk);
+  EXPECT_TRUE(fb.crossed());
+  // And uncrossed again.
+  ASSERT_EQ(feed(book + R"("delta","data":{"s":"BTCUSDT","u":4,"b":[["65000.5","0"]],"a":[]}})"),
+            DecodeStatus::kOk);
+  const std::string trades = R"({"topic":"publicTrade.BTCUSDT","ts":1732000000001,"data":[)";
+  const std::string t1 = R"({"T":1732000000000,"s":"BTCUSDT","S":"Buy","v":"0.5","p":"65000.1","i":"1"})";
+  const std::string bad_px = R"({"T":1732000000000,"s":"BTCUSDT","S":"Buy","v":"0.5","p":"0","i":"2"})";
+  const std::string bad_qty = R"({"T":1732000000000,"s":"BTCUSDT","S":"Sell","v":"0","p":"65000","i":"3"})";
+  ASSERT_EQ(feed(trades + t1 + "," + bad_px + "]}"), DecodeStatus::kOk);
+  ASSERT_EQ(feed(trades + bad_qty + "]}"), DecodeStatus::kOk);  // no valid trade: a kNone event
+
+  const SymbolKpis& k = iters[0].symbols[0];
+  EXPECT_EQ(k.invalid_price, 3u);  // "0", "-65000" and the trade at 0
+  EXPECT_EQ(k.invalid_qty, 2u);    // "-5" and the trade of size 0
+  EXPECT_EQ(k.crossed, 1u);
+  EXPECT_EQ(k.trades, 1u);
+  EXPECT_EQ(k.ticks, 6u);
+  EXPECT_EQ(k.book_updates, 4u);
+  EXPECT_EQ(engine.book(0).stats().crossed, 1u);
+  EXPECT_EQ(decoder.stats().invalid_price, k.invalid_price);
+  EXPECT_EQ(decoder.stats().invalid_qty, k.invalid_qty);
+
+  // The iteration's KPIs carry them to the totals (SymbolKpis::merge) and reset() clears them.
+  SymbolKpis total;
+  total.merge(k);
+  total.merge(k);
+  EXPECT_EQ(total.invalid_price, 6u);
+  EXPECT_EQ(total.invalid_qty, 4u);
+  EXPECT_EQ(total.crossed, 2u);
+  total.reset();
+  EXPECT_EQ(total.invalid_price + total.invalid_qty + total.crossed, 0u);
+}
+
 }  // namespace

@@ -2,9 +2,13 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
+#include <vector>
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-parameter"
@@ -13,6 +17,7 @@
 #pragma GCC diagnostic pop
 
 #include "sinks/prometheus_exporter.h"
+#include "sinks/run_artifacts.h"
 
 namespace {
 
@@ -68,6 +73,47 @@ TEST(MetricsRegistry, GaugesHoldTheLastIterationCountersAccumulate) {
   EXPECT_EQ(t.find("shadow_maker_taker_ratio"), std::string::npos) << "null KPIs are not rendered";
 }
 
+// Issue 11 finding 9: invalid market data per kind, from the KPIs to the ITER_SUMMARY object,
+// the exporters' flat names and one Prometheus counter family with a kind label.
+TEST(MetricsRegistry, InvalidMarketDataIsACounterByKind) {
+  RunInfo run;
+  run.run_id = "r1";
+  run.symbols = {"BTCUSDT", "ETHUSDT"};
+  IterationKpis it;
+  it.iteration = 1;
+  it.symbols.resize(2);
+  it.symbols[0].invalid_price = 2;
+  it.symbols[0].invalid_qty = 1;
+  it.symbols[1].crossed = 4;
+  const std::string json = iter_summary_json(run, it);
+  EXPECT_NE(json.find(R"("BTCUSDT":{)"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("invalid_market_data":{"price":2,"qty":1,"crossed":0})"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("invalid_market_data":{"price":0,"qty":0,"crossed":4})"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("invalid_market_data":{"price":2,"qty":1,"crossed":4})"), std::string::npos)
+      << "totals: " << json;
+  const std::vector<KpiValue> flat = flatten_kpis("BTCUSDT", it.symbols[0], false);
+  const auto value = [&](const std::string& name) {
+    for (const KpiValue& v : flat) {
+      if (v.name == name) return v.value;
+    }
+    ADD_FAILURE() << name << " not exported";
+    return -1.0;
+  };
+  EXPECT_EQ(value("invalid_market_data_price"), 2);
+  EXPECT_EQ(value("invalid_market_data_qty"), 1);
+  EXPECT_EQ(value("invalid_market_data_crossed"), 0);
+
+  MetricsRegistry r;
+  r.on_iteration(export_of(run, it, json));
+  r.on_iteration(export_of(run, it, json));  // counters accumulate over iterations
+  const std::string t = r.render();
+  EXPECT_TRUE(has_line(t, "# TYPE shadow_invalid_market_data_total counter")) << t;
+  EXPECT_TRUE(has_line(t, "shadow_invalid_market_data_total{symbol=\"BTCUSDT\",kind=\"price\"} 4")) << t;
+  EXPECT_TRUE(has_line(t, "shadow_invalid_market_data_total{symbol=\"BTCUSDT\",kind=\"qty\"} 2")) << t;
+  EXPECT_TRUE(has_line(t, "shadow_invalid_market_data_total{symbol=\"ETHUSDT\",kind=\"crossed\"} 8")) << t;
+  EXPECT_TRUE(has_line(t, "shadow_invalid_market_data_total{symbol=\"_all\",kind=\"crossed\"} 8")) << t;
+}
+
 TEST(MetricsServer, ServesTheRegistryAndNothingElse) {
   MetricsRegistry r;
   r.on_iteration(iteration(1, 0.5, 100));
@@ -90,6 +136,65 @@ TEST(MetricsServer, ServesTheRegistryAndNothingElse) {
   EXPECT_NE(err.find("127.0.0.1:" + std::to_string(s.port())), std::string::npos) << err;
   s.stop();
   s.stop();  // idempotent
+}
+
+// Issue 11: 8-16 idle connections (connected, nothing sent) held open made /metrics stop
+// answering: every httplib worker waited 5 s on one of them. With more idle connections than
+// the server has workers, a scrape still answers within a few seconds.
+TEST(MetricsServer, IdleConnectionsDoNotStarveAScrape) {
+  MetricsRegistry r;
+  r.on_iteration(iteration(1, 0.5, 100));
+  MetricsServer s(r, "127.0.0.1:0");
+  std::string err;
+  ASSERT_TRUE(s.start(err)) << err;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<std::uint16_t>(s.port()));
+  std::vector<int> idle;
+  const std::size_t n = MetricsServer::kWorkers + 8;
+  for (std::size_t i = 0; i < n; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a), 0);
+    idle.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // all accepted and queued
+  const auto t0 = std::chrono::steady_clock::now();
+  httplib::Client c("127.0.0.1", s.port());
+  c.set_connection_timeout(10);
+  c.set_read_timeout(10);
+  auto res = c.Get("/metrics");
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(res) << "no answer with " << n << " idle connections open";
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, r.render());
+  EXPECT_LT(took, 4.0) << "a scrape waited " << took << " s behind " << n << " idle connections";
+  for (const int fd : idle) ::close(fd);
+  // A slow client (half a request line, then nothing) is dropped after the read timeout (2 s;
+  // httplib's default was 5 s).
+  const int slow = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_EQ(::connect(slow, reinterpret_cast<const sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::send(slow, "GET /met", 8, 0), 8);
+  const auto t1 = std::chrono::steady_clock::now();
+  timeval tv{10, 0};
+  setsockopt(slow, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char buf[64];
+  EXPECT_LE(::recv(slow, buf, sizeof buf, 0), 0) << "the slow connection was not closed";
+  const double held = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+  EXPECT_LT(held, MetricsServer::kReadTimeoutS + 1.5) << "a stalled request held a worker " << held << " s";
+  ::close(slow);
+  s.stop();
+}
+
+TEST(MetricsServer, LoopbackHostsAreTold) {
+  for (const char* h : {"127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]"}) {
+    EXPECT_TRUE(is_loopback_host(h)) << h;
+  }
+  for (const char* h : {"0.0.0.0", "::", "[::]", "", "10.0.0.1", "127.0.0.1.example.com", "example.com",
+                        "128.0.0.1"}) {
+    EXPECT_FALSE(is_loopback_host(h)) << h;
+  }
 }
 
 TEST(MetricsTextfile, WrittenAtomically) {

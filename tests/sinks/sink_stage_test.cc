@@ -4,7 +4,10 @@
 // drops fills live but keeps the reserve for iteration records; the end writes the run summary.
 #include "sinks/sink_stage.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -48,6 +51,8 @@ TEST(SinkStage, WritesAnIterationSummaryFromRecordsAndGivesThePoolIndexBack) {
   std::atomic<double> p99{0};
   cfg.last_p99_us = &p99;
   SinkStage s(cfg, info());
+  EXPECT_FALSE(fs::is_symlink(dir.path / "latest"));  // moved only when the run starts
+  s.mark_started();
   EXPECT_EQ(fs::read_symlink(dir.path / "latest"), "20261121T101500Z-3f2a");
   std::atomic<std::uint64_t> decode_errors{3};
   s.book_decode_errors_of(&decode_errors);
@@ -94,6 +99,78 @@ TEST(SinkStage, WritesAnIterationSummaryFromRecordsAndGivesThePoolIndexBack) {
   const std::string run_summary = slurp(run / "SHADOW_RUN_SUMMARY.json");
   EXPECT_NE(run_summary.find("\"stop_reason\":\"signal\""), std::string::npos) << run_summary;
   EXPECT_NE(run_summary.find("\"partial\":true"), std::string::npos) << run_summary;
+}
+
+// Issue 11: stdout said "0 iteration(s) completed" while the summary counted the partial
+// iteration as completed. iterations_completed counts full iterations; partial ones apart.
+TEST(SinkStage, TheRunSummaryCountsFullAndPartialIterationsApart) {
+  Dir dir("counts");
+  SinkStageConfig cfg;
+  cfg.out_dir = dir.path.string();
+  SinkStage s(cfg, info());
+  s.mark_started();
+  std::uint32_t spare = 0;
+  for (std::uint32_t n = 1; n <= 2; ++n) {
+    const std::uint32_t idx = n == 1 ? 0 : spare;
+    IterationKpis& k = s.kpis(idx);
+    k.iteration = n;
+    k.partial = n == 2;
+    k.started_realtime_ns = n * 1'000'000'000LL;
+    k.ended_realtime_ns = k.started_realtime_ns + 500'000'000;
+    s.hand_over(idx);
+    drain(s);
+    ASSERT_TRUE(s.try_take_spare(spare));
+  }
+  s.end("signal");
+  drain(s);
+  ASSERT_TRUE(s.done());
+  EXPECT_EQ(s.completed(), 1u);
+  EXPECT_EQ(s.partial_count(), 1u);
+  const std::string run_summary = slurp(fs::path(s.run_dir()) / "SHADOW_RUN_SUMMARY.json");
+  EXPECT_NE(run_summary.find("\"iterations_completed\":1,"), std::string::npos) << run_summary;
+  EXPECT_NE(run_summary.find("\"iterations_partial\":1,"), std::string::npos) << run_summary;
+}
+
+// Issue 11: a run that fails to start leaves no empty run directory and does not move `latest`.
+TEST(SinkStage, ARunThatNeverStartedLeavesNoRunDirectoryAndKeepsLatest) {
+  Dir dir("never-started");
+  fs::create_directories(dir.path / "previous-run");
+  fs::create_directory_symlink("previous-run", dir.path / "latest");
+  SinkStageConfig cfg;
+  cfg.out_dir = dir.path.string();
+  std::string run_dir;
+  {
+    SinkStage s(cfg, info());
+    run_dir = s.run_dir();
+    EXPECT_TRUE(fs::exists(run_dir));
+  }  // destroyed without mark_started(): what refused to start came after it
+  EXPECT_FALSE(fs::exists(run_dir));
+  EXPECT_EQ(fs::read_symlink(dir.path / "latest"), "previous-run");
+}
+
+TEST(SinkStage, ATakenMetricsPortLeavesNoRunDirectory) {
+  Dir dir("port-taken");
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  SinkStageConfig cfg;
+  cfg.out_dir = dir.path.string();
+  cfg.metrics_addr = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  try {
+    SinkStage s(cfg, info());
+    ADD_FAILURE() << "the metrics endpoint listened on a taken port";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(cfg.metrics_addr), std::string::npos) << e.what();
+  }
+  ::close(fd);
+  EXPECT_FALSE(fs::exists(dir.path / "20261121T101500Z-3f2a"));
+  EXPECT_FALSE(fs::is_symlink(dir.path / "latest"));
 }
 
 TEST(SinkStage, AFullRingDropsFillsLiveButKeepsRoomForTheIteration) {

@@ -211,7 +211,7 @@ class ShadowRunTest(unittest.TestCase):
         time.sleep(2.6)  # inside iteration 2
         p.send_signal(signal.SIGINT)
         so, se = p.communicate(timeout=30)
-        self.assertEqual(p.returncode, 0, so + se)
+        self.assertEqual(p.returncode, 128 + signal.SIGINT, so + se)  # 130: stopped by a signal
         run_dir = os.path.realpath(os.path.join(out, "latest"))
         s = self.load("SHADOW_RUN_SUMMARY.json", run_dir)
         validate(s, "run_summary.schema.json")
@@ -431,6 +431,9 @@ class ShadowRunTest(unittest.TestCase):
         so, se = p.communicate(timeout=30)
         self.assertIn("connect failed", se)
         self.assertIn("127.0.0.1:9", se)
+        # Stopped by the signal while still retrying (the give-up policy has 30 s by default).
+        self.assertEqual(p.returncode, 128 + signal.SIGTERM, so + se)
+        self.assertIn("stopped: signal", so)
 
 
 if __name__ == "__main__":
