@@ -1,5 +1,6 @@
 // Command-line reading shared by the tools: `--flag value` arguments, whole and real numbers,
-// comma lists, and usage errors that name the flag and exit 2 (the tools' contract).
+// comma lists, and usage errors that name the flag and exit 2 (the tools' contract). A value
+// quoted back in a message goes through printable() (no control bytes reach the terminal).
 #pragma once
 
 #include <cerrno>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "core/exit_codes.h"
+#include "core/input_text.h"
 #include "core/version.h"
 
 namespace shadow::cli {
@@ -70,7 +72,9 @@ class Args {
     const bool digits = !v.empty() && v.find_first_not_of("0123456789") == std::string::npos;
     errno = 0;
     const std::uint64_t n = digits ? std::strtoull(v.c_str(), nullptr, 10) : 0;
-    if (!digits || errno == ERANGE) fail(flag + " needs a whole number in [0, 18446744073709551615], not '" + v + "'");
+    if (!digits || errno == ERANGE) {
+      fail(flag + " needs a whole number in [0, 18446744073709551615], not '" + printable(v) + "'");
+    }
     return n;
   }
 
@@ -83,7 +87,7 @@ class Args {
     if (v.empty() || *end != '\0' || !(d >= lo && d <= hi)) {
       char range[64];
       std::snprintf(range, sizeof range, "[%g, %g]", lo, hi);
-      fail(flag + " needs a number in " + range + ", not '" + v + "'");
+      fail(flag + " needs a number in " + range + ", not '" + printable(v) + "'");
     }
     return d;
   }

@@ -1,6 +1,6 @@
 #include "core/host_port.h"
 
-#include <cstdio>
+#include "core/input_text.h"
 
 namespace shadow {
 namespace {
@@ -27,20 +27,6 @@ bool is_uri_char(char c) noexcept {
   }
 }
 
-std::string at_offset(const char* what, unsigned char c, std::size_t i) {
-  char buf[96];
-  if (c == ' ') {
-    std::snprintf(buf, sizeof buf, "a space at offset %zu", i);
-  } else if (c < 0x20 || c == 0x7f) {
-    std::snprintf(buf, sizeof buf, "a control character (0x%02x) at offset %zu", c, i);
-  } else if (c >= 0x80) {
-    std::snprintf(buf, sizeof buf, "a non-ASCII byte (0x%02x) at offset %zu", c, i);
-  } else {
-    std::snprintf(buf, sizeof buf, "a bad %s character '%c' at offset %zu", what, c, i);
-  }
-  return buf;
-}
-
 // The host of an authority: a reg-name/IPv4 (§3.2.2, without sub-delims, which no DNS name
 // has) or the inside of an IPv6 literal.
 bool check_host(std::string_view host, bool ipv6, std::string& problem) {
@@ -54,7 +40,7 @@ bool check_host(std::string_view host, bool ipv6, std::string& problem) {
                          : (is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~' ||
                             (c == '%' && i + 2 < host.size() && is_hex(host[i + 1]) && is_hex(host[i + 2])));
     if (!ok) {
-      problem = at_offset("host", static_cast<unsigned char>(c), i) + " of the host";
+      problem = byte_problem("host", static_cast<unsigned char>(c), i) + " of the host";
       return false;
     }
   }
@@ -78,7 +64,7 @@ bool check_url_text(std::string_view url, std::string& problem) {
       continue;
     }
     if (!is_uri_char(c)) {
-      problem = at_offset("URL", static_cast<unsigned char>(c), i) + " (only RFC 3986 URI characters are allowed)";
+      problem = byte_problem("URL", static_cast<unsigned char>(c), i) + " (only RFC 3986 URI characters are allowed)";
       return false;
     }
   }

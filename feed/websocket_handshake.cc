@@ -132,7 +132,7 @@ bool parse_ws_url(std::string_view url, WsUrl& out, std::string& error) {
   std::string_view authority = url.substr(0, auth_end);
   std::string_view resource = auth_end == std::string_view::npos ? std::string_view{} : url.substr(auth_end);
   if (authority.find('@') != std::string_view::npos) {
-    error = "URL '" + std::string(original) + "' has user info, not supported";
+    error = "URL has user info (user:password@), not supported";  // not echoed: it may hold a password
     return false;
   }
   HostPort hp;

@@ -8,6 +8,7 @@
 
 #include "core/cli.h"
 #include "core/enum_names.h"
+#include "core/input_text.h"
 
 namespace shadow {
 namespace {
@@ -60,7 +61,7 @@ constexpr ConfigKey kKeys[] = {
      .slot = [](RunConfig& c) -> S { return &c.protocol; }},
     {.path = "venue.replay", .flag = "--replay", .metavar = "FILES", .flag_sets = "venue.kind=replay",
      .doc = "kind replay: capture files", .slot = [](RunConfig& c) -> S { return &c.replay; }},
-    {.path = "venue.speed", .flag = "--speed", .metavar = "X", .range = range_above(0, 1e6), .zero_word = "max",
+    {.path = "venue.speed", .flag = "--speed", .metavar = "X", .range = closed_range(0.01, 1e6), .zero_word = "max",
      .doc = "replay pace: as fast as possible, or a multiple of the recorded pace",
      .slot = [](RunConfig& c) -> S { return &c.replay_speed; }},
     {.path = "venue.exchange_bin", .json = JsonRender::kOmitted,
@@ -219,9 +220,25 @@ std::string quoted(std::string_view s) {
   return out;
 }
 
+// A value as a message quotes it: control bytes escaped, long text cut (core/input_text.h).
 std::string shown(const ConfigValue& v) {
-  if (const auto* s = std::get_if<std::string>(&v)) return quoted(*s);
+  if (const auto* s = std::get_if<std::string>(&v)) return quoted(printable(*s));
+  if (const auto* l = std::get_if<std::vector<std::string>>(&v)) {
+    return l->size() > 8 ? "an array of " + std::to_string(l->size()) + " strings" : printable(toml_literal(v));
+  }
   return toml_literal(v);
+}
+
+// "" when a string from outside fits a text key: at most kMaxTextBytes, no control byte (a path,
+// a URL, a channel name: none has one, and a NUL would cut it short at the system call).
+std::string text_problem(std::string_view s) {
+  if (s.size() > kMaxTextBytes) {
+    return "is " + std::to_string(s.size()) + " bytes long, at most " + std::to_string(kMaxTextBytes);
+  }
+  if (const std::size_t at = find_control(s); at != std::string_view::npos) {
+    return "has " + byte_problem("", static_cast<unsigned char>(s[at]), at) + " (no control characters allowed)";
+  }
+  return {};
 }
 
 bool in_range(const KeyRange& r, double v) {
@@ -329,7 +346,7 @@ std::string check_value(const ConfigKey& k, const ConfigValue& v) {
     }
     case KeyType::kText: {
       const auto* s = std::get_if<std::string>(&v);
-      return s == nullptr || (k.non_empty && s->empty()) ? refused : "";
+      return s == nullptr || (k.non_empty && s->empty()) ? refused : text_problem(*s);
     }
     case KeyType::kChoice: {
       const auto* s = std::get_if<std::string>(&v);
@@ -341,7 +358,15 @@ std::string check_value(const ConfigKey& k, const ConfigValue& v) {
     }
     case KeyType::kList: {
       const auto* l = std::get_if<std::vector<std::string>>(&v);
-      return l == nullptr || (k.non_empty && l->empty()) ? refused : "";
+      if (l == nullptr || (k.non_empty && l->empty())) return refused;
+      if (l->size() > kMaxListItems) {
+        return "has " + std::to_string(l->size()) + " items, at most " + std::to_string(kMaxListItems);
+      }
+      for (std::size_t i = 0; i < l->size(); ++i) {
+        if ((*l)[i].empty()) return "item " + std::to_string(i + 1) + " is empty";
+        if (std::string why = text_problem((*l)[i]); !why.empty()) return "item " + std::to_string(i + 1) + " " + why;
+      }
+      return "";
     }
   }
   return refused;
@@ -398,14 +423,18 @@ std::string set_from_text(const ConfigKey& k, RunConfig& c, std::string_view tex
     case KeyType::kBool:
       if (s == "true" || s == "false") v = s == "true";
       break;
+    // Decimal text only, as TOML writes numbers: strtoll/strtod would also take leading blanks,
+    // and strtod hexadecimal ("0x10"), "inf" and "nan".
     case KeyType::kWhole: {
-      const long long n = std::strtoll(s.c_str(), &end, 10);
-      if (!s.empty() && *end == '\0' && errno == 0) v = static_cast<std::int64_t>(n);
+      const bool decimal = !s.empty() && s.find_first_not_of("0123456789+-") == std::string::npos;
+      const long long n = decimal ? std::strtoll(s.c_str(), &end, 10) : 0;
+      if (decimal && *end == '\0' && errno == 0) v = static_cast<std::int64_t>(n);
       break;
     }
     case KeyType::kNumber: {
-      const double d = std::strtod(s.c_str(), &end);
-      if (!s.empty() && *end == '\0' && s != k.zero_word) v = d;
+      const bool decimal = !s.empty() && s.find_first_not_of("0123456789+-.eE") == std::string::npos;
+      const double d = decimal ? std::strtod(s.c_str(), &end) : 0;
+      if (decimal && *end == '\0') v = d;
       break;
     }
     case KeyType::kText:

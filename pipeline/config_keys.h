@@ -24,6 +24,12 @@
 
 namespace shadow {
 
+// Bounds on text keys (paths, URLs, names) and list keys (capture files, symbols): a string of
+// at most kMaxTextBytes (PATH_MAX) without control bytes, a list of at most kMaxListItems
+// non-empty strings.
+inline constexpr std::size_t kMaxTextBytes = 4096;
+inline constexpr std::size_t kMaxListItems = 4096;
+
 // Where a key's value lives in RunConfig (std::size_t fields are std::uint64_t on LP64 Linux).
 using ConfigSlot = std::variant<bool*, int*, std::uint32_t*, std::uint64_t*, std::int64_t*, double*,
                                 std::string*, std::vector<std::string>*, VenueKind*, ThreadLayout*,

@@ -44,18 +44,40 @@ std::string format_number(double v) {
 }
 
 std::string toml_literal(const ConfigValue& v) {
+  // A TOML basic string (TOML 1.0 "String"): quote and backslash escaped, control bytes as
+  // \uXXXX, so any stored value reads back as itself.
   struct Literal {
+    static void quote(std::string& out, const std::string& s) {
+      out.push_back('"');
+      for (const char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+          out.push_back('\\');
+          out.push_back(c);
+        } else if (u < 0x20 || u == 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", u);
+          out.append(buf);
+        } else {
+          out.push_back(c);
+        }
+      }
+      out.push_back('"');
+    }
     std::string operator()(bool b) const { return b ? "true" : "false"; }
     std::string operator()(std::int64_t n) const { return std::to_string(n); }
     std::string operator()(double d) const { return format_number(d); }
     std::string operator()(const std::string& s) const {
-      std::string out(1, '"');  // appended: GCC 12's false -Wrestrict on "literal" + std::string (bug 105329)
-      out.append(s).push_back('"');
+      std::string out;
+      quote(out, s);
       return out;
     }
     std::string operator()(const std::vector<std::string>& l) const {
       std::string out = "[";
-      for (const std::string& s : l) out += (out.size() > 1 ? ", \"" : "\"") + s + "\"";
+      for (const std::string& s : l) {
+        if (out.size() > 1) out.append(", ");
+        quote(out, s);
+      }
       return out + "]";
     }
   };

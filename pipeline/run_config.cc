@@ -18,8 +18,9 @@
 #include <toml++/toml.h>
 
 #include "core/bounded_file.h"
+#include "core/host_port.h"
+#include "core/input_text.h"
 #include "core/json_text.h"
-#include "core/symbol_table.h"
 #include "core/thread_affinity.h"
 #include "feed/websocket_handshake.h"
 #include "pipeline/config_keys.h"
@@ -66,7 +67,7 @@ std::optional<ConfigValue> toml_value(const ConfigKey& k, const toml::node& n) {
 // Reads every [section] key = value of root into c through the key table.
 void read_toml(const std::string& file, const toml::table& root, RunConfig& c) {
   const auto fail = [&](const toml::node& n, std::string_view key, const std::string& why) {
-    throw ConfigError(file + ":" + std::to_string(n.source().begin.line) + ": " + std::string(key) + ": " + why);
+    throw ConfigError(file + ":" + std::to_string(n.source().begin.line) + ": " + printable(key) + ": " + why);
   };
   for (const auto& [name, node] : root) {
     bool section = false;
@@ -190,36 +191,23 @@ std::vector<std::int64_t> read_latency_samples(const std::string& path) {
   return v;
 }
 
-// DESIGN.md: symbols as the venues spell them (BTCUSDT, BTC-26DEC25): upper-case letters,
-// digits, '-' and '_', at most SymbolTable::kMaxNameLen bytes, each once, at most
-// SymbolTable::kCapacity of them.
-void check_symbols(const std::vector<std::string>& symbols, const std::string& where) {
-  const std::string key = where + "venue.symbols (--symbols): ";
-  if (symbols.size() > SymbolTable::kCapacity) {
-    throw ConfigError(key + std::to_string(symbols.size()) + " symbols, at most " +
-                      std::to_string(SymbolTable::kCapacity));
+// export.metrics_addr: HOST:PORT as the /metrics server binds it (the text before the last ':'
+// is the host: a DNS name, an IPv4 address or a bare IPv6 address), port 0..65535 (0: any).
+void check_metrics_addr(const std::string& addr, const std::string& where) {
+  const std::string key = where + "export.metrics_addr (--metrics-addr): ";
+  const std::size_t colon = addr.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == addr.size()) {
+    throw ConfigError(key + "must be HOST:PORT (e.g. 127.0.0.1:9464), not '" + printable(addr) + "'");
   }
-  for (std::size_t i = 0; i < symbols.size(); ++i) {
-    const std::string& s = symbols[i];
-    const std::string which = "symbol " + std::to_string(i + 1);
-    if (s.empty()) throw ConfigError(key + which + " is empty");
-    if (s.size() > SymbolTable::kMaxNameLen) {
-      throw ConfigError(key + which + " is " + std::to_string(s.size()) + " bytes long, at most " +
-                        std::to_string(SymbolTable::kMaxNameLen));
-    }
-    for (const char c : s) {
-      const bool ok = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-      if (ok) continue;
-      if (c >= 'a' && c <= 'z') {
-        std::string upper = s;
-        for (char& u : upper) u = (u >= 'a' && u <= 'z') ? static_cast<char>(u - 'a' + 'A') : u;
-        throw ConfigError(key + "'" + s + "': symbols are upper case, as the venues list them ('" + upper + "')");
-      }
-      throw ConfigError(key + which + " has a character outside A-Z, 0-9, '-' and '_'");
-    }
-    for (std::size_t j = 0; j < i; ++j) {
-      if (symbols[j] == s) throw ConfigError(key + "'" + s + "' is listed twice");
-    }
+  const std::string host = addr.substr(0, colon);
+  const std::string port = addr.substr(colon + 1);
+  HostPort hp;
+  std::string problem;
+  if (!split_host_port(host.find(':') == std::string::npos ? host : "[" + host + "]", hp, problem)) {
+    throw ConfigError(key + "HOST has " + problem);
+  }
+  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) > 65535) {
+    throw ConfigError(key + "PORT must be a whole number in [0, 65535] (0: any free port), not '" + printable(port) + "'");
   }
 }
 
@@ -307,7 +295,7 @@ RunConfig parse_run_config(std::string_view text, const std::string& source) {
     root = toml::parse(text, source);
   } catch (const toml::parse_error& e) {
     throw ConfigError(source + ":" + std::to_string(e.source().begin.line) + ":" +
-                      std::to_string(e.source().begin.column) + ": " + std::string(e.description()));
+                      std::to_string(e.source().begin.column) + ": " + printable(e.description(), 1024));
   }
   read_toml(source, root, c);
   return c;
@@ -320,7 +308,9 @@ void RunConfig::finalize() {
   if (venue == VenueKind::kReplay && replay.empty()) {
     throw ConfigError(where + "venue.replay: required with venue kind replay (--replay)");
   }
-  check_symbols(symbols, where);
+  if (std::string why = check_symbol_list(symbols); !why.empty()) {
+    throw ConfigError(where + "venue.symbols (--symbols): " + why);
+  }
   if (venue == VenueKind::kUrl) {
     WsUrl u;
     std::string err;
@@ -341,15 +331,7 @@ void RunConfig::finalize() {
   } else if (!redis_password_file.empty()) {
     throw ConfigError(where + "export.redis_password_file: set without export.redis_url");
   }
-  if (!metrics_addr.empty()) {
-    const std::size_t colon = metrics_addr.rfind(':');
-    char* end = nullptr;
-    const long port = colon == std::string::npos ? -1 : std::strtol(metrics_addr.c_str() + colon + 1, &end, 10);
-    if (colon == 0 || colon == std::string::npos || port < 0 || port > 65535 || end == nullptr || *end != '\0') {
-      throw ConfigError(where + "export.metrics_addr: must be HOST:PORT (e.g. 127.0.0.1:9464), not '" +
-                        metrics_addr + "'");
-    }
-  }
+  if (!metrics_addr.empty()) check_metrics_addr(metrics_addr, where);
   if (layout == ThreadLayout::kAuto) {
     layout = available_cpus() >= 4 ? ThreadLayout::kSplit : ThreadLayout::kFused;
   }

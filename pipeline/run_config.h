@@ -100,7 +100,9 @@ struct RunConfig {
   void finalize();
 };
 
-// Defaults, then the TOML file (unknown keys are errors: a typo must not pass silently).
+// Defaults, then the TOML file (unknown keys are errors: a typo must not pass silently). The
+// file must be a regular file of at most kMaxConfigFile bytes (a directory, device or FIFO is
+// refused without blocking).
 RunConfig load_run_config(const std::string& path);
 // The same for TOML text already in memory (`source` names it in messages); the fuzz target's
 // entry point. At most kMaxConfigFile bytes.

@@ -7,8 +7,6 @@
 //                   [--duration S] [--max-send-buffer BYTES] [--batch N] [--busy-poll]
 //                   [--send-log FILE] [--replay CAPTURE[,CAPTURE...] [--speed X|max]]
 //                   [fault flags, see kUsage]
-#include <algorithm>
-#include <cctype>
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
@@ -16,6 +14,7 @@
 #include <vector>
 
 #include "core/cli.h"
+#include "core/input_text.h"
 #include "core/signals.h"
 #include "exchange/exchange_options.h"
 #include "exchange/exchange_server.h"
@@ -33,7 +32,8 @@ constexpr const char* kUsage =
     "Serves the embedded exchange's simulated market as Bybit v5 public WebSocket streams\n"
     "(orderbook.50.<SYM>, publicTrade.<SYM>) at ws://127.0.0.1:P/v5/public/linear.\n"
     "  --port P               TCP port on 127.0.0.1; 0 picks a free one (printed)\n"
-    "  --symbols LIST         comma-separated symbols (default BTCUSDT)\n"
+    "  --symbols LIST         comma-separated symbols as the venues list them: A-Z, 0-9, '-',\n"
+    "                         '_', at most 23 bytes, at most 256 (default BTCUSDT)\n"
     "  --rate N               order-flow events per second across all symbols (default 1000)\n"
     "  --seed N               order-flow seed; symbol i uses seed + i (default 1)\n"
     "  --duration S           stop after S seconds (default: run until SIGTERM/SIGINT)\n"
@@ -51,8 +51,9 @@ constexpr const char* kUsage =
     "  --replay LIST          capture files (<local_ns> <message> lines, JSONL, .gz), served\n"
     "                         in order; repeatable. Any request path is accepted: /v5/...\n"
     "                         clients subscribe to the capture's topics, others get every line\n"
-    "  --speed X|max          1 = recorded pace (default), X times faster, max = as fast as the\n"
-    "                         client reads. At the end: close 1000 \"end of replay\", exit 0\n"
+    "  --speed X|max          1 = recorded pace (default), X times faster (0.01..1e9), max = as\n"
+    "                         fast as the client reads. At the end: close 1000 \"end of\n"
+    "                         replay\", exit 0\n"
     "Faults (per connection unless said; N >= 1):\n"
     "  --drop-delta-every N   do not send every N-th orderbook delta (a hole in u)\n"
     "  --disconnect-every N   cut the TCP connection (no close frame) after the N-th message\n"
@@ -67,7 +68,7 @@ constexpr const char* kUsage =
 
 ExchangeOptions parse_args(int argc, char** argv) {
   ExchangeOptions a;
-  std::optional<std::string> symbols;  // unset: the library's default
+  std::optional<std::vector<std::string>> symbols;  // unset: the library's default
   bool speed_given = false;
   cli::Args cl("shadow-exchange", kUsage, argc, argv);
   // A whole number >= 1 (the fault periods: 0 would mean "every 0th message").
@@ -79,9 +80,11 @@ ExchangeOptions parse_args(int argc, char** argv) {
   };
   while (cl.next()) {
     if (cl.is("--port")) {
-      a.port = static_cast<int>(cl.number(0, 65535));
+      const std::uint64_t port = cl.whole();
+      if (port > 65535) cl.fail("--port needs a whole number in [0, 65535], not " + std::to_string(port));
+      a.port = static_cast<int>(port);
     } else if (cl.is("--symbols")) {
-      symbols = cl.value();
+      symbols = cl.list();
     } else if (cl.is("--rate")) {
       a.rate = cl.number(1, 1e7);
     } else if (cl.is("--seed")) {
@@ -89,7 +92,11 @@ ExchangeOptions parse_args(int argc, char** argv) {
     } else if (cl.is("--duration")) {
       a.duration = cl.number(0, 1e9);
     } else if (cl.is("--max-send-buffer")) {
-      a.max_send_buffer = static_cast<std::size_t>(cl.number(1024, 1e12));
+      const std::uint64_t n = cl.whole();
+      if (n < 1024 || n > 1'000'000'000'000) {
+        cl.fail("--max-send-buffer needs a whole number in [1024, 1000000000000], not " + std::to_string(n));
+      }
+      a.max_send_buffer = static_cast<std::size_t>(n);
     } else if (cl.is("--batch")) {
       const std::uint64_t n = every();
       if (n > 1'000'000) cl.fail("--batch needs a whole number in [1, 1000000], not '" + std::to_string(n) + "'");
@@ -109,8 +116,9 @@ ExchangeOptions parse_args(int argc, char** argv) {
       const double x = std::strtod(v.c_str(), &end);
       if (v == "max") {
         a.speed_max = true;
-      } else if (v.empty() || *end != '\0' || !(x > 0 && x <= 1e9)) {
-        cl.fail("--speed needs a number > 0 or 'max', not '" + v + "'");
+      } else if (v.empty() || *end != '\0' || !(x >= 0.01 && x <= 1e9)) {
+        // The pace divides the capture's time offsets: below 0.01 a year-long capture could leave int64.
+        cl.fail("--speed needs a number in [0.01, 1e9] or 'max', not '" + printable(v) + "'");
       } else {
         a.speed = x;
       }
@@ -137,7 +145,7 @@ ExchangeOptions parse_args(int argc, char** argv) {
     } else if (cl.is("--faults-max")) {
       a.faults.max = cl.whole();
     } else {
-      cl.fail("unknown argument '" + std::string(cl.arg()) + "'");
+      cl.fail("unknown argument '" + printable(cl.arg()) + "'");
     }
   }
   if (a.port < 0) cl.fail("--port is required");
@@ -148,19 +156,9 @@ ExchangeOptions parse_args(int argc, char** argv) {
   if (!a.replay.empty() && !a.send_log.empty())
     cl.fail("--send-log applies to the order-flow model, not --replay");
   if (symbols) {
-    a.symbols.clear();
-    std::size_t start = 0;
-    while (start <= symbols->size()) {
-      const std::size_t comma = std::min(symbols->find(',', start), symbols->size());
-      std::string s = symbols->substr(start, comma - start);
-      if (s.empty() || s.size() > 23 ||
-          !std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }))
-        cl.fail("--symbols needs comma-separated alphanumeric symbols, not '" + *symbols + "'");
-      if (std::find(a.symbols.begin(), a.symbols.end(), s) != a.symbols.end())
-        cl.fail("symbol " + s + " given twice");
-      a.symbols.push_back(std::move(s));
-      start = comma + 1;
-    }
+    // The same rule as shadow-run's venue.symbols (core/input_text.h), which it passes on here.
+    if (std::string why = check_symbol_list(*symbols); !why.empty()) cl.fail("--symbols: " + why);
+    a.symbols = std::move(*symbols);
   }
   return a;
 }

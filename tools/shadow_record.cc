@@ -21,6 +21,7 @@
 #include <string>
 
 #include "core/cli.h"
+#include "core/input_text.h"
 #include "core/signals.h"
 #include "feed/feed_session.h"
 #include "feed/websocket_handshake.h"
@@ -76,7 +77,7 @@ RecordOptions parse_args(int argc, char** argv) {
       a.ping_interval_s = cl.number(0, 1e9);
     } else if (cl.is("--protocol")) {
       const std::string p = cl.value();
-      if (!parse_protocol(p, a.protocol)) cl.fail("--protocol must be auto, bybit or binance, not '" + p + "'");
+      if (!parse_protocol(p, a.protocol)) cl.fail("--protocol must be auto, bybit or binance, not '" + printable(p) + "'");
     } else if (cl.is("--max-errors")) {
       a.max_errors = cl.whole();
     } else if (cl.is("--reconnect")) {
@@ -84,7 +85,7 @@ RecordOptions parse_args(int argc, char** argv) {
     } else if (cl.is("--heartbeat-timeout")) {
       a.heartbeat_timeout_s = cl.number(0, 1e9);
     } else {
-      cl.fail("unexpected argument " + std::string(cl.arg()));
+      cl.fail("unexpected argument " + printable(cl.arg()));
     }
   }
   if (a.url.empty()) cl.fail("--url is required");

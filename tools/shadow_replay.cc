@@ -15,6 +15,7 @@
 #include <string>
 
 #include "core/cli.h"
+#include "core/input_text.h"
 #include "pipeline/replay_files.h"
 
 namespace {
@@ -50,9 +51,10 @@ ReplayOptions parse_args(int argc, char** argv) {
       a.trace_path = cl.value();
     } else if (cl.is("--protocol")) {
       const std::string p = cl.value();
-      if (!parse_protocol(p, a.protocol)) cl.fail("--protocol must be auto, bybit or binance, not '" + p + "'");
+      if (!parse_protocol(p, a.protocol)) cl.fail("--protocol must be auto, bybit or binance, not '" + printable(p) + "'");
     } else if (cl.is("--binance-symbol")) {
       a.binance_symbol = cl.value();
+      if (std::string why = check_symbol(a.binance_symbol, "--binance-symbol"); !why.empty()) cl.fail(why);
     } else if (cl.is("--preload")) {
       a.preload = true;
     } else if (cl.is("--max-errors")) {
@@ -64,7 +66,7 @@ ReplayOptions parse_args(int argc, char** argv) {
       }
       a.max_line_bytes = static_cast<std::size_t>(n);
     } else if (cl.is_option()) {
-      cl.fail("unknown option " + std::string(cl.arg()));
+      cl.fail("unknown option " + printable(cl.arg()));
     } else {
       a.files.emplace_back(cl.arg());
     }

@@ -136,7 +136,7 @@ int main(int argc, char** argv) {
       const std::string why = set_from_text(*k, cfg, cl.value());
       if (!why.empty()) cl.fail(flag + " (" + std::string(k->path) + "): " + why);
     } else {
-      cl.fail("unexpected argument " + std::string(cl.arg()));
+      cl.fail("unexpected argument " + printable(cl.arg()));
     }
   }
   try {

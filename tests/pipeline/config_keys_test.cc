@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -112,8 +113,9 @@ TEST(ConfigKeys, OutOfRangeOrUnrepresentableValuesNameTheKeyAndTheRange) {
   has("[quoter]\nsize_jitter = 1.0\n", "quoter.size_jitter: must be a number in [0, 1), not 1");
   has("[quoter]\nseed = -1\n", "quoter.seed: must be a whole number in [0, 9223372036854775807], not -1");
   has("[checks]\nmin_spread = 1\n", ":2: checks.min_spread: unknown key");
-  has("[venue]\nspeed = 0\n", "venue.speed: must be \"max\" or a number in (0, 1e6], not 0");
-  has("[venue]\nspeed = \"fast\"\n", "venue.speed: must be \"max\" or a number in (0, 1e6], not 'fast'");
+  has("[venue]\nspeed = 0\n", "venue.speed: must be \"max\" or a number in [0.01, 1e6], not 0");
+  has("[venue]\nspeed = 1e-300\n", "venue.speed: must be \"max\" or a number in [0.01, 1e6], not 1e-300");
+  has("[venue]\nspeed = \"fast\"\n", "venue.speed: must be \"max\" or a number in [0.01, 1e6], not 'fast'");
   has("[venue]\nexchange_batch = 4294967297\n", "venue.exchange_batch: must be a whole number in [0, 1000000]");
   has("[threads]\nfeed_cpu = 2147483648\n", "threads.feed_cpu: must be a whole number in [-1, 1023]");
   has("[threads]\nevent_ring = 100\n", "threads.event_ring: must be a power of two in [64, 16777216], not 100");
@@ -130,6 +132,112 @@ TEST(ConfigKeys, OutOfRangeOrUnrepresentableValuesNameTheKeyAndTheRange) {
                        "[threads]\nevent_ring = 16777216\nfeed_cpu = -1\n[venue]\nspeed = \"max\"\n"),
             "");
   EXPECT_EQ(load_error("[fill]\nmax_position_notional = 1e12\n[venue]\nspeed = 1e6\n"), "");
+  EXPECT_EQ(load_error("[venue]\nspeed = 0.01\n"), "");
+}
+
+// Issue 11: text from a config file or a flag is a path, a URL or a name: no control byte (a NUL
+// would cut a path short at the system call, a CR/LF would reach a request line or a log) and no
+// megabyte strings; the message quotes nothing raw.
+TEST(ConfigKeys, TextAndListKeysRefuseControlCharactersAndHugeValues) {
+  const auto has = [](const std::string& toml, const std::string& text) {
+    const std::string e = load_error(toml);
+    EXPECT_NE(e.find(text), std::string::npos) << "error: '" << e << "' expected: '" << text << "'";
+    EXPECT_EQ(e.find_first_of("\r\n\x1b"), std::string::npos) << e;
+  };
+  has("[run]\nout_dir = \"a\\u0000b\"\n", ":2: run.out_dir: has a control character (0x00) at offset 1");
+  has("[venue]\nurl = \"ws://h/\\r\\nX: 1\"\n", ":2: venue.url: has a control character (0x0d) at offset 7");
+  has("[export]\nredis_channel = \"c\\u001b[2J\"\n", "export.redis_channel: has a control character (0x1b) at offset 1");
+  has("[venue]\nreplay = [\"a.jsonl\", \"b\\tc\"]\n", "venue.replay: item 2 has a control character (0x09) at offset 1");
+  has("[venue]\nsymbols = [\"BTCUSDT\", \"\"]\n", ":2: venue.symbols: item 2 is empty");
+  // Built by appending: GCC 12 reports a false -Wrestrict on "literal" + std::string (bug 105329).
+  has(std::string("[run]\nout_dir = \"").append(5000, 'a').append("\"\n"), "run.out_dir: is 5000 bytes long, at most 4096");
+  std::string many = "[venue]\nreplay = [";
+  for (int i = 0; i < 4097; ++i) many += "\"f\",";
+  has(many + "]\n", "venue.replay: has 4097 items, at most 4096");
+  // A refused choice is quoted escaped and cut short.
+  has("[threads]\nlayout = \"\\u001b]0;x\\u0007\"\n", "threads.layout: must be auto, split or fused, not '\\x1b]0;x\\x07'");
+  has(std::string("[threads]\nlayout = \"").append(100, 'z').append("\"\n"), "zzzz... (100 bytes)'");
+  // A key name with control characters is escaped too.
+  has("[run]\n\"a\\nb\" = 1\n", ":2: run.a\\x0ab: unknown key");
+
+  RunConfig c = default_run_config();
+  EXPECT_EQ(set_from_text(*find_config_flag("--out"), c, std::string("x\ny")), "has a control character (0x0a) at offset 1 (no control characters allowed)");
+  EXPECT_EQ(set_from_text(*find_config_flag("--metrics-textfile"), c, std::string(4097, 'm')), "is 4097 bytes long, at most 4096");
+  EXPECT_EQ(set_from_text(*find_config_flag("--out"), c, std::string(4096, 'o')), "");  // the limit itself is allowed
+}
+
+// export.metrics_addr is checked before anything starts (it used to reach the listener, which
+// failed after the run directory existed, with exit 1 and the raw text in the message).
+TEST(ConfigKeys, MetricsAddressIsHostColonPort) {
+  const auto why = [](const std::string& addr) {
+    RunConfig c = default_run_config();
+    c.metrics_addr = addr;
+    try {
+      c.finalize();
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  for (const char* ok : {"127.0.0.1:9464", "localhost:0", "::1:9464", "0.0.0.0:65535", "metrics.internal:80"}) {
+    EXPECT_EQ(why(ok), "") << ok;
+  }
+  EXPECT_EQ(why("9464"), "export.metrics_addr (--metrics-addr): must be HOST:PORT (e.g. 127.0.0.1:9464), not '9464'");
+  EXPECT_EQ(why(":9464"), "export.metrics_addr (--metrics-addr): must be HOST:PORT (e.g. 127.0.0.1:9464), not ':9464'");
+  EXPECT_EQ(why("h:65536"), "export.metrics_addr (--metrics-addr): PORT must be a whole number in [0, 65535] (0: any free port), not '65536'");
+  EXPECT_EQ(why("h:-1"), "export.metrics_addr (--metrics-addr): PORT must be a whole number in [0, 65535] (0: any free port), not '-1'");
+  EXPECT_EQ(why("h:99999999999999999999"),
+            "export.metrics_addr (--metrics-addr): PORT must be a whole number in [0, 65535] (0: any free port), not '99999999999999999999'");
+  EXPECT_EQ(why("a b:9464"), "export.metrics_addr (--metrics-addr): HOST has a space at offset 1 of the host");
+  EXPECT_EQ(why("h/x:9464"), "export.metrics_addr (--metrics-addr): HOST has a bad host character '/' at offset 1 of the host");
+}
+
+// The text a TOML parse error points at keeps the file, the line and the column.
+TEST(ConfigKeys, TomlSyntaxErrorsNameFileLineAndColumn) {
+  try {
+    (void)parse_run_config("[run]\niterations = 3\nduration_s = = 2\n", "bad.toml");
+    FAIL() << "accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("bad.toml:3:", 0), 0u) << e.what();
+  }
+}
+
+// Issue 11: every conversion of a key into its field (Fixed x 1e8, ns x 1e3 or 1e6) is exact
+// enough and cannot wrap at either end of the key's range, and the runtime conversions of the
+// keys that stay in seconds (run.duration_s, run.warmup_s: x 1e9 added to a wall-clock
+// timestamp) and of the replay pace (a capture's time offsets / venue.speed) fit an int64.
+TEST(ConfigKeys, RangeEndsConvertWithoutOverflow) {
+  for (const ConfigKey& k : config_keys()) {
+    if (key_type(k) != KeyType::kNumber) continue;
+    SCOPED_TRACE(std::string(k.path));
+    for (const double v : {k.range.lo, k.range.hi}) {
+      const bool open = (v == k.range.lo && k.range.lo_open) || (v == k.range.hi && k.range.hi_open);
+      if (open) continue;
+      RunConfig c = default_run_config();
+      ASSERT_EQ(check_value(k, v), "");
+      store_value(k, c, v);
+      const ConfigValue back = load_value(k, c);
+      ASSERT_TRUE(std::holds_alternative<double>(back)) << "the range end " << v << " reads back as the zero word";
+      const double got = std::get<double>(back);
+      // Scaled to an integer, the ends come back to within one unit of the field (1e-8, 1 ns).
+      const double unit = k.unit == KeyUnit::kFixed ? 1e-8 : k.unit == KeyUnit::kMicrosAsNanos ? 1e-3
+                        : k.unit == KeyUnit::kMillisAsNanos ? 1e-6 : 0;
+      EXPECT_LE(std::fabs(got - v), unit + std::fabs(v) * 1e-15) << v << " came back as " << got;
+      EXPECT_NO_THROW(check_config_values(c, ""));
+    }
+  }
+  constexpr double kInt64Max = 9.223372036854775807e18;
+  // Wall-clock nanoseconds until 2100 (the clock's epoch is 1970), plus the longest warm-up and
+  // iteration the table allows, still fit: IterationClock adds them to a timestamp.
+  const double until_2100_ns = 130.0 * 365.25 * 86400 * 1e9;
+  EXPECT_LT(until_2100_ns + find_config_key("run.warmup_s")->range.hi * 1e9 +
+                find_config_key("run.duration_s")->range.hi * 1e9,
+            kInt64Max);
+  // A replay paced at the slowest allowed speed: a year of capture offsets still fits.
+  EXPECT_LT(365.25 * 86400 * 1e9 / find_config_key("venue.speed")->range.lo, kInt64Max);
+  // The latest a latency takes effect (entry or cancel, or a sample): after the decision's
+  // timestamp, still in range.
+  EXPECT_LT(until_2100_ns + find_config_key("latency.entry_us")->range.hi * 1e3, kInt64Max);
 }
 
 TEST(ConfigKeys, FlagsParseByTheKeyType) {
@@ -137,6 +245,14 @@ TEST(ConfigKeys, FlagsParseByTheKeyType) {
   const ConfigKey& duration = *find_config_flag("--duration");
   EXPECT_EQ(set_from_text(duration, c, "1e300"), "must be a number in [0.001, 1e7], not 1e300");
   EXPECT_EQ(set_from_text(duration, c, "ten"), "must be a number in [0.001, 1e7], not 'ten'");
+  // Decimal text only, as in TOML: no hexadecimal float, no blanks, no "inf" or "nan".
+  EXPECT_EQ(set_from_text(duration, c, "0x10"), "must be a number in [0.001, 1e7], not '0x10'");
+  EXPECT_EQ(set_from_text(duration, c, " 5"), "must be a number in [0.001, 1e7], not ' 5'");
+  EXPECT_EQ(set_from_text(duration, c, "inf"), "must be a number in [0.001, 1e7], not 'inf'");
+  EXPECT_EQ(set_from_text(*find_config_flag("--seed"), c, " 5"), "must be a whole number in [0, 9223372036854775807], not ' 5'");
+  EXPECT_EQ(set_from_text(*find_config_flag("--seed"), c, "0x10"), "must be a whole number in [0, 9223372036854775807], not '0x10'");
+  EXPECT_EQ(set_from_text(duration, c, "1.5e1"), "");
+  EXPECT_EQ(c.duration_s, 15);
   EXPECT_EQ(set_from_text(duration, c, "2.5"), "");
   EXPECT_EQ(c.duration_s, 2.5);
   const ConfigKey& iterations = *find_config_flag("--iterations");
@@ -280,11 +396,11 @@ TEST(ConfigKeys, TheSampleConfigSetsEveryKey) {
   for (const ConfigKey& k : config_keys()) {
     if (key_section(k) != section) {
       section = key_section(k);
-      at = text.find("[" + std::string(section) + "]");
+      at = text.find(std::string(1, '[').append(section).append("]"));  // appended: GCC 12 bug 105329
       ASSERT_NE(at, std::string::npos) << section;
     }
     const std::size_t next = text.find("\n[", at + 1);
-    EXPECT_LT(text.find("\n" + std::string(key_name(k)) + " = ", at), next) << k.path;
+    EXPECT_LT(text.find(std::string(1, '\n').append(key_name(k)).append(" = "), at), next) << k.path;
   }
 }
 

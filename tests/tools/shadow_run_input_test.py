@@ -67,7 +67,7 @@ class ShadowRunInputTest(unittest.TestCase):
 
     def test_url_with_cr_lf_is_refused_without_echoing_it(self):
         err = self.run_bad("--url", "ws://127.0.0.1:1/x\r\nX-Injected: 1")
-        self.assertIn("venue.url (--url): URL has a control character (0x0d) at offset 18", err)
+        self.assertIn("--url (venue.url): has a control character (0x0d) at offset 18", err)
         self.assertNotIn("X-Injected", err)
         for url, what in [("ws://127.0.0.1:1/a b", "a space at offset 18"),
                           ("ws://exa mple.com/", "a space at offset 8"),
@@ -85,21 +85,31 @@ class ShadowRunInputTest(unittest.TestCase):
         cfg = os.path.join(self.tmp, "u.toml")
         with open(cfg, "w") as f:
             f.write('[venue]\nkind = "url"\nurl = "ws://127.0.0.1:1/\\r\\nHost: evil"\n')
-        self.assertIn("u.toml: venue.url (--url): URL has a control character (0x0d)", self.run_bad("--config", cfg))
+        self.assertIn("u.toml:3: venue.url: has a control character (0x0d) at offset 17", self.run_bad("--config", cfg))
+        with open(cfg, "w") as f:
+            f.write('[venue]\nkind = "url"\nurl = "ws://127.0.0.1:1/a b"\n')
+        self.assertIn("u.toml: venue.url (--url): URL has a space at offset 18", self.run_bad("--config", cfg))
+
+    def test_user_info_in_a_venue_url_is_refused_without_echoing_it(self):
+        err = self.run_bad("--url", "ws://trader:hunter2@127.0.0.1:1/v5/public/linear")
+        self.assertIn("venue.url (--url): URL has user info (user:password@), not supported", err)
+        self.assertNotIn("hunter2", err)
 
     # ---- finding 8: symbols and numbers are bad input (2), not a failure (1) -------------------
 
     def test_bad_symbol_lists_exit_2_naming_the_problem(self):
         many = ",".join(f"S{i}" for i in range(257))
+        self.assertIn("--symbols (venue.symbols): item 1 has a control character (0x1b) at offset 3",
+                      self.run_bad("--symbols", "BTC\x1b[2J"))
         err = self.run_bad("--symbols", "BTCUSDT,,ETHUSDT")
         self.assertIn("--symbols (venue.symbols): item 2 of the comma-separated list is empty", err)
         cfg = os.path.join(self.tmp, "s.toml")
         with open(cfg, "w") as f:
             f.write('[venue]\nsymbols = ["BTCUSDT", ""]\n')
-        self.assertIn("s.toml: venue.symbols (--symbols): symbol 2 is empty", self.run_bad("--config", cfg))
+        self.assertIn("s.toml:2: venue.symbols: item 2 is empty", self.run_bad("--config", cfg))
         for symbols, what in [
                               ("btcusdt", "'btcusdt': symbols are upper case, as the venues list them ('BTCUSDT')"),
-                              ("BTC/USDT", "symbol 1 has a character outside A-Z, 0-9, '-' and '_'"),
+                              ("BTC/USDT", "symbol 1 has a bad symbol character '/' at offset 3 (allowed: A-Z, 0-9, '-' and '_')"),
                               ("BTCUSDT,BTCUSDT", "'BTCUSDT' is listed twice"),
                               ("A" * 24, "symbol 1 is 24 bytes long, at most 23"),
                               (many, "257 symbols, at most 256")]:
@@ -117,6 +127,33 @@ class ShadowRunInputTest(unittest.TestCase):
             err = self.run_bad(flag, value)
             self.assertIn(flag, err)
             self.assertIn(what, err, f"{flag} {value}")
+
+    def test_text_values_with_control_characters_are_refused_and_never_echoed_raw(self):
+        for flag, value, what in [("--out", "/tmp/a\nb", "--out (run.out_dir): has a control character (0x0a) at offset 6"),
+                                  ("--redis-channel", "c\r\nPUBLISH x y", "--redis-channel (export.redis_channel): has a control character (0x0d)"),
+                                  ("--metrics-textfile", "m" * 5000, "--metrics-textfile (export.metrics_textfile): is 5000 bytes long, at most 4096"),
+                                  ("--layout", "\x1b]0;owned\x07", "--layout (threads.layout): must be auto, split or fused, not '\\x1b]0;owned\\x07'"),
+                                  ("--layout", "z" * 100000, "not '" + "z" * 64 + "... (100000 bytes)'"),
+                                  ("--replay", "a.jsonl,b\tc.jsonl", "--replay (venue.replay): item 2 has a control character (0x09)"),
+                                  ("--no-such-flag\x1b[2J", None, "unexpected argument --no-such-flag\\x1b[2J")]:
+            err = self.run_bad(flag) if value is None else self.run_bad(flag, value)
+            self.assertIn(what, err, flag)
+            self.assertNotIn("\x1b", err)
+            self.assertLess(len(err), 20000, "a huge value was echoed whole")
+
+    def test_metrics_address_is_checked_before_the_start(self):
+        # It used to reach the listener after the run directory existed: exit 1, raw text.
+        self.assertIn("--metrics-addr (export.metrics_addr): has a control character (0x0d) at offset 1",
+                      self.run_bad("--metrics-addr", "a\r\nb:9464"))
+        for addr, what in [("a b:9464", "HOST has a space at offset 1 of the host"),
+                           ("127.0.0.1:99999", "PORT must be a whole number in [0, 65535] (0: any free port), not '99999'"),
+                           ("9464", "must be HOST:PORT (e.g. 127.0.0.1:9464), not '9464'")]:
+            self.assertIn("export.metrics_addr (--metrics-addr): " + what, self.run_bad("--metrics-addr", addr), addr)
+
+    def test_replay_pace_has_a_floor(self):
+        # speed divides a capture's time offsets into int64 nanoseconds: 1e-300 overflowed it.
+        self.assertIn("--speed (venue.speed): must be \"max\" or a number in [0.01, 1e6], not 1e-300",
+                      self.run_bad("--speed", "1e-300"))
 
     # ---- secrets: the Redis password never comes from argv -------------------------------------
 
