@@ -45,7 +45,7 @@ std::string format_number(double v) {
 
 std::string toml_literal(const ConfigValue& v) {
   // A TOML basic string (TOML 1.0 "String"): quote and backslash escaped, control bytes as
-  // \uXXXX, so any stored value reads back as itself.
+  // \u escapes of four hex digits (\u000a), so any stored value reads back as itself.
   struct Literal {
     static void quote(std::string& out, const std::string& s) {
       out.push_back('"');
