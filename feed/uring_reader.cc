@@ -19,6 +19,7 @@ namespace shadow {
 namespace {
 
 constexpr std::uint64_t kRecvTag = 1;
+constexpr std::uint64_t kSendTag = 2;
 constexpr unsigned short kBufGroup = 0;
 
 std::int64_t mono_ns() noexcept {
@@ -62,6 +63,8 @@ UringReader::UringReader(const UringReaderOptions& opts) : opts_(opts) {
   br_bytes_ = nbuf_ * sizeof(io_uring_buf);
   void* m = mmap(nullptr, br_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   br_ = m == MAP_FAILED ? nullptr : static_cast<io_uring_buf_ring*>(m);
+  if (opts_.send_buffer_size < 4096) opts_.send_buffer_size = 4096;
+  sbuf_ = std::make_unique<char[]>(opts_.send_buffer_size);
 }
 
 UringReader::~UringReader() {
@@ -70,7 +73,7 @@ UringReader::~UringReader() {
 }
 
 bool UringReader::connect(const std::string& host, std::uint16_t port, std::string& error) {
-  close();
+  shut();
   mode_ = UringRecvMode::kNone;
   recv_armed_ = false;
   multishot_confirmed_ = false;
@@ -155,7 +158,7 @@ bool UringReader::connect(const std::string& host, std::uint16_t port, std::stri
   if (mode_ == UringRecvMode::kSingleShot) log_mode_once(opts_.log_mode, mode_);
   single_bid_ = 0;
   if (!arm_recv()) {
-    close();
+    shut();
     error = "io_uring: no SQE for the first recv";
     return false;
   }
@@ -203,7 +206,7 @@ void UringReader::close_with(Event& ev, const char* reason) noexcept {
   std::snprintf(reason_, sizeof reason_, "%s", reason);
   ev.kind = Event::kClosed;
   ev.reason = reason_;
-  close();
+  shut();  // the connection failed: nothing queued can leave any more
 }
 
 bool UringReader::next_event(Event& ev) noexcept {
@@ -217,6 +220,10 @@ bool UringReader::next_event(Event& ev) noexcept {
   ++stats_.completions;
   ev = Event{};
   ev.recv_ns = mono_ns();
+  if (tag == kSendTag) {
+    on_send_done(res, ev);
+    return true;
+  }
   if (tag != kRecvTag) return true;
 
   char why[128];
@@ -297,20 +304,79 @@ void UringReader::release(int bid) noexcept {
 }
 
 bool UringReader::send(const char* data, std::size_t len) noexcept {
-  while (len > 0 && fd_ >= 0) {
-    ++stats_.send_calls;
-    const ssize_t n = ::send(fd_, data, len, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data += n;
-    len -= static_cast<std::size_t>(n);
+  if (fd_ < 0) return false;
+  if (len > opts_.send_buffer_size - s_used_) {
+    ++stats_.send_refused;
+    errno = ENOBUFS;
+    return false;
   }
-  return len == 0;
+  std::memcpy(sbuf_.get() + s_used_, data, len);
+  s_used_ += len;
+  if (!send_inflight_ && !start_send()) return false;
+  submit();  // out now, as a blocking send(2) would have done: one syscall, no wait
+  return true;
+}
+
+bool UringReader::start_send() noexcept {
+  io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+  if (sqe == nullptr) {
+    submit();
+    sqe = io_uring_get_sqe(&ring_);
+    if (sqe == nullptr) return false;
+  }
+  // One send at a time: two in flight on a stream socket could complete out of order.
+  io_uring_prep_send(sqe, fd_, sbuf_.get() + s_sent_, s_used_ - s_sent_, MSG_NOSIGNAL);
+  io_uring_sqe_set_data64(sqe, kSendTag);
+  s_inflight_end_ = s_used_;
+  send_inflight_ = true;
+  ++stats_.send_calls;
+  return true;
+}
+
+void UringReader::on_send_done(int res, Event& ev) noexcept {
+  send_inflight_ = false;
+  if (res <= 0) {
+    char why[128];
+    std::snprintf(why, sizeof why, "send: %s", res == 0 ? "nothing sent" : std::strerror(-res));
+    close_with(ev, why);
+    return;
+  }
+  s_sent_ += static_cast<std::size_t>(res);
+  if (s_sent_ < s_inflight_end_) ++stats_.send_partial;  // the rest goes in the next request
+  if (s_sent_ == s_used_) {
+    s_sent_ = s_used_ = s_inflight_end_ = 0;  // all out: the staging buffer starts over
+    return;
+  }
+  if (s_sent_ == s_inflight_end_) {
+    // Compact what was queued meanwhile to the front (no send in flight reads the buffer now).
+    std::memmove(sbuf_.get(), sbuf_.get() + s_sent_, s_used_ - s_sent_);
+    s_used_ -= s_sent_;
+    s_sent_ = s_inflight_end_ = 0;
+  }
+  if (!start_send()) close_with(ev, "io_uring: no SQE for a send");
+}
+
+void UringReader::drain_sends() noexcept {
+  if (!ring_up_ || fd_ < 0 || send_backlog() == 0) return;
+  const std::int64_t deadline = mono_ns() + 100'000'000;
+  submit();
+  while (fd_ >= 0 && send_backlog() > 0 && mono_ns() < deadline) {
+    __kernel_timespec ts{0, 10'000'000};
+    io_uring_cqe* cqe = nullptr;
+    if (io_uring_wait_cqe_timeout(&ring_, &cqe, &ts) != 0) continue;
+    Event ev;
+    next_event(ev);  // a send completion advances; data that arrives now is dropped
+    if (ev.kind == Event::kData && ev.bid >= 0) release(ev.bid);
+    if (fd_ >= 0) submit();
+  }
 }
 
 void UringReader::close() noexcept {
+  drain_sends();
+  shut();
+}
+
+void UringReader::shut() noexcept {
   if (fd_ >= 0) {
     ::shutdown(fd_, SHUT_RDWR);  // completes an in-flight recv before the ring goes away
     ::close(fd_);
@@ -321,6 +387,8 @@ void UringReader::close() noexcept {
     ring_up_ = false;
   }
   recv_armed_ = false;
+  send_inflight_ = false;
+  s_used_ = s_sent_ = s_inflight_end_ = 0;
 }
 
 }  // namespace shadow

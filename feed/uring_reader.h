@@ -31,6 +31,7 @@ struct UringReaderOptions {
   int wait_timeout_us = 1000;           // false: poll() waits up to this long for a completion
   int so_busy_poll_us = 0;              // SO_BUSY_POLL on the socket when > 0 (may need CAP_NET_ADMIN)
   int connect_timeout_ms = 5000;
+  std::size_t send_buffer_size = 256 * 1024;  // staging for io_uring sends, allocated once
   bool log_mode = true;                 // print the chosen recv mode once per process (stderr)
 };
 
@@ -41,7 +42,10 @@ std::string_view to_string(UringRecvMode m) noexcept;  // "none", "multishot+buf
 // class makes (through liburing: submits that must enter, waits that find no completion ready).
 struct UringReaderStats {
   std::uint64_t enter_calls = 0;    // io_uring_enter syscalls
-  std::uint64_t send_calls = 0;     // send(2) syscalls (client frames)
+  std::uint64_t send_calls = 0;     // io_uring send requests (client frames; submitted with the
+                                    // recv SQEs, so their syscalls are in enter_calls)
+  std::uint64_t send_partial = 0;   // send completions that sent less than asked (re-queued)
+  std::uint64_t send_refused = 0;   // send() calls refused: staging buffer full
   std::uint64_t completions = 0;    // CQEs reaped
   std::uint64_t chunks = 0;         // on_data() calls
   std::uint64_t bytes = 0;          // bytes received
@@ -53,7 +57,7 @@ struct UringReaderStats {
 //
 //   shadow::UringReader r(opts);                       // allocates all buffers, once
 //   if (!r.connect("127.0.0.1", 9000, err)) die(err);
-//   r.send(req.data(), req.size());
+//   r.send(req.data(), req.size());                  // io_uring send, never blocks
 //   while (r.is_open()) r.poll(handler);              // handler.on_data / on_closed
 //
 // Handler: `void on_data(const char* p, std::size_t n, std::int64_t recv_mono_ns)` — a received
@@ -81,12 +85,16 @@ class UringReader {
   template <class Handler>
   int poll(Handler& h) noexcept;
 
-  // Sends all bytes with blocking send(2). False (and errno) on error.
+  // Queues all bytes for an io_uring send (copied into the staging buffer, submitted at once;
+  // one send request in flight at a time, so bytes leave in order). Never blocks. False when
+  // not connected or the staging buffer (send_buffer_size) cannot take them; a failed send
+  // completion closes the connection (on_closed names the error).
   bool send(const char* data, std::size_t len) noexcept;
-
-  // Closes socket and ring; no callback. Safe to call twice and from inside a callback.
+  // Bytes queued or in flight, not yet confirmed sent.
+  std::size_t send_backlog() const noexcept { return s_used_ - s_sent_; }
+  // Closes socket and ring; no callback. What is still queued gets up to 100 ms to leave (a
+  // close frame must reach the peer). Safe to call twice and from inside a callback.
   void close() noexcept;
-
   bool is_open() const noexcept { return fd_ >= 0; }
   int fd() const noexcept { return fd_; }
   UringRecvMode mode() const noexcept { return mode_; }
@@ -111,6 +119,10 @@ class UringReader {
   void submit() noexcept;
   char* buffer(int bid) const noexcept { return buffers_.get() + static_cast<std::size_t>(bid) * stride_; }
   void close_with(Event& ev, const char* reason) noexcept;
+  bool start_send() noexcept;                    // one send SQE for sbuf_[s_sent_, s_used_)
+  void on_send_done(int res, Event& ev) noexcept;
+  void drain_sends() noexcept;                   // close(): let queued bytes leave (bounded)
+  void shut() noexcept;                          // closes socket and ring at once
 
   UringReaderOptions opts_;
   unsigned nbuf_ = 0;
@@ -127,6 +139,11 @@ class UringReader {
   bool multishot_confirmed_ = false;             // a multishot CQE with data has been seen
   int single_bid_ = 0;                           // buffer of the in-flight single-shot recv
   char reason_[160] = {};
+  std::unique_ptr<char[]> sbuf_;                 // send staging, allocated once
+  std::size_t s_used_ = 0;                       // bytes queued in sbuf_
+  std::size_t s_sent_ = 0;                       // bytes confirmed sent (from the start)
+  std::size_t s_inflight_end_ = 0;               // end of the in-flight send's range
+  bool send_inflight_ = false;
   UringReaderStats stats_;
 };
 

@@ -116,11 +116,10 @@ bool parse_ws_url(std::string_view url, WsUrl& out, std::string& error) {
   }
   const std::string_view scheme = url.substr(0, scheme_end);
   if (iequals(scheme, "wss")) {
-    error = "wss:// (TLS) is not supported yet: '" + std::string(original) + "'";
-    return false;
-  }
-  if (!iequals(scheme, "ws")) {
-    error = "URL scheme '" + std::string(scheme) + "' is not ws:// (RFC 6455 3)";
+    out.secure = true;
+    out.port = 443;
+  } else if (!iequals(scheme, "ws")) {
+    error.assign("URL scheme '").append(scheme).append("' is not ws:// or wss:// (RFC 6455 3)");
     return false;
   }
   url.remove_prefix(scheme_end + 3);
@@ -146,7 +145,7 @@ bool parse_ws_url(std::string_view url, WsUrl& out, std::string& error) {
   if (resource.empty()) {
     out.resource = "/";
   } else if (resource.front() == '?') {
-    out.resource = "/" + std::string(resource);
+    out.resource.assign("/").append(resource);  // append(): GCC 12 false -Wrestrict on operator+
   } else {
     out.resource = std::string(resource);
   }
@@ -180,7 +179,7 @@ WsHandshake::WsHandshake(const WsUrl& url, const std::array<std::uint8_t, 16>& n
 void WsHandshake::build(const WsUrl& url, const std::array<std::uint8_t, 16>& nonce) {
   key_ = base64_encode(nonce.data(), nonce.size());
   accept_ = ws_accept_for_key(key_);
-  // §4.1 item 4: Host is host, plus ":port" when not the default port.
+  // §4.1 item 4: Host is host, plus ":port" when not the scheme's default port.
   // Built with append(): GCC 12 reports a false -Wrestrict on chained operator+ here.
   const bool ipv6 = url.host.find(':') != std::string::npos;
   request_.clear();
@@ -188,7 +187,7 @@ void WsHandshake::build(const WsUrl& url, const std::array<std::uint8_t, 16>& no
   if (ipv6) request_.append("[");
   request_.append(url.host);
   if (ipv6) request_.append("]");
-  if (url.port != 80) request_.append(":").append(std::to_string(url.port));
+  if (url.port != (url.secure ? 443 : 80)) request_.append(":").append(std::to_string(url.port));
   request_.append("\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ");
   request_.append(key_).append("\r\nSec-WebSocket-Version: 13\r\n");
   request_ += "\r\n";

@@ -24,14 +24,14 @@ bool base64_decode(std::string_view in, std::string& out);
 // base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")).
 std::string ws_accept_for_key(std::string_view key);
 
-// ws://host[:port][/path][?query] (§3). host may be a name, IPv4, or [IPv6]; the port
-// defaults to 80; the resource name (path + query) to "/". wss:// is recognised and refused:
-// this layer has no TLS; fragments ('#') are refused as §3 requires.
+// ws://host[:port][/path][?query] and wss://... (§3). host may be a name, IPv4, or [IPv6];
+// the port defaults to 80 (ws) or 443 (wss); the resource name (path + query) to "/".
+// Fragments ('#') are refused as §3 requires.
 struct WsUrl {
   std::string host;      // without brackets for IPv6
   std::uint16_t port = 80;
   std::string resource;  // "/path?query", never empty
-  bool secure = false;   // always false today
+  bool secure = false;   // wss://: TLS (feed/tls_session.h) under the WebSocket
 };
 // Returns false and sets `error` to a message naming the problem.
 bool parse_ws_url(std::string_view url, WsUrl& out, std::string& error);

@@ -70,6 +70,76 @@ void WsClient::HandshakeSink::on_closed(std::string_view why) {
   }
 }
 
+namespace {
+
+// Ciphertext of the TLS handshake, straight into the session's input BIO.
+struct TlsHandshakeSink {
+  TlsSession* tls;
+  std::string* lost;
+  void on_data(const char* p, std::size_t n, std::int64_t) {
+    if (!tls->put_ciphertext(p, n)) *lost = tls->error();
+  }
+  void on_closed(std::string_view why) { lost->assign(why); }
+};
+
+}  // namespace
+
+bool WsClient::start_tls(const std::string& host, std::int64_t deadline_ms, std::string& error) {
+  if (!tls_ctx_) {
+    tls_ctx_ = TlsContext::client(opts_.tls, error);
+    if (!tls_ctx_) return false;
+    plain_.assign(opts_.reader.buffer_size + kWsPadding, 0);
+    cipher_out_.assign(16 * 1024 + 512, 0);  // one TLS record and its overhead
+  }
+  if (!tls_.start_client(*tls_ctx_, host, error)) return false;
+  std::string lost;
+  TlsHandshakeSink sink{&tls_, &lost};
+  for (;;) {
+    const TlsStatus st = tls_.handshake();
+    if (!flush_tls()) {
+      error = std::string("TLS handshake failed: sending: ") + std::strerror(errno);
+      return false;
+    }
+    if (st == TlsStatus::kOk) return true;
+    if (st != TlsStatus::kWantMore) {
+      error = tls_.error();
+      return false;
+    }
+    // Checked only now: an alert that came with the close explains more than the close does.
+    if (!lost.empty() || !reader_.is_open()) {
+      error = "TLS handshake failed: " + (lost.empty() ? std::string("connection closed") : lost) +
+              " before the handshake completed";
+      return false;
+    }
+    if (mono_ms() > deadline_ms) {
+      error = "TLS handshake timed out after " + std::to_string(opts_.handshake_timeout_ms) + " ms";
+      return false;
+    }
+    reader_.poll(sink);
+  }
+}
+
+bool WsClient::flush_tls() noexcept {
+  while (tls_.pending_ciphertext() > 0) {
+    const std::size_t n = tls_.take_ciphertext(cipher_out_.data(), cipher_out_.size());
+    if (n == 0 || !reader_.send(cipher_out_.data(), n)) return false;
+  }
+  return true;
+}
+
+bool WsClient::transmit(const char* p, std::size_t n) noexcept {
+  if (!secure_) return reader_.send(p, n);
+  return tls_.write(p, n) && flush_tls();
+}
+
+void WsClient::drop() noexcept {
+  if (secure_ && reader_.is_open()) {
+    tls_.shutdown();  // close_notify (RFC 8446 §6.1), sent with what is queued
+    flush_tls();
+  }
+  reader_.close();
+}
+
 bool WsClient::connect(std::string_view url, std::string& error) {
   abort();
   WsUrl u;
@@ -82,22 +152,30 @@ bool WsClient::connect(std::string_view url, std::string& error) {
   hs_error_.clear();
   last_rx_mono_ns_ = 0;
   stats_ = {};
+  secure_ = u.secure;
+  tls_.reset();
   if (!reader_.connect(u.host, u.port, error)) {
+    state_ = State::kClosed;
+    return false;
+  }
+  const std::int64_t deadline = mono_ms() + opts_.handshake_timeout_ms;
+  if (secure_ && !start_tls(u.host, deadline, error)) {
+    reader_.close();
+    tls_.reset();
     state_ = State::kClosed;
     return false;
   }
   WsHandshake hs(u);
   hs_ = &hs;
-  bool ok = reader_.send(hs.request().data(), hs.request().size());
+  bool ok = transmit(hs.request().data(), hs.request().size());
   if (!ok) hs_error_ = std::string("sending the upgrade request: ") + std::strerror(errno);
   HandshakeSink sink{this};
-  const std::int64_t deadline = mono_ms() + opts_.handshake_timeout_ms;
   while (ok && !hs_done_ && hs_error_.empty()) {
     if (!reader_.is_open()) {
       if (hs_error_.empty()) hs_error_ = "WebSocket handshake failed: connection closed";
       break;
     }
-    reader_.poll(sink);
+    poll_reader(sink);
     if (!hs_done_ && hs_error_.empty() && mono_ms() > deadline) {
       hs_error_ = "WebSocket handshake timed out after " +
                   std::to_string(opts_.handshake_timeout_ms) + " ms";
@@ -120,7 +198,7 @@ bool WsClient::send_frame(WsOpcode op, const char* p, std::size_t n) {
   const std::size_t need = WsFramer::frame_size(n);
   if (send_buf_.size() < need) send_buf_.resize(need);
   const std::size_t fn = framer_.encode(op, p, n, send_buf_.data(), send_buf_.size());
-  return fn > 0 && reader_.send(send_buf_.data(), fn);
+  return fn > 0 && transmit(send_buf_.data(), fn);
 }
 
 bool WsClient::send_text(std::string_view payload) {
@@ -137,14 +215,14 @@ bool WsClient::send_ping(std::string_view payload) {
 void WsClient::send_control(WsOpcode op, const char* p, std::size_t n) noexcept {
   char buf[WsFramer::kMaxHeader + 125];
   const std::size_t fn = framer_.encode(op, p, n, buf, sizeof buf);
-  if (fn > 0) reader_.send(buf, fn);
+  if (fn > 0) transmit(buf, fn);
 }
 
 bool WsClient::close(std::uint16_t code, std::string_view reason) {
   if (state_ != State::kOpen) return false;
   char buf[WsFramer::kMaxHeader + 125];
   const std::size_t fn = framer_.encode_close(code, reason, buf, sizeof buf);
-  if (fn == 0 || !reader_.send(buf, fn)) return false;
+  if (fn == 0 || !transmit(buf, fn)) return false;
   state_ = State::kClosing;
   return true;
 }
@@ -153,12 +231,12 @@ void WsClient::fail(WsStatus st) noexcept {
   // §7.1.7: send a close (1009 for too big, else 1002) and drop the connection.
   char buf[WsFramer::kMaxHeader + 2];
   const std::size_t fn = framer_.encode_close(ws_close_code_for(st), {}, buf, sizeof buf);
-  if (fn > 0 && state_ == State::kOpen) reader_.send(buf, fn);
+  if (fn > 0 && state_ == State::kOpen) transmit(buf, fn);
   const std::string_view s = to_string(st);
   std::snprintf(why_, sizeof why_, "WebSocket protocol error: %.*s", static_cast<int>(s.size()),
                 s.data());
   state_ = State::kClosed;
-  reader_.close();
+  drop();
 }
 
 void WsClient::abort() noexcept {

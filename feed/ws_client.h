@@ -6,10 +6,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "feed/tls_session.h"
 #include "feed/uring_reader.h"
 #include "feed/websocket_frame.h"
 #include "feed/websocket_handshake.h"
@@ -44,7 +46,8 @@ struct WsCloseInfo {
 struct WsClientOptions {
   UringReaderOptions reader;
   std::size_t max_message = std::size_t{1} << 20;  // WsDeframer reassembly limit
-  int handshake_timeout_ms = 5000;
+  int handshake_timeout_ms = 5000;                 // TLS + WebSocket handshakes together
+  TlsOptions tls;                                  // wss:// only: CA file, skip-verify
 };
 
 struct WsClientStats {
@@ -57,7 +60,7 @@ struct WsClientStats {
 // WsClient.
 //
 //   shadow::WsClient c(opts);                        // allocates here (buffers, deframer)
-//   if (!c.connect("ws://127.0.0.1:9000/v5/public/linear", err)) die(err);
+//   if (!c.connect("wss://stream.bybit.com/v5/public/linear", err)) die(err);
 //   c.send_text(R"({"op":"subscribe","args":["orderbook.50.BTCUSDT"]})");
 //   while (c.is_open()) c.poll(handler);
 //
@@ -65,7 +68,14 @@ struct WsClientStats {
 // order; `void on_closed(const shadow::WsCloseInfo&)` once when the connection ends.
 // Pings are answered inside poll() (§5.5.2); a server close is echoed and the socket closed
 // (§5.5.1). connect() blocks until the handshake is done (or fails with an error naming the
-// cause, e.g. the server's status line). Not thread-safe: one thread owns the client.
+// cause, e.g. the server's status line or the TLS verification result). Not thread-safe: one
+// thread owns the client.
+//
+// wss://: TLS runs on the same io_uring path (feed/tls_session.h): the reader keeps receiving
+// ciphertext into its buffer ring, poll() decrypts each chunk into one plaintext buffer and the
+// deframer reads that exactly as it reads a ws:// chunk; frames we send are encrypted and leave
+// through the reader's io_uring send. The SSL context is built at the first wss:// connect;
+// after the handshake nothing allocates.
 class WsClient {
  public:
   explicit WsClient(const WsClientOptions& opts = {});
@@ -88,6 +98,9 @@ class WsClient {
 
   bool is_open() const noexcept { return state_ == State::kOpen || state_ == State::kClosing; }
   const UringReader& reader() const noexcept { return reader_; }
+  // The connection runs TLS (wss://); its protocol version and cipher.
+  bool secure() const noexcept { return secure_; }
+  const TlsSession& tls() const noexcept { return tls_; }
   // CLOCK_MONOTONIC of the last completion that brought bytes on this connection (frames of any
   // kind, pings included): what a heartbeat timeout watches. 0 before the first byte.
   std::int64_t last_rx_mono_ns() const noexcept { return last_rx_mono_ns_; }
@@ -108,6 +121,27 @@ class WsClient {
     void on_data(const char* p, std::size_t n, std::int64_t ts);
     void on_closed(std::string_view why);
   };
+  // wss://: between the reader and any sink above (Adapter, HandshakeSink): ciphertext in,
+  // plaintext out.
+  template <class Sink>
+  struct TlsFilter {
+    WsClient* c;
+    Sink* s;
+    void on_data(const char* p, std::size_t n, std::int64_t ts) { c->decrypt(p, n, ts, *s); }
+    void on_closed(std::string_view why) { s->on_closed(why); }
+  };
+  template <class Sink>
+  int poll_reader(Sink& s) {
+    if (!secure_) return reader_.poll(s);
+    TlsFilter<Sink> f{this, &s};
+    return reader_.poll(f);
+  }
+  template <class Sink>
+  void decrypt(const char* p, std::size_t n, std::int64_t ts, Sink& s);
+  bool start_tls(const std::string& host, std::int64_t deadline_ms, std::string& error);
+  bool flush_tls() noexcept;                               // pending ciphertext -> reader send
+  bool transmit(const char* p, std::size_t n) noexcept;    // plaintext or through TLS
+  void drop() noexcept;                                    // close_notify (TLS) + close socket
 
   template <class Handler>
   void on_bytes(const char* p, std::size_t n, std::int64_t ts, Handler& h) noexcept;
@@ -132,7 +166,13 @@ class WsClient {
   std::int64_t pending_ts_ = 0;
   bool lost_after_handshake_ = false;   // EOF arrived in the same poll as the 101
   std::vector<char> send_buf_;
-  char why_[192] = {};
+  char why_[320] = {};      // our description of an end
+  char tls_why_[256] = {};  // a TLS error() that ended the connection (quoted into why_)
+  bool secure_ = false;                 // this connection is wss://
+  std::unique_ptr<TlsContext> tls_ctx_; // built at the first wss:// connect
+  TlsSession tls_;
+  std::vector<char> plain_;             // decrypted bytes of one chunk (+ kWsPadding)
+  std::vector<char> cipher_out_;        // ciphertext on its way to the reader's send
   std::int64_t last_rx_mono_ns_ = 0;
   WsClientStats stats_;
 };
@@ -154,7 +194,31 @@ int WsClient::poll(Handler& h) noexcept {
     return calls + 1;
   }
   Adapter<Handler> a{this, &h};
-  return calls + reader_.poll(a);
+  return calls + poll_reader(a);
+}
+
+template <class Sink>
+void WsClient::decrypt(const char* p, std::size_t n, std::int64_t ts, Sink& s) {
+  if (tls_.put_ciphertext(p, n)) {
+    for (;;) {
+      std::size_t got = 0;
+      const TlsStatus st = tls_.read(plain_.data(), plain_.size() - kWsPadding, got);
+      if (got > 0) {
+        s.on_data(plain_.data(), got, ts);
+        if (!reader_.is_open()) return;  // the sink closed or failed the connection
+      }
+      if (st == TlsStatus::kOk) continue;
+      if (st == TlsStatus::kWantMore) {
+        flush_tls();  // post-handshake messages (e.g. a KeyUpdate answer)
+        return;
+      }
+      break;  // close_notify or a TLS error: the connection is over
+    }
+  }
+  // Its own buffer: the sink's on_closed formats its message into why_ from this text.
+  std::snprintf(tls_why_, sizeof tls_why_, "%s", tls_.error());
+  reader_.close();
+  s.on_closed(std::string_view(tls_why_));
 }
 
 template <class Handler>
@@ -194,13 +258,13 @@ void WsClient::on_bytes(const char* p, std::size_t n, std::int64_t ts, Handler& 
           char buf[WsFramer::kMaxHeader + 2];
           const std::size_t fn = framer_.encode_close(m.close_code == 1005 ? 1000 : m.close_code,
                                                       {}, buf, sizeof buf);
-          if (fn > 0) reader_.send(buf, fn);
+          if (fn > 0) transmit(buf, fn);
         }
         std::snprintf(why_, sizeof why_, "%.*s", static_cast<int>(m.len < 123 ? m.len : 123),
                       m.data);
         const std::uint16_t code = m.close_code;
         state_ = State::kClosed;
-        reader_.close();
+        drop();
         stats_.bytes_copied = deframer_.bytes_copied();
         h.on_closed(WsCloseInfo{WsCloseKind::kClean, code, std::string_view(why_)});
         return;

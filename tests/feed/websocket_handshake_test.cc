@@ -61,7 +61,13 @@ TEST(WsHandshakeTest, UrlParsing) {
   EXPECT_EQ(u.resource, "/ws?streams=btcusdt@depth");
   ASSERT_TRUE(parse_ws_url("ws://h?x=1", u, err));
   EXPECT_EQ(u.resource, "/?x=1");
-  EXPECT_FALSE(parse_ws_url("wss://stream.binance.com:9443/ws", u, err));
+  ASSERT_TRUE(parse_ws_url("wss://stream.binance.com:9443/ws", u, err)) << err;
+  EXPECT_TRUE(u.secure);
+  EXPECT_EQ(u.port, 9443);
+  ASSERT_TRUE(parse_ws_url("WSS://stream.bybit.com/v5/public/linear", u, err)) << err;
+  EXPECT_TRUE(u.secure);
+  EXPECT_EQ(u.port, 443);  // wss's default port
+  EXPECT_FALSE(parse_ws_url("https://stream.bybit.com/", u, err));
   EXPECT_NE(err.find("wss://"), std::string::npos) << err;
   for (const char* bad : {"http://h/", "h:80/x", "ws://", "ws://:80/", "ws://h:/", "ws://h:0/",
                           "ws://h:65536/", "ws://h:8a/", "ws://h/#frag", "ws://[::1/", "ws://u@h/"}) {

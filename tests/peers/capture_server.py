@@ -9,7 +9,7 @@ waits for a subscribe request -- Bybit v5 {"op":"subscribe",...} or Binance
 {"method":"SUBSCRIBE",...} -- unless the request path names its streams (Binance
 /stream?streams=a/b or /ws/<stream>); then sends every line of CAPTURE (gzip or plain; the
 `<local_ns> ` prefix stripped) as one text message, N ms apart (default 0), and closes with
-code 1000. Meanwhile it answers Bybit's {"op":"ping"} with Bybit's pong. Every message the
+code 1000. With --tls-cert/--tls-key it serves wss:// (TLS). Meanwhile it answers Bybit's {"op":"ping"} with Bybit's pong. Every message the
 client sends is appended to --log, one per line.
 """
 import argparse
@@ -77,13 +77,15 @@ async def main():
     ap.add_argument("--interval-ms", type=float, default=0)
     ap.add_argument("--log")
     ap.add_argument("--port", type=int, default=0)
+    ws_peer.add_tls_args(ap)
     args = ap.parse_args()
     messages = list(capture_messages(args.capture))
 
     async def handler(ws, path=None):
         await serve_client(ws, path, args, messages)
 
-    await ws_peer.announce_and_serve(await ws_peer.serve_websockets(handler, args.port))
+    await ws_peer.announce_and_serve(
+        await ws_peer.serve_websockets(handler, args.port, ws_peer.server_ssl(args)))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,9 @@ Listens on 127.0.0.1 (port 0 by default), prints the port on stdout, serves unti
 --mode status403   answers the upgrade with "HTTP/1.1 403 Forbidden"
 --mode masked      after the handshake sends a masked text frame (servers must not mask)
 --mode oversized   after the handshake sends a frame header announcing 8 GiB
+--mode tls-drop    reads the first bytes (a TLS ClientHello) and closes: a server that dies
+                   in the middle of the TLS handshake
+--tls-cert/--tls-key  serve wss:// (TLS) instead of ws:// (modes normal, masked, oversized)
 Message i (i counts from START) is "%08d|" % i followed by letters ('a' + (i + j) % 26).
 """
 import argparse
@@ -98,13 +101,21 @@ async def raw_upgrade(reader, writer, mode):
     writer.close()
 
 
+async def drop_in_handshake(reader, writer):
+    await reader.read(1)  # the ClientHello has started: close before any answer
+    writer.close()
+
+
 async def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mode", default="normal",
-                    choices=["normal", "bad-accept", "status403", "masked", "oversized"])
+                    choices=["normal", "bad-accept", "status403", "masked", "oversized", "tls-drop"])
     ap.add_argument("--port", type=int, default=0)
+    ws_peer.add_tls_args(ap)
     args = ap.parse_args()
-    if args.mode in ("bad-accept", "status403"):
+    if args.mode == "tls-drop":
+        server = await asyncio.start_server(drop_in_handshake, "127.0.0.1", args.port)
+    elif args.mode in ("bad-accept", "status403"):
         server = await asyncio.start_server(lambda r, w: raw_upgrade(r, w, args.mode),
                                             "127.0.0.1", args.port)
     else:
@@ -113,7 +124,7 @@ async def main():
         else:
             async def handler(ws, path=None):
                 await bad_frames(ws, path, args.mode)
-        server = await ws_peer.serve_websockets(handler, args.port)
+        server = await ws_peer.serve_websockets(handler, args.port, ws_peer.server_ssl(args))
     await ws_peer.announce_and_serve(server)
 
 
