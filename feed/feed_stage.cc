@@ -11,31 +11,47 @@ namespace shadow {
 
 namespace {
 
-// The session of a live feed: the venue's book and trade topics for every symbol.
-FeedSessionConfig session_config(const FeedStageConfig& cfg, FeedVenue& venue) {
+// The sessions of a live feed: the venue's book and trade topics for every symbol, split into
+// connections by the preset's topic limit (one connection for a bare URL).
+std::vector<FeedSessionConfig> session_configs(const FeedStageConfig& cfg, FeedVenue& venue,
+                                               std::vector<std::vector<std::string>>& groups) {
+  const VenuePreset* preset = nullptr;
+  if (!cfg.preset.empty()) {
+    preset = find_venue_preset(cfg.preset);
+    if (preset == nullptr) throw std::runtime_error("unknown venue preset '" + cfg.preset + "'");
+  }
   FeedSessionConfig fc;
-  fc.url = cfg.url;
+  fc.url = !cfg.url.empty() ? cfg.url : preset != nullptr ? std::string(preset->ws_url) : std::string();
   WsUrl u;
   std::string err;
-  if (!parse_ws_url(cfg.url, u, err)) throw std::runtime_error("bad venue URL '" + cfg.url + "': " + err);
-  if (cfg.venue) venue = *cfg.venue;
+  if (!parse_ws_url(fc.url, u, err)) throw std::runtime_error("bad venue URL '" + fc.url + "': " + err);
+  if (preset != nullptr) venue = preset->venue;
+  else if (cfg.venue) venue = *cfg.venue;
   else if (!venue_from_url(u.host, u.resource, venue)) venue = FeedVenue::kBybit;
   fc.venue = venue;
-  for (const std::string& s : cfg.symbols) {
-    if (venue == FeedVenue::kBybit) {
-      fc.topics.push_back("orderbook.50." + s);
-      fc.topics.push_back("publicTrade." + s);
-    } else {
-      std::string lower = s;
-      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      fc.topics.push_back(lower + "@depth@100ms");
-      fc.topics.push_back(lower + "@trade");
-    }
-  }
   fc.reconnect.heartbeat_timeout_ns = 30'000'000'000;
   fc.max_connect_attempts = cfg.connect_attempts;
   fc.give_up_after_ns = cfg.give_up_ns;
-  return fc;
+  fc.client.tls = cfg.tls;
+  // A bare URL: the preset of its family's defaults (Bybit linear depth 50, Binance spot), all
+  // symbols on one connection.
+  const VenuePreset& p = preset != nullptr ? *preset
+                                           : *find_venue_preset(venue == FeedVenue::kBybit ? "bybit-linear" : "binance-spot");
+  if (preset != nullptr) {
+    groups = split_symbols(p, cfg.symbols);
+    fc.ping_interval_ns = p.ping_interval_s * 1'000'000'000;
+  } else {
+    groups = {cfg.symbols};
+  }
+  std::vector<FeedSessionConfig> out;
+  for (const std::vector<std::string>& g : groups) {
+    FeedSessionConfig c = fc;
+    for (const std::string& s : g) {
+      for (std::string& t : preset_topics(p, s)) c.topics.push_back(std::move(t));
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
 }
 
 }  // namespace
@@ -44,21 +60,44 @@ FeedStageBase::FeedStageBase(FeedStageConfig cfg, SymbolTable& symbols, const st
     : cfg_(std::move(cfg)), stop_(stop), symbols_(symbols), decoders_(symbols),
       realtime_offset_ns_(realtime_ns() - monotonic_ns()) {
   FeedVenue venue = FeedVenue::kBybit;
-  if (!cfg_.url.empty()) {
-    session_ = std::make_unique<FeedSession>(session_config(cfg_, venue));
+  if (!cfg_.url.empty() || !cfg_.preset.empty()) {
+    std::vector<std::vector<std::string>> groups;
+    for (FeedSessionConfig& c : session_configs(cfg_, venue, groups)) {
+      sessions_.push_back(std::make_unique<FeedSession>(std::move(c)));
+    }
+    // The ids the decoder gives each connection's symbols (a reset names them).
+    const Venue code = venue == FeedVenue::kBybit ? Venue::kBybit
+                       : cfg_.preset.find("usdm") != std::string::npos ? Venue::kBinanceFutures
+                                                                        : Venue::kBinanceSpot;
+    for (const std::vector<std::string>& g : groups) {
+      std::vector<std::uint16_t> ids;
+      for (const std::string& s : g) ids.push_back(symbols_.find_or_add(code, s));
+      conn_symbols_.push_back(std::move(ids));
+    }
   } else if (cfg_.venue) {
     venue = *cfg_.venue;
   } else {
     return;  // captures: the first line tells
   }
+  venue_ = venue;
   protocol_ = venue == FeedVenue::kBinance ? Protocol::kBinance : Protocol::kBybit;
+}
+
+void FeedStageBase::stop_sessions(std::int64_t grace_ns) noexcept {
+  for (auto& s : sessions_) s->stop(grace_ns);
+}
+
+void FeedStageBase::resync(std::string_view symbol) noexcept {
+  for (auto& s : sessions_) {
+    if (s->resync(symbol)) return;  // the session that carries the symbol sent the request
+  }
 }
 
 FeedStageBase::~FeedStageBase() = default;
 
 bool FeedStageBase::stopping() noexcept {
   if (!stop_.load(std::memory_order_acquire)) return false;
-  if (session_) session_->stop(500'000'000);
+  stop_sessions(500'000'000);
   finish();
   return true;
 }
@@ -113,14 +152,18 @@ bool FeedStageBase::line_due(std::int64_t mono) noexcept {
   return mono >= due;
 }
 
-void FeedStageBase::log_session(const SessionEvent& e) {
+void FeedStageBase::log_session(const SessionEvent& e, std::size_t conn) {
   const std::string_view kind = to_string(e.kind);
   switch (e.kind) {
-    case SessionEventKind::kConnected:
-      std::fprintf(stderr, "shadow-run: feed connected to %.*s (connection %llu)\n",
+    case SessionEventKind::kConnected: {
+      const WsClient& c = sessions_[conn]->client();
+      std::fprintf(stderr, "shadow-run: feed connected to %.*s (connection %llu%s%s%s%s)\n",
                    static_cast<int>(e.detail.size()), e.detail.data(),
-                   static_cast<unsigned long long>(e.connection));
+                   static_cast<unsigned long long>(e.connection), sessions_.size() > 1 ? ", stream " : "",
+                   sessions_.size() > 1 ? std::to_string(conn + 1).c_str() : "", c.secure() ? ", " : "",
+                   c.secure() ? (std::string(c.tls().version()) + " " + std::string(c.tls().cipher())).c_str() : "");
       return;
+    }
     case SessionEventKind::kDisconnected:
       if (cfg_.reconnects != nullptr) {
         cfg_.reconnects->store(cfg_.reconnects->load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -141,7 +184,7 @@ void FeedStageBase::log_session(const SessionEvent& e) {
     }
     case SessionEventKind::kGaveUp:
       if (!stop_.load(std::memory_order_acquire)) {
-        venue_gave_up_ = session_ && session_->gave_up();
+        venue_gave_up_ = sessions_[conn]->gave_up();
         error_ = (venue_gave_up_ ? "venue unreachable: " : "feed gave up: ") + std::string(e.detail);
       }
       finish();
@@ -149,11 +192,11 @@ void FeedStageBase::log_session(const SessionEvent& e) {
   }
 }
 
-void FeedStageBase::fill_feed_reset(MarketEvent& e, std::int64_t now_mono) const noexcept {
+void FeedStageBase::fill_feed_reset(MarketEvent& e, std::uint16_t symbol, std::int64_t now_mono) const noexcept {
   e = MarketEvent{};
   e.kind = EventKind::kFeedReset;
   e.venue = Venue::kBybit;
-  e.symbol = kAllSymbols;
+  e.symbol = symbol;
   e.flags = kFirstInMessage | kLastInMessage;
   e.local_ns = now_mono + realtime_offset_ns_;
   e.recv_mono_ns = now_mono;

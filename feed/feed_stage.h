@@ -10,9 +10,13 @@
 // - a capture line is decoded only with room for the largest message a decoder may produce
 //   (capture_headroom): a capture never loses a message to a full ring, it waits for the engine.
 //
-// A lost connection publishes a kFeedReset event (every book of the venue is invalid until its
-// next snapshot) and re-arms the SequenceGuard; a gap the guard sees asks the venue for a fresh
-// snapshot at once (FeedSession::resync).
+// A live venue is a preset (feed/venue_preset.h: URL, topics, heartbeat, topics per
+// connection) or a bare URL; symbols beyond one connection's topic limit are split across
+// several connections (FeedSessions) polled in turn on this same thread.
+//
+// A lost connection publishes a kFeedReset event (every book of that connection's symbols is
+// invalid until its next snapshot) and re-arms the SequenceGuard; a gap the guard sees asks the
+// venue for a fresh snapshot at once (FeedSession::resync).
 //
 // Threading: one thread (the feed's, or the fused one) calls work(); done(), error() after
 // done(), and the counters may be read from any thread.
@@ -35,11 +39,15 @@
 #include "feed/capture_reader.h"
 #include "feed/feed_session.h"
 #include "feed/sequence_guard.h"
+#include "feed/tls_session.h"
+#include "feed/venue_preset.h"
 
 namespace shadow {
 
 struct FeedStageConfig {
-  std::string url;                    // live: ws://HOST:PORT/PATH; empty: play `captures`
+  std::string url;                    // live: ws(s)://HOST:PORT/PATH (overrides the preset's)
+  std::string preset;                 // live: a venue preset name ("" : `url` alone)
+  TlsOptions tls;                     // wss://: CA file, skip-verify, highest version
   std::vector<std::string> captures;  // played in order
   double replay_speed = 0;            // × the recorded pace; 0: as fast as possible
   // The decoder. Unset: from the URL (live; Bybit when it does not say) or from the first
@@ -93,8 +101,10 @@ class FeedStageBase {
   // Messages a decoder rejected (any thread).
   const std::atomic<std::uint64_t>& decode_errors() const noexcept { return decode_errors_; }
   std::uint64_t backpressure_waits() const noexcept { return backpressure_waits_; }
-  // The live session, null when playing captures.
-  FeedSession* session() noexcept { return session_.get(); }
+  // The live sessions (one per connection), empty when playing captures.
+  const std::vector<std::unique_ptr<FeedSession>>& sessions() const noexcept { return sessions_; }
+  // Asks every live session to close (stop()).
+  void stop_sessions(std::int64_t grace_ns) noexcept;
 
  protected:
   // `stop`: set by another thread to end the feed (the session closes cleanly).
@@ -112,10 +122,13 @@ class FeedStageBase {
     if (is_error(st)) decode_errors_.store(decode_errors_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     tally_.count(st);
   }
-  // Reports a session event on stderr; kGaveUp ends the feed.
-  void log_session(const SessionEvent& e);
-  // The kFeedReset event of a lost connection, `now_mono` its receive time.
-  void fill_feed_reset(MarketEvent& e, std::int64_t now_mono) const noexcept;
+  // Reports a session event of connection `conn` on stderr; kGaveUp ends the feed.
+  void log_session(const SessionEvent& e, std::size_t conn);
+  // The kFeedReset event of a lost connection for `symbol` (kAllSymbols: every one), `now_mono`
+  // its receive time.
+  void fill_feed_reset(MarketEvent& e, std::uint16_t symbol, std::int64_t now_mono) const noexcept;
+  // A gap in `symbol`'s book: the session that carries it asks for a fresh snapshot.
+  void resync(std::string_view symbol) noexcept;
   void finish() noexcept { done_.store(true, std::memory_order_release); }
 
   FeedStageConfig cfg_;
@@ -124,7 +137,9 @@ class FeedStageBase {
   CaptureDecoder decoders_;
   Protocol protocol_ = Protocol::kAuto;  // kAuto until the URL, the config or a first line says
   SequenceGuard guard_;
-  std::unique_ptr<FeedSession> session_;
+  FeedVenue venue_ = FeedVenue::kBybit;
+  std::vector<std::unique_ptr<FeedSession>> sessions_;
+  std::vector<std::vector<std::uint16_t>> conn_symbols_;  // symbol ids each connection carries
   std::int64_t realtime_offset_ns_ = 0;  // CLOCK_REALTIME − CLOCK_MONOTONIC at start
 
   std::unique_ptr<CaptureReader> reader_;
@@ -158,7 +173,14 @@ class FeedStage final : public FeedStageBase {
       ++backpressure_waits_;  // leave the bytes in the socket: TCP pushes back on the venue
       return 0;
     }
-    if (session_) return session_->poll(*this);
+    if (!sessions_.empty()) {
+      int n = 0;
+      for (std::size_t i = 0; i < sessions_.size() && !done_.load(std::memory_order_relaxed); ++i) {
+        SessionHandler h{this, i};
+        n += sessions_[i]->poll(h);
+      }
+      return n;
+    }
     return replay_work();
   }
 
@@ -168,17 +190,23 @@ class FeedStage final : public FeedStageBase {
     else return 0;
   }
 
-  // FeedSession handler.
   void on_message(const WsClientMessage& m) noexcept {
     if (m.op != WsOpcode::kText) return;
     decode(m.data, m.len, m.capacity, m.recv_mono_ns + realtime_offset_ns_, m.recv_mono_ns);
   }
-  void on_session(const SessionEvent& e) {
-    if (e.kind == SessionEventKind::kDisconnected) publish_feed_reset(e.now_ns);
-    log_session(e);
-  }
 
  private:
+  // The FeedSession handler of connection `conn`.
+  struct SessionHandler {
+    FeedStage* stage;
+    std::size_t conn;
+    void on_message(const WsClientMessage& m) noexcept { stage->on_message(m); }
+    void on_session(const SessionEvent& e) {
+      if (e.kind == SessionEventKind::kDisconnected) stage->publish_feed_reset(e.now_ns, conn);
+      stage->log_session(e, conn);
+    }
+  };
+
   // The decoders' sink: every message's first event passes the SequenceGuard before `out`
   // publishes it.
   struct GuardedSink {
@@ -191,9 +219,7 @@ class FeedStage final : public FeedStageBase {
       return e;
     }
     void publish() noexcept {
-      if (first != nullptr && stage->guard_.check(*first) && stage->session_) {
-        stage->session_->resync(stage->symbols_.name(first->symbol));
-      }
+      if (first != nullptr && stage->guard_.check(*first)) stage->resync(stage->symbols_.name(first->symbol));
       first = nullptr;
       out->publish();
     }
@@ -231,15 +257,26 @@ class FeedStage final : public FeedStageBase {
     count_decode(decoders_.decode(protocol_, data, len, cap, local_ns, mono, sink_));
   }
 
-  void publish_feed_reset(std::int64_t now_mono) noexcept {
-    MarketEvent* e = sink_.claim();
-    if (e == nullptr) {
-      sink_.abort();  // counted by the sink as a full drop
+  // One connection is down: its symbols' books are invalid (all of them with one connection).
+  void publish_feed_reset(std::int64_t now_mono, std::size_t conn) noexcept {
+    if (sessions_.size() == 1) {
+      reset_one(kAllSymbols, now_mono);
+      guard_.reset();
       return;
     }
-    fill_feed_reset(*e, now_mono);
-    sink_.publish();
-    guard_.reset();
+    for (std::uint16_t id : conn_symbols_[conn]) {
+      reset_one(id, now_mono);
+      guard_.reset(id);
+    }
+  }
+  void reset_one(std::uint16_t symbol, std::int64_t now_mono) noexcept {
+    MarketEvent* e = sink_.out->claim();  // not through the guard: a reset opens no gap
+    if (e == nullptr) {
+      sink_.out->abort();  // counted by the sink as a full drop
+      return;
+    }
+    fill_feed_reset(*e, symbol, now_mono);
+    sink_.out->publish();
   }
 
   GuardedSink sink_;

@@ -49,13 +49,28 @@ constexpr ConfigKey kKeys[] = {
      .doc = "where run directories (and the `latest` link) go", .slot = [](RunConfig& c) -> S { return &c.out_dir; }},
 
     {.path = "venue.kind", .flag = "--venue", .metavar = "KIND",
-     .doc = "embedded: shadow-exchange on loopback; url: a live venue; replay: capture files",
+     .doc = "embedded: shadow-exchange on loopback; url: a live venue at venue.url; replay: capture files; "
+            "or a live venue preset (docs/VENUES.md)",
      .slot = [](RunConfig& c) -> S { return &c.venue; }},
     {.path = "venue.symbols", .flag = "--symbols", .metavar = "A,B", .non_empty = true,
      .doc = "symbols to subscribe to and trade", .slot = [](RunConfig& c) -> S { return &c.symbols; }},
     {.path = "venue.url", .flag = "--url", .metavar = "URL", .flag_sets = "venue.kind=url",
-     .doc = "kind url: ws://HOST:PORT/PATH (Bybit v5 public or Binance)",
+     .doc = "kind url: ws(s)://HOST:PORT/PATH (Bybit v5 public or Binance); with a preset, replaces its URL "
+            "(the flag then keeps the preset)",
      .slot = [](RunConfig& c) -> S { return &c.url; }},
+    {.path = "venue.rest_url", .flag = "--rest-url", .metavar = "URL",
+     .doc = "Binance presets: http(s)://HOST[:PORT] for depth snapshots (\"\": the preset's)",
+     .slot = [](RunConfig& c) -> S { return &c.rest_url; }},
+    {.path = "venue.ca_file", .flag = "--ca-file", .metavar = "FILE", .json = JsonRender::kOmitted,
+     .doc = "wss/https: PEM file of trusted CAs (\"\": the system store)",
+     .slot = [](RunConfig& c) -> S { return &c.ca_file; }},
+    {.path = "venue.insecure_skip_verify",
+     .doc = "wss/https: do not verify the certificate or host name (labs only; logged loudly; "
+            "shadow-run's switch --insecure-skip-verify)",
+     .slot = [](RunConfig& c) -> S { return &c.insecure_skip_verify; }},
+    {.path = "venue.tls_max_version", .flag = "--tls-max-version", .metavar = "V", .range = whole_range(12, 13),
+     .doc = "wss: highest TLS version offered, 13 (1.3) or 12 (1.2: no allocation per record, docs/PERFORMANCE.md)",
+     .slot = [](RunConfig& c) -> S { return &c.tls_max_version; }},
     {.path = "venue.protocol", .flag = "--protocol", .metavar = "P", .choices = kProtocols,
      .doc = "venue protocol for url/replay when the URL or capture does not say",
      .slot = [](RunConfig& c) -> S { return &c.protocol; }},
@@ -449,6 +464,9 @@ std::string set_from_text(const ConfigKey& k, RunConfig& c, std::string_view tex
   if (std::string why = check_value(k, v); !why.empty()) return why;
   store_value(k, c, v);
   if (!k.flag_sets.empty()) {
+    // --url with a preset replaces the preset's URL and keeps the preset (its protocol, topics
+    // and REST base).
+    if (k.path == "venue.url" && is_preset(c.venue)) return {};
     const std::size_t eq = k.flag_sets.find('=');
     return set_from_text(*find_config_key(k.flag_sets.substr(0, eq)), c, k.flag_sets.substr(eq + 1));
   }

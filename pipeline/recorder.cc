@@ -182,6 +182,7 @@ int run_recorder(const RecordOptions& opt) {
   fc.ping_interval_ns = static_cast<std::int64_t>(opt.ping_interval_s * 1e9);
   fc.reconnect.heartbeat_timeout_ns = static_cast<std::int64_t>(opt.heartbeat_timeout_s * 1e9);
   fc.reconnect_enabled = opt.reconnect;
+  fc.client.tls = opt.tls;
   FeedSession session(fc);
   rec.attach(&session);
 

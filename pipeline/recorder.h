@@ -44,6 +44,7 @@ struct RecordOptions {
   std::uint64_t max_errors = 20;     // decode errors printed (all are counted)
   bool reconnect = false;            // retry with backoff instead of ending with the connection
   double heartbeat_timeout_s = 30;   // no byte for this long: the connection is dead
+  TlsOptions tls;                    // wss://: CA file, skip-verify, highest version
 };
 
 class Recorder {

@@ -22,6 +22,7 @@
 #include "core/input_text.h"
 #include "core/json_text.h"
 #include "core/thread_affinity.h"
+#include "feed/venue_preset.h"
 #include "feed/websocket_handshake.h"
 #include "pipeline/config_keys.h"
 #include "sinks/redis_exporter.h"
@@ -301,21 +302,55 @@ RunConfig parse_run_config(std::string_view text, const std::string& source) {
   return c;
 }
 
+namespace {
+
+// A preset's protocol is its own; the REST base only serves Binance presets; the CA file must be
+// a readable regular file now, not a TLS error at the first connect.
+void check_venue_preset_keys(const RunConfig& c, const std::string& where) {
+  const VenuePreset* p = is_preset(c.venue) ? find_venue_preset(to_string(c.venue)) : nullptr;
+  if (is_preset(c.venue) && p == nullptr) throw ConfigError(where + "venue.kind: no preset table row");
+  if (p != nullptr && c.protocol != "auto" && c.protocol != to_string(p->venue)) {
+    throw ConfigError(where + "venue.protocol (--protocol): '" + c.protocol + "' contradicts venue.kind '" +
+                      std::string(p->name) + "' (" + std::string(to_string(p->venue)) + "); leave it auto");
+  }
+  if (!c.rest_url.empty()) {
+    if (p == nullptr || p->venue != FeedVenue::kBinance) {
+      throw ConfigError(where + "venue.rest_url (--rest-url): only the Binance presets fetch REST depth snapshots");
+    }
+    std::string problem;
+    const std::string_view u = c.rest_url;
+    const bool scheme_ok = u.rfind("https://", 0) == 0 || u.rfind("http://", 0) == 0;
+    if (!check_url_text(u, problem) || !scheme_ok) {
+      throw ConfigError(where + "venue.rest_url (--rest-url): expected http(s)://HOST[:PORT], got " +
+                        (problem.empty() ? "'" + printable(u, 200) + "'" : problem));
+    }
+  }
+  if (!c.ca_file.empty()) {
+    std::string err;
+    const int fd = open_regular_file(c.ca_file, err);
+    if (fd < 0) throw ConfigError(where + "venue.ca_file (--ca-file): " + err);
+    ::close(fd);
+  }
+}
+
+}  // namespace
+
 void RunConfig::finalize() {
   const std::string where = source == "defaults" ? "" : source + ": ";
   check_config_values(*this, where);
-  if (venue == VenueKind::kUrl && url.empty()) throw ConfigError(where + "venue.url: required with venue kind url (--url)");
+  if (venue == VenueKind::kUrl && url.empty()) throw ConfigError(where + "venue.url: required with venue kind url (--url; or a preset: --venue bybit-linear, ...)");
   if (venue == VenueKind::kReplay && replay.empty()) {
     throw ConfigError(where + "venue.replay: required with venue kind replay (--replay)");
   }
   if (std::string why = check_symbol_list(symbols); !why.empty()) {
     throw ConfigError(where + "venue.symbols (--symbols): " + why);
   }
-  if (venue == VenueKind::kUrl) {
+  if (is_live(venue) && !url.empty()) {
     WsUrl u;
     std::string err;
     if (!parse_ws_url(url, u, err)) throw ConfigError(where + "venue.url (--url): " + err);
   }
+  check_venue_preset_keys(*this, where);
   if (const char* why = Quoter::check(engine.quoter)) throw ConfigError(where + "quoter: " + why);
   redis_password.clear();
   if (!redis_url.empty()) {

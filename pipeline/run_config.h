@@ -35,10 +35,23 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class VenueKind : std::uint8_t { kEmbedded, kUrl, kReplay };
+// embedded, url and replay, then the live venue presets (feed/venue_preset.h, same names).
+enum class VenueKind : std::uint8_t {
+  kEmbedded, kUrl, kReplay,
+  kBybitLinear, kBybitSpot, kBybitLinearTestnet, kBybitSpotTestnet,
+  kBinanceSpot, kBinanceUsdm, kBinanceSpotTestnet, kBinanceUsdmTestnet,
+};
 inline constexpr auto kVenueKindNames = make_enum_names<VenueKind>(
-    {{VenueKind::kEmbedded, "embedded"}, {VenueKind::kUrl, "url"}, {VenueKind::kReplay, "replay"}});
+    {{VenueKind::kEmbedded, "embedded"}, {VenueKind::kUrl, "url"}, {VenueKind::kReplay, "replay"},
+     {VenueKind::kBybitLinear, "bybit-linear"}, {VenueKind::kBybitSpot, "bybit-spot"},
+     {VenueKind::kBybitLinearTestnet, "bybit-linear-testnet"}, {VenueKind::kBybitSpotTestnet, "bybit-spot-testnet"},
+     {VenueKind::kBinanceSpot, "binance-spot"}, {VenueKind::kBinanceUsdm, "binance-usdm"},
+     {VenueKind::kBinanceSpotTestnet, "binance-spot-testnet"}, {VenueKind::kBinanceUsdmTestnet, "binance-usdm-testnet"}});
 std::string_view to_string(VenueKind v) noexcept;
+// A venue preset (a live venue by name), not embedded/url/replay.
+constexpr bool is_preset(VenueKind v) noexcept { return v >= VenueKind::kBybitLinear; }
+// Connects to a live venue: url or a preset.
+constexpr bool is_live(VenueKind v) noexcept { return v == VenueKind::kUrl || is_preset(v); }
 
 // kAuto: split with 4 or more usable CPUs (feed, engine, sinks and the OS each get one),
 // fused below that (DESIGN.md: on a 2-core host feed and engine share one pinned thread).
@@ -56,7 +69,11 @@ struct RunConfig {
   // [venue]
   VenueKind venue = VenueKind::kEmbedded;
   std::vector<std::string> symbols = {"BTCUSDT"};
-  std::string url;                      // kUrl
+  std::string url;                      // kUrl; a preset's own URL when set
+  std::string rest_url;                 // Binance presets: REST base for depth snapshots ("" = the preset's)
+  std::string ca_file;                  // wss/https: trusted CAs (PEM); "" = the system store
+  bool insecure_skip_verify = false;    // wss/https: no certificate check (labs only)
+  std::uint32_t tls_max_version = 13;   // 13 (TLS 1.3) or 12
   std::string protocol = "auto";        // kUrl/kReplay: auto | bybit | binance
   std::vector<std::string> replay;      // kReplay: capture files
   double replay_speed = 0;              // kReplay: 0 = as fast as possible, else ×speed

@@ -68,9 +68,12 @@ void ShadowEngine::Listener::on_order_event(const OrderEvent& e) noexcept {
 
 void ShadowEngine::on_event(const MarketEvent& e, IterationKpis& k) noexcept {
   if (e.kind == EventKind::kFeedReset) {
-    // The feed lost its connection: every book is invalid until its next snapshot; working
-    // orders are pulled (a real market maker's cancel-on-disconnect).
+    // The feed lost a connection: the books it carried (every book, or e.symbol's) are invalid
+    // until their next snapshot; working orders are pulled (a real market maker's
+    // cancel-on-disconnect).
+    const std::int16_t only = e.symbol == kAllSymbols ? -1 : e.symbol < slot_of_.size() ? slot_of_[e.symbol] : -2;
     for (std::size_t i = 0; i < slots_.size(); ++i) {
+      if (only != -1 && static_cast<std::int16_t>(i) != only) continue;
       Slot& s = *slots_[i];
       s.kpis = &k.symbols[i];
       ++s.kpis->reconnects;

@@ -59,6 +59,10 @@ FeedStageConfig feed_config(const RunConfig& c, const std::string& url, RunProgr
     f.replay_speed = c.replay_speed;
   } else {
     f.url = url;
+    if (is_preset(c.venue)) f.preset = std::string(to_string(c.venue));
+    f.tls.ca_file = c.ca_file;
+    f.tls.insecure_skip_verify = c.insecure_skip_verify;
+    f.tls.max_version = static_cast<int>(c.tls_max_version);
   }
   if (c.protocol == "bybit") f.venue = FeedVenue::kBybit;
   if (c.protocol == "binance") f.venue = FeedVenue::kBinance;
@@ -274,7 +278,7 @@ RunResult ShadowRun::run() {
   if (fused_runner) {
     fused_runner->stop();
     fused_runner->join();
-    if (p->feed().session() != nullptr) p->feed().session()->stop(0);
+    p->feed().stop_sessions(0);
   }
   sinks_runner.stop();
   sinks_runner.join();

@@ -22,7 +22,7 @@ struct RunInfo {
   std::string config_json;  // the effective config, canonical JSON
   std::string program_version;
   std::string host;
-  std::string venue;        // embedded | url | replay
+  std::string venue;        // embedded | url | replay | a live preset (bybit-linear, ...)
   std::vector<std::string> symbols;  // slot order
   std::uint32_t iterations_planned = 0;
   std::int64_t started_realtime_ns = 0;

@@ -22,6 +22,9 @@
 
 #include "core/cli.h"
 #include "core/input_text.h"
+#include <unistd.h>
+
+#include "core/bounded_file.h"
 #include "core/signals.h"
 #include "feed/feed_session.h"
 #include "feed/websocket_handshake.h"
@@ -32,14 +35,16 @@ namespace {
 using namespace shadow;
 
 constexpr const char* kUsage =
-    "usage: shadow-record --url ws://HOST:PORT/PATH --subscribe TOPIC[,TOPIC...] --out CAPTURE\n"
+    "usage: shadow-record --url ws[s]://HOST:PORT/PATH --subscribe TOPIC[,TOPIC...] --out CAPTURE\n"
     "                     [--book-trace FILE] [--duration S] [--protocol auto|bybit|binance]\n"
     "                     [--ping-interval S] [--max-errors N] [--reconnect]\n"
-    "                     [--heartbeat-timeout S]\n"
+    "                     [--heartbeat-timeout S] [--ca-file FILE] [--insecure-skip-verify]\n"
+    "                     [--tls-max-version 12|13]\n"
     "\n"
     "Records a WebSocket market-data stream as a capture (`<local_receive_ns> <raw json>` per\n"
     "line, readable by shadow-replay) and optionally writes the book trace on the way.\n"
-    "  --url URL             ws:// endpoint (Bybit v5 public, Binance /ws or /stream?streams=)\n"
+    "  --url URL             ws:// or wss:// endpoint (Bybit v5 public, Binance /ws or\n"
+    "                        /stream?streams=); wss:// verifies the certificate and host name\n"
     "  --subscribe TOPICS    comma-separated topics/streams to subscribe to; Bybit sends\n"
     "                        {\"op\":\"subscribe\",\"args\":[...]}, Binance\n"
     "                        {\"method\":\"SUBSCRIBE\",\"params\":[...],\"id\":1}. May be omitted for\n"
@@ -55,7 +60,10 @@ constexpr const char* kUsage =
     "                        doubling to 30 s, jittered), resubscribe and go on recording;\n"
     "                        a book gap is repaired by resubscribing (Bybit). Without it the\n"
     "                        recording ends when the connection does\n"
-    "  --heartbeat-timeout S no byte for S seconds ends the connection (default 30; 0 = off)\n";
+    "  --heartbeat-timeout S no byte for S seconds ends the connection (default 30; 0 = off)\n"
+    "  --ca-file FILE        wss://: trust the CAs in this PEM file instead of the system store\n"
+    "  --insecure-skip-verify  wss://: no certificate or host-name check (labs only; logged)\n"
+    "  --tls-max-version V   wss://: highest TLS version offered, 13 (default) or 12\n";
 
 RecordOptions parse_args(int argc, char** argv) {
   RecordOptions a;
@@ -84,6 +92,18 @@ RecordOptions parse_args(int argc, char** argv) {
       a.reconnect = true;
     } else if (cl.is("--heartbeat-timeout")) {
       a.heartbeat_timeout_s = cl.number(0, 1e9);
+    } else if (cl.is("--ca-file")) {
+      a.tls.ca_file = cl.value();
+      std::string err;
+      const int fd = open_regular_file(a.tls.ca_file, err);
+      if (fd < 0) cl.fail("--ca-file: " + err);
+      ::close(fd);
+    } else if (cl.is("--insecure-skip-verify")) {
+      a.tls.insecure_skip_verify = true;
+    } else if (cl.is("--tls-max-version")) {
+      const std::uint64_t v = cl.whole();
+      if (v != 12 && v != 13) cl.fail("--tls-max-version must be 12 or 13, not " + std::to_string(v));
+      a.tls.max_version = static_cast<int>(v);
     } else {
       cl.fail("unexpected argument " + printable(cl.arg()));
     }

@@ -47,7 +47,12 @@ constexpr const char* kUsageHead =
     "Defaults < the TOML file < the flags, in the order given.\n"
     "  --config FILE         TOML run config (docs/CONFIG.md); flags override it\n"
     "  --quick               6 x 10 s iterations, 2 s warm-up (flags after it still apply)\n"
-    "  --config-reference    print every config key as a markdown table (docs/CONFIG.md) and exit\n";
+    "  --config-reference    print every config key as a markdown table (docs/CONFIG.md) and exit\n"
+    "  --insecure-skip-verify  wss/https: no certificate or host-name check (labs only; logged\n"
+    "                        loudly; venue.insecure_skip_verify)\n"
+    "Live venues: --venue bybit-linear | bybit-spot | bybit-linear-testnet | bybit-spot-testnet |\n"
+    "  binance-spot | binance-usdm | binance-spot-testnet | binance-usdm-testnet (docs/VENUES.md);\n"
+    "  --url / --rest-url replace the preset's endpoints, --ca-file trusts a private CA.\n";
 
 std::string usage_text() { return kUsageHead + config_flags_usage(); }
 
@@ -128,6 +133,8 @@ int main(int argc, char** argv) {
       (void)cl.value();
     } else if (cl.is("--quick")) {
       apply_quick_preset(cfg);
+    } else if (cl.is("--insecure-skip-verify")) {
+      cfg.insecure_skip_verify = true;  // a switch on the command line; `true`/`false` in TOML
     } else if (cl.is("--config-reference")) {
       std::fputs(config_reference_markdown().c_str(), stdout);
       return 0;

@@ -74,13 +74,61 @@ TEST(SequenceGuard, SymbolsAreIndependentAndOnlyFirstEventsCount) {
   EXPECT_FALSE(g.check(cont));
   MarketEvent trade = book_event(EventKind::kTrade, 0, 1);
   EXPECT_FALSE(g.check(trade));
-  MarketEvent binance = book_event(EventKind::kBookDelta, 500, 1);
-  binance.venue = Venue::kBinanceSpot;  // left to SyncedBook
+  MarketEvent binance = book_event(EventKind::kBookDelta, 500, 3);
+  binance.venue = Venue::kBinanceSpot;  // symbol 3 had no snapshot yet: buffered, not a gap
   EXPECT_FALSE(g.check(binance));
   EXPECT_FALSE(g.check(book_event(EventKind::kBookDelta, 12, 1)));
   g.reset();
   EXPECT_FALSE(g.check(book_event(EventKind::kBookDelta, 90, 1)));  // disarmed by the reset
   EXPECT_EQ(g.gaps(), 0u);
+}
+
+// Binance depth (U = first_update_id, u = update_id, pu = prev_update_id) against the REST
+// snapshot's lastUpdateId L, as "How to manage a local order book correctly" says.
+MarketEvent binance_event(EventKind kind, Venue v, std::uint64_t first, std::uint64_t u, std::uint64_t pu = 0) {
+  MarketEvent e = book_event(kind, u, 4);
+  e.venue = v;
+  e.first_update_id = first;
+  if (v == Venue::kBinanceFutures && kind == EventKind::kBookDelta) {
+    e.prev_update_id = pu;
+    e.flags |= kHasPrevUpdateId;
+  }
+  return e;
+}
+
+TEST(SequenceGuard, BinanceSpotBridgesStaleEventsThenChains) {
+  SequenceGuard g;
+  const Venue s = Venue::kBinanceSpot;
+  EXPECT_FALSE(g.check(binance_event(EventKind::kBookDelta, s, 90, 95)));       // before L: buffered
+  EXPECT_FALSE(g.check(binance_event(EventKind::kBookSnapshot, s, 100, 100)));  // L = 100
+  EXPECT_FALSE(g.check(binance_event(EventKind::kBookDelta, s, 96, 100)));      // u <= L: stale
+  EXPECT_FALSE(g.check(binance_event(EventKind::kBookDelta, s, 99, 105)));      // U <= 101 <= u: bridge
+  EXPECT_FALSE(g.check(binance_event(EventKind::kBookDelta, s, 106, 110)));     // U == prev u + 1
+  EXPECT_TRUE(g.check(binance_event(EventKind::kBookDelta, s, 112, 115)));      // 111 missing
+  EXPECT_FALSE(g.check(binance_event(EventKind::kBookDelta, s, 116, 120)));     // quiet until a snapshot
+  EXPECT_EQ(g.gaps(), 1u);
+}
+
+TEST(SequenceGuard, BinanceStaleSnapshotIsAGapSoAnotherIsFetched) {
+  SequenceGuard g;
+  const Venue s = Venue::kBinanceSpot;
+  EXPECT_FALSE(g.check(binance_event(EventKind::kBookSnapshot, s, 100, 100)));
+  // The stream has moved past L + 1: the first event after the snapshot cannot bridge.
+  EXPECT_TRUE(g.check(binance_event(EventKind::kBookDelta, s, 150, 160)));
+  EXPECT_FALSE(g.check(binance_event(EventKind::kBookSnapshot, s, 170, 170)));  // the next snapshot
+  EXPECT_FALSE(g.check(binance_event(EventKind::kBookDelta, s, 161, 175)));
+  EXPECT_EQ(g.gaps(), 1u);
+}
+
+TEST(SequenceGuard, BinanceFuturesBridgesOnLAndChainsOnPu) {
+  SequenceGuard g;
+  const Venue f = Venue::kBinanceFutures;
+  EXPECT_FALSE(g.check(binance_event(EventKind::kBookSnapshot, f, 100, 100)));
+  EXPECT_FALSE(g.check(binance_event(EventKind::kBookDelta, f, 90, 99, 89)));    // u < L: stale
+  EXPECT_FALSE(g.check(binance_event(EventKind::kBookDelta, f, 98, 100, 99)));   // U <= L <= u: bridge
+  EXPECT_FALSE(g.check(binance_event(EventKind::kBookDelta, f, 103, 107, 100))); // pu == prev u
+  EXPECT_TRUE(g.check(binance_event(EventKind::kBookDelta, f, 110, 112, 108)));  // pu != 107
+  EXPECT_EQ(g.gaps(), 1u);
 }
 
 TEST(FeedSession, BadUrlIsAClearError) {
