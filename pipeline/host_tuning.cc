@@ -397,8 +397,8 @@ TuneCheck check_memlock(const HostTree& host) {
     c.fix = fix;
     return c;
   }
-  const std::string why = " (this process's soft limit; the feed's io_uring buffers need " +
-                          std::to_string(need) + " bytes)";
+  const std::string why = " (this process's soft limit; " + std::to_string(kMemlockConnections) +
+                          " io_uring connections need " + std::to_string(need) + " bytes)";
   if (soft == "unlimited") {
     c.pass = true;
     c.found = "unlimited" + why;
@@ -440,20 +440,23 @@ TuneCheck check_io_uring(const HostTree& host, const HostTuningInput& in) {
 
 }  // namespace
 
-std::uint64_t required_memlock_bytes() {
-  // One feed connection with the default reader: its receive buffers (what registering them as
-  // fixed buffers pins), the provided-buffer ring, and the SQ/CQ rings (accounted to
-  // RLIMIT_MEMLOCK by kernels before 5.12), each rounded up to whole pages.
+std::uint64_t io_uring_connection_bytes() {
+  // What the kernel charges to RLIMIT_MEMLOCK for one UringReader with the default options, in
+  // whole pages: the SQE array, the SQ/CQ ring region (header, 2 x queue_depth CQEs, the SQ
+  // index array) and the provided-buffer ring. 12 KiB on x86-64; measured on Linux 6.18 as an
+  // unprivileged user: 4 KiB fails io_uring_queue_init, 8 KiB loses the buffer ring (single-shot
+  // receive), 12 KiB runs multishot (docs/TUNING.md "Measured here").
   const UringReaderOptions o;
   const std::uint64_t page = 4096;
   const auto pages = [page](std::uint64_t bytes) { return (bytes + page - 1) / page * page; };
   std::uint64_t nbuf = 1;
   while (nbuf < o.buffer_count) nbuf <<= 1;
-  const std::uint64_t stride = (o.buffer_size + kUringPadding + 63) & ~std::uint64_t{63};
-  const std::uint64_t sq_cq = pages(o.queue_depth * sizeof(io_uring_sqe)) +
-                              pages(2 * o.queue_depth * sizeof(io_uring_cqe) + o.queue_depth * 4 + 256);
-  return pages(nbuf * stride) + pages(nbuf * sizeof(io_uring_buf)) + sq_cq;
+  return pages(o.queue_depth * sizeof(io_uring_sqe)) +
+         pages(2 * o.queue_depth * sizeof(io_uring_cqe) + o.queue_depth * 4 + 256) +
+         pages(nbuf * sizeof(io_uring_buf));
 }
+
+std::uint64_t required_memlock_bytes() { return kMemlockConnections * io_uring_connection_bytes(); }
 
 std::vector<TuneCheck> check_host(const HostTree& host, const HostTuningInput& in) {
   std::vector<TuneCheck> out;

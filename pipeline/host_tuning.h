@@ -41,10 +41,14 @@ struct HostTuningInput {
 // The swappiness at or below which swap on the host is still a PASS.
 inline constexpr int kMaxSwappiness = 10;
 
-// Locked memory one feed connection needs to pin its io_uring memory: the default
-// UringReaderOptions' receive buffers (as registered fixed buffers would pin them), the
-// provided-buffer ring and the SQ/CQ rings (kernels before 5.12 charge those to RLIMIT_MEMLOCK),
-// in whole pages. Today's reader pins only the buffer ring; the margin is for the rest.
+// Locked memory io_uring charges for one feed connection (UringReader with default options):
+// its SQ/CQ rings and its provided-buffer ring, in whole pages (12 KiB on x86-64). The kernel
+// counts it per user, not per process, and for as long as a closed ring is being torn down.
+std::uint64_t io_uring_connection_bytes();
+// Connections the memlock check leaves room for: a run's feed connections, reconnects whose old
+// ring the kernel frees late, and other runs under the same user.
+inline constexpr std::uint64_t kMemlockConnections = 16;
+// RLIMIT_MEMLOCK the memlock check asks for: kMemlockConnections x io_uring_connection_bytes().
 std::uint64_t required_memlock_bytes();
 
 // All checks, in kTuneCheckNames order.

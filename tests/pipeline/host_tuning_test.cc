@@ -227,18 +227,22 @@ TEST_F(FakeHost, ClocksourceOtherThanTscWarns) {
   EXPECT_TRUE(Warns(check("clocksource"), "current kvm-clock (available: kvm-clock)", "does not offer tsc"));
 }
 
-TEST_F(FakeHost, MemlockBelowTheBufferRingsWarns) {
+TEST_F(FakeHost, MemlockBelowTheIoUringRingsWarns) {
   limits("65536");
-  EXPECT_TRUE(Warns(check("memlock"), "65536 bytes", "LimitMEMLOCK=infinity"));
+  EXPECT_TRUE(Warns(check("memlock"), "65536 bytes (this process's soft limit; 16 io_uring connections need 196608 bytes)",
+                    "LimitMEMLOCK=infinity"));
   limits(std::to_string(required_memlock_bytes()));
   EXPECT_TRUE(check("memlock").pass);
   limits(std::to_string(required_memlock_bytes() - 1));
   EXPECT_FALSE(check("memlock").pass);
   remove("/proc/self/limits");
   EXPECT_TRUE(Warns(check("memlock"), "n/a", "LimitMEMLOCK=infinity"));
-  // 64 buffers of 64 KiB + 64 bytes of padding: more than 4 MiB, well under a GiB.
-  EXPECT_GT(required_memlock_bytes(), 64u * 65536);
-  EXPECT_LT(required_memlock_bytes(), 8u << 20);
+  // 64 SQEs (4 KiB), the SQ/CQ rings (one page) and a 64-entry buffer ring (one page): 12 KiB
+  // per connection, as measured with `ulimit -l` (docs/TUNING.md); room for 16 of them.
+  EXPECT_EQ(io_uring_connection_bytes(), 12288u);
+  EXPECT_EQ(required_memlock_bytes(), 16u * 12288);
+  limits("65536");  // the pre-5.16 default of 64 KiB: five connections
+  EXPECT_FALSE(check("memlock").pass);
 }
 
 TEST_F(FakeHost, IoUringDisabledOrRefusedWarns) {
