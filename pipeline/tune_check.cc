@@ -110,7 +110,7 @@ TuneReport build_tune_report(const TuneCheckOptions& o) {
   r.root = host.root().empty() ? "/" : host.root();
   resolve_cores(o, host, r);
   resolve_nic(o, host, r);
-  r.checks = check_host(host, HostTuningInput{.cores = r.cores, .nic = r.nic, .io_uring_probe = probe_io_uring});
+  r.checks = check_host(host, HostTuningInput{.cores = r.cores, .nic = r.nic, .io_uring_probe = o.io_uring_probe});
   return r;
 }
 

@@ -9,6 +9,7 @@
 // Cold path: allocates, makes syscalls, prints.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,8 @@ struct TuneCheckOptions {
   std::string nic;          // --nic NAME ("" = the default route's interface)
   bool json = false;        // --json
   bool strict = false;      // --strict: exit 1 (HOLD) when any check warns
+  // Whether io_uring_setup(2) works (0 or errno); tests replace the running kernel's answer.
+  std::function<int()> io_uring_probe = probe_io_uring;
 };
 
 struct TuneReport {

@@ -259,6 +259,7 @@ TEST_F(FakeHost, IoUringDisabledOrRefusedWarns) {
 TEST_F(FakeHost, TheReportChoosesCoresAndNic) {
   TuneCheckOptions o;
   o.root = root_.string();
+  o.io_uring_probe = [] { return 0; };
   TuneReport r = build_tune_report(o);
   EXPECT_EQ(r.cores, (std::vector<int>{2, 3}));  // the last two online CPUs
   EXPECT_EQ(r.nic, "eth0");
@@ -294,6 +295,7 @@ TEST_F(FakeHost, TheReportChoosesCoresAndNic) {
 TEST_F(FakeHost, JsonHasEveryCheck) {
   TuneCheckOptions o;
   o.root = root_.string();
+  o.io_uring_probe = [] { return 0; };
   write("/sys/kernel/mm/transparent_hugepage/enabled", "[always] madvise never\n");
   const std::string json = render_tune_json(build_tune_report(o));
   for (const char* name : kTuneCheckNames) EXPECT_NE(json.find(std::string("{\"name\":\"") + name + "\""), std::string::npos) << name;
