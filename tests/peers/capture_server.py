@@ -2,14 +2,18 @@
 """WebSocket server that plays a capture file to its client (python3-websockets), for
 tests/tools/record_cli_test.py: an exchange stand-in independent of our own code.
 
-usage: capture_server.py CAPTURE [--interval-ms N] [--log FILE] [--port P]
+usage: capture_server.py CAPTURE [--interval-ms N] [--log FILE] [--port P] [--hold]
+                         [--skip-snapshot] [--tls-cert PEM --tls-key PEM]
 
 Listens on 127.0.0.1 (port 0 by default) and prints the port on stdout. For each connection:
 waits for a subscribe request -- Bybit v5 {"op":"subscribe",...} or Binance
 {"method":"SUBSCRIBE",...} -- unless the request path names its streams (Binance
 /stream?streams=a/b or /ws/<stream>); then sends every line of CAPTURE (gzip or plain; the
 `<local_ns> ` prefix stripped) as one text message, N ms apart (default 0), and closes with
-code 1000. With --tls-cert/--tls-key it serves wss:// (TLS). Meanwhile it answers Bybit's {"op":"ping"} with Bybit's pong. Every message the
+code 1000 (--hold: keeps the connection open instead, so a client sees the capture exactly
+once). --skip-snapshot leaves out a Binance REST snapshot line ({"lastUpdateId":...}): on a live
+venue that comes from REST, not the socket. With --tls-cert/--tls-key it serves wss:// (TLS).
+Meanwhile it answers Bybit's {"op":"ping"} with Bybit's pong. Every message the
 client sends is appended to --log, one per line.
 """
 import argparse
@@ -62,7 +66,10 @@ async def serve_client(ws, path, args, messages):
             await ws.send(m)
             if args.interval_ms:
                 await asyncio.sleep(args.interval_ms / 1000)
-        await ws.close(code=1000, reason="end of capture")
+        if args.hold:
+            await ws.wait_closed()
+        else:
+            await ws.close(code=1000, reason="end of capture")
     except (websockets.ConnectionClosed, asyncio.TimeoutError):
         pass
     finally:
@@ -77,9 +84,13 @@ async def main():
     ap.add_argument("--interval-ms", type=float, default=0)
     ap.add_argument("--log")
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--hold", action="store_true")
+    ap.add_argument("--skip-snapshot", action="store_true")
     ws_peer.add_tls_args(ap)
     args = ap.parse_args()
     messages = list(capture_messages(args.capture))
+    if args.skip_snapshot:
+        messages = [m for m in messages if not m.startswith('{"lastUpdateId"')]
 
     async def handler(ws, path=None):
         await serve_client(ws, path, args, messages)

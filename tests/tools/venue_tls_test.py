@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""Live venues over wss:// against local TLS peers, end to end.
+
+usage: venue_tls_test.py SHADOW_RUN SHADOW_RECORD SHADOW_REPLAY DATA_DIR
+
+tests/peers/capture_server.py (python3-websockets) serves the real recordings in DATA_DIR over
+ws:// and over wss:// (an ssl context with a throwaway CA and certificates made here by
+tests/support/tls_certs.py). Checks:
+  - shadow-record over wss:// writes the same capture and book trace as over ws://, and both
+    equal shadow-replay's trace of the original file;
+  - shadow-run --venue bybit-linear --url wss://... applies exactly the book messages it does
+    over ws:// (every one of the capture's), with no gap;
+  - unknown CA, wrong host name, expired certificate, no CA file (system store), a server that
+    closes mid-handshake: shadow-run exits 3 after the give-up policy, naming the reason, with
+    stop_reason venue_unreachable; nothing hangs.
+Fails (never skips) when the data, python3-websockets or python3-cryptography is missing.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
+import requirements  # noqa: E402
+
+SERVER = os.path.join(HERE, "..", "peers", "capture_server.py")
+ECHO = os.path.join(HERE, "..", "peers", "ws_echo_server.py")
+CERTS = os.path.join(HERE, "..", "support", "tls_certs.py")
+RUN = RECORD = REPLAY = DATA = PYTHON = None
+
+
+def peer_python():
+    for py in (sys.executable, "/usr/bin/python3"):
+        if py and os.path.exists(py) and subprocess.run(
+                [py, "-c", "import websockets, cryptography"], capture_output=True).returncode == 0:
+            return py
+    return None
+
+
+class Peer:
+    """A peer script on 127.0.0.1; its port is the first line it prints."""
+
+    def __init__(self, script, *args):
+        self.proc = subprocess.Popen([PYTHON, script, *args], stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if not line.strip().isdigit():
+            self.proc.kill()
+            raise RuntimeError(f"{os.path.basename(script)} did not start: {line!r}")
+        self.port = int(line)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
+
+
+class VenueTlsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.certs = os.path.join(cls.tmp.name, "certs")
+        subprocess.run([PYTHON, CERTS, cls.certs], check=True, capture_output=True)
+        cls.ca = os.path.join(cls.certs, "ca.pem")
+        cls.bybit = os.path.join(DATA, "bybit", "xrpusdt_ob500_2024-12-01.jsonl")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def setUp(self):
+        self.peers = []
+
+    def tearDown(self):
+        for p in self.peers:
+            p.stop()
+
+    def serve(self, capture, cert=None, *extra):
+        args = [capture, *extra]
+        if cert:
+            args += ["--tls-cert", os.path.join(self.certs, cert + ".pem"),
+                     "--tls-key", os.path.join(self.certs, cert + ".key")]
+        p = Peer(SERVER, *args)
+        self.peers.append(p)
+        return p
+
+    def out(self, name):
+        return os.path.join(self.tmp.name, f"{self.id().rsplit('.', 1)[-1]}-{name}")
+
+    def replay_trace(self, capture):
+        trace = self.out("replay.trace")
+        subprocess.run([REPLAY, "--book-trace", trace, capture], check=True, capture_output=True)
+        with open(trace) as f:
+            return f.read()
+
+    def record(self, url, *extra):
+        cap, trace = self.out("rec.jsonl"), self.out("rec.trace")
+        r = subprocess.run([RECORD, "--url", url, "--subscribe", "orderbook.500.XRPUSDT", "--out", cap,
+                            "--book-trace", trace, "--duration", "20", *extra],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(cap) as f:
+            messages = [line.split(" ", 1)[1] for line in f.read().splitlines()]
+        with open(trace) as f:
+            return messages, f.read()
+
+    def test_record_over_wss_equals_ws_and_the_replay(self):
+        plain = self.serve(self.bybit)
+        secure = self.serve(self.bybit, "localhost")
+        ws_msgs, ws_trace = self.record(f"ws://127.0.0.1:{plain.port}/v5/public/linear")
+        wss_msgs, wss_trace = self.record(f"wss://localhost:{secure.port}/v5/public/linear",
+                                          "--ca-file", self.ca)
+        self.assertEqual(len(wss_msgs), 50)  # 1 snapshot + 49 deltas (SOURCES.md)
+        self.assertEqual(wss_msgs, ws_msgs)
+        self.assertEqual(wss_trace, ws_trace)
+        self.assertEqual(wss_trace, self.replay_trace(self.bybit))
+
+    def run_shadow(self, url, *extra, timeout=90):
+        out = self.out("art")
+        r = subprocess.run([RUN, "--venue", "bybit-linear", "--url", url, "--symbols", "XRPUSDT",
+                            "--iterations", "1", "--duration", "2", "--warmup", "0", "--out", out,
+                            *extra], capture_output=True, text=True, timeout=timeout)
+        summary = None
+        path = os.path.join(out, "latest", "SHADOW_RUN_SUMMARY.json")
+        if os.path.exists(path):
+            with open(path) as f:
+                summary = json.load(f)
+        return r, summary
+
+    def test_shadow_run_over_wss_applies_what_ws_applies(self):
+        totals = {}
+        for scheme, cert, host, extra in (("ws", None, "127.0.0.1", []),
+                                          ("wss", "localhost", "localhost", ["--ca-file", self.ca])):
+            peer = self.serve(self.bybit, cert, "--hold")
+            r, s = self.run_shadow(f"{scheme}://{host}:{peer.port}/v5/public/linear", *extra)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(s["stop_reason"], "completed")
+            self.assertEqual(s["venue"], "bybit-linear")
+            if scheme == "wss":
+                self.assertIn("TLSv1.3", r.stderr)  # the connect line names the protocol
+            totals[scheme] = {k: s["totals"][k] for k in ("ticks", "book_updates", "gaps", "resyncs",
+                                                          "decode_errors", "reconnects")}
+        self.assertEqual(totals["wss"], totals["ws"])
+        self.assertEqual(totals["wss"]["book_updates"], 50)  # every message of the capture
+        self.assertEqual(totals["wss"]["gaps"], 0)
+
+    def expect_unreachable(self, url, reason, *extra):
+        r, s = self.run_shadow(url, "--connect-attempts", "2", "--give-up", "10", *extra, timeout=60)
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn(reason, r.stderr)
+        self.assertIsNotNone(s, "a run that gave up still writes its summary")
+        self.assertEqual(s["stop_reason"], "venue_unreachable")
+
+    def test_verification_failures_exit_3_naming_the_reason(self):
+        for cert, host, reason in (("unknownca", "localhost", "unable to get local issuer certificate"),
+                                   ("wronghost", "localhost", "hostname mismatch"),
+                                   ("expired", "localhost", "certificate has expired"),
+                                   ("wronghost", "127.0.0.1", "IP address mismatch")):
+            with self.subTest(cert=cert, host=host):
+                peer = self.serve(self.bybit, cert)
+                self.expect_unreachable(f"wss://{host}:{peer.port}/v5/public/linear",
+                                        "certificate verify failed: " + reason, "--ca-file", self.ca)
+
+    def test_system_store_does_not_trust_a_private_ca(self):
+        peer = self.serve(self.bybit, "localhost")
+        self.expect_unreachable(f"wss://localhost:{peer.port}/v5/public/linear",
+                                "unable to get local issuer certificate")
+
+    def test_insecure_skip_verify_connects_and_warns(self):
+        peer = self.serve(self.bybit, "unknownca", "--hold")
+        r, s = self.run_shadow(f"wss://localhost:{peer.port}/v5/public/linear", "--insecure-skip-verify")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("WARNING: TLS certificate and host-name verification is OFF", r.stderr)
+        self.assertEqual(s["totals"]["book_updates"], 50)
+        self.assertTrue(s["config"]["venue"]["insecure_skip_verify"])
+
+    def test_server_closing_mid_handshake_exits_3(self):
+        peer = Peer(ECHO, "--mode=tls-drop")
+        self.peers.append(peer)
+        self.expect_unreachable(f"wss://localhost:{peer.port}/v5/public/linear",
+                                "before the handshake completed", "--ca-file", self.ca)
+
+    def test_bad_tls_flags_exit_2(self):
+        for args, needle in ((["--ca-file", "/nonexistent/ca.pem"], "venue.ca_file"),
+                             (["--tls-max-version", "11"], "venue.tls_max_version"),
+                             (["--rest-url", "https://api.binance.com"], "venue.rest_url"),
+                             (["--protocol", "binance"], "contradicts")):
+            with self.subTest(args=args):
+                r = subprocess.run([RUN, "--venue", "bybit-linear", *args], capture_output=True, text=True,
+                                   timeout=30)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn(needle, r.stderr)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 5:
+        sys.exit(__doc__)
+    RUN, RECORD, REPLAY, DATA = sys.argv[1:5]
+    del sys.argv[1:5]
+    requirements.require_path(os.path.join(DATA, "bybit", "xrpusdt_ob500_2024-12-01.jsonl"),
+                              "the recorded Bybit sample (../shared/data)")
+    PYTHON = peer_python()
+    if PYTHON is None:
+        requirements.missing("python3 with websockets and cryptography (python3-websockets, "
+                             "python3-cryptography: tools/install-deps)")
+    unittest.main(verbosity=2)
