@@ -1,5 +1,6 @@
 #include "feed/feed_stage.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <stdexcept>
@@ -71,9 +72,16 @@ FeedStageBase::FeedStageBase(FeedStageConfig cfg, SymbolTable& symbols, const st
                                                                         : Venue::kBinanceSpot;
     for (const std::vector<std::string>& g : groups) {
       std::vector<std::uint16_t> ids;
-      for (const std::string& s : g) ids.push_back(symbols_.find_or_add(code, s));
+      std::vector<std::uint32_t> index;
+      for (const std::string& s : g) {
+        ids.push_back(symbols_.find_or_add(code, s));
+        index.push_back(static_cast<std::uint32_t>(
+            std::find(cfg_.symbols.begin(), cfg_.symbols.end(), s) - cfg_.symbols.begin()));
+      }
       conn_symbols_.push_back(std::move(ids));
+      conn_index_.push_back(std::move(index));
     }
+    start_snapshots();
   } else if (cfg_.venue) {
     venue = *cfg_.venue;
   } else {
@@ -83,17 +91,56 @@ FeedStageBase::FeedStageBase(FeedStageConfig cfg, SymbolTable& symbols, const st
   protocol_ = venue == FeedVenue::kBinance ? Protocol::kBinance : Protocol::kBybit;
 }
 
+void FeedStageBase::start_snapshots() {
+  const VenuePreset* p = cfg_.preset.empty() ? nullptr : find_venue_preset(cfg_.preset);
+  if (p == nullptr || p->venue != FeedVenue::kBinance) return;
+  DepthSnapshotConfig sc = cfg_.snapshot;
+  sc.base_url = cfg_.rest_url.empty() ? std::string(p->rest_url) : cfg_.rest_url;
+  sc.market = p->market == VenueMarket::kUsdm ? BinanceMarket::kUsdm : BinanceMarket::kSpot;
+  sc.symbols = cfg_.symbols;
+  sc.limit = p->depth;
+  sc.ca_file = cfg_.tls.ca_file;
+  sc.insecure_skip_verify = cfg_.tls.insecure_skip_verify;
+  if (std::string why = check(sc); !why.empty()) throw std::runtime_error("depth snapshots: " + why);
+  snapshots_ = std::make_unique<DepthSnapshotFetcher>(std::move(sc));
+  snapshots_->start();
+}
+
+void FeedStageBase::request_snapshots(std::size_t conn) noexcept {
+  if (!snapshots_) return;
+  for (std::uint32_t i : conn_index_[conn]) snapshots_->request(i);
+}
+
 void FeedStageBase::stop_sessions(std::int64_t grace_ns) noexcept {
   for (auto& s : sessions_) s->stop(grace_ns);
 }
 
 void FeedStageBase::resync(std::string_view symbol) noexcept {
+  if (snapshots_) {  // Binance: a gap (or a snapshot that did not bridge) needs a new snapshot
+    for (std::uint32_t i = 0; i < cfg_.symbols.size(); ++i) {
+      if (cfg_.symbols[i] == symbol) snapshots_->request(i);
+    }
+    return;
+  }
   for (auto& s : sessions_) {
     if (s->resync(symbol)) return;  // the session that carries the symbol sent the request
   }
 }
 
-FeedStageBase::~FeedStageBase() = default;
+FeedStageBase::~FeedStageBase() {
+  if (!snapshots_) return;
+  snapshots_->stop();
+  const DepthSnapshotStats st = snapshots_->stats();
+  std::fprintf(stderr,
+               "shadow-run: depth snapshots: %llu requests, %llu ok, %llu throttled (429), %llu banned (418), "
+               "%llu HTTP errors, %llu network, %llu TLS, %llu bad bodies\n",
+               static_cast<unsigned long long>(st.requests), static_cast<unsigned long long>(st.ok),
+               static_cast<unsigned long long>(st.throttled_429), static_cast<unsigned long long>(st.banned_418),
+               static_cast<unsigned long long>(st.http_errors), static_cast<unsigned long long>(st.network_errors),
+               static_cast<unsigned long long>(st.tls_errors), static_cast<unsigned long long>(st.bad_bodies));
+  const std::string last = snapshots_->last_error();
+  if (!last.empty()) std::fprintf(stderr, "shadow-run: depth snapshots: last error: %s\n", last.c_str());
+}
 
 bool FeedStageBase::stopping() noexcept {
   if (!stop_.load(std::memory_order_acquire)) return false;

@@ -16,7 +16,11 @@
 //
 // A lost connection publishes a kFeedReset event (every book of that connection's symbols is
 // invalid until its next snapshot) and re-arms the SequenceGuard; a gap the guard sees asks the
-// venue for a fresh snapshot at once (FeedSession::resync).
+// venue for a fresh snapshot at once: Bybit resubscribes (FeedSession::resync); Binance asks the
+// DepthSnapshotFetcher (feed/depth_snapshot_fetcher.h) for a REST snapshot, fetched on its own
+// thread while the engine's SyncedBook buffers the deltas. Binance connections ask for every
+// symbol's snapshot when they connect; work() hands each snapshot that came back to the decoder
+// (lock-free, no allocation) like any message, and the bridging rules do the rest.
 //
 // Threading: one thread (the feed's, or the fused one) calls work(); done(), error() after
 // done(), and the counters may be read from any thread.
@@ -37,6 +41,7 @@
 #include "core/symbol_table.h"
 #include "feed/capture_decoder.h"
 #include "feed/capture_reader.h"
+#include "feed/depth_snapshot_fetcher.h"
 #include "feed/feed_session.h"
 #include "feed/sequence_guard.h"
 #include "feed/tls_session.h"
@@ -47,7 +52,10 @@ namespace shadow {
 struct FeedStageConfig {
   std::string url;                    // live: ws(s)://HOST:PORT/PATH (overrides the preset's)
   std::string preset;                 // live: a venue preset name ("" : `url` alone)
-  TlsOptions tls;                     // wss://: CA file, skip-verify, highest version
+  TlsOptions tls;                     // wss:// and https://: CA file, skip-verify, highest version
+  std::string rest_url;               // Binance presets: REST base for snapshots ("" : the preset's)
+  DepthSnapshotConfig snapshot;       // Binance presets: limits, backoff (base_url, market,
+                                      // symbols, depth and TLS are filled from the preset)
   std::vector<std::string> captures;  // played in order
   double replay_speed = 0;            // × the recorded pace; 0: as fast as possible
   // The decoder. Unset: from the URL (live; Bybit when it does not say) or from the first
@@ -105,6 +113,8 @@ class FeedStageBase {
   const std::vector<std::unique_ptr<FeedSession>>& sessions() const noexcept { return sessions_; }
   // Asks every live session to close (stop()).
   void stop_sessions(std::int64_t grace_ns) noexcept;
+  // The Binance REST snapshot fetcher, null for other venues.
+  const DepthSnapshotFetcher* snapshots() const noexcept { return snapshots_.get(); }
 
  protected:
   // `stop`: set by another thread to end the feed (the session closes cleanly).
@@ -127,8 +137,12 @@ class FeedStageBase {
   // The kFeedReset event of a lost connection for `symbol` (kAllSymbols: every one), `now_mono`
   // its receive time.
   void fill_feed_reset(MarketEvent& e, std::uint16_t symbol, std::int64_t now_mono) const noexcept;
-  // A gap in `symbol`'s book: the session that carries it asks for a fresh snapshot.
+  // A gap in `symbol`'s book: the session that carries it asks for a fresh snapshot (Binance:
+  // the REST fetcher).
   void resync(std::string_view symbol) noexcept;
+  // Connection `conn` is up: a Binance one asks for its symbols' REST snapshots.
+  void request_snapshots(std::size_t conn) noexcept;
+  void start_snapshots();  // Binance presets: the REST fetcher and its worker thread
   void finish() noexcept { done_.store(true, std::memory_order_release); }
 
   FeedStageConfig cfg_;
@@ -140,6 +154,8 @@ class FeedStageBase {
   FeedVenue venue_ = FeedVenue::kBybit;
   std::vector<std::unique_ptr<FeedSession>> sessions_;
   std::vector<std::vector<std::uint16_t>> conn_symbols_;  // symbol ids each connection carries
+  std::vector<std::vector<std::uint32_t>> conn_index_;    // their indexes in cfg_.symbols
+  std::unique_ptr<DepthSnapshotFetcher> snapshots_;
   std::int64_t realtime_offset_ns_ = 0;  // CLOCK_REALTIME − CLOCK_MONOTONIC at start
 
   std::unique_ptr<CaptureReader> reader_;
@@ -179,6 +195,7 @@ class FeedStage final : public FeedStageBase {
         SessionHandler h{this, i};
         n += sessions_[i]->poll(h);
       }
+      if (snapshots_) n += take_snapshots();
       return n;
     }
     return replay_work();
@@ -204,8 +221,23 @@ class FeedStage final : public FeedStageBase {
     void on_session(const SessionEvent& e) {
       if (e.kind == SessionEventKind::kDisconnected) stage->publish_feed_reset(e.now_ns, conn);
       stage->log_session(e, conn);
+      if (e.kind == SessionEventKind::kConnected) stage->request_snapshots(conn);
     }
   };
+
+  // Binance REST snapshots that came back: decoded as the symbol's kBookSnapshot, through the
+  // guard (which arms the symbol's bridging), into the same sink as the stream's messages.
+  int take_snapshots() noexcept {
+    int n = 0;
+    while (const DepthSnapshot* s = snapshots_->take()) {
+      decoders_.set_binance_snapshot_symbol(cfg_.symbols[s->symbol_index]);
+      count_decode(decoders_.decode(Protocol::kBinance, s->data, s->size, s->capacity,
+                                    s->recv_mono_ns + realtime_offset_ns_, s->recv_mono_ns, sink_));
+      snapshots_->release(s);
+      ++n;
+    }
+    return n;
+  }
 
   // The decoders' sink: every message's first event passes the SequenceGuard before `out`
   // publishes it.

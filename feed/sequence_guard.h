@@ -32,13 +32,23 @@ class SequenceGuard {
   bool check(const MarketEvent& e) noexcept {
     if (e.venue == Venue::kUnknown || !e.first_in_message() || e.symbol >= kSlots) return false;
     State& s = state_[e.symbol];
+    const bool binance = e.venue != Venue::kBybit;
     if (e.kind == EventKind::kBookSnapshot) {
-      s = State{e.update_id, true, e.venue != Venue::kBybit};
+      if (binance) return on_binance_snapshot(e, s);
+      s = State{e.update_id, true};
       return false;
     }
-    if (e.kind != EventKind::kBookDelta || !s.armed) return false;
+    if (e.kind != EventKind::kBookDelta) return false;
+    if (!s.armed) {
+      if (binance) buffer(e, s);  // SyncedBook buffers it: the next snapshot may bridge in it
+      return false;
+    }
     if (in_sequence(e, s)) return false;
     s.armed = false;  // quiet until the next snapshot
+    if (binance) {    // SyncedBook buffers again from the breaking message
+      s.buf_first = 0;
+      buffer(e, s);
+    }
     ++gaps_;
     return true;
   }
@@ -57,7 +67,41 @@ class SequenceGuard {
     std::uint64_t last_u = 0;  // Bybit u / Binance L, then the last applied u
     bool armed = false;
     bool bridging = false;     // Binance: the first event after the snapshot is still to come
+    // Binance, unarmed: the contiguous run of deltas SyncedBook holds in its buffer (U of its
+    // first message, u of its last); buf_first == 0: none.
+    std::uint64_t buf_first = 0, buf_last = 0;
   };
+
+  static bool chains(const MarketEvent& e, std::uint64_t prev_u) noexcept {
+    return (e.flags & kHasPrevUpdateId) ? e.prev_update_id == prev_u : e.first_update_id == prev_u + 1;
+  }
+
+  static void buffer(const MarketEvent& e, State& s) noexcept {
+    if (s.buf_first != 0 && e.update_id <= s.buf_last) return;  // already covered
+    if (s.buf_first == 0 || !chains(e, s.buf_last)) s.buf_first = e.first_update_id;  // a break: start over
+    s.buf_last = e.update_id;
+  }
+
+  // The REST snapshot (L) against what is buffered: all older than L+1 → wait for the bridge in
+  // the live stream; L+1 inside the buffer → bridged there; the buffer starts after L+1 → the
+  // snapshot is stale: a gap, fetch another.
+  bool on_binance_snapshot(const MarketEvent& e, State& s) noexcept {
+    const bool futures = e.venue == Venue::kBinanceFutures;
+    const std::uint64_t L = e.update_id, need = futures ? L : L + 1;
+    const std::uint64_t first = s.buf_first, last = s.buf_last;
+    s = State{L, true, true};
+    if (first == 0 || last < need) return false;  // the bridge is still to come
+    if (first <= need) {                          // bridged inside the buffer
+      s.bridging = false;
+      s.last_u = last;
+      return false;
+    }
+    s.armed = false;
+    s.buf_first = first;  // SyncedBook keeps buffering from there
+    s.buf_last = last;
+    ++gaps_;
+    return true;
+  }
 
   // The delta continues the stream (advancing last_u), or is stale (Binance: ignored).
   static bool in_sequence(const MarketEvent& e, State& s) noexcept {
@@ -71,8 +115,7 @@ class SequenceGuard {
       s.bridging = false;
     } else {
       if (u <= L) return true;  // stale
-      const bool chained = (e.flags & kHasPrevUpdateId) ? e.prev_update_id == L : first == L + 1;
-      if (!chained) return false;
+      if (!chains(e, L)) return false;
     }
     s.last_u = u;
     return true;

@@ -104,8 +104,10 @@ void ShadowEngine::on_event(const MarketEvent& e, IterationKpis& k) noexcept {
       const std::uint64_t gaps = s.book.stats().gaps;
       const std::uint64_t resyncs = s.book.stats().resyncs;
       const std::uint64_t crossed = s.book.stats().crossed;
-      bool applied = false;
-      s.book.on_event(e, [&](std::uint64_t) { applied = true; });
+      // Messages applied by this event: a Binance snapshot also applies the deltas SyncedBook
+      // buffered while it was awaited, each one a book update.
+      std::uint64_t applied = 0;
+      s.book.on_event(e, [&](std::uint64_t) { ++applied; });
       kp.gaps += s.book.stats().gaps - gaps;
       kp.resyncs += s.book.stats().resyncs - resyncs;
       kp.crossed += s.book.stats().crossed - crossed;
@@ -126,8 +128,8 @@ void ShadowEngine::on_event(const MarketEvent& e, IterationKpis& k) noexcept {
       }
       if (!e.last_in_message()) return;
       ++kp.ticks;
-      if (applied) {
-        ++kp.book_updates;
+      if (applied > 0) {
+        kp.book_updates += applied;
         s.last_book_ns = now;
         if (!kp.marked_start) mark(s, kp, true);
       }

@@ -63,6 +63,7 @@ FeedStageConfig feed_config(const RunConfig& c, const std::string& url, RunProgr
     f.tls.ca_file = c.ca_file;
     f.tls.insecure_skip_verify = c.insecure_skip_verify;
     f.tls.max_version = static_cast<int>(c.tls_max_version);
+    f.rest_url = c.rest_url;
   }
   if (c.protocol == "bybit") f.venue = FeedVenue::kBybit;
   if (c.protocol == "binance") f.venue = FeedVenue::kBinance;

@@ -120,6 +120,27 @@ TEST(SequenceGuard, BinanceStaleSnapshotIsAGapSoAnotherIsFetched) {
   EXPECT_EQ(g.gaps(), 1u);
 }
 
+TEST(SequenceGuard, BinanceSnapshotBridgesInsideTheBufferedDeltas) {
+  // The deltas keep coming while the REST request is in flight; SyncedBook buffers them and the
+  // snapshot bridges inside that buffer: no gap, the next live delta chains.
+  SequenceGuard g;
+  const Venue s = Venue::kBinanceSpot;
+  EXPECT_FALSE(g.check(binance_event(EventKind::kBookDelta, s, 90, 95)));
+  EXPECT_FALSE(g.check(binance_event(EventKind::kBookDelta, s, 96, 104)));
+  EXPECT_FALSE(g.check(binance_event(EventKind::kBookDelta, s, 105, 110)));
+  EXPECT_FALSE(g.check(binance_event(EventKind::kBookSnapshot, s, 100, 100)));  // 101 in [96, 104]
+  EXPECT_FALSE(g.check(binance_event(EventKind::kBookDelta, s, 111, 120)));
+  EXPECT_EQ(g.gaps(), 0u);
+  // A snapshot older than everything buffered cannot bridge: a gap, so another is fetched.
+  EXPECT_TRUE(g.check(binance_event(EventKind::kBookDelta, s, 300, 310)));  // 121..299 lost: gap
+  EXPECT_EQ(g.gaps(), 1u);
+  EXPECT_FALSE(g.check(binance_event(EventKind::kBookDelta, s, 311, 320)));  // buffered
+  EXPECT_TRUE(g.check(binance_event(EventKind::kBookSnapshot, s, 200, 200)));  // stale snapshot
+  EXPECT_FALSE(g.check(binance_event(EventKind::kBookSnapshot, s, 315, 315)));  // bridges in [300, 320]
+  EXPECT_FALSE(g.check(binance_event(EventKind::kBookDelta, s, 321, 330)));
+  EXPECT_EQ(g.gaps(), 2u);
+}
+
 TEST(SequenceGuard, BinanceFuturesBridgesOnLAndChainsOnPu) {
   SequenceGuard g;
   const Venue f = Venue::kBinanceFutures;
