@@ -10,7 +10,8 @@
 //   {"method":"SUBSCRIBE","params":[...],"id":1}; the server pings every 3 minutes (20 s on
 //   futures) and drops a client that does not pong within 10 minutes — WsClient answers every
 //   ping inside poll(). A connection lives at most 24 h; the session reconnects. Book resync
-//   after a gap needs the REST depth snapshot, which this session does not fetch: SyncedBook
+//   after a gap needs the REST depth snapshot, which the session does not fetch (FeedStage asks
+//   DepthSnapshotFetcher for it, feed/depth_snapshot_fetcher.h): SyncedBook
 //   keeps buffering until one arrives (docs/WEBSOCKET.md).
 //
 // Reconnect: any end of the connection — close frame, protocol error (bad frame, oversized
