@@ -187,6 +187,29 @@ class VenueTlsTest(unittest.TestCase):
         self.expect_unreachable(f"wss://localhost:{peer.port}/v5/public/linear",
                                 "before the handshake completed", "--ca-file", self.ca)
 
+    def test_symbols_beyond_one_connection_are_split(self):
+        # bybit-spot carries 10 topics per connection (Bybit spot: 10 args per request): six
+        # symbols are two connections on the one feed thread, 5 + 1 symbols.
+        log = self.out("subscribes.log")
+        peer = self.serve(self.bybit, "localhost", "--hold", "--log", log)
+        symbols = ["AAAUSDT", "BBBUSDT", "CCCUSDT", "DDDUSDT", "EEEUSDT", "XRPUSDT"]
+        out = self.out("art")
+        r = subprocess.run([RUN, "--venue", "bybit-spot", "--url", f"wss://localhost:{peer.port}/v5/public/spot",
+                            "--ca-file", self.ca, "--symbols", ",".join(symbols), "--iterations", "1",
+                            "--duration", "2", "--warmup", "0", "--out", out],
+                           capture_output=True, text=True, timeout=90)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("stream 1", r.stderr)
+        self.assertIn("stream 2", r.stderr)
+        with open(log) as f:
+            subs = [json.loads(line) for line in f if '"subscribe"' in line]
+        args = sorted((m["args"] for m in subs if m.get("op") == "subscribe"), key=len)
+        self.assertGreaterEqual(len(args), 2, subs)
+        self.assertEqual(args[0], ["orderbook.50.XRPUSDT", "publicTrade.XRPUSDT"])
+        self.assertEqual(len(args[-1]), 10)
+        self.assertEqual(sorted(args[-1]), sorted([f"orderbook.50.{s}" for s in symbols[:5]] +
+                                                  [f"publicTrade.{s}" for s in symbols[:5]]))
+
     def test_bad_tls_flags_exit_2(self):
         for args, needle in ((["--ca-file", "/nonexistent/ca.pem"], "venue.ca_file"),
                              (["--tls-max-version", "11"], "venue.tls_max_version"),
