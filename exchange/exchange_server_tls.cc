@@ -56,7 +56,11 @@ bool ExchangeServer::on_ciphertext(ClientSession& c, const char* p, std::size_t 
     if (got > 0 && !on_bytes(c, plain, got)) return false;
     if (st == TlsStatus::kOk) continue;
     if (st == TlsStatus::kWantMore) return true;
-    if (st == TlsStatus::kError && !was_established) ++counters_.rejected;
+    if (st == TlsStatus::kError) {
+      // Before the handshake: a refused connection; after it: a broken record stream.
+      if (was_established) ++counters_.protocol_errors;
+      else ++counters_.rejected;
+    }
     end_tls(c);
     drop(c);
     return false;
