@@ -162,13 +162,15 @@ ExchangeFeatures detect_exchange_features(const std::string& exchange) {
   feat.batch = help.find("--batch") != std::string::npos;
   feat.busy_poll = help.find("--busy-poll") != std::string::npos;
   feat.send_log = help.find("--send-log") != std::string::npos;
+  feat.tls = help.find("--tls-cert") != std::string::npos;
   return feat;
 }
 
-RateResult run_rate(const Options& o, double rate, const ExchangeFeatures& feat, int exchange_cpu,
-                    const std::string& send_log) {
+RateResult run_rate(const Options& o, double rate, const Transport& t, const ExchangeFeatures& feat,
+                    int exchange_cpu, const std::string& send_log) {
   RateResult res;
   res.offered = rate;
+  res.scheme = t.scheme;
   std::vector<std::string> args = {o.exchange,      "--port", "0",           "--symbols", o.symbol,
                                    "--rate",        "",       "--seed",      "1",         "--duration",
                                    ""};
@@ -183,6 +185,10 @@ RateResult run_rate(const Options& o, double rate, const ExchangeFeatures& feat,
     ::unlink(send_log.c_str());
     args.insert(args.end(), {"--send-log", send_log});
   }
+  if (t.tls) {
+    args.insert(args.end(), {"--tls-cert", t.tls_dir + "/localhost.pem", "--tls-key",
+                             t.tls_dir + "/localhost.key"});
+  }
 
   // Everything the hot path touches is allocated (and its pages touched) before we connect.
   const auto capacity = static_cast<std::size_t>(rate * o.seconds * 1.25) + 65536;
@@ -195,6 +201,8 @@ RateResult run_rate(const Options& o, double rate, const ExchangeFeatures& feat,
   wo.reader.busy_poll_cq = o.busy_poll;
   wo.reader.sqpoll = o.sqpoll;
   wo.reader.log_mode = false;
+  wo.tls.ca_file = t.tls_dir + "/ca.pem";  // used for wss:// only
+  wo.tls.max_version = t.max_version;
   WsClient client(wo);
 
   ExchangeProcess ex;
@@ -205,6 +213,14 @@ RateResult run_rate(const Options& o, double rate, const ExchangeFeatures& feat,
   if (!client.connect(ex.url(), err)) {
     res.error = "connect to " + ex.url() + ": " + err;
     return res;
+  }
+  if (t.tls != client.secure()) {
+    res.error = "the exchange's URL " + ex.url() + " is not " + (t.tls ? "wss://" : "ws://");
+    return res;
+  }
+  if (t.tls) {
+    res.tls_version = client.tls().version();
+    res.tls_cipher = client.tls().cipher();
   }
   const std::string sub = R"({"op":"subscribe","args":["orderbook.50.)" + o.symbol + R"("]})";
   if (!client.send_text(sub)) {

@@ -1,5 +1,5 @@
-// One rate of wire-latency: shadow-exchange as a child process publishing orderbook.50 at a
-// constant rate, and our live-feed path (WsClient -> BybitDecoder -> SyncedBook<FlatBook>) on
+// One rate of wire-latency over one scheme (ws:// or wss://): shadow-exchange as a child
+// process publishing orderbook.50 at a constant rate (with --tls-cert/--tls-key for wss://), and our live-feed path (WsClient -> BybitDecoder -> SyncedBook<FlatBook>) on
 // the calling thread, stamping every book message when its completion is reaped and when it
 // has been decoded and applied. Nothing on that path allocates: the records go to an array
 // sized and touched before the exchange starts.
@@ -16,7 +16,7 @@ namespace shadow::bench {
 
 // Which of the flags wire-latency relies on the exchange binary has (older builds lack some).
 struct ExchangeFeatures {
-  bool batch = false, busy_poll = false, send_log = false;
+  bool batch = false, busy_poll = false, send_log = false, tls = false;
 };
 
 // From the exchange's --help (a binary that hangs is killed after 5 s).
@@ -24,6 +24,8 @@ ExchangeFeatures detect_exchange_features(const std::string& exchange);
 
 struct RateResult {
   double offered = 0;
+  std::string scheme;                // "ws", "wss", "wss-tls12"
+  std::string tls_version, tls_cipher;  // negotiated (wss only)
   bool ok = false;
   std::string error;
   std::string exchange_exit;
@@ -40,9 +42,18 @@ struct RateResult {
   Summary intended_to_decoded, sent_to_decoded, sent_to_reaped, reaped_to_decoded, intended_to_sent;
 };
 
-// Runs the exchange (pinned to `exchange_cpu`, -1: not pinned) at `rate` events/s, measures
-// o.seconds after o.warmup, and stops it. `send_log` is the scratch path of its --send-log.
-RateResult run_rate(const Options& o, double rate, const ExchangeFeatures& feat, int exchange_cpu,
-                    const std::string& send_log);
+// What a scheme means for one run: TLS or not, and the client's highest TLS version.
+struct Transport {
+  std::string scheme;   // as given to --schemes
+  bool tls = false;
+  int max_version = 13;
+  std::string tls_dir;  // ca.pem, localhost.pem, localhost.key (tls only)
+};
+
+// Runs the exchange (pinned to `exchange_cpu`, -1: not pinned) at `rate` events/s over `t`,
+// measures o.seconds after o.warmup, and stops it. `send_log` is the scratch path of its
+// --send-log.
+RateResult run_rate(const Options& o, double rate, const Transport& t, const ExchangeFeatures& feat,
+                    int exchange_cpu, const std::string& send_log);
 
 }  // namespace shadow::bench

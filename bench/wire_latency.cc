@@ -5,7 +5,9 @@
 //   1. the kernel floor: a loopback TCP ping-pong in this process (bench/tcp_pingpong.h),
 //      one-way = RTT / 2, at 64 B and at the size of a Bybit delta, with blocking recv, with
 //      busy-polled recv, and with our UringReader busy-polling its completion queue;
-//   2. for each rate: shadow-exchange as a child process publishing orderbook.50 at a
+//   2. for each rate and each scheme (--schemes ws,wss: the same load over ws:// and wss://,
+//      one after the other, so TLS's cost is read off one run): shadow-exchange as a child
+//      process (with --tls-cert/--tls-key for wss://) publishing orderbook.50 at a
 //      constant rate (`--batch 1`: every order-flow event is its own message; `--busy-poll`;
 //      `--send-log`: intended and actual send time per message), our WsClient -> BybitDecoder
 //      -> SyncedBook<FlatBook> on this thread, and per message the time it was decoded and
@@ -38,7 +40,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "bench/latency_summary.h"
@@ -65,6 +69,35 @@ std::vector<int> allowed_cpus() {
   return cpus;
 }
 
+// Makes the wss:// certificates with tests/support/tls_certs.py (python3-cryptography) in a
+// fresh temporary directory. Empty + `error` on failure.
+std::string make_cert_dir(std::string& error) {
+  char tmpl[] = "/tmp/wire-latency-tls-XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) {
+    error = std::string("mkdtemp: ") + std::strerror(errno);
+    return {};
+  }
+  const std::string cmd =
+      std::string("/usr/bin/python3 '") + SHADOW_TLS_CERTS_SCRIPT + "' " + tmpl + " >/dev/null";
+  if (std::system(cmd.c_str()) != 0) {
+    std::error_code ec;
+    std::filesystem::remove_all(tmpl, ec);
+    error = "'" + cmd + "' failed (it needs /usr/bin/python3 with python3-cryptography, "
+            "tools/install-deps); or pass --tls-dir DIR with ca.pem, localhost.pem, localhost.key";
+    return {};
+  }
+  return tmpl;
+}
+
+Transport transport(const std::string& scheme, const std::string& tls_dir) {
+  Transport t;
+  t.scheme = scheme;
+  t.tls = scheme != "ws";
+  t.max_version = scheme == "wss-tls12" ? 12 : 13;
+  t.tls_dir = tls_dir;
+  return t;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -83,6 +116,33 @@ int main(int argc, char** argv) {
                  "(see its --help)\n",
                  o.exchange.c_str(), feat.batch ? "" : " --batch", feat.busy_poll ? "" : " --busy-poll",
                  feat.send_log ? "" : " --send-log");
+  }
+
+  // wss:// needs an exchange with --tls-cert and certificates naming localhost.
+  const bool want_tls = std::any_of(o.schemes.begin(), o.schemes.end(),
+                                    [](const std::string& s) { return s != "ws"; });
+  std::string tls_dir = o.tls_dir, made_dir;
+  if (want_tls) {
+    if (!feat.tls) {
+      std::fprintf(stderr, "wire-latency: %s has no --tls-cert (see its --help): wss:// cannot "
+                   "be measured with it\n", o.exchange.c_str());
+      return 1;
+    }
+    if (tls_dir.empty()) {
+      std::string err;
+      made_dir = tls_dir = make_cert_dir(err);
+      if (tls_dir.empty()) {
+        std::fprintf(stderr, "wire-latency: cannot make the wss:// certificates: %s\n", err.c_str());
+        return 1;
+      }
+    }
+    for (const char* f : {"ca.pem", "localhost.pem", "localhost.key"}) {
+      if (::access((tls_dir + "/" + f).c_str(), R_OK) != 0) {
+        std::fprintf(stderr, "wire-latency: --tls-dir %s: cannot read %s: %s\n", tls_dir.c_str(), f,
+                     std::strerror(errno));
+        return 1;
+      }
+    }
   }
 
   // Exchange and ping-pong echo on the first allowed CPU, this (reader) thread on the second.
@@ -120,7 +180,7 @@ int main(int argc, char** argv) {
     print_pingpong(o, pp);
   }
 
-  // 2. The live feed, one exchange per rate.
+  // 2. The live feed, one exchange per rate and scheme.
   char tmpl[] = "/tmp/wire-latency-sendlog-XXXXXX";
   const int tfd = mkstemp(tmpl);
   if (tfd >= 0) ::close(tfd);
@@ -128,18 +188,28 @@ int main(int argc, char** argv) {
   std::vector<RateResult> results;
   bool all_ok = true;
   for (const double rate : o.rates) {
-    RateResult r = run_rate(o, rate, feat, other_cpu, send_log);
-    all_ok = all_ok && r.ok;
-    print_rate(o, r);
-    results.push_back(std::move(r));
+    for (const std::string& scheme : o.schemes) {
+      RateResult r = run_rate(o, rate, transport(scheme, tls_dir), feat, other_cpu, send_log);
+      all_ok = all_ok && r.ok;
+      print_rate(o, r);
+      results.push_back(std::move(r));
+    }
   }
   ::unlink(send_log.c_str());
+  if (!made_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(made_dir, ec);
+  }
+  if (o.schemes.size() > 1) print_scheme_table(o, results);
 
   if (!o.json.empty() && !write_json(o, feat, Placement{other_cpu, reader_cpu}, pp, results)) {
     return 1;
   }
   for (const RateResult& r : results) {
-    if (!r.ok) std::fprintf(stderr, "wire-latency: rate %.0f failed: %s\n", r.offered, r.error.c_str());
+    if (!r.ok) {
+      std::fprintf(stderr, "wire-latency: rate %.0f over %s:// failed: %s\n", r.offered,
+                   r.scheme == "ws" ? "ws" : "wss", r.error.c_str());
+    }
   }
   return all_ok ? 0 : 1;
 }

@@ -5,13 +5,15 @@
 #include <string>
 
 #include "core/cli.h"
+#include "core/input_text.h"
 #include "core/symbol_table.h"
 
 namespace shadow::bench {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: wire-latency --exchange PATH [--rates 10000,100000,1000000] [--seconds S]\n"
+    "usage: wire-latency --exchange PATH [--rates 10000,100000,1000000] [--schemes ws,wss]\n"
+    "                    [--tls-dir DIR] [--seconds S]\n"
     "                    [--warmup S] [--symbol BTCUSDT] [--sqpoll] [--busy-poll|--blocking]\n"
     "                    [--pingpong-rounds N] [--no-pingpong] [--json FILE]\n"
     "\n"
@@ -21,7 +23,13 @@ constexpr const char* kUsage =
     "  --exchange PATH        the shadow-exchange binary (required)\n"
     "  --rates LIST           order-flow events per second, one run each (default\n"
     "                         10000,100000,1000000)\n"
-    "  --seconds S            measured seconds per rate (default 5)\n"
+    "  --schemes LIST         transports, each rate measured over each in turn (default ws):\n"
+    "                         ws, wss (TLS; the client offers 1.3), wss-tls12 (wss with the\n"
+    "                         client capped at TLS 1.2)\n"
+    "  --tls-dir DIR          wss certificates: DIR/ca.pem (trusted by the client),\n"
+    "                         DIR/localhost.pem and .key (served by the exchange); default: made\n"
+    "                         for the run by tests/support/tls_certs.py in a temporary directory\n"
+    "  --seconds S            measured seconds per rate and scheme (default 5)\n"
     "  --warmup S             seconds discarded after subscribing (default 1)\n"
     "  --symbol SYM           the one symbol published and subscribed (default BTCUSDT)\n"
     "  --sqpoll               UringReader with IORING_SETUP_SQPOLL\n"
@@ -54,6 +62,18 @@ Options parse_options(int argc, char** argv) {
         o.rates.push_back(r);
       }
       if (o.rates.empty()) cl.fail(flag + " needs at least one rate");
+    } else if (cl.is("--schemes")) {
+      const std::string flag(cl.arg());
+      o.schemes = cl.list();
+      if (o.schemes.empty()) cl.fail(flag + " needs at least one of ws, wss, wss-tls12");
+      for (const std::string& s : o.schemes) {
+        if (s != "ws" && s != "wss" && s != "wss-tls12") {
+          cl.fail(flag + " takes ws, wss, wss-tls12, not '" + printable(s) + "'");
+        }
+      }
+    } else if (cl.is("--tls-dir")) {
+      o.tls_dir = cl.value();
+      if (o.tls_dir.empty()) cl.fail("--tls-dir needs a directory");
     } else if (cl.is("--seconds")) {
       o.seconds = cl.number(0.1, 3600);
     } else if (cl.is("--warmup")) {

@@ -11,6 +11,10 @@ namespace shadow::bench {
 struct Options {
   std::string exchange;
   std::vector<double> rates{10000, 100000, 1000000};
+  // Transports, each rate measured over each in turn: "ws", "wss" (TLS 1.3 by default),
+  // "wss-tls12" (wss:// with the client capped at TLS 1.2).
+  std::vector<std::string> schemes{"ws"};
+  std::string tls_dir;  // ca.pem, localhost.pem/.key; empty = made by tests/support/tls_certs.py
   double seconds = 5;
   double warmup = 1;
   std::string symbol = "BTCUSDT";

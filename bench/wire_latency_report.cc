@@ -49,6 +49,15 @@ std::string json_escape(std::string_view s) {
   return out;
 }
 
+// "\"TLSv1.3\"" or null.
+std::string json_string_or_null(std::string_view s) {
+  if (s.empty()) return "null";
+  std::string out = "\"";
+  out += json_escape(s);
+  out += '"';
+  return out;
+}
+
 }  // namespace
 
 void print_pingpong(const Options& o, const std::vector<PingPongRow>& pp) {
@@ -69,11 +78,18 @@ void print_pingpong(const Options& o, const std::vector<PingPongRow>& pp) {
   }
 }
 
+// "ws://", "wss:// (TLSv1.3 TLS_AES_256_GCM_SHA384)", "wss-tls12 (TLSv1.2 ...)".
+std::string transport_name(const RateResult& r) {
+  std::string s = r.scheme == "ws" || r.scheme == "wss" ? r.scheme + "://" : r.scheme;
+  if (!r.tls_version.empty()) s += " (" + r.tls_version + " " + r.tls_cipher + ")";
+  return s;
+}
+
 void print_rate(const Options& o, const RateResult& r) {
-  std::printf("\nrate %.0f events/s offered: %.0f msgs/s received, exchange sent %s msgs/s; "
-              "%zu messages measured over %.1f s after %.1f s warm-up (%" PRIu64
+  std::printf("\nrate %.0f events/s over %s offered: %.0f msgs/s received, exchange sent %s "
+              "msgs/s; %zu messages measured over %.1f s after %.1f s warm-up (%" PRIu64
               " on the connection)\n",
-              r.offered, r.achieved_msgs_per_s,
+              r.offered, transport_name(r).c_str(), r.achieved_msgs_per_s,
               r.have_send_log ? std::to_string(static_cast<long long>(r.exchange_msgs_per_s)).c_str() : "n/a",
               r.messages, o.seconds, o.warmup, r.total_messages);
   std::printf("  %-34s %10s %10s %10s %10s\n", "latency (us)", "p50", "p99", "p99.9", "max");
@@ -97,6 +113,27 @@ void print_rate(const Options& o, const RateResult& r) {
   std::fflush(stdout);
 }
 
+void print_scheme_table(const Options& o, const std::vector<RateResult>& results) {
+  (void)o;
+  std::printf("\nby scheme (us): intended send -> decoded | sent -> decoded (wire-to-decoded)\n");
+  std::printf("  %9s %-10s %-8s %8s %8s %8s %9s | %8s %8s %8s %9s\n", "rate", "scheme", "TLS",
+              "p50", "p99", "p99.9", "max", "p50", "p99", "p99.9", "max");
+  for (const RateResult& r : results) {
+    const Summary& a = r.intended_to_decoded;
+    const Summary& b = r.sent_to_decoded;
+    std::printf("  %9.0f %-10s %-8s", r.offered, r.scheme.c_str(),
+                r.tls_version.empty() ? "-" : r.tls_version.c_str());
+    if (!r.ok || !r.have_send_log || a.n == 0) {
+      std::printf(" %s\n", r.ok ? "n/a (no send log)" : ("FAILED: " + r.error).c_str());
+      continue;
+    }
+    std::printf(" %8s %8s %8s %9s | %8s %8s %8s %9s\n", us(a.p50).c_str(), us(a.p99).c_str(),
+                us(a.p999).c_str(), us(a.max).c_str(), us(b.p50).c_str(), us(b.p99).c_str(),
+                us(b.p999).c_str(), us(b.max).c_str());
+  }
+  std::fflush(stdout);
+}
+
 bool write_json(const Options& o, const ExchangeFeatures& feat, Placement cpus,
                 const std::vector<PingPongRow>& pp, const std::vector<RateResult>& results) {
   FILE* f = std::fopen(o.json.c_str(), "w");
@@ -104,10 +141,15 @@ bool write_json(const Options& o, const ExchangeFeatures& feat, Placement cpus,
     std::fprintf(stderr, "wire-latency: cannot write %s: %s\n", o.json.c_str(), std::strerror(errno));
     return false;
   }
-  std::fprintf(f, "{\n  \"options\": {\"seconds\": %g, \"warmup\": %g, \"symbol\": \"%s\", "
+  std::string schemes;
+  for (const std::string& sc : o.schemes) {
+    if (!schemes.empty()) schemes += ", ";
+    schemes += json_string_or_null(sc);
+  }
+  std::fprintf(f, "{\n  \"options\": {\"schemes\": [%s], \"seconds\": %g, \"warmup\": %g, \"symbol\": \"%s\", "
                "\"sqpoll\": %s, \"busy_poll\": %s, \"exchange_cpu\": %d, \"reader_cpu\": %d, "
                "\"exchange_batch\": %s, \"exchange_busy_poll\": %s, \"send_log\": %s},\n",
-               o.seconds, o.warmup, o.symbol.c_str(), o.sqpoll ? "true" : "false",
+               schemes.c_str(), o.seconds, o.warmup, o.symbol.c_str(), o.sqpoll ? "true" : "false",
                o.busy_poll ? "true" : "false", cpus.exchange_cpu, cpus.reader_cpu, feat.batch ? "true" : "false",
                feat.busy_poll ? "true" : "false", feat.send_log ? "true" : "false");
   std::fprintf(f, "  \"pingpong\": [\n");
@@ -126,8 +168,11 @@ bool write_json(const Options& o, const ExchangeFeatures& feat, Placement cpus,
   for (std::size_t i = 0; i < results.size(); ++i) {
     const RateResult& r = results[i];
     const double m = r.messages > 0 ? static_cast<double>(r.messages) : 1.0;
-    std::fprintf(f, "    {\n      \"offered_events_per_s\": %.0f, \"ok\": %s, \"error\": \"%s\",\n",
-                 r.offered, r.ok ? "true" : "false", json_escape(r.error).c_str());
+    std::fprintf(f, "    {\n      \"offered_events_per_s\": %.0f, \"scheme\": \"%s\", \"tls_version\": %s, "
+                 "\"tls_cipher\": %s, \"ok\": %s, \"error\": \"%s\",\n",
+                 r.offered, json_escape(r.scheme).c_str(), json_string_or_null(r.tls_version).c_str(),
+                 json_string_or_null(r.tls_cipher).c_str(), r.ok ? "true" : "false",
+                 json_escape(r.error).c_str());
     std::fprintf(f, "      \"messages\": %zu, \"connection_messages\": %" PRIu64
                  ", \"received_msgs_per_s\": %.1f, \"exchange_sent_msgs_per_s\": %.1f,\n",
                  r.messages, r.total_messages, r.achieved_msgs_per_s, r.exchange_msgs_per_s);

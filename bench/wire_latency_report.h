@@ -27,6 +27,9 @@ struct Placement {
 
 void print_pingpong(const Options& o, const std::vector<PingPongRow>& rows);
 void print_rate(const Options& o, const RateResult& r);
+// --schemes with more than one: intended -> decoded and wire-to-decoded per rate and scheme,
+// side by side (docs/PERFORMANCE.md, "TLS cost").
+void print_scheme_table(const Options& o, const std::vector<RateResult>& results);
 
 // False (with the reason on stderr) when `o.json` cannot be written.
 bool write_json(const Options& o, const ExchangeFeatures& feat, Placement cpus,

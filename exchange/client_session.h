@@ -4,10 +4,13 @@
 // messages queued for it.
 //
 // The session never touches its socket: ExchangeServer reads and writes the fd and tells the
-// session what happened (written(), the close flags); everything else only queues bytes. One
+// session what happened (written(), the close flags); everything else only queues bytes. With
+// --tls-cert the session also owns its TlsTransport: `in`, the deframer and `out` stay
+// plaintext, and `out` counts as written once its ciphertext is with the kernel. One
 // thread (the server's loop); sessions are heap-allocated and never move while registered.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -19,6 +22,7 @@
 
 #include "exchange/faults.h"
 #include "exchange/send_log.h"
+#include "exchange/tls_transport.h"
 #include "exchange/ws_server.h"
 
 namespace shadow {
@@ -49,11 +53,17 @@ struct ClientSession {
   // --send-log: (stream offset of a logged message's end, record index), in stream order.
   std::vector<std::pair<std::uint64_t, std::size_t>> log_marks;
   std::size_t log_head = 0;
+  std::unique_ptr<TlsTransport> tls;  // wss:// (--tls-cert): set at accept; null over ws://
 
   static constexpr std::uint8_t kBookBit = 1;   // orderbook.50.<SYM>
   static constexpr std::uint8_t kTradeBit = 2;  // publicTrade.<SYM>
 
   std::size_t pending() const noexcept { return out.size() - out_off; }
+  // Bytes not yet with the kernel: pending() plus, over TLS, ciphertext not tied to `out`
+  // (handshake flights, alerts) and that of `out` still waiting for send(2).
+  std::size_t unsent() const noexcept {
+    return tls ? std::max(pending(), tls->pending()) : pending();
+  }
   bool has_topic(std::string_view t) const noexcept;
   // May still be sent market data: open and neither closing nor cut.
   bool live() const noexcept { return fd >= 0 && open && !closing && !aborting; }

@@ -30,6 +30,9 @@ struct ExchangeOptions {
   double speed = 1.0;                     // replay pace: 1 = recorded, X times faster
   bool speed_max = false;                 // replay as fast as the clients read
   FaultConfig faults;
+  // wss:// (docs/EMBEDDED_EXCHANGE.md, "TLS"): PEM certificate chain and key; both or neither.
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 }  // namespace shadow

@@ -77,7 +77,8 @@ bool ExchangeProcess::start(const std::vector<std::string>& argv, const Exchange
     text.append(buf, static_cast<std::size_t>(n));
   }
   line_ = text.substr(0, text.find('\n'));
-  const std::size_t at = line_.find("ws://");
+  std::size_t at = line_.find("wss://");  // shadow-exchange --tls-cert
+  if (at == std::string::npos) at = line_.find("ws://");
   if (at == std::string::npos) {
     error = "unexpected first line from " + argv[0] + ": '" + line_ + "'";
     return false;

@@ -1,5 +1,5 @@
-// ExchangeProcess: tools/shadow-exchange (or anything that prints `... ws://HOST:PORT/PATH` on
-// its first stdout line once it listens) as a child process. shadow-run's embedded venue, the
+// ExchangeProcess: tools/shadow-exchange (or anything that prints `... ws://HOST:PORT/PATH`, or
+// wss://, on its first stdout line once it listens) as a child process. shadow-run's embedded venue, the
 // latency harness and the integration tests all start the exchange through this one class.
 //
 //   shadow::ExchangeProcess ex;
@@ -36,7 +36,7 @@ class ExchangeProcess {
   bool start(const std::vector<std::string>& argv, const ExchangeProcessOptions& opt,
              std::string& error);
 
-  const std::string& url() const noexcept { return url_; }    // ws://HOST:PORT/PATH
+  const std::string& url() const noexcept { return url_; }    // ws[s]://HOST:PORT/PATH
   const std::string& line() const noexcept { return line_; }  // the first stdout line
   int port() const noexcept { return port_; }
   pid_t pid() const noexcept { return pid_; }

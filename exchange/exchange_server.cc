@@ -26,9 +26,11 @@ constexpr std::int64_t kMs = 1'000'000;
 
 }  // namespace
 
-ExchangeServer::ExchangeServer(const ExchangeOptions& opt, ReplaySource* replay, SendLog* send_log)
+ExchangeServer::ExchangeServer(const ExchangeOptions& opt, ReplaySource* replay, SendLog* send_log,
+                               const TlsContext* tls)
     : opt_(opt),
       send_log_(send_log),
+      tls_(tls),
       faults_(opt.faults),
       fanout_(clients_, faults_, send_log, counters_),
       market_(replay == nullptr ? std::make_unique<MarketDriver>(opt_, fanout_) : nullptr),
@@ -69,6 +71,16 @@ void ExchangeServer::accept_clients() {
     c->id = next_client_id_++;
     c->conn_id = connection_id(c->id, opt_.seed);
     c->subs.assign(market_ != nullptr ? market_->size() : 0, 0);
+    if (tls_ != nullptr) {
+      c->tls = std::make_unique<TlsTransport>();
+      std::string err;
+      if (!c->tls->start(*tls_, err)) {
+        std::fprintf(stderr, "shadow-exchange: %s\n", err.c_str());
+        ::close(fd);
+        ++counters_.rejected;
+        continue;
+      }
+    }
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = fd;
@@ -155,33 +167,40 @@ void ExchangeServer::on_readable(ClientSession& c) {
       drop(c);
       return;
     }
-    if (c.awaiting_close) {
-      c.deframer.feed(buf, static_cast<std::size_t>(n));
-      WsMessage m;
-      WsServerDeframer::Status st;
-      while ((st = c.deframer.next(m)) == WsServerDeframer::kMessage && m.op != WsOpcode::kClose) {
-      }
-      if (st != WsServerDeframer::kNeedMore) {  // the close frame (or garbage): done
-        drop(c);
-        return;
-      }
-      continue;
-    }
-    if (c.closing || c.aborting) continue;  // nothing more is read from a closing connection
-    if (!c.open) {
-      c.in.append(buf, static_cast<std::size_t>(n));
-      on_handshake(c);
-      if (!c.open) continue;
-    } else {
-      c.deframer.feed(buf, static_cast<std::size_t>(n));
-    }
-    on_frames(c);
+    const auto got = static_cast<std::size_t>(n);
+    if (!(c.tls ? on_ciphertext(c, buf, got) : on_bytes(c, buf, got))) return;
   }
   write_out(c);
 }
 
+// Plaintext from the client (over TLS: decrypted by on_ciphertext).
+bool ExchangeServer::on_bytes(ClientSession& c, const char* p, std::size_t n) {
+  if (c.awaiting_close) {
+    c.deframer.feed(p, n);
+    WsMessage m;
+    WsServerDeframer::Status st;
+    while ((st = c.deframer.next(m)) == WsServerDeframer::kMessage && m.op != WsOpcode::kClose) {
+    }
+    if (st != WsServerDeframer::kNeedMore) {  // the close frame (or garbage): done
+      drop(c);
+      return false;
+    }
+    return true;
+  }
+  if (c.closing || c.aborting) return true;  // nothing more is read from a closing connection
+  if (!c.open) {
+    c.in.append(p, n);
+    on_handshake(c);
+    if (!c.open) return true;
+  } else {
+    c.deframer.feed(p, n);
+  }
+  on_frames(c);
+  return true;
+}
+
 void ExchangeServer::update_interest(ClientSession& c) {
-  const bool want = c.pending() > 0;
+  const bool want = c.unsent() > 0;
   if (want == c.want_write) return;
   epoll_event ev{};
   ev.events = EPOLLIN | (want ? EPOLLOUT : 0u);
@@ -190,8 +209,7 @@ void ExchangeServer::update_interest(ClientSession& c) {
   c.want_write = want;
 }
 
-void ExchangeServer::write_out(ClientSession& c) {
-  if (c.fd < 0 || stall_until_ns_ != 0) return;  // a stall holds every byte back
+bool ExchangeServer::send_plain(ClientSession& c) {
   while (c.pending() > 0) {
     const ssize_t n = ::send(c.fd, c.out.data() + c.out_off, c.pending(), MSG_NOSIGNAL);
     if (n > 0) {
@@ -201,9 +219,15 @@ void ExchangeServer::write_out(ClientSession& c) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
     drop(c);  // peer gone
-    return;
+    return false;
   }
-  if (c.pending() == 0) {
+  return true;
+}
+
+void ExchangeServer::write_out(ClientSession& c) {
+  if (c.fd < 0 || stall_until_ns_ != 0) return;  // a stall holds every byte back
+  if (!(c.tls ? send_tls(c) : send_plain(c))) return;
+  if (c.unsent() == 0) {
     c.clear_written();
     if (c.aborting) {
       abort_client(c);
@@ -215,6 +239,7 @@ void ExchangeServer::write_out(ClientSession& c) {
       // when it reads slowly (an early FIN or reset would cut it off before it answers).
       c.awaiting_close = true;
     } else if (c.closing) {
+      if (c.tls) end_tls(c);
       drop(c);
       return;
     }
@@ -260,7 +285,7 @@ void ExchangeServer::serve_clients(std::int64_t now, std::int64_t after_ns, bool
     if (drop_slow && c.pending() > opt_.max_send_buffer) {
       ++counters_.slow_dropped;  // too slow: never let one client hold the others up
       drop(c);
-    } else if (c.pending() > 0 && !c.want_write) {
+    } else if (c.unsent() > 0 && !c.want_write) {
       write_out(c);
     }
   }
@@ -334,7 +359,9 @@ int ExchangeServer::run() {
   lev.data.fd = listen_fd_;
   ::epoll_ctl(ep_, EPOLL_CTL_ADD, listen_fd_, &lev);
 
-  std::printf("shadow-exchange: listening on ws://127.0.0.1:%d%.*s\n", opt_.port,
+  // Over TLS the host is the name the certificate is issued to, so clients verify it as is.
+  std::printf("shadow-exchange: listening on %s:%d%.*s\n",
+              tls_ != nullptr ? "wss://localhost" : "ws://127.0.0.1", opt_.port,
               static_cast<int>(kExchangeResource.size()), kExchangeResource.data());
   std::fflush(stdout);
 
@@ -422,9 +449,14 @@ int run_exchange(const ExchangeOptions& opt) {
       const double expected = opt.duration > 0 ? opt.rate * opt.duration * 1.05 + 1024 : 1 << 20;
       send_log->reserve(static_cast<std::size_t>(std::min(expected, 8.0 * (1 << 20))));
     }
+    std::unique_ptr<TlsContext> tls;
+    if (!opt.tls_cert.empty() && (tls = make_server_tls(opt, err)) == nullptr) {
+      std::fprintf(stderr, "shadow-exchange: %s\n", err.c_str());
+      return kExitBadInput;
+    }
     int rc;
     {
-      ExchangeServer server(opt, replay.get(), send_log.get());
+      ExchangeServer server(opt, replay.get(), send_log.get(), tls.get());
       rc = server.run();
     }
     if (send_log) {

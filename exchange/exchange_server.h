@@ -11,14 +11,21 @@
 // without SA_RESTART), at --duration, or at the end of a replay; then every client gets a close
 // frame (1001 "shutdown", 1000 "end of replay") and a short grace to answer it.
 //
+// With --tls-cert/--tls-key every accepted connection is TLS (wss://): each session's
+// TlsTransport turns received ciphertext into the plaintext the handshake and deframer read,
+// and encrypts what the session queued just before it goes to send(2) (exchange_server_tls.cc).
+//
 // run_exchange() is the whole program behind tools/shadow_exchange.cc: it checks the replay
-// files and the send log before listening, prints the ready line
-// "shadow-exchange: listening on ws://127.0.0.1:PORT/v5/public/linear" (what launchers wait
-// for), serves, and prints the exit summary (stopped:, faults:, send-log:) on stderr.
+// files, the send log and the TLS certificate and key before listening, prints the ready line
+// "shadow-exchange: listening on ws://127.0.0.1:PORT/v5/public/linear" (with TLS
+// "wss://localhost:PORT/...", the name the certificate carries; what launchers wait for),
+// serves, and prints the exit summary (stopped:, faults:, send-log:) on stderr.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "exchange/capture_replay.h"
@@ -30,17 +37,25 @@
 #include "exchange/replay_driver.h"
 #include "exchange/request_handler.h"
 #include "exchange/send_log.h"
+#include "feed/tls_session.h"
 
 namespace shadow {
 
-// Serves `opt` until stopped. 0: stopped cleanly (signal, --duration, end of replay); 1: a bad
-// replay file or send log, a port that cannot be bound, a replay read error, or an exception.
+// Serves `opt` until stopped. 0: stopped cleanly (signal, --duration, end of replay); 2: a bad
+// replay file, send log, TLS certificate or key (naming the flag); 3: a port that cannot be
+// bound, a replay read error, or an exception.
 int run_exchange(const ExchangeOptions& opt);
+
+// The server context of --tls-cert/--tls-key, or null + error naming the flag and the reason
+// (unreadable file, not PEM, key not matching the certificate).
+std::unique_ptr<TlsContext> make_server_tls(const ExchangeOptions& opt, std::string& error);
 
 class ExchangeServer {
  public:
-  // `replay` (replay mode: validated) and `send_log` may be null; both outlive the server.
-  ExchangeServer(const ExchangeOptions& opt, ReplaySource* replay, SendLog* send_log);
+  // `replay` (replay mode: validated), `send_log` and `tls` (wss://: a server context) may be
+  // null; all outlive the server.
+  ExchangeServer(const ExchangeOptions& opt, ReplaySource* replay, SendLog* send_log,
+                 const TlsContext* tls = nullptr);
   ExchangeServer(const ExchangeServer&) = delete;
   ExchangeServer& operator=(const ExchangeServer&) = delete;
   ~ExchangeServer();
@@ -52,6 +67,11 @@ class ExchangeServer {
   bool listen_on(int port);
   void accept_clients();
   void on_readable(ClientSession& c);
+  bool on_bytes(ClientSession& c, const char* p, std::size_t n);       // false: c was dropped
+  bool on_ciphertext(ClientSession& c, const char* p, std::size_t n);  // TLS; false: dropped
+  bool send_plain(ClientSession& c);  // out -> send(2); false: c was dropped
+  bool send_tls(ClientSession& c);    // out -> encrypt -> send(2); false: c was dropped
+  void end_tls(ClientSession& c);     // close_notify or a pending alert, best effort
   void on_handshake(ClientSession& c);
   void on_frames(ClientSession& c);
   void write_out(ClientSession& c);
@@ -66,6 +86,7 @@ class ExchangeServer {
 
   ExchangeOptions opt_;
   SendLog* send_log_;
+  const TlsContext* tls_;
   FaultInjector faults_;
   ExchangeCounters counters_;
   ClientSessions clients_;

@@ -23,10 +23,11 @@ namespace shadow {
 // Counts over the whole run: the exit summary's, and the stats op's connections and messages.
 struct ExchangeCounters {
   std::uint64_t accepted = 0;         // TCP connections
-  std::uint64_t rejected = 0;         // upgrade requests answered with an HTTP error
+  std::uint64_t rejected = 0;         // upgrade requests answered with an HTTP error, failed
+                                      // TLS handshakes
   std::uint64_t handshaken = 0;       // WebSocket connections opened
   std::uint64_t slow_dropped = 0;     // clients over --max-send-buffer
-  std::uint64_t protocol_errors = 0;  // clients closed for a bad frame
+  std::uint64_t protocol_errors = 0;  // clients closed for a bad frame (or TLS record)
   std::uint64_t frames_out = 0;       // frames queued, replies included
   std::uint64_t market_msgs = 0;      // market-data messages queued
 };

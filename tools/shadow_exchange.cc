@@ -6,7 +6,7 @@
 //   shadow-exchange --port P [--symbols BTCUSDT,ETHUSDT] [--rate EVENTS_PER_S] [--seed N]
 //                   [--duration S] [--max-send-buffer BYTES] [--batch N] [--busy-poll]
 //                   [--send-log FILE] [--replay CAPTURE[,CAPTURE...] [--speed X|max]]
-//                   [fault flags, see kUsage]
+//                   [--tls-cert PEM --tls-key PEM] [fault flags, see kUsage]
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
@@ -27,7 +27,8 @@ constexpr const char* kUsage =
     "usage: shadow-exchange --port P [--symbols BTCUSDT,ETHUSDT] [--rate EVENTS_PER_S]\n"
     "                       [--seed N] [--duration S] [--max-send-buffer BYTES]\n"
     "                       [--batch N] [--busy-poll] [--send-log FILE]\n"
-    "                       [--replay CAPTURE[,CAPTURE...]] [--speed X|max] [FAULTS]\n"
+    "                       [--replay CAPTURE[,CAPTURE...]] [--speed X|max]\n"
+    "                       [--tls-cert PEM --tls-key PEM] [FAULTS]\n"
     "\n"
     "Serves the embedded exchange's simulated market as Bybit v5 public WebSocket streams\n"
     "(orderbook.50.<SYM>, publicTrade.<SYM>) at ws://127.0.0.1:P/v5/public/linear.\n"
@@ -39,6 +40,11 @@ constexpr const char* kUsage =
     "  --duration S           stop after S seconds (default: run until SIGTERM/SIGINT)\n"
     "  --max-send-buffer N    bytes queued for one client before it is disconnected as too\n"
     "                         slow (default 8388608)\n"
+    "TLS (both or neither):\n"
+    "  --tls-cert PEM         serve wss:// with this certificate chain: every connection is\n"
+    "                         TLS 1.2 or 1.3; the ready line says wss://localhost:P/...\n"
+    "                         (the certificate must name localhost)\n"
+    "  --tls-key PEM          the certificate's private key\n"
     "Latency harness (model mode):\n"
     "  --batch N              flush the publisher every N order-flow events (default: each\n"
     "                         event up to 5000 events/s per symbol, small batches above)\n"
@@ -123,6 +129,12 @@ ExchangeOptions parse_args(int argc, char** argv) {
         a.speed = x;
       }
       speed_given = true;
+    } else if (cl.is("--tls-cert")) {
+      a.tls_cert = cl.value();
+      if (a.tls_cert.empty()) cl.fail("--tls-cert needs a PEM file name");
+    } else if (cl.is("--tls-key")) {
+      a.tls_key = cl.value();
+      if (a.tls_key.empty()) cl.fail("--tls-key needs a PEM file name");
     } else if (cl.is("--drop-delta-every")) {
       a.faults.drop_delta_every = every();
     } else if (cl.is("--disconnect-every")) {
@@ -152,6 +164,7 @@ ExchangeOptions parse_args(int argc, char** argv) {
   if ((a.faults.stall_every == 0) != (a.faults.stall_ms == 0))
     cl.fail("--stall-every and --stall-ms go together");
   if (speed_given && a.replay.empty()) cl.fail("--speed needs --replay");
+  if (a.tls_cert.empty() != a.tls_key.empty()) cl.fail("--tls-cert and --tls-key go together");
   if (!a.replay.empty() && a.batch != 0) cl.fail("--batch applies to the order-flow model, not --replay");
   if (!a.replay.empty() && !a.send_log.empty())
     cl.fail("--send-log applies to the order-flow model, not --replay");

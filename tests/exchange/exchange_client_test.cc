@@ -3,7 +3,8 @@
 // (BybitDecoder -> SyncedBook<FlatBook> per symbol), and at checkpoints the exchange's own L2
 // view (the dump_l2 extension, answered in order after every earlier message on the
 // connection) must equal our book level for level, with the same update id. Then SIGTERM: the
-// exchange exits 0 and our client sees a clean close 1001.
+// exchange exits 0 and our client sees a clean close 1001. The same over wss:// (--tls-cert,
+// certificates from tests/support/tls_certs.py) with TLS 1.3 and 1.2.
 #include <gtest/gtest.h>
 
 #include <simdjson.h>
@@ -20,6 +21,8 @@
 #include "feed/ws_client.h"
 #include "pipeline/replay.h"
 #include "tests/support/exchange_process.h"
+#include "tests/support/require.h"
+#include "tests/support/tls_cert_dir.h"
 
 namespace {
 
@@ -166,15 +169,25 @@ bool pump(WsClient& c, Client& h, std::int64_t deadline, Done done) {
   return done();
 }
 
-TEST(ExchangeClientTest, BooksEqualTheExchangesL2ViewAtCheckpoints) {
-  ExchangeProcess ex(SHADOW_EXCHANGE_BIN, {"--seed", "11", "--rate", "5000", "--symbols",
-                                           "BTCUSDT,ETHUSDT"});
-  ASSERT_FALSE(ex.url().empty()) << "shadow-exchange printed no URL: '" << ex.line() << "'";
-  EXPECT_NE(ex.line().find("listening on ws://127.0.0.1:"), std::string::npos) << ex.line();
+// The whole acceptance run against shadow-exchange started with `extra` flags; `ready`: what
+// its ready line must say; `tls_version`: the negotiated TLS version ("" over ws://).
+void expect_books_equal_the_exchanges_view(const std::vector<std::string>& extra,
+                                           const WsClientOptions& wo, const std::string& ready,
+                                           const std::string& tls_version) {
+  std::vector<std::string> args = {"--seed", "11", "--rate", "5000", "--symbols", "BTCUSDT,ETHUSDT"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  ExchangeProcess ex(SHADOW_EXCHANGE_BIN, args);
+  ASSERT_FALSE(ex.url().empty()) << "shadow-exchange printed no URL: '" << ex.line() << "' "
+                                 << ex.error() << "\n" << ex.stderr_text();
+  EXPECT_NE(ex.line().find("listening on " + ready), std::string::npos) << ex.line();
 
-  WsClient ws;
+  WsClient ws(wo);
   std::string err;
   ASSERT_TRUE(ws.connect(ex.url(), err)) << ex.url() << ": " << err;
+  EXPECT_EQ(ws.secure(), !tls_version.empty());
+  if (!tls_version.empty()) {
+    EXPECT_EQ(ws.tls().version(), tls_version);
+  }
   ASSERT_TRUE(ws.send_text(
       R"({"op":"subscribe","args":["orderbook.50.BTCUSDT","publicTrade.BTCUSDT",)"
       R"("orderbook.50.ETHUSDT","publicTrade.ETHUSDT"]})"));
@@ -252,6 +265,40 @@ TEST(ExchangeClientTest, BooksEqualTheExchangesL2ViewAtCheckpoints) {
   EXPECT_TRUE(WIFEXITED(st)) << "wait status " << st;
   EXPECT_EQ(WEXITSTATUS(st), 0);
   EXPECT_LT(now_ms() - start, 5000) << "slower than the test's budget";
+}
+
+TEST(ExchangeClientTest, BooksEqualTheExchangesL2ViewAtCheckpoints) {
+  expect_books_equal_the_exchanges_view({}, WsClientOptions{}, "ws://127.0.0.1:", "");
+}
+
+// shadow-exchange --tls-cert/--tls-key: the same run over wss://, our client verifying the
+// certificate against the test CA and the host name localhost; TLS 1.3, and 1.2 when the
+// client caps it (the server offers both).
+class ExchangeClientTlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    dir_ = test_support::tls_cert_dir(why);
+    if (dir_.empty()) SHADOW_MISSING(why);
+  }
+  std::vector<std::string> serve() const {
+    return {"--tls-cert", dir_ + "/localhost.pem", "--tls-key", dir_ + "/localhost.key"};
+  }
+  WsClientOptions trusting(int max_version) const {
+    WsClientOptions o;
+    o.tls.ca_file = dir_ + "/ca.pem";
+    o.tls.max_version = max_version;
+    return o;
+  }
+  std::string dir_;
+};
+
+TEST_F(ExchangeClientTlsTest, OverTls13BooksEqualTheExchangesL2View) {
+  expect_books_equal_the_exchanges_view(serve(), trusting(13), "wss://localhost:", "TLSv1.3");
+}
+
+TEST_F(ExchangeClientTlsTest, OverTls12BooksEqualTheExchangesL2View) {
+  expect_books_equal_the_exchanges_view(serve(), trusting(12), "wss://localhost:", "TLSv1.2");
 }
 
 }  // namespace
