@@ -9,7 +9,6 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -17,6 +16,7 @@
 #include "tests/feed/ws_test_peer.h"
 #include "tests/support/counting_new.h"
 #include "tests/support/require.h"
+#include "tests/support/tls_cert_dir.h"
 
 namespace {
 
@@ -40,40 +40,12 @@ std::uint64_t all_allocations() {
   return shadow::testing::heap_allocations() + g_openssl_allocs.load(std::memory_order_relaxed);
 }
 
-// The certificates, made once per test program in a fresh directory, removed at exit.
-struct RemoveAtExit {
-  std::string dir;
-  ~RemoveAtExit() {
-    std::error_code ec;
-    if (!dir.empty()) std::filesystem::remove_all(dir, ec);
-  }
-};
-
-const std::string& cert_dir(std::string& why) {
-  static std::string dir;
-  static RemoveAtExit cleanup;
-  if (!dir.empty()) return dir;
-  char tmpl[] = "/tmp/shadow-tls-XXXXXX";
-  if (mkdtemp(tmpl) == nullptr) {
-    why = "mkdtemp failed";
-    return dir;
-  }
-  const std::string cmd = peer_python() + " '" + SHADOW_TLS_CERTS + "' " + tmpl + " >/dev/null";
-  if (std::system(cmd.c_str()) != 0) {
-    why = "tests/support/tls_certs.py failed (python3-cryptography missing? tools/install-deps)";
-    return dir;
-  }
-  dir = tmpl;
-  cleanup.dir = dir;
-  return dir;
-}
-
 class WsClientTlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string why;
     if (!peer_available(why)) SHADOW_MISSING(why);
-    dir_ = cert_dir(why);
+    dir_ = shadow::test_support::tls_cert_dir(why);
     if (dir_.empty()) SHADOW_MISSING(why);
   }
   std::vector<std::string> serve(const std::string& stem) const {
