@@ -15,8 +15,10 @@
 // Allocation: SSL_CTX at construction, one SSL (and its record buffers) per connection at
 // start_*(); after the handshake, read()/write() reuse OpenSSL's buffers and the memory BIOs
 // grow only until they hold the largest chunk seen (BUF_MEM keeps its capacity). What OpenSSL
-// 3.0 still allocates: one 40-byte block per TLS 1.3 record decrypted, a few per SSL_write
-// (TlsOptions::max_version; tests/feed/ws_client_tls_test.cc counts OpenSSL's own mallocs).
+// 3.0 still allocates — one 40-byte block per TLS 1.3 record decrypted, a few per SSL_write —
+// is freed at once and served again from feed/openssl_block_cache.h's free lists, which the
+// programs install first thing: tests/feed/ws_client_tls_test.cc counts zero mallocs while
+// receiving and sending over TLS 1.3 and 1.2.
 #pragma once
 
 #include <cstddef>
@@ -34,10 +36,8 @@ namespace shadow {
 struct TlsOptions {
   std::string ca_file;                // PEM file of trusted CAs; empty = the system store
   bool insecure_skip_verify = false;  // no certificate or host check (labs only; logged)
-  // Highest version offered: 13 (TLS 1.3, the default) or 12. OpenSSL 3.0 decrypts a TLS 1.3
-  // record with one 40-byte malloc/free (the AAD's WPACKET, crypto/packet.c); TLS 1.2 with
-  // AES-GCM decrypts with none. So: 1.3 allocates per record (up to 16 KiB, many messages),
-  // 1.2 never; a host that wants the strict zero caps at 12.
+  // Highest version offered: 13 (TLS 1.3, the default) or 12 (a venue or middlebox that
+  // mishandles 1.3; benchmarks comparing the two).
   int max_version = 13;
   // Server side only (test peers and benchmarks): PEM certificate chain and private key.
   std::string cert_file;

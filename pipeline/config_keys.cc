@@ -69,7 +69,7 @@ constexpr ConfigKey kKeys[] = {
             "shadow-run's switch --insecure-skip-verify)",
      .slot = [](RunConfig& c) -> S { return &c.insecure_skip_verify; }},
     {.path = "venue.tls_max_version", .flag = "--tls-max-version", .metavar = "V", .range = whole_range(12, 13),
-     .doc = "wss: highest TLS version offered, 13 (1.3) or 12 (1.2: no allocation per record, docs/PERFORMANCE.md)",
+     .doc = "wss: highest TLS version offered, 13 (1.3) or 12 (for a venue that mishandles 1.3)",
      .slot = [](RunConfig& c) -> S { return &c.tls_max_version; }},
     {.path = "venue.protocol", .flag = "--protocol", .metavar = "P", .choices = kProtocols,
      .doc = "venue protocol for url/replay when the URL or capture does not say",

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "feed/openssl_block_cache.h"
 #include "core/cli.h"
 #include "core/input_text.h"
 #include "core/signals.h"
@@ -179,6 +180,9 @@ ExchangeOptions parse_args(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before anything touches OpenSSL: its small TLS allocations come from per-thread free
+  // lists, so the TLS steady state allocates nothing (feed/openssl_block_cache.h).
+  install_openssl_block_cache();
   const ExchangeOptions opt = parse_args(argc, argv);
   signals::install_stop_handlers();  // no SA_RESTART: epoll_wait returns EINTR, the loop sees it
   return run_exchange(opt);
