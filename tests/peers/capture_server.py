@@ -3,7 +3,8 @@
 tests/tools/record_cli_test.py: an exchange stand-in independent of our own code.
 
 usage: capture_server.py CAPTURE [--interval-ms N] [--log FILE] [--port P] [--hold]
-                         [--skip-snapshot] [--tls-cert PEM --tls-key PEM]
+                         [--skip-snapshot] [--start-delay-ms MS] [--max-lines N]
+                         [--tls-cert PEM --tls-key PEM]
 
 Listens on 127.0.0.1 (port 0 by default) and prints the port on stdout. For each connection:
 waits for a subscribe request -- Bybit v5 {"op":"subscribe",...} or Binance
@@ -11,7 +12,8 @@ waits for a subscribe request -- Bybit v5 {"op":"subscribe",...} or Binance
 /stream?streams=a/b or /ws/<stream>); then sends every line of CAPTURE (gzip or plain; the
 `<local_ns> ` prefix stripped) as one text message, N ms apart (default 0), and closes with
 code 1000 (--hold: keeps the connection open instead, so a client sees the capture exactly
-once). --skip-snapshot leaves out a Binance REST snapshot line ({"lastUpdateId":...}): on a live
+once; --start-delay-ms waits that long after the subscription before the first line;
+--max-lines serves only the first N lines). --skip-snapshot leaves out a Binance REST snapshot line ({"lastUpdateId":...}): on a live
 venue that comes from REST, not the socket. With --tls-cert/--tls-key it serves wss:// (TLS).
 Meanwhile it answers Bybit's {"op":"ping"} with Bybit's pong. Every message the
 client sends is appended to --log, one per line.
@@ -62,6 +64,8 @@ async def serve_client(ws, path, args, messages):
     task = asyncio.ensure_future(reader())
     try:
         await asyncio.wait_for(subscribed.wait(), 10)
+        if args.start_delay_ms:
+            await asyncio.sleep(args.start_delay_ms / 1000)
         for m in messages:
             await ws.send(m)
             if args.interval_ms:
@@ -85,10 +89,14 @@ async def main():
     ap.add_argument("--log")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--hold", action="store_true")
+    ap.add_argument("--start-delay-ms", type=float, default=0)
+    ap.add_argument("--max-lines", type=int, default=0)
     ap.add_argument("--skip-snapshot", action="store_true")
     ws_peer.add_tls_args(ap)
     args = ap.parse_args()
     messages = list(capture_messages(args.capture))
+    if args.max_lines:
+        messages = messages[:args.max_lines]
     if args.skip_snapshot:
         messages = [m for m in messages if not m.startswith('{"lastUpdateId"')]
 
