@@ -121,7 +121,7 @@ static bool attach_bios(SSL* ssl, BIO*& rbio, BIO*& wbio) {
   return true;
 }
 
-bool TlsSession::start_client(const TlsContext& ctx, const std::string& host, std::string& error) {
+bool TlsSession::begin(const TlsContext& ctx, std::string& error) {
   reset();
   error_[0] = '\0';
   ERR_clear_error();
@@ -131,6 +131,11 @@ bool TlsSession::start_client(const TlsContext& ctx, const std::string& host, st
     error = "TLS: SSL_new: " + openssl_reason("out of memory");
     return false;
   }
+  return true;
+}
+
+bool TlsSession::start_client(const TlsContext& ctx, const std::string& host, std::string& error) {
+  if (!begin(ctx, error)) return false;
   SSL_set_connect_state(ssl_);
   const bool ip = is_ip_literal(host);
   // SNI carries names only (RFC 6066 §3); venues behind CDNs need it to pick the certificate.
@@ -152,15 +157,7 @@ bool TlsSession::start_client(const TlsContext& ctx, const std::string& host, st
 }
 
 bool TlsSession::start_server(const TlsContext& ctx, std::string& error) {
-  reset();
-  error_[0] = '\0';
-  ERR_clear_error();
-  ssl_ = SSL_new(ctx.get());
-  if (ssl_ == nullptr || !attach_bios(ssl_, rbio_, wbio_)) {
-    reset();
-    error = "TLS: SSL_new: " + openssl_reason("out of memory");
-    return false;
-  }
+  if (!begin(ctx, error)) return false;
   SSL_set_accept_state(ssl_);
   return true;
 }

@@ -126,6 +126,7 @@ class TlsSession {
   std::string_view cipher() const noexcept;
 
  private:
+  bool begin(const TlsContext& ctx, std::string& error);  // a fresh SSL over two memory BIOs
   TlsStatus fail(int ret, const char* what) noexcept;
   SSL* ssl_ = nullptr;
   BIO* rbio_ = nullptr;  // ciphertext from the peer (owned by ssl_)
