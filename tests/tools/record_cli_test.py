@@ -15,6 +15,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 import requirements  # noqa: E402
+from peer_process import PeerProcess  # noqa: E402
 import tempfile
 import time
 import unittest
@@ -49,27 +50,12 @@ def messages_of(path):
     return out
 
 
-class Server:
+class Server(PeerProcess):
     def __init__(self, capture, *extra):
-        self.proc = subprocess.Popen([PYTHON, SERVER, capture, *extra], stdout=subprocess.PIPE,
-                                     text=True)
-        line = self.proc.stdout.readline()
-        if not line.strip().isdigit():
-            self.proc.kill()
-            raise RuntimeError(f"capture_server.py did not start: {line!r}")
-        self.port = int(line)
+        super().__init__(PYTHON, SERVER, capture, *extra)
 
     def url(self, path):
         return f"ws://127.0.0.1:{self.port}{path}"
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc.stdout.close()
 
 
 class RecordTest(unittest.TestCase):
