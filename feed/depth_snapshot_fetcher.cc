@@ -192,8 +192,7 @@ void DepthSnapshotFetcher::stop() {
 
 bool DepthSnapshotFetcher::request(std::uint32_t symbol_index) noexcept {
   if (symbol_index >= cfg_.symbols.size()) return false;
-  if (pending_[symbol_index].exchange(1, std::memory_order_acq_rel) == 0)
-    posted_.fetch_add(1, std::memory_order_release);
+  pending_[symbol_index].store(1, std::memory_order_release);
   return true;
 }
 
@@ -288,7 +287,14 @@ void DepthSnapshotFetcher::run() {
     }
     w.next = (pick + 1) % n;
     pending_[pick].store(0, std::memory_order_release);
-    if (fetch(static_cast<std::uint32_t>(pick), buf)) {
+    bool ok = false;
+    try {
+      ok = fetch(static_cast<std::uint32_t>(pick), buf);
+    } catch (const std::exception& e) {  // out of memory growing a buffer, or from httplib
+      counters_->set_error("GET " + cfg_.base_url + w.symbols[pick].target + ": " + e.what());
+      w.symbols[pick].next_allowed_ns = monotonic_ns() + w.symbols[pick].backoff.next_delay_ns();
+    }
+    if (ok) {
       handoff_.publish(buf);
     } else {
       handoff_.recycle(buf);
