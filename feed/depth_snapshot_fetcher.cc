@@ -160,6 +160,7 @@ DepthSnapshotFetcher::DepthSnapshotFetcher(DepthSnapshotConfig cfg)
       handoff_(cfg_.buffers != 0 ? cfg_.buffers : cfg_.symbols.size() + 1, kInitialBufferBytes),
       counters_(std::make_unique<Counters>()) {
   if (std::string why = check(cfg_); !why.empty()) throw std::invalid_argument(why);
+  if (cfg_.base_url.back() == '/') cfg_.base_url.pop_back();  // httplib wants scheme://host:port
   pending_ = std::make_unique<std::atomic<std::uint8_t>[]>(cfg_.symbols.size());
   for (std::size_t i = 0; i < cfg_.symbols.size(); ++i) pending_[i].store(0);
   worker_ = std::make_unique<Worker>(cfg_);
@@ -236,6 +237,10 @@ void DepthSnapshotFetcher::run() {
   Worker& w = *worker_;
   {
     auto client = std::make_unique<httplib::Client>(cfg_.base_url);
+    if (!client->is_valid()) {  // check() accepted it, httplib's URL parser did not
+      counters_->set_error("base_url " + cfg_.base_url + ": not usable by the HTTP client");
+      return;
+    }
     client->set_connection_timeout(cfg_.connect_timeout_ms / 1000,
                                    (cfg_.connect_timeout_ms % 1000) * 1000);
     client->set_read_timeout(cfg_.read_timeout_ms / 1000, (cfg_.read_timeout_ms % 1000) * 1000);

@@ -291,7 +291,7 @@ TEST(DepthSnapshotFetcherHttp, InsecureSkipVerifyAcceptsAnyCertificate) {
 
 TEST(DepthSnapshotFetcherHttp, PlainHttpUsdmPath) {
   START_PEER(peer, "--plain");
-  auto cfg = config(peer.http());
+  auto cfg = config(peer.http() + "/");  // a trailing slash is allowed
   cfg.market = shadow::BinanceMarket::kUsdm;
   cfg.limit = 500;
   cfg.symbols = {"ETHUSDT", "BTCUSDT"};
