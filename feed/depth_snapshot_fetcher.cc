@@ -160,6 +160,7 @@ DepthSnapshotFetcher::DepthSnapshotFetcher(DepthSnapshotConfig cfg)
       handoff_(cfg_.buffers != 0 ? cfg_.buffers : cfg_.symbols.size() + 1, kInitialBufferBytes),
       counters_(std::make_unique<Counters>()) {
   if (std::string why = check(cfg_); !why.empty()) throw std::invalid_argument(why);
+  if (cfg_.base_url.back() == '/') cfg_.base_url.pop_back();  // httplib wants scheme://host:port
   pending_ = std::make_unique<std::atomic<std::uint8_t>[]>(cfg_.symbols.size());
   for (std::size_t i = 0; i < cfg_.symbols.size(); ++i) pending_[i].store(0);
   worker_ = std::make_unique<Worker>(cfg_);
@@ -192,8 +193,7 @@ void DepthSnapshotFetcher::stop() {
 
 bool DepthSnapshotFetcher::request(std::uint32_t symbol_index) noexcept {
   if (symbol_index >= cfg_.symbols.size()) return false;
-  if (pending_[symbol_index].exchange(1, std::memory_order_acq_rel) == 0)
-    posted_.fetch_add(1, std::memory_order_release);
+  pending_[symbol_index].store(1, std::memory_order_release);
   return true;
 }
 
@@ -203,7 +203,7 @@ void DepthSnapshotFetcher::release(const DepthSnapshot* s) noexcept { handoff_.r
 
 DepthSnapshotStats DepthSnapshotFetcher::stats() const noexcept {
   const Counters& c = *counters_;
-  constexpr auto r = std::memory_order_relaxed;
+  constexpr auto r = std::memory_order_acquire;  // pairs with the release after set_error()
   DepthSnapshotStats s;
   s.requests = c.requests.load(r);
   s.ok = c.ok.load(r);
@@ -237,6 +237,10 @@ void DepthSnapshotFetcher::run() {
   Worker& w = *worker_;
   {
     auto client = std::make_unique<httplib::Client>(cfg_.base_url);
+    if (!client->is_valid()) {  // check() accepted it, httplib's URL parser did not
+      counters_->set_error("base_url " + cfg_.base_url + ": not usable by the HTTP client");
+      return;
+    }
     client->set_connection_timeout(cfg_.connect_timeout_ms / 1000,
                                    (cfg_.connect_timeout_ms % 1000) * 1000);
     client->set_read_timeout(cfg_.read_timeout_ms / 1000, (cfg_.read_timeout_ms % 1000) * 1000);
@@ -288,7 +292,14 @@ void DepthSnapshotFetcher::run() {
     }
     w.next = (pick + 1) % n;
     pending_[pick].store(0, std::memory_order_release);
-    if (fetch(static_cast<std::uint32_t>(pick), buf)) {
+    bool ok = false;
+    try {
+      ok = fetch(static_cast<std::uint32_t>(pick), buf);
+    } catch (const std::exception& e) {  // out of memory growing a buffer, or from httplib
+      counters_->set_error("GET " + cfg_.base_url + w.symbols[pick].target + ": " + e.what());
+      w.symbols[pick].next_allowed_ns = monotonic_ns() + w.symbols[pick].backoff.next_delay_ns();
+    }
+    if (ok) {
       handoff_.publish(buf);
     } else {
       handoff_.recycle(buf);
@@ -332,40 +343,40 @@ bool DepthSnapshotFetcher::fetch(std::uint32_t index, SnapshotBuffer* buf) {
 
   if (!used_weight.empty()) {
     std::int64_t used = 0;
-    const auto [p, ec] = std::from_chars(used_weight.data(), used_weight.data() + used_weight.size(), used);
-    if (ec == std::errc() && used >= 0) {
+    const char* end = used_weight.data() + used_weight.size();
+    const auto [p, ec] = std::from_chars(used_weight.data(), end, used);
+    if (ec == std::errc() && p == end && used >= 0) {
       w.budget.on_used_weight(realtime_ns(), used);
       c.used_weight_1m.store(used, std::memory_order_relaxed);
     }
   }
   const std::string what = "GET " + cfg_.base_url + sym.target + ": ";
-  const auto retry_symbol = [&](std::string why) {
+  // The error text is set before its counter moves (release; stats() loads acquire), so a
+  // reader that sees the count also sees the text.
+  const auto retry_symbol = [&](std::atomic<std::uint64_t>& counter, std::string why) {
     const std::int64_t d = sym.backoff.next_delay_ns();
     sym.next_allowed_ns = std::max(sym.next_allowed_ns, done + d);
     c.set_error(what + why + "; retry in " + ms_text(d));
+    counter.fetch_add(1, std::memory_order_release);
     return false;
   };
 
   if (too_big) {
-    c.oversized.fetch_add(1, std::memory_order_relaxed);
-    return retry_symbol("answer longer than max_body_bytes " + std::to_string(cfg_.max_body_bytes) +
-                        " (not kept)");
+    return retry_symbol(c.oversized, "answer longer than max_body_bytes " +
+                                         std::to_string(cfg_.max_body_bytes) + " (not kept)");
   }
   if (!res) {
     const httplib::Error e = res.error();
     if (e == httplib::Error::SSLConnection || e == httplib::Error::SSLLoadingCerts ||
         e == httplib::Error::SSLServerVerification) {
-      c.tls_errors.fetch_add(1, std::memory_order_relaxed);
-      return retry_symbol(tls_problem(static_cast<int>(e)));
+      return retry_symbol(c.tls_errors, tls_problem(static_cast<int>(e)));
     }
     ERR_clear_error();
-    c.network_errors.fetch_add(1, std::memory_order_relaxed);
-    return retry_symbol("network error (" + httplib::to_string(e) + ")");
+    return retry_symbol(c.network_errors, "network error (" + httplib::to_string(e) + ")");
   }
   buf->seal();
   const std::string body_shown = printable(buf->json(), kShownBodyBytes);
   if (status == 429 || status == 418) {
-    (status == 429 ? c.throttled_429 : c.banned_418).fetch_add(1, std::memory_order_relaxed);
     std::int64_t ra = retry_after_ns(retry_after);
     const bool given = ra >= 0;
     if (!given && status == 418) ra = cfg_.ban_default_ms * kMsNs;
@@ -375,11 +386,11 @@ bool DepthSnapshotFetcher::fetch(std::uint32_t index, SnapshotBuffer* buf) {
                 (status == 429 ? " (rate limited)" : " (IP banned)") +
                 (given ? ", Retry-After " + retry_after + " s" : ", no Retry-After") +
                 ", all requests paused " + ms_text(d) + ": " + body_shown);
+    (status == 429 ? c.throttled_429 : c.banned_418).fetch_add(1, std::memory_order_release);
     return false;
   }
   if (status != 200) {
-    c.http_errors.fetch_add(1, std::memory_order_relaxed);
-    return retry_symbol("HTTP " + std::to_string(status) + ": " + body_shown);
+    return retry_symbol(c.http_errors, "HTTP " + std::to_string(status) + ": " + body_shown);
   }
   simdjson::dom::element doc;
   std::uint64_t last_update_id = 0;
@@ -388,9 +399,9 @@ bool DepthSnapshotFetcher::fetch(std::uint32_t index, SnapshotBuffer* buf) {
       doc["lastUpdateId"].get_uint64().get(last_update_id) != simdjson::SUCCESS ||
       doc["bids"].get_array().get(bids) != simdjson::SUCCESS ||
       doc["asks"].get_array().get(asks) != simdjson::SUCCESS) {
-    c.bad_bodies.fetch_add(1, std::memory_order_relaxed);
-    return retry_symbol("answer is not a depth snapshot (no lastUpdateId, bids, asks): " +
-                        body_shown);
+    return retry_symbol(c.bad_bodies,
+                        "answer is not a depth snapshot (no lastUpdateId, bids, asks): " +
+                            body_shown);
   }
   sym.backoff.reset();
   w.throttle_backoff.reset();

@@ -31,7 +31,7 @@
 // stats() and last_error() from any thread; start()/stop() from the owning thread. request(),
 // take() and release() are lock-free, never allocate and make no system call.
 //
-// What the worker does (docs/WEBSOCKET.md "REST depth snapshots"):
+// What the worker does (docs/REST_SNAPSHOTS.md):
 //   - serves requested symbols round-robin; a symbol is fetched at most once per
 //     min_interval_ms; a request() while its fetch is in flight fetches it again afterwards
 //     (the snapshot in flight may predate what made the feed ask);
@@ -146,7 +146,6 @@ class DepthSnapshotFetcher {
 
   DepthSnapshotConfig cfg_;
   std::unique_ptr<std::atomic<std::uint8_t>[]> pending_;  // per symbol: 1 = requested
-  std::atomic<std::uint64_t> posted_{0};                  // request() calls that set a flag
   SnapshotHandoff handoff_;
   std::unique_ptr<Counters> counters_;
   std::unique_ptr<Worker> worker_;

@@ -141,6 +141,18 @@ const shadow::DepthSnapshot* wait_snapshot(shadow::DepthSnapshotFetcher& f, int 
 }
 
 // Waits until `pred(stats)` holds or 15 s pass.
+// What a failure message shows: the fetcher's counters and last error, and how many requests the
+// server logged (0 with requests > 0: they never reached it).
+std::string describe(const shadow::DepthSnapshotFetcher& f, const Peer* peer = nullptr) {
+  const auto s = f.stats();
+  std::string out = "requests " + std::to_string(s.requests) + ", ok " + std::to_string(s.ok) +
+                    ", tls " + std::to_string(s.tls_errors) + ", network " +
+                    std::to_string(s.network_errors) + ", http " + std::to_string(s.http_errors) +
+                    "; last error: " + f.last_error();
+  if (peer != nullptr) out += "; the server logged " + std::to_string(peer->requests().size());
+  return out;
+}
+
 template <class Pred>
 bool wait_stats(shadow::DepthSnapshotFetcher& f, Pred pred) {
   const std::int64_t deadline = shadow::monotonic_ns() + 15'000'000'000LL;
@@ -173,7 +185,7 @@ TEST(DepthSnapshotFetcherHttp, HttpsWithCaFileFetchesTheRecordedSnapshot) {
   f.start();
   ASSERT_TRUE(f.request(0));
   const shadow::DepthSnapshot* s = wait_snapshot(f);
-  ASSERT_NE(s, nullptr) << "no snapshot; last error: " << f.last_error();
+  ASSERT_NE(s, nullptr) << "no snapshot; " << describe(f, &peer);
   const std::string served = peer.served();
   ASSERT_GT(served.size(), 1000u);
   EXPECT_EQ(s->json(), served);  // byte for byte
@@ -206,7 +218,7 @@ TEST(DepthSnapshotFetcherHttp, Answer429IsBackedOffForRetryAfterAndCounted) {
   f.start();
   f.request(0);
   const shadow::DepthSnapshot* s = wait_snapshot(f);
-  ASSERT_NE(s, nullptr) << "no snapshot; last error: " << f.last_error();
+  ASSERT_NE(s, nullptr) << "no snapshot; " << describe(f, &peer);
   EXPECT_EQ(s->json(), peer.served());
   f.release(s);
   const auto st = f.stats();
@@ -226,7 +238,7 @@ TEST(DepthSnapshotFetcherHttp, Answer418IsBackedOffForRetryAfterAndCounted) {
   f.start();
   f.request(0);
   const shadow::DepthSnapshot* s = wait_snapshot(f);
-  ASSERT_NE(s, nullptr) << "no snapshot; last error: " << f.last_error();
+  ASSERT_NE(s, nullptr) << "no snapshot; " << describe(f, &peer);
   f.release(s);
   EXPECT_EQ(f.stats().banned_418, 1u);
   EXPECT_NE(f.last_error().find("HTTP 418 (IP banned)"), std::string::npos) << f.last_error();
@@ -240,7 +252,7 @@ TEST(DepthSnapshotFetcherHttp, UnknownCaFailsVerification) {
   shadow::DepthSnapshotFetcher f(config(peer.https()));  // system store: the test CA is not in it
   f.start();
   f.request(0);
-  ASSERT_TRUE(wait_stats(f, [](const auto& s) { return s.tls_errors >= 2; })) << f.last_error();
+  ASSERT_TRUE(wait_stats(f, [](const auto& s) { return s.tls_errors >= 2; })) << describe(f, &peer);
   EXPECT_EQ(f.take(), nullptr);
   EXPECT_EQ(f.stats().ok, 0u);
   const std::string e = f.last_error();
@@ -257,7 +269,7 @@ TEST(DepthSnapshotFetcherHttp, WrongHostNameFailsVerification) {
   shadow::DepthSnapshotFetcher f(cfg);
   f.start();
   f.request(0);
-  ASSERT_TRUE(wait_stats(f, [](const auto& s) { return s.tls_errors >= 1; })) << f.last_error();
+  ASSERT_TRUE(wait_stats(f, [](const auto& s) { return s.tls_errors >= 1; })) << describe(f, &peer);
   EXPECT_EQ(f.take(), nullptr);
   EXPECT_NE(f.last_error().find("TLS certificate does not match the host of https://127.0.0.1:"),
             std::string::npos) << f.last_error();
@@ -272,14 +284,14 @@ TEST(DepthSnapshotFetcherHttp, InsecureSkipVerifyAcceptsAnyCertificate) {
   f.start();
   f.request(0);
   const shadow::DepthSnapshot* s = wait_snapshot(f);
-  ASSERT_NE(s, nullptr) << f.last_error();
+  ASSERT_NE(s, nullptr) << describe(f, &peer);
   EXPECT_EQ(s->json(), peer.served());
   f.release(s);
 }
 
 TEST(DepthSnapshotFetcherHttp, PlainHttpUsdmPath) {
   START_PEER(peer, "--plain");
-  auto cfg = config(peer.http());
+  auto cfg = config(peer.http() + "/");  // a trailing slash is allowed
   cfg.market = shadow::BinanceMarket::kUsdm;
   cfg.limit = 500;
   cfg.symbols = {"ETHUSDT", "BTCUSDT"};
@@ -287,7 +299,7 @@ TEST(DepthSnapshotFetcherHttp, PlainHttpUsdmPath) {
   f.start();
   f.request(1);
   const shadow::DepthSnapshot* s = wait_snapshot(f);
-  ASSERT_NE(s, nullptr) << f.last_error();
+  ASSERT_NE(s, nullptr) << describe(f, &peer);
   EXPECT_EQ(s->symbol_index, 1u);
   EXPECT_EQ(s->json(), peer.served());
   f.release(s);
@@ -302,7 +314,7 @@ TEST(DepthSnapshotFetcherHttp, ServerErrorIsCountedAndRetried) {
   f.start();
   f.request(0);
   const shadow::DepthSnapshot* s = wait_snapshot(f);
-  ASSERT_NE(s, nullptr) << f.last_error();
+  ASSERT_NE(s, nullptr) << describe(f, &peer);
   f.release(s);
   EXPECT_EQ(f.stats().http_errors, 2u);
   EXPECT_EQ(f.stats().ok, 1u);
@@ -315,7 +327,7 @@ TEST(DepthSnapshotFetcherHttp, AnswerThatIsNotASnapshotIsCountedAndRetried) {
   f.start();
   f.request(0);
   const shadow::DepthSnapshot* s = wait_snapshot(f);
-  ASSERT_NE(s, nullptr) << f.last_error();
+  ASSERT_NE(s, nullptr) << describe(f, &peer);
   EXPECT_EQ(s->json(), peer.served());
   f.release(s);
   EXPECT_EQ(f.stats().bad_bodies, 1u);
@@ -329,7 +341,7 @@ TEST(DepthSnapshotFetcherHttp, OversizedAnswerIsCutOffCountedAndRetried) {
   f.start();
   f.request(0);
   const shadow::DepthSnapshot* s = wait_snapshot(f);
-  ASSERT_NE(s, nullptr) << f.last_error();
+  ASSERT_NE(s, nullptr) << describe(f, &peer);
   EXPECT_EQ(s->json(), peer.served());
   f.release(s);
   EXPECT_EQ(f.stats().oversized, 1u);
@@ -347,7 +359,7 @@ TEST(DepthSnapshotFetcherHttp, RefusedConnectionIsANetworkErrorAndStopIsPrompt) 
   shadow::DepthSnapshotFetcher f(cfg);
   f.start();
   f.request(0);
-  ASSERT_TRUE(wait_stats(f, [](const auto& s) { return s.network_errors >= 2; })) << f.last_error();
+  ASSERT_TRUE(wait_stats(f, [](const auto& s) { return s.network_errors >= 2; })) << describe(f);
   EXPECT_NE(f.last_error().find("network error (Connection)"), std::string::npos) << f.last_error();
   const std::int64_t t0 = shadow::monotonic_ns();
   f.stop();

@@ -155,14 +155,28 @@ def main():
                 return self.answer(args.fail_status, body.encode(), extra)
             return self.answer(200, snapshot)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    ctx = None
     if not args.plain:
         cert, key = make_certs(args.dir)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         ctx.load_cert_chain(cert, key)
-        server.socket = ctx.wrap_socket(server.socket, server_side=True)
+
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+
+        def finish_request(self, request, client_address):
+            # The TLS handshake runs here, on the connection's own thread and with a timeout, so a
+            # client that fails verification (and aborts) or stalls never holds up accept().
+            if ctx is not None:
+                request.settimeout(10)
+                try:
+                    request = ctx.wrap_socket(request, server_side=True)
+                except (ssl.SSLError, OSError):
+                    return
+            super().finish_request(request, client_address)
+
+    server = Server(("127.0.0.1", 0), Handler)
     last_update_id = json.loads(snapshot)["lastUpdateId"]
     print(f"{server.server_address[1]} {last_update_id}", flush=True)
     server.serve_forever()
