@@ -5,9 +5,10 @@ A real HTTPS (or plain HTTP) server on 127.0.0.1 (standard library http.server +
 answers GET /api/v3/depth and /fapi/v1/depth with a recorded Binance snapshot: the one line of
 the capture file whose message starts with {"lastUpdateId" (lines are "<local_ns> <json>").
 
-For TLS it makes a throwaway CA and a server certificate for DNS:localhost only (EC P-256,
-python3-cryptography), so a client must trust DIR/ca.pem and name the host "localhost":
-https://127.0.0.1:PORT is the wrong-hostname case, no CA file the unknown-CA case.
+For TLS it serves --tls-cert/--tls-key, or else makes throwaway certificates in --dir with
+tests/support/tls_certs.py and serves the one for DNS:localhost only, so a client must trust
+DIR/ca.pem and name the host "localhost": https://127.0.0.1:PORT is the wrong-hostname case, no
+CA file the unknown-CA case.
 
 Writes into --dir: snapshot.json (the exact bytes served), ca.pem (TLS only), requests.log (one
 line per request: "<CLOCK_MONOTONIC ns> <path?query>", flushed at once).
@@ -19,9 +20,10 @@ Prints "<port> <lastUpdateId>" on stdout, then serves until killed.
   notdepth  200 with {"code":-1121,"msg":"Invalid symbol."}
   big       200 with a 9 MiB body (over the fetcher's default 8 MiB cap)
 --used-weight W adds "X-MBX-USED-WEIGHT-1M: W" to every answer.
+--stale-first N answers the first N good requests with the snapshot made stale: its lastUpdateId
+  lowered by 1000, so it cannot bridge the stream (the client must fetch another).
 """
 import argparse
-import datetime
 import json
 import os
 import ssl
@@ -46,57 +48,6 @@ def recorded_snapshot(capture):
     sys.exit(1)
 
 
-def make_certs(directory):
-    """Throwaway CA and a server certificate for DNS:localhost; returns (cert, key) paths."""
-    require_module("cryptography", "python3-cryptography")
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    now = datetime.datetime.now(datetime.timezone.utc)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "shadow test CA")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-          .not_valid_before(now - datetime.timedelta(days=1))
-          .not_valid_after(now + datetime.timedelta(days=1))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False,
-                                       key_encipherment=False, data_encipherment=False,
-                                       key_agreement=False, key_cert_sign=True, crl_sign=True,
-                                       encipher_only=False, decipher_only=False), critical=True)
-          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
-                         critical=False)
-          .sign(ca_key, hashes.SHA256()))
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-            .issuer_name(ca_name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]),
-                           critical=False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
-                           critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    pem = serialization.Encoding.PEM
-    with open(os.path.join(directory, "ca.pem"), "wb") as f:
-        f.write(ca.public_bytes(pem))
-    cert_path = os.path.join(directory, "server.pem")
-    key_path = os.path.join(directory, "server.key")
-    with open(cert_path, "wb") as f:
-        f.write(cert.public_bytes(pem))
-    with open(key_path, "wb") as f:
-        f.write(key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption()))
-    return cert_path, key_path
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--capture", required=True)
@@ -107,10 +58,15 @@ def main():
     ap.add_argument("--fail-status", type=int, default=429)
     ap.add_argument("--retry-after", type=int, default=-1)
     ap.add_argument("--used-weight", type=int, default=-1)
+    ap.add_argument("--stale-first", type=int, default=0)
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
     args = ap.parse_args()
     require_path(args.capture, "recorded Binance capture")
 
     snapshot = recorded_snapshot(args.capture)
+    recorded_id = json.loads(snapshot)["lastUpdateId"]
+    stale = snapshot.replace(b'"lastUpdateId":%d' % recorded_id, b'"lastUpdateId":%d' % (recorded_id - 1000), 1)
     with open(os.path.join(args.dir, "snapshot.json"), "wb") as f:
         f.write(snapshot)
     log = open(os.path.join(args.dir, "requests.log"), "a", buffering=1)
@@ -153,11 +109,19 @@ def main():
                 extra = [("Retry-After", str(args.retry_after))] if args.retry_after >= 0 else []
                 body = json.dumps({"code": -1003, "msg": "Too much request weight used."})
                 return self.answer(args.fail_status, body.encode(), extra)
+            if n < args.fail_first + args.stale_first:
+                return self.answer(200, stale)
             return self.answer(200, snapshot)
 
     ctx = None
     if not args.plain:
-        cert, key = make_certs(args.dir)
+        if args.tls_cert:
+            cert, key = args.tls_cert, args.tls_key
+        else:
+            require_module("cryptography", "python3-cryptography")
+            from tls_certs import make_certs
+            make_certs(args.dir)
+            cert, key = (os.path.join(args.dir, "localhost-name." + ext) for ext in ("pem", "key"))
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         ctx.load_cert_chain(cert, key)

@@ -6,6 +6,7 @@ usage: tls_certs.py OUTDIR
 Writes, in OUTDIR (made if missing), PEM files made fresh on every call:
   ca.pem                      the test CA (trusted by the tests through --ca-file)
   localhost.pem/.key          leaf for DNS:localhost and IP:127.0.0.1, valid now, signed by ca
+  localhost-name.pem/.key     leaf for DNS:localhost only (https://127.0.0.1 is the wrong host)
   wronghost.pem/.key          leaf for DNS:wrong.example only, signed by ca
   expired.pem/.key            leaf for localhost/127.0.0.1 that expired yesterday, signed by ca
   unknownca.pem/.key          leaf for localhost/127.0.0.1 signed by another CA nobody trusts
@@ -82,6 +83,8 @@ def make_certs(outdir):
     day = datetime.timedelta(days=1)
     local = (["localhost"], ["127.0.0.1"])
     _write_pair(outdir, "localhost", *_leaf(ca_key, ca_cert, *local, now - day, now + 30 * day))
+    _write_pair(outdir, "localhost-name",
+                *_leaf(ca_key, ca_cert, ["localhost"], [], now - day, now + 30 * day))
     _write_pair(outdir, "wronghost",
                 *_leaf(ca_key, ca_cert, ["wrong.example"], [], now - day, now + 30 * day))
     _write_pair(outdir, "expired", *_leaf(ca_key, ca_cert, *local, now - 30 * day, now - day))

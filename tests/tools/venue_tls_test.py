@@ -12,12 +12,16 @@ tests/support/tls_certs.py). Checks:
     over ws:// (every one of the capture's), with no gap;
   - unknown CA, wrong host name, expired certificate, no CA file (system store), a server that
     closes mid-handshake: shadow-run exits 3 after the give-up policy, naming the reason, with
-    stop_reason venue_unreachable; nothing hangs.
+    stop_reason venue_unreachable; nothing hangs;
+  - Binance presets: the depth stream over wss:// and the REST snapshot over https://
+    (tests/peers/depth_snapshot_server.py, the recording's own snapshot) sync the book exactly
+    as over ws:// + http:// and as shadow-replay does (same messages applied); binance-usdm asks
+    /fapi/v1/depth and aggTrade; a stale snapshot forces a second one; a 429 is backed off for
+    its Retry-After and counted.
 Fails (never skips) when the data, python3-websockets or python3-cryptography is missing.
 """
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -26,8 +30,10 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
 import requirements  # noqa: E402
+from peer_process import PeerProcess  # noqa: E402
 
 SERVER = os.path.join(HERE, "..", "peers", "capture_server.py")
+REST = os.path.join(HERE, "..", "peers", "depth_snapshot_server.py")
 ECHO = os.path.join(HERE, "..", "peers", "ws_echo_server.py")
 CERTS = os.path.join(HERE, "..", "support", "tls_certs.py")
 RUN = RECORD = REPLAY = DATA = PYTHON = None
@@ -41,25 +47,8 @@ def peer_python():
     return None
 
 
-class Peer:
-    """A peer script on 127.0.0.1; its port is the first line it prints."""
-
-    def __init__(self, script, *args):
-        self.proc = subprocess.Popen([PYTHON, script, *args], stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        if not line.strip().isdigit():
-            self.proc.kill()
-            raise RuntimeError(f"{os.path.basename(script)} did not start: {line!r}")
-        self.port = int(line)
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc.stdout.close()
+def Peer(script, *args):
+    return PeerProcess(PYTHON, script, *args)
 
 
 class VenueTlsTest(unittest.TestCase):
@@ -210,6 +199,122 @@ class VenueTlsTest(unittest.TestCase):
         self.assertEqual(sorted(args[-1]), sorted([f"orderbook.50.{s}" for s in symbols[:5]] +
                                                   [f"publicTrade.{s}" for s in symbols[:5]]))
 
+    # ---- Binance: the stream over ws(s)://, the snapshot over http(s):// -------------------
+
+    def serve_rest(self, plain, *extra):
+        """depth_snapshot_server.py with our certificates; returns (port, requests.log path)."""
+        d = self.out(f"rest{len(self.peers)}")  # a folder (and requests.log) per server
+        os.makedirs(d, exist_ok=True)
+        args = ["--capture", self.binance_capture, "--dir", d, *extra]
+        if plain:
+            args.append("--plain")
+        else:
+            args += ["--tls-cert", os.path.join(self.certs, "localhost.pem"),
+                     "--tls-key", os.path.join(self.certs, "localhost.key")]
+        peer = Peer(REST, *args)
+        self.peers.append(peer)
+        return peer.port, os.path.join(d, "requests.log")
+
+    def requests_of(self, log):
+        with open(log) as f:
+            return [line.split() for line in f.read().splitlines()]
+
+    def run_binance(self, venue, ws_url, rest_url, *extra, duration=4):
+        out = self.out("art")
+        r = subprocess.run([RUN, "--venue", venue, "--url", ws_url, "--rest-url", rest_url,
+                            "--ca-file", self.ca, "--symbols", "BTCUSDT", "--iterations", "1",
+                            "--duration", str(duration), "--warmup", "0", "--out", out, *extra],
+                           capture_output=True, text=True, timeout=90)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(out, "latest", "SHADOW_RUN_SUMMARY.json")) as f:
+            return r, json.load(f)
+
+    def replay_applied(self, capture):
+        """Book messages shadow-replay applies to the capture (snapshot included)."""
+        r = subprocess.run([REPLAY, capture], capture_output=True, text=True, check=True)
+        line = next(x for x in (r.stdout + r.stderr).splitlines() if "books: applied" in x)
+        return int(line.split("applied")[1].split(",")[0])
+
+    def binance_setup(self):
+        self.binance_capture = os.path.join(DATA, "binance", "spot_btcusdt_20240808.gz")
+
+    def test_binance_over_wss_and_https_syncs_as_ws_and_http_and_the_replay(self):
+        self.binance_setup()
+        totals = {}
+        for tls in (False, True):
+            # The stream starts 300 ms after the subscription: the snapshot (asked for at
+            # connect) is in first, as in the recording, so both runs apply the same messages.
+            ws = self.serve(self.binance_capture, "localhost" if tls else None, "--hold", "--skip-snapshot",
+                            "--start-delay-ms", "300")
+            port, log = self.serve_rest(plain=not tls)
+            scheme = ("wss", "https") if tls else ("ws", "http")
+            r, s = self.run_binance("binance-spot", f"{scheme[0]}://localhost:{ws.port}/ws",
+                                    f"{scheme[1]}://localhost:{port}")
+            reqs = self.requests_of(log)
+            self.assertEqual([q[1] for q in reqs], ["/api/v3/depth?symbol=BTCUSDT&limit=1000"], r.stderr)
+            self.assertIn("1 requests, 1 ok", r.stderr)
+            totals[tls] = {k: s["totals"][k] for k in ("ticks", "book_updates", "trades", "gaps", "resyncs",
+                                                       "decode_errors")}
+        self.assertEqual(totals[True], totals[False])
+        self.assertEqual(totals[True]["book_updates"], self.replay_applied(self.binance_capture))
+        self.assertEqual(totals[True]["gaps"], 0)
+
+    def test_binance_usdm_preset_asks_fapi_and_aggtrade(self):
+        self.binance_setup()
+        sub_log = self.out("subs.log")
+        ws = self.serve(self.binance_capture, "localhost", "--hold", "--skip-snapshot", "--start-delay-ms", "300",
+                        "--log", sub_log)
+        port, log = self.serve_rest(plain=False)
+        r, s = self.run_binance("binance-usdm", f"wss://localhost:{ws.port}/ws", f"https://localhost:{port}")
+        self.assertEqual([q[1] for q in self.requests_of(log)], ["/fapi/v1/depth?symbol=BTCUSDT&limit=1000"])
+        with open(sub_log) as f:
+            sub = json.loads(f.readline())
+        self.assertEqual(sub["params"], ["btcusdt@depth@100ms", "btcusdt@aggTrade"])
+        # The recording is spot-shaped (no futures stream in ../shared/data): the book syncs as
+        # it does for spot, through the usdm preset's endpoints.
+        self.assertEqual(s["totals"]["book_updates"], self.replay_applied(self.binance_capture))
+        self.assertEqual(s["venue"], "binance-usdm")
+
+    def trimmed_binance(self):
+        """The first 2000 lines of the recording (snapshot line 7 inside), for paced runs: served
+        1 ms apart they take about 2.5 s of the run's 6."""
+        import gzip
+        path = self.out("first2000.jsonl")
+        with gzip.open(self.binance_capture, "rt") as src, open(path, "w") as dst:
+            for i, line in enumerate(src):
+                if i == 2000:
+                    break
+                dst.write(line)
+        return path
+
+    def test_binance_stale_snapshot_forces_a_second_one(self):
+        self.binance_setup()
+        capture = self.trimmed_binance()
+        ws = self.serve(capture, "localhost", "--hold", "--skip-snapshot", "--interval-ms", "1")
+        port, log = self.serve_rest(False, "--stale-first", "1")
+        r, s = self.run_binance("binance-spot", f"wss://localhost:{ws.port}/ws", f"https://localhost:{port}",
+                                duration=6)
+        reqs = self.requests_of(log)
+        self.assertEqual(len(reqs), 2, r.stderr)  # the stale one did not bridge: another was fetched
+        t = s["totals"]
+        self.assertGreaterEqual(t["gaps"], 1)
+        self.assertEqual(t["resyncs"], 1)
+        self.assertGreater(t["book_updates"], 100)  # synced on the second snapshot
+
+    def test_binance_429_is_backed_off_and_counted(self):
+        self.binance_setup()
+        capture = self.trimmed_binance()
+        ws = self.serve(capture, "localhost", "--hold", "--skip-snapshot", "--interval-ms", "1")
+        port, log = self.serve_rest(False, "--fail-first", "1", "--fail-status", "429", "--retry-after", "1")
+        r, s = self.run_binance("binance-spot", f"wss://localhost:{ws.port}/ws", f"https://localhost:{port}",
+                                duration=6)
+        reqs = self.requests_of(log)
+        self.assertEqual(len(reqs), 2, r.stderr)
+        self.assertGreaterEqual(int(reqs[1][0]) - int(reqs[0][0]), 1_000_000_000, "Retry-After: 1 honoured")
+        self.assertIn("1 throttled (429)", r.stderr)
+        self.assertEqual(s["totals"]["gaps"], 0)
+        self.assertEqual(s["totals"]["book_updates"], self.replay_applied(capture))
+
     def test_bad_tls_flags_exit_2(self):
         for args, needle in ((["--ca-file", "/nonexistent/ca.pem"], "venue.ca_file"),
                              (["--tls-max-version", "11"], "venue.tls_max_version"),
@@ -229,6 +334,8 @@ if __name__ == "__main__":
     del sys.argv[1:5]
     requirements.require_path(os.path.join(DATA, "bybit", "xrpusdt_ob500_2024-12-01.jsonl"),
                               "the recorded Bybit sample (../shared/data)")
+    requirements.require_path(os.path.join(DATA, "binance", "spot_btcusdt_20240808.gz"),
+                              "the recorded Binance sample (../shared/data)")
     PYTHON = peer_python()
     if PYTHON is None:
         requirements.missing("python3 with websockets and cryptography (python3-websockets, "
