@@ -16,7 +16,7 @@ struct alignas(16) Header {
 };
 static_assert(sizeof(Header) == 16);
 
-std::atomic<std::uint64_t> g_mallocs{0};
+constinit std::atomic<std::uint64_t> g_mallocs{0};
 
 // Set once the thread's list is destroyed: OpenSSL's own thread-exit cleanup may still free
 // blocks after that, and they then go straight back to malloc. Trivial, so it outlives t_free.
@@ -88,13 +88,21 @@ void* cache_realloc(void* p, std::size_t n, const char* file, int line) {
 
 }  // namespace
 
+namespace {
+constinit std::atomic<bool> g_tried{false};      // constant-initialized: usable at preinit time
+constinit std::atomic<bool> g_installed{false};
+}  // namespace
+
 bool install_openssl_block_cache() noexcept {
   // Once only: OpenSSL would accept other functions later, and blocks made here would then be
   // freed by them.
-  static std::atomic<bool> installed{false};
-  if (installed.exchange(true)) return false;
-  return CRYPTO_set_mem_functions(cache_malloc, cache_realloc, cache_free) == 1;
+  if (g_tried.exchange(true)) return false;
+  const bool ok = CRYPTO_set_mem_functions(cache_malloc, cache_realloc, cache_free) == 1;
+  g_installed.store(ok);
+  return ok;
 }
+
+bool openssl_block_cache_installed() noexcept { return g_installed.load(); }
 
 std::uint64_t openssl_block_cache_mallocs() noexcept { return g_mallocs.load(std::memory_order_relaxed); }
 

@@ -12,9 +12,13 @@
 // list, so blocks may move between threads but are never shared); larger ones go straight to
 // malloc/free. Each block carries a 16-byte header (its size), so alignment stays malloc's.
 //
-// install_openssl_block_cache() must run before OpenSSL allocates anything (first thing in
-// main(), or a static initializer); OpenSSL refuses the hook afterwards and it returns false
-// (nothing changes: OpenSSL keeps its own malloc).
+// install_openssl_block_cache() must run before OpenSSL allocates anything; OpenSSL refuses the
+// hook afterwards and it returns false (nothing changes: OpenSSL keeps its own malloc). main()
+// is too late in our programs: libcpp-httplib.so's own initializer calls OPENSSL_init_ssl(),
+// which allocates, and shared libraries are initialized before the program's static objects.
+// So each program installs it from the executable's .preinit_array, which the dynamic loader
+// runs before any shared library's initializer: put SHADOW_OPENSSL_BLOCK_CACHE_PREINIT() in one
+// .cc of the executable (its main's), and check openssl_block_cache_installed() if it matters.
 #pragma once
 
 #include <cstddef>
@@ -28,8 +32,22 @@ inline constexpr std::size_t kSmallBlock = 64;
 // on any call after the first.
 bool install_openssl_block_cache() noexcept;
 
+// The cache is in use (the first install succeeded).
+bool openssl_block_cache_installed() noexcept;
+
 // Calls into malloc/realloc made by the cache (all threads): misses of the small lists and
 // every large block. A steady state that allocates nothing leaves this unchanged.
 std::uint64_t openssl_block_cache_mallocs() noexcept;
 
 }  // namespace shadow
+
+// Installs the cache before any shared library initializer runs (ELF DT_PREINIT_ARRAY; only an
+// executable's own entries run, so this goes in a program's .cc, at namespace scope).
+#define SHADOW_OPENSSL_BLOCK_CACHE_PREINIT()                                                     \
+  namespace {                                                                                    \
+  void shadow_openssl_block_cache_preinit(int, char**, char**) {                                 \
+    ::shadow::install_openssl_block_cache();                                                     \
+  }                                                                                              \
+  [[gnu::section(".preinit_array"), gnu::used]] void (*const shadow_openssl_block_cache_entry)( \
+      int, char**, char**) = &shadow_openssl_block_cache_preinit;                                \
+  }

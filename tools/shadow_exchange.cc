@@ -20,6 +20,11 @@
 #include "exchange/exchange_options.h"
 #include "exchange/exchange_server.h"
 
+
+// OpenSSL's small TLS allocations come from per-thread free lists, installed before any shared
+// library starts OpenSSL: the TLS steady state allocates nothing (feed/openssl_block_cache.h).
+SHADOW_OPENSSL_BLOCK_CACHE_PREINIT()
+
 namespace {
 
 using namespace shadow;
@@ -180,9 +185,6 @@ ExchangeOptions parse_args(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Before anything touches OpenSSL: its small TLS allocations come from per-thread free
-  // lists, so the TLS steady state allocates nothing (feed/openssl_block_cache.h).
-  install_openssl_block_cache();
   const ExchangeOptions opt = parse_args(argc, argv);
   signals::install_stop_handlers();  // no SA_RESTART: epoll_wait returns EINTR, the loop sees it
   return run_exchange(opt);

@@ -31,6 +31,11 @@
 #include "feed/websocket_handshake.h"
 #include "pipeline/recorder.h"
 
+
+// OpenSSL's small TLS allocations come from per-thread free lists, installed before any shared
+// library starts OpenSSL: the TLS steady state allocates nothing (feed/openssl_block_cache.h).
+SHADOW_OPENSSL_BLOCK_CACHE_PREINIT()
+
 namespace {
 
 using namespace shadow;
@@ -133,9 +138,6 @@ RecordOptions parse_args(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Before anything touches OpenSSL: its small TLS allocations come from per-thread free
-  // lists, so the TLS steady state allocates nothing (feed/openssl_block_cache.h).
-  install_openssl_block_cache();
   const RecordOptions opt = parse_args(argc, argv);
   signals::install_stop_handlers();
   return run_recorder(opt);

@@ -34,6 +34,11 @@
 #include "pipeline/run_config.h"
 #include "pipeline/shadow_run.h"
 
+
+// OpenSSL's small TLS allocations come from per-thread free lists, installed before any shared
+// library starts OpenSSL: the TLS steady state allocates nothing (feed/openssl_block_cache.h).
+SHADOW_OPENSSL_BLOCK_CACHE_PREINIT()
+
 namespace {
 
 using namespace shadow;
@@ -115,9 +120,10 @@ void warn_untuned_host() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Before anything touches OpenSSL: its small TLS allocations come from per-thread free
-  // lists, so the TLS steady state allocates nothing (feed/openssl_block_cache.h).
-  install_openssl_block_cache();
+  if (!openssl_block_cache_installed()) {
+    std::fprintf(stderr, "shadow-run: warning: OpenSSL allocated before its block cache could be installed; "
+                         "TLS records will malloc\n");
+  }
   // Flags are read twice: --config first (the base), then everything else on top of it.
   std::string config_path;
   for (int i = 1; i + 1 < argc; ++i) {

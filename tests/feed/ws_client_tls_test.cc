@@ -24,8 +24,7 @@ using namespace shadow::ws_test;
 
 // OpenSSL allocates with CRYPTO_malloc, not operator new: shadow-run routes it through the
 // block cache (feed/openssl_block_cache.h), and so does this test, which counts what the cache
-// asks of malloc. Installed before main(), before OpenSSL allocates anything (checked below).
-const bool g_hooked = shadow::install_openssl_block_cache();
+// asks of malloc. Installed at preinit, as the programs do (checked below).
 
 std::uint64_t all_allocations() {
   return shadow::testing::heap_allocations() + shadow::openssl_block_cache_mallocs();
@@ -188,7 +187,7 @@ std::uint64_t receive_allocations(WsClient& c, std::size_t& messages) {
 // nothing reaches malloc, on either version.
 void expect_steady_state_allocates_nothing(const WsClientOptions& o, const std::string& version,
                                            const std::vector<std::string>& serve_args) {
-  ASSERT_TRUE(g_hooked) << "CRYPTO_set_mem_functions was refused: OpenSSL allocated before main";
+  ASSERT_TRUE(shadow::openssl_block_cache_installed()) << "CRYPTO_set_mem_functions was refused";
   Peer peer("normal", serve_args);
   ASSERT_GT(peer.port(), 0);
   WsClient c(o);
@@ -214,3 +213,5 @@ TEST_F(WsClientTlsTest, Tls12SteadyStateAllocatesNothing) {
 }
 
 }  // namespace
+
+SHADOW_OPENSSL_BLOCK_CACHE_PREINIT()
