@@ -3,6 +3,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -35,6 +36,25 @@ unsigned round_pow2(unsigned v) noexcept {
 }
 
 std::atomic<bool> g_mode_logged{false};
+
+// A blocking connect() cut short by a signal goes on in the background (POSIX): wait for it to
+// finish and take its result. True when connected; false with errno set.
+bool finish_interrupted_connect(int fd, int timeout_ms) noexcept {
+  pollfd p{fd, POLLOUT, 0};
+  int rc;
+  do {
+    rc = ::poll(&p, 1, timeout_ms);
+  } while (rc < 0 && errno == EINTR);
+  if (rc == 0) {
+    errno = EINPROGRESS;  // reported as "timed out"
+    return false;
+  }
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (rc < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return false;
+  errno = err;
+  return err == 0;
+}
 
 void log_mode_once(bool enabled, UringRecvMode m) noexcept {
   if (!enabled || g_mode_logged.exchange(true)) return;
@@ -100,6 +120,7 @@ bool UringReader::connect(const std::string& host, std::uint16_t port, std::stri
     timeval tv{opts_.connect_timeout_ms / 1000, (opts_.connect_timeout_ms % 1000) * 1000};
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     if (::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) break;
+    if (errno == EINTR && finish_interrupted_connect(fd, opts_.connect_timeout_ms)) break;
     last = std::string("connect: ") + (errno == EINPROGRESS ? "timed out" : std::strerror(errno));
     ::close(fd);
     fd = -1;

@@ -7,15 +7,12 @@
 #include "feed/depth_snapshot_fetcher.h"
 
 #include <gtest/gtest.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -26,9 +23,8 @@
 #include "core/symbol_table.h"
 #include "feed/binance_decoder.h"
 #include "tests/fuzz/decoder_test_support.h"
+#include "tests/support/child_process.h"
 #include "tests/support/require.h"
-
-extern char** environ;
 
 namespace {
 
@@ -45,46 +41,13 @@ std::string read_file(const std::string& path) {
 // end of the test. port() is 0 when it did not start (its stderr is in the test output).
 class Peer {
  public:
-  explicit Peer(const std::vector<std::string>& args) {
-    char tmpl[] = "/tmp/shadow_snapshot_test_XXXXXX";
-    if (mkdtemp(tmpl) == nullptr) return;
-    dir_ = tmpl;
-    int out[2];
-    if (pipe(out) != 0) return;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_addclose(&fa, out[0]);
-    std::vector<std::string> argv = {SHADOW_PYTHON, SHADOW_SNAPSHOT_PEER, "--capture", kCapture,
-                                     "--dir", dir_};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<char*> cargv;
-    for (std::string& a : argv) cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    if (posix_spawn(&pid_, argv[0].c_str(), &fa, nullptr, cargv.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&fa);
-    ::close(out[1]);
-    std::string line;
-    const std::int64_t deadline = shadow::monotonic_ns() + 20'000'000'000;
-    while (pid_ > 0 && line.find('\n') == std::string::npos && shadow::monotonic_ns() < deadline) {
-      pollfd p{out[0], POLLIN, 0};
-      if (::poll(&p, 1, 200) <= 0) continue;
-      char buf[128];
-      const ssize_t n = ::read(out[0], buf, sizeof buf);
-      if (n <= 0) break;
-      line.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(out[0]);
-    std::istringstream in(line);
+  explicit Peer(const std::vector<std::string>& args) : dir_(make_dir()), child_(argv(dir_, args)) {
+    std::istringstream in(child_.first_line());
     in >> port_ >> last_update_id_;
   }
   ~Peer() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      int st = 0;
-      waitpid(pid_, &st, 0);
-    }
-    if (!dir_.empty()) std::system(("rm -rf '" + dir_ + "'").c_str());
+    std::error_code ec;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
   }
   int port() const { return port_; }
   std::uint64_t last_update_id() const { return last_update_id_; }
@@ -105,8 +68,17 @@ class Peer {
   std::string http() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
  private:
-  pid_t pid_ = -1;
+  static std::string make_dir() {
+    char tmpl[] = "/tmp/shadow_snapshot_test_XXXXXX";
+    return mkdtemp(tmpl) == nullptr ? std::string() : std::string(tmpl);
+  }
+  static std::vector<std::string> argv(const std::string& dir, const std::vector<std::string>& args) {
+    std::vector<std::string> a = {SHADOW_PYTHON, SHADOW_SNAPSHOT_PEER, "--capture", kCapture, "--dir", dir};
+    a.insert(a.end(), args.begin(), args.end());
+    return a;
+  }
   std::string dir_;
+  shadow::test_support::ChildProcess child_;  // after dir_: started once the folder exists
   int port_ = 0;
   std::uint64_t last_update_id_ = 0;
 };

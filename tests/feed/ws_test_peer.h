@@ -4,10 +4,6 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,8 +13,7 @@
 #include <vector>
 
 #include "feed/ws_client.h"
-
-extern char** environ;
+#include "tests/support/child_process.h"
 
 namespace shadow::ws_test {
 
@@ -54,44 +49,12 @@ inline bool peer_available(std::string& why) {
   return false;
 }
 
-// The peer script as a child process; its port is read from its stdout. `extra`: more
+// The peer script as a child process; its port is the first line it prints. `extra`: more
 // arguments (--tls-cert/--tls-key for wss://).
 class Peer {
  public:
-  explicit Peer(const std::string& mode, std::vector<std::string> extra = {}) {
-    int out[2];
-    if (pipe(out) != 0) return;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_addclose(&fa, out[0]);
-    std::string py = peer_python(), script = SHADOW_WS_PEER, m = "--mode=" + mode;
-    std::vector<char*> argv = {py.data(), script.data(), m.data()};
-    for (std::string& a : extra) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (posix_spawn(&pid_, py.c_str(), &fa, nullptr, argv.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&fa);
-    ::close(out[1]);
-    std::string line;
-    const std::int64_t deadline = now_ms() + 15000;
-    while (pid_ > 0 && line.find('\n') == std::string::npos && now_ms() < deadline) {
-      pollfd p{out[0], POLLIN, 0};
-      if (::poll(&p, 1, 200) <= 0) continue;
-      char buf[64];
-      const ssize_t n = ::read(out[0], buf, sizeof buf);
-      if (n <= 0) break;
-      line.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(out[0]);
-    port_ = std::atoi(line.c_str());
-  }
-  ~Peer() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      int st = 0;
-      waitpid(pid_, &st, 0);
-    }
-  }
+  explicit Peer(const std::string& mode, std::vector<std::string> extra = {})
+      : child_(args(mode, std::move(extra)), 15000), port_(std::atoi(child_.first_line().c_str())) {}
   int port() const { return port_; }
   std::string url() const { return "ws://127.0.0.1:" + std::to_string(port_) + "/test"; }
   std::string url(const std::string& scheme, const std::string& host) const {
@@ -99,7 +62,12 @@ class Peer {
   }
 
  private:
-  pid_t pid_ = -1;
+  static std::vector<std::string> args(const std::string& mode, std::vector<std::string> extra) {
+    std::vector<std::string> a = {peer_python(), SHADOW_WS_PEER, "--mode=" + mode};
+    for (std::string& e : extra) a.push_back(std::move(e));
+    return a;
+  }
+  shadow::test_support::ChildProcess child_;
   int port_ = 0;
 };
 
