@@ -66,10 +66,12 @@ FeedStageBase::FeedStageBase(FeedStageConfig cfg, SymbolTable& symbols, const st
     for (FeedSessionConfig& c : session_configs(cfg_, venue, groups)) {
       sessions_.push_back(std::make_unique<FeedSession>(std::move(c)));
     }
-    // The ids the decoder gives each connection's symbols (a reset names them).
-    const Venue code = venue == FeedVenue::kBybit ? Venue::kBybit
-                       : cfg_.preset.find("usdm") != std::string::npos ? Venue::kBinanceFutures
-                                                                        : Venue::kBinanceSpot;
+    // The ids the decoder gives each connection's symbols (a reset names them; the engine maps
+    // a symbol's spot and futures ids to the same book).
+    const VenuePreset* preset = cfg_.preset.empty() ? nullptr : find_venue_preset(cfg_.preset);
+    const Venue code = venue == FeedVenue::kBybit                                   ? Venue::kBybit
+                       : preset != nullptr && preset->market == VenueMarket::kUsdm ? Venue::kBinanceFutures
+                                                                                    : Venue::kBinanceSpot;
     for (const std::vector<std::string>& g : groups) {
       std::vector<std::uint16_t> ids;
       std::vector<std::uint32_t> index;
