@@ -227,9 +227,13 @@ class FeedStage final : public FeedStageBase {
 
   // Binance REST snapshots that came back: decoded as the symbol's kBookSnapshot, through the
   // guard (which arms the symbol's bridging), into the same sink as the stream's messages.
+  // A snapshot is taken only with room for the largest message in the ring (split layout): a
+  // snapshot lost to a full ring would leave the book buffering with no gap to ask for another.
   int take_snapshots() noexcept {
     int n = 0;
-    while (const DepthSnapshot* s = snapshots_->take()) {
+    while (room_for(cfg_.capture_headroom)) {
+      const DepthSnapshot* s = snapshots_->take();
+      if (s == nullptr) break;
       decoders_.set_binance_snapshot_symbol(cfg_.symbols[s->symbol_index]);
       count_decode(decoders_.decode(Protocol::kBinance, s->data, s->size, s->capacity,
                                     s->recv_mono_ns + realtime_offset_ns_, s->recv_mono_ns, sink_));
