@@ -194,12 +194,13 @@ class VenueTlsTest(unittest.TestCase):
         self.assertIn("stream 2", r.stderr)
         with open(log) as f:
             subs = [json.loads(line) for line in f if '"subscribe"' in line]
-        args = sorted((m["args"] for m in subs if m.get("op") == "subscribe"), key=len)
-        self.assertGreaterEqual(len(args), 2, subs)
-        self.assertEqual(args[0], ["orderbook.50.XRPUSDT", "publicTrade.XRPUSDT"])
-        self.assertEqual(len(args[-1]), 10)
-        self.assertEqual(sorted(args[-1]), sorted([f"orderbook.50.{s}" for s in symbols[:5]] +
-                                                  [f"publicTrade.{s}" for s in symbols[:5]]))
+        # Each connection's subscription (a gap's resync may add orderbook-only ones: the server
+        # sends every line to every subscriber, so the first connection sees XRPUSDT twice).
+        args = [sorted(m["args"]) for m in subs if m.get("op") == "subscribe"]
+        self.assertIn(["orderbook.50.XRPUSDT", "publicTrade.XRPUSDT"], args, subs)
+        self.assertIn(sorted([f"orderbook.50.{s}" for s in symbols[:5]] + [f"publicTrade.{s}" for s in symbols[:5]]),
+                      args, subs)
+        self.assertTrue(all(len(a) <= 10 for a in args), args)
 
     # ---- Binance: the stream over ws(s)://, the snapshot over http(s):// -------------------
 
