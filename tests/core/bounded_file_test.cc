@@ -1,6 +1,7 @@
 // core/bounded_file.{h,cc}: only regular files (directories, FIFOs, devices refused by kind,
 // without blocking), the size limit at its edge and while reading, symlinks followed.
 #include "core/bounded_file.h"
+#include "tests/support/temp_dir.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -20,20 +21,10 @@ namespace fs = std::filesystem;
 
 class BoundedFile : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/bounded_file_test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string write(const std::string& name, const std::string& content) {
-    const std::string p = dir_ + "/" + name;
-    std::ofstream(p, std::ios::binary) << content;
-    return p;
-  }
-
-  std::string dir_;
+  void SetUp() override { ASSERT_FALSE(dir_.empty()) << "mkdtemp failed"; }
+  std::string write(const std::string& name, const std::string& content) { return tmp_.write(name, content); }
+  shadow::test_support::TempDir tmp_{"bounded_file_test"};
+  const std::string& dir_ = tmp_.path();
 };
 
 TEST_F(BoundedFile, ReadsARegularFileUpToTheLimitInclusive) {

@@ -20,10 +20,12 @@ TEST(BybitAuth, HmacSha256MatchesRfc4231) {
 
 TEST(BybitAuth, RestAndWebSocketSignatures) {
   EXPECT_EQ(bybit_rest_signature("sandbox-secret", 1700000000000, "sandbox-key", 5000, kBody), kBodySign);
-  // A GET: the query string as sent (Bybit's docs' example request).
-  EXPECT_EQ(bybit_rest_signature("XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", 1658384314791, "XXXXXXXXXX", 5000,
+  // A GET: the query string as sent (the docs' example request, our own key and secret).
+  // python3: hmac.new(b"docs-example-secret", ("1658384314791" + "docs-example-key" + "5000" +
+  //          "category=option&symbol=BTC-29JUL22-25000-C").encode(), sha256)
+  EXPECT_EQ(bybit_rest_signature("docs-example-secret", 1658384314791, "docs-example-key", 5000,
                                  "category=option&symbol=BTC-29JUL22-25000-C"),
-            "c4b59ee6add568ccee37372eb5cf6a54d02349863cc43102522c0e9d2654ce78");
+            "5c01177d09aa539ec7373bb2a9fb0da36426697bf43de580167a19ed9330c187");
   // python3: hmac.new(b"sandbox-secret", b"GET/realtime1700000001000", sha256)
   EXPECT_EQ(bybit_ws_auth_signature("sandbox-secret", 1700000001000),
             "e14e7a3b91b98d7b3f450210a949453118b678d9ec38d3cee61b447bb717da1e");

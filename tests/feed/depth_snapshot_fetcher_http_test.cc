@@ -25,6 +25,7 @@
 #include "tests/fuzz/decoder_test_support.h"
 #include "tests/support/child_process.h"
 #include "tests/support/require.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 
@@ -41,22 +42,18 @@ std::string read_file(const std::string& path) {
 // end of the test. port() is 0 when it did not start (its stderr is in the test output).
 class Peer {
  public:
-  explicit Peer(const std::vector<std::string>& args) : dir_(make_dir()), child_(argv(dir_, args)) {
+  explicit Peer(const std::vector<std::string>& args) : child_(argv(dir_.path(), args)) {
     std::istringstream in(child_.first_line());
     in >> port_ >> last_update_id_;
   }
-  ~Peer() {
-    std::error_code ec;
-    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
-  }
   int port() const { return port_; }
   std::uint64_t last_update_id() const { return last_update_id_; }
-  std::string ca() const { return dir_ + "/ca.pem"; }
-  std::string served() const { return read_file(dir_ + "/snapshot.json"); }
+  std::string ca() const { return dir_.file("ca.pem"); }
+  std::string served() const { return read_file(dir_.file("snapshot.json")); }
   // Requests the server saw: (CLOCK_MONOTONIC ns, path?query).
   std::vector<std::pair<std::int64_t, std::string>> requests() const {
     std::vector<std::pair<std::int64_t, std::string>> out;
-    std::istringstream in(read_file(dir_ + "/requests.log"));
+    std::istringstream in(read_file(dir_.file("requests.log")));
     std::int64_t t = 0;
     std::string path;
     while (in >> t >> path) out.emplace_back(t, path);
@@ -68,16 +65,12 @@ class Peer {
   std::string http() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
  private:
-  static std::string make_dir() {
-    char tmpl[] = "/tmp/shadow_snapshot_test_XXXXXX";
-    return mkdtemp(tmpl) == nullptr ? std::string() : std::string(tmpl);
-  }
   static std::vector<std::string> argv(const std::string& dir, const std::vector<std::string>& args) {
     std::vector<std::string> a = {SHADOW_PYTHON, SHADOW_SNAPSHOT_PEER, "--capture", kCapture, "--dir", dir};
     a.insert(a.end(), args.begin(), args.end());
     return a;
   }
-  std::string dir_;
+  shadow::test_support::TempDir dir_{"shadow_snapshot_test"};
   shadow::test_support::ChildProcess child_;  // after dir_: started once the folder exists
   int port_ = 0;
   std::uint64_t last_update_id_ = 0;

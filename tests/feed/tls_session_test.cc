@@ -12,11 +12,11 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "feed/websocket_frame.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 
@@ -29,9 +29,7 @@ using shadow::TlsStatus;
 class SelfSigned {
  public:
   SelfSigned() {
-    char tmpl[] = "/tmp/shadow-tls-unit-XXXXXX";
-    if (mkdtemp(tmpl) == nullptr) return;
-    dir_ = tmpl;
+    if (dir_.path().empty()) return;
     EVP_PKEY* key = EVP_EC_gen("P-256");
     X509* x = X509_new();
     ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
@@ -58,15 +56,11 @@ class SelfSigned {
     X509_free(x);
     EVP_PKEY_free(key);
   }
-  ~SelfSigned() {
-    std::error_code ec;
-    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
-  }
-  std::string cert() const { return dir_ + "/cert.pem"; }
-  std::string key_file() const { return dir_ + "/key.pem"; }
+  std::string cert() const { return dir_.file("cert.pem"); }
+  std::string key_file() const { return dir_.file("key.pem"); }
 
  private:
-  std::string dir_;
+  shadow::test_support::TempDir dir_{"shadow-tls-unit"};
 };
 
 const SelfSigned& certs() {

@@ -8,39 +8,28 @@
 //   ... dir + "/ca.pem", dir + "/localhost.pem", dir + "/localhost.key" ...
 #pragma once
 
-#include <stdlib.h>
-
 #include <cstdlib>
-#include <filesystem>
 #include <string>
-#include <system_error>
+
+#include "tests/support/temp_dir.h"
 
 namespace shadow::test_support {
 
 inline const std::string& tls_cert_dir(std::string& why) {
-  struct RemoveAtExit {
-    std::string dir;
-    ~RemoveAtExit() {
-      std::error_code ec;
-      if (!dir.empty()) std::filesystem::remove_all(dir, ec);
-    }
-  };
+  static TempDir tmp("shadow-tls");  // removed at exit
   static std::string dir;
-  static RemoveAtExit cleanup;
   if (!dir.empty()) return dir;
-  char tmpl[] = "/tmp/shadow-tls-XXXXXX";
-  if (mkdtemp(tmpl) == nullptr) {
+  if (tmp.path().empty()) {
     why = "mkdtemp failed";
     return dir;
   }
-  cleanup.dir = tmpl;
-  const std::string cmd = std::string("/usr/bin/python3 '") + SHADOW_TLS_CERTS + "' " + tmpl + " >/dev/null";
+  const std::string cmd = std::string("/usr/bin/python3 '") + SHADOW_TLS_CERTS + "' " + tmp.path() + " >/dev/null";
   if (std::system(cmd.c_str()) != 0) {
     why = std::string("'") + cmd + "' failed: /usr/bin/python3 with python3-cryptography is needed "
           "(tools/install-deps)";
     return dir;
   }
-  dir = tmpl;
+  dir = tmp.path();
   return dir;
 }
 
