@@ -70,13 +70,9 @@ int open_regular_file(const std::string& path, std::string& error, std::size_t* 
   return fd;
 }
 
-bool read_regular_file(const std::string& path, std::size_t max_bytes, std::string& out, std::string& error) {
-  std::size_t size = 0;
-  const int fd = open_regular_file(path, error, &size);
-  if (fd < 0) return false;
+bool read_open_file(int fd, std::size_t size, std::size_t max_bytes, std::string& out, std::string& error) {
   const auto over = [&](const std::string& how) {
     error = how + ", over the limit of " + byte_count_text(max_bytes);
-    ::close(fd);
     return false;
   };
   if (size > max_bytes) return over("is " + std::to_string(size) + " bytes");
@@ -90,15 +86,22 @@ bool read_regular_file(const std::string& path, std::size_t max_bytes, std::stri
     if (n < 0) {
       if (errno == EINTR) continue;
       error = std::string("cannot read: ") + std::strerror(errno);
-      ::close(fd);
       return false;
     }
     if (n == 0) break;
     out.append(buf, static_cast<std::size_t>(n));
     if (out.size() > max_bytes) return over("is more than " + std::to_string(max_bytes) + " bytes");
   }
-  ::close(fd);
   return true;
+}
+
+bool read_regular_file(const std::string& path, std::size_t max_bytes, std::string& out, std::string& error) {
+  std::size_t size = 0;
+  const int fd = open_regular_file(path, error, &size);
+  if (fd < 0) return false;
+  const bool ok = read_open_file(fd, size, max_bytes, out, error);
+  ::close(fd);
+  return ok;
 }
 
 }  // namespace shadow

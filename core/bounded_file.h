@@ -34,4 +34,9 @@ int open_regular_file(const std::string& path, std::string& error, std::size_t* 
 // and again while reading, for a file that grows or reports no size), or when read() fails.
 bool read_regular_file(const std::string& path, std::size_t max_bytes, std::string& out, std::string& error);
 
+// The reading half of read_regular_file(), for a caller that checks the descriptor first
+// (read_private_file() checks its mode and owner): reads `fd`, from open_regular_file() with its
+// `size`, to the end into `out`, at most `max_bytes`, with the same errors. Does not close `fd`.
+bool read_open_file(int fd, std::size_t size, std::size_t max_bytes, std::string& out, std::string& error);
+
 }  // namespace shadow

@@ -12,7 +12,6 @@
 #include <type_traits>
 #include <variant>
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <toml++/toml.h>
@@ -21,6 +20,7 @@
 #include "core/host_port.h"
 #include "core/input_text.h"
 #include "core/json_text.h"
+#include "core/private_file.h"
 #include "core/thread_affinity.h"
 #include "feed/venue_preset.h"
 #include "feed/websocket_handshake.h"
@@ -219,25 +219,13 @@ std::string read_redis_password(const std::string& file, const std::string& wher
     const char* env = std::getenv(kRedisPasswordEnv);
     return env == nullptr ? std::string() : std::string(env);
   }
+  // core/private_file.h: a regular file of mode 0600 or stricter, ours, read through the
+  // descriptor that was checked.
+  std::string text;
   std::string error;
-  std::size_t size = 0;
-  const int fd = open_regular_file(file, error, &size);
-  if (fd < 0) throw ConfigError(where + "export.redis_password_file: " + file + ": " + error);
-  struct stat st {};
-  const int rc = ::fstat(fd, &st);
-  ::close(fd);
-  if (rc != 0) throw ConfigError(where + "export.redis_password_file: " + file + ": cannot stat it");
-  if ((st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    throw ConfigError(where + "export.redis_password_file: " + file + ": mode " + mode +
-                      " lets others read it; allowed: 0600 or stricter (chmod 600 " + file + ")");
+  if (!read_private_file(file, kMaxPasswordFile, text, error)) {
+    throw ConfigError(where + "export.redis_password_file: " + file + ": " + error);
   }
-  if (st.st_uid != ::geteuid()) {
-    throw ConfigError(where + "export.redis_password_file: " + file + ": owned by uid " + std::to_string(st.st_uid) +
-                      ", not by this user (uid " + std::to_string(::geteuid()) + ")");
-  }
-  std::string text = read_input_file(file, "export.redis_password_file", kMaxPasswordFile);
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   if (text.empty()) throw ConfigError(where + "export.redis_password_file: " + file + ": is empty");
   for (const char c : text) {
