@@ -120,6 +120,25 @@ MarketResult MatchingEngine::add_market(Side side, Fixed qty, std::uint64_t take
   return MarketResult{OrderStatus::kOk, filled, qty - filled};
 }
 
+MarketResult MatchingEngine::add_ioc(std::uint64_t order_id, Side side, Fixed px, Fixed qty) {
+  if ((side != Side::kBuy && side != Side::kSell) || !valid_px(px) || qty <= 0) {
+    return MarketResult{OrderStatus::kInvalid, 0, 0};
+  }
+  if (index_.contains(order_id)) return MarketResult{OrderStatus::kDuplicateId, 0, 0};
+  const Fixed filled = match(side, side == Side::kBuy ? px : -px, qty, order_id);
+  return MarketResult{OrderStatus::kOk, filled, qty - filled};
+}
+
+Fixed MatchingEngine::crossable(Side side, Fixed px, Fixed cap) const noexcept {
+  const Levels& opp = levels(opposite(side));
+  const Fixed limit_key = px <= 0 ? std::numeric_limits<Fixed>::max() : (side == Side::kBuy ? px : -px);
+  Fixed total = 0;
+  for (auto it = opp.begin(); it != opp.end() && total < cap && it->first <= limit_key; ++it) {
+    total += it->second.total;
+  }
+  return total;
+}
+
 OrderStatus MatchingEngine::cancel(std::uint64_t order_id) {
   const auto found = index_.find(order_id);
   if (found == index_.end()) return OrderStatus::kUnknownId;

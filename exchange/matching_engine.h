@@ -111,6 +111,10 @@ class MatchingEngine {
 
   AddResult add_limit(std::uint64_t order_id, Side side, Fixed px, Fixed qty);
   MarketResult add_market(Side side, Fixed qty, std::uint64_t taker_id = 0);
+  // An immediate-or-cancel limit order: matches like add_limit (at most up to `px`) but never
+  // rests; what did not fill is reported in MarketResult::unfilled. Nothing of it ever shows
+  // in the book, so no level event announces a quantity that is gone at once.
+  MarketResult add_ioc(std::uint64_t order_id, Side side, Fixed px, Fixed qty);
   OrderStatus cancel(std::uint64_t order_id);
   OrderStatus modify(std::uint64_t order_id, Fixed new_qty);
   OrderStatus modify(std::uint64_t order_id, Fixed new_px, Fixed new_qty);
@@ -121,6 +125,10 @@ class MatchingEngine {
   Level best(Side side) const noexcept;
   bool empty(Side side) const noexcept { return levels(side).empty(); }
   Fixed qty_at(Side side, Fixed px) const noexcept;
+  // What an aggressor on `side` limited to `px` (0: no limit, a market order) could fill now:
+  // the opposite side's quantity at prices that cross, counted until it reaches `cap`. The
+  // check of a fill-or-kill order. O(levels crossed).
+  Fixed crossable(Side side, Fixed px, Fixed cap) const noexcept;
   std::size_t level_count(Side side) const noexcept { return levels(side).size(); }
   std::size_t order_count() const noexcept { return index_.size(); }
 
