@@ -107,21 +107,19 @@ class Reader {
 
   SandboxAccounts read(const toml::table& root) {
     SandboxAccounts out;
-    bool any = false;
     for (const auto& [name, n] : in_file_order(root)) {
       const toml::node& node = *n;
       if (name == "account") {
         const toml::array* list = node.as_array();
         if (list == nullptr || !list->is_array_of_tables()) fail(node, "account", "must be tables ([[account]])");
         for (const toml::node& t : *list) out.accounts.push_back(account(*t.as_table(), out.accounts.size() + 1));
-        any = true;
       } else if (name == "rate_limits") {
         rate_limits(node, out.limits);
       } else {
         fail(node, printable(name), "unknown key; allowed: [[account]], [rate_limits]");
       }
     }
-    if (!any || out.accounts.empty()) throw Refusal{file_ + ": no [[account]]; at least one is needed"};
+    if (out.accounts.empty()) throw Refusal{file_ + ": no [[account]]; at least one is needed"};
     check_unique(out.accounts);
     return out;
   }
@@ -153,7 +151,8 @@ class Reader {
         a.api_secret = *v;
         secret = true;
       } else if (k == "maker_fee_rate") {
-        a.maker_fee_rate = decimal(node, where, -kMaxFeeRate, kMaxFeeRate, "in [-0.01, 0.01] (e.g. \"0.0002\"; < 0: a rebate)");
+        a.maker_fee_rate =
+            decimal(node, where, -kMaxFeeRate, kMaxFeeRate, "in [-0.01, 0.01] (e.g. \"0.0002\"; < 0: a rebate)");
       } else if (k == "taker_fee_rate") {
         a.taker_fee_rate = decimal(node, where, 0, kMaxFeeRate, "in [0, 0.01] (e.g. \"0.00055\")");
       } else if (k == "leverage") {
@@ -177,7 +176,8 @@ class Reader {
     for (const auto& [coin, value] : in_file_order(*t)) {
       const std::string key = where + "." + printable(coin);
       if (!valid_coin(coin)) fail(*value, key, kCoinRule);
-      out.emplace_back(std::string(coin), decimal(*value, key, 0, kMaxBalance, "in [0, 92233720368] (e.g. \"100000\")"));
+      const Fixed balance = decimal(*value, key, 0, kMaxBalance, "in [0, 92233720368] (e.g. \"100000\")");
+      out.emplace_back(std::string(coin), balance);
     }
     return out;
   }

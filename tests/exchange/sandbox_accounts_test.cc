@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -119,6 +121,27 @@ TEST_F(SandboxAccountsTest, AGoodFileGivesEveryFieldDefaultsAndFileOrder) {
   EXPECT_EQ(out.limits.per_second.size(), shadow::default_sandbox_rate_limits().size());
 }
 
+TEST_F(SandboxAccountsTest, TheExampleOfTheDocsLoadsAsTheDocsSay) {
+  std::ifstream in(SHADOW_SOURCE_DIR "/docs/SANDBOX.md");
+  ASSERT_TRUE(in) << SHADOW_SOURCE_DIR "/docs/SANDBOX.md";
+  std::stringstream doc;
+  doc << in.rdbuf();
+  const std::string md = doc.str();
+  const std::size_t start = md.find("```toml\n");
+  ASSERT_NE(start, std::string::npos) << "no ```toml block in docs/SANDBOX.md";
+  const std::size_t end = md.find("```", start + 8);
+  ASSERT_NE(end, std::string::npos);
+  SandboxAccounts out;
+  std::string error;
+  ASSERT_TRUE(shadow::load_sandbox_accounts(file(md.substr(start + 8, end - start - 8)), out, error)) << error;
+  ASSERT_EQ(out.accounts.size(), 2u);
+  EXPECT_EQ(out.accounts[0].uid, 1001u);
+  EXPECT_EQ(out.accounts[0].wallet.size(), 2u);
+  EXPECT_EQ(out.accounts[1].uid, 1002u);
+  EXPECT_EQ(out.accounts[1].leverage, 10);
+  EXPECT_EQ(out.limits.limit("order/create"), 10);
+}
+
 TEST_F(SandboxAccountsTest, DefaultRateLimitsAreBybitsFigures) {
   const shadow::SandboxRateLimits limits;
   for (const char* e : {"order/create", "order/amend", "order/cancel", "order/cancel-all", "order/create-batch",
@@ -169,7 +192,8 @@ TEST_F(SandboxAccountsTest, EveryBadKeyIsRefusedWithFileLineKeyAndWhatIsAllowed)
       {one_account("taker_fee_rate = \"-0.0001\"\n"), "5: account[1].taker_fee_rate: " + taker + ", not -0.0001"},
       {one_account("taker_fee_rate = \"0.010000001\"\n"),
        "5: account[1].taker_fee_rate: " + taker + ": not a decimal with at most 8 decimals"},
-      {one_account("taker_fee_rate = \"1e-4\"\n"), "5: account[1].taker_fee_rate: " + taker + ": not a decimal with at most 8 decimals"},
+      {one_account("taker_fee_rate = \"1e-4\"\n"),
+       "5: account[1].taker_fee_rate: " + taker + ": not a decimal with at most 8 decimals"},
       {one_account("taker_fee_rate = 0\n"),
        "5: account[1].taker_fee_rate: " + taker + ", quoted: a TOML number is not exact"},
       {one_account("leverage = 0\n"), "5: account[1].leverage: must be a whole number in [1, 100], not 0"},
