@@ -19,6 +19,9 @@ inline constexpr std::string_view kExchangeResource = "/v5/public/linear";
 struct ExchangeOptions {
   int port = -1;                          // 127.0.0.1 only; 0 picks a free port
   std::vector<std::string> symbols{"BTCUSDT"};
+  // Spot markets (Bybit category spot; their own order flow and book), served on
+  // /v5/public/spot and traded through the sandbox API (docs/SANDBOX.md). Empty: none.
+  std::vector<std::string> spot_symbols;
   double rate = 1000.0;                   // order-flow events per second, all symbols together
   std::uint64_t seed = 1;                 // symbol i uses seed + i
   double duration = 0.0;                  // seconds; 0 = until a stop signal
@@ -33,6 +36,12 @@ struct ExchangeOptions {
   // wss:// (docs/EMBEDDED_EXCHANGE.md, "TLS"): PEM certificate chain and key; both or neither.
   std::string tls_cert;
   std::string tls_key;
+  // The sandbox trading API (docs/SANDBOX.md): REST on 127.0.0.1:rest_port (-1: off; 0: any
+  // free port) and the private WebSocket /v5/private. Accounts come from the environment or a
+  // private file (exchange/sandbox_accounts.h), never from flags.
+  int rest_port = -1;
+  std::string accounts_file;   // a private TOML file; empty = the environment
+  std::string ground_truth;    // JSONL file of every real order's life; empty = none
 };
 
 }  // namespace shadow

@@ -83,7 +83,11 @@ bool ExchangeProcess::start(const std::vector<std::string>& argv, const Exchange
     error = "unexpected first line from " + argv[0] + ": '" + line_ + "'";
     return false;
   }
-  url_ = line_.substr(at);
+  url_ = line_.substr(at, line_.find(' ', at) - at);
+  // The sandbox's REST base URL, when the exchange serves it (--rest-port): " rest=http://...".
+  if (const std::size_t r = line_.find(" rest="); r != std::string::npos) {
+    rest_url_ = line_.substr(r + 6, line_.find(' ', r + 6) - (r + 6));
+  }
   const std::size_t colon = url_.find(':', 5);
   if (colon != std::string::npos) port_ = std::atoi(url_.c_str() + colon + 1);
   return true;

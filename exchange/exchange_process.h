@@ -38,6 +38,8 @@ class ExchangeProcess {
 
   const std::string& url() const noexcept { return url_; }    // ws[s]://HOST:PORT/PATH
   const std::string& line() const noexcept { return line_; }  // the first stdout line
+  // http://127.0.0.1:PORT of the sandbox trading API (shadow-exchange --rest-port), or "".
+  const std::string& rest_url() const noexcept { return rest_url_; }
   int port() const noexcept { return port_; }
   pid_t pid() const noexcept { return pid_; }
 
@@ -58,7 +60,7 @@ class ExchangeProcess {
   int err_fd_ = -1;
   int port_ = 0;
   std::string err_path_;
-  std::string line_, url_;
+  std::string line_, url_, rest_url_;
 };
 
 }  // namespace shadow

@@ -37,7 +37,18 @@ ExchangeServer::ExchangeServer(const ExchangeOptions& opt, ReplaySource* replay,
       replay_(replay != nullptr ? std::make_unique<ReplayDriver>(*replay, opt_, fanout_) : nullptr),
       requests_(fanout_, market_.get(), replay_.get(), faults_, counters_) {}
 
+void ExchangeServer::enable_sandbox(const SandboxAccounts& accounts, SandboxGroundTruth* truth) {
+  accounts_ = &accounts;
+  truth_ = truth;
+  venue_ = std::make_unique<SandboxVenue>(accounts, market_->sandbox_markets(), opt_.seed);
+  venue_->set_ground_truth(truth);
+  market_->attach(*venue_);
+  service_ = std::make_unique<SandboxService>(*venue_, accounts);
+  gateway_ = std::make_unique<SandboxGateway>(accounts, *service_);
+}
+
 ExchangeServer::~ExchangeServer() {
+  if (gateway_) gateway_->stop();
   for (auto& [fd, c] : clients_) drop(*c);
   if (listen_fd_ >= 0) ::close(listen_fd_);
   if (ep_ >= 0) ::close(ep_);
@@ -359,10 +370,23 @@ int ExchangeServer::run() {
   lev.data.fd = listen_fd_;
   ::epoll_ctl(ep_, EPOLL_CTL_ADD, listen_fd_, &lev);
 
+  std::string rest;
+  if (gateway_ != nullptr) {
+    std::string err;
+    if (!gateway_->start(opt_.rest_port, err)) {
+      std::fprintf(stderr, "shadow-exchange: --rest-port: %s\n", err.c_str());
+      return kExitRuntimeFailure;
+    }
+    epoll_event gev{};
+    gev.events = EPOLLIN;
+    gev.data.fd = gateway_->event_fd();
+    ::epoll_ctl(ep_, EPOLL_CTL_ADD, gateway_->event_fd(), &gev);
+    rest = " rest=http://127.0.0.1:" + std::to_string(gateway_->port());
+  }
   // Over TLS the host is the name the certificate is issued to, so clients verify it as is.
-  std::printf("shadow-exchange: listening on %s:%d%.*s\n",
+  std::printf("shadow-exchange: listening on %s:%d%.*s%s\n",
               tls_ != nullptr ? "wss://localhost" : "ws://127.0.0.1", opt_.port,
-              static_cast<int>(kExchangeResource.size()), kExchangeResource.data());
+              static_cast<int>(kExchangeResource.size()), kExchangeResource.data(), rest.c_str());
   std::fflush(stdout);
 
   const std::int64_t start_ns = monotonic_ns();
@@ -392,6 +416,12 @@ int ExchangeServer::run() {
         accept_clients();
         continue;
       }
+      if (gateway_ != nullptr && fd == gateway_->event_fd()) {
+        // Orders change the books: publish at once, as a venue shows an order when it rests.
+        if (gateway_->drain() != 0) market_->flush_now();
+        if (truth_ != nullptr) truth_->flush();
+        continue;
+      }
       const auto it = clients_.find(fd);
       if (it == clients_.end() || it->second->fd < 0) continue;
       ClientSession& c = *it->second;
@@ -401,6 +431,10 @@ int ExchangeServer::run() {
     reap();
   }
 
+  if (gateway_ != nullptr) {
+    gateway_->stop();
+    if (truth_ != nullptr) truth_->flush();
+  }
   const bool replay_ended = replay_ != nullptr && replay_->done();
   if (replay_ended) shut_down(1000, "end of replay", 2000 * kMs);
   else shut_down(1001, "shutdown", 500 * kMs);
@@ -418,6 +452,14 @@ int ExchangeServer::run() {
                static_cast<unsigned long long>(counters_.protocol_errors),
                static_cast<unsigned long long>(counters_.frames_out));
   std::fprintf(stderr, "shadow-exchange: faults: %s\n", faults_.summary().c_str());
+  if (service_ != nullptr) {
+    std::fprintf(stderr,
+                 "shadow-exchange: sandbox: requests=%llu rate_limited=%llu executions=%llu ground_truth_lines=%llu\n",
+                 static_cast<unsigned long long>(service_->requests()),
+                 static_cast<unsigned long long>(service_->rate_limited()),
+                 static_cast<unsigned long long>(venue_->executions_total()),
+                 static_cast<unsigned long long>(truth_ != nullptr ? truth_->lines() : 0));
+  }
   if (replay_ != nullptr && !replay_->source().error().empty()) {
     std::fprintf(stderr, "shadow-exchange: replay stopped: %s\n", replay_->source().error().c_str());
     return kExitRuntimeFailure;
@@ -454,9 +496,28 @@ int run_exchange(const ExchangeOptions& opt) {
       std::fprintf(stderr, "shadow-exchange: %s\n", err.c_str());
       return kExitBadInput;
     }
+    SandboxAccounts accounts;
+    SandboxGroundTruth truth;
+    if (opt.rest_port >= 0) {
+      if (replay) {
+        std::fprintf(stderr, "shadow-exchange: --rest-port: the sandbox trades on the order-flow model, not on a --replay\n");
+        return kExitBadInput;
+      }
+      const bool loaded = opt.accounts_file.empty() ? sandbox_accounts_from_env(accounts, err)
+                                                    : load_sandbox_accounts(opt.accounts_file, accounts, err);
+      if (!loaded) {
+        std::fprintf(stderr, "shadow-exchange: %s%s\n", opt.accounts_file.empty() ? "" : "--accounts: ", err.c_str());
+        return kExitBadInput;
+      }
+      if (!opt.ground_truth.empty() && !truth.open(opt.ground_truth, err)) {
+        std::fprintf(stderr, "shadow-exchange: --ground-truth %s: %s\n", opt.ground_truth.c_str(), err.c_str());
+        return kExitBadInput;
+      }
+    }
     int rc;
     {
       ExchangeServer server(opt, replay.get(), send_log.get(), tls.get());
+      if (opt.rest_port >= 0) server.enable_sandbox(accounts, truth.is_open() ? &truth : nullptr);
       rc = server.run();
     }
     if (send_log) {

@@ -36,6 +36,11 @@
 #include "exchange/market_fanout.h"
 #include "exchange/replay_driver.h"
 #include "exchange/request_handler.h"
+#include "exchange/sandbox_accounts.h"
+#include "exchange/sandbox_gateway.h"
+#include "exchange/sandbox_ground_truth.h"
+#include "exchange/sandbox_service.h"
+#include "exchange/sandbox_venue.h"
 #include "exchange/send_log.h"
 #include "feed/tls_session.h"
 
@@ -56,6 +61,9 @@ class ExchangeServer {
   // null; all outlive the server.
   ExchangeServer(const ExchangeOptions& opt, ReplaySource* replay, SendLog* send_log,
                  const TlsContext* tls = nullptr);
+  // The sandbox trading API (opt.rest_port >= 0, model mode): its accounts and, when set, the
+  // open ground-truth log. Both outlive the server. Call before run().
+  void enable_sandbox(const SandboxAccounts& accounts, SandboxGroundTruth* truth);
   ExchangeServer(const ExchangeServer&) = delete;
   ExchangeServer& operator=(const ExchangeServer&) = delete;
   ~ExchangeServer();
@@ -94,6 +102,12 @@ class ExchangeServer {
   std::unique_ptr<MarketDriver> market_;  // model mode
   std::unique_ptr<ReplayDriver> replay_;  // replay mode
   RequestHandler requests_;
+  // The sandbox (enable_sandbox): real orders into the model's engines, REST on its own threads.
+  std::unique_ptr<SandboxVenue> venue_;
+  std::unique_ptr<SandboxService> service_;
+  std::unique_ptr<SandboxGateway> gateway_;
+  SandboxGroundTruth* truth_ = nullptr;
+  const SandboxAccounts* accounts_ = nullptr;
   int listen_fd_ = -1;
   int ep_ = -1;
   std::uint64_t next_client_id_ = 1;

@@ -1,39 +1,59 @@
 #include "exchange/market_driver.h"
 
 #include <algorithm>
+#include <string>
 
 #include "core/clock.h"
+#include "exchange/sandbox_venue.h"
 
 namespace shadow {
 namespace {
 
 std::int64_t wall_ms() noexcept { return realtime_ns() / 1'000'000; }
 
-OrderFlowConfig flow_config(std::size_t index, std::uint64_t seed) {
+// Market `index` of all (linear first, then spot) is the `slot`-th of its category: the i-th
+// spot market starts at the i-th linear one's price level (BTCUSDT spot near BTCUSDT linear)
+// but has its own flow (seed).
+OrderFlowConfig flow_config(std::size_t index, std::size_t slot, std::uint64_t seed) {
   OrderFlowConfig c;
   c.seed = seed + index;
   // Distinct, plausible price levels per symbol (the market shape is the model's default).
   static constexpr std::int64_t kStart[] = {65'000, 3'000, 150, 600, 25};
-  c.start_price = kStart[index % 5] * kFixedScale;
+  c.start_price = kStart[slot % 5] * kFixedScale;
   return c;
 }
 
-BybitPublisherConfig publisher_config(const std::string& symbol) {
+BybitPublisherConfig publisher_config(const std::string& symbol, Category category) {
   BybitPublisherConfig c;
   c.symbol = symbol;
-  c.price_decimals = 2;  // Bybit linear: "65114.20", qty "0.010"
-  c.qty_decimals = 3;
+  const bool spot = category == Category::kSpot;
+  c.price_decimals = spot ? -1 : 2;  // Bybit linear: "65114.20", qty "0.010"; spot: "65140", "0.01"
+  c.qty_decimals = spot ? -1 : 3;
   c.depth = 50;
   return c;
+}
+
+// "BTCUSDT" -> BTC / USDT; a symbol without a known quote coin is quoted in USDT.
+void split_coins(const std::string& symbol, std::string& base, std::string& quote) {
+  for (const char* q : {"USDT", "USDC", "BTC", "ETH", "EUR"}) {
+    const std::size_t n = std::char_traits<char>::length(q);
+    if (symbol.size() > n && symbol.compare(symbol.size() - n, n, q) == 0) {
+      base = symbol.substr(0, symbol.size() - n);
+      quote = q;
+      return;
+    }
+  }
+  base = symbol;
+  quote = "USDT";
 }
 
 }  // namespace
 
 // One symbol: engine, model, publisher; the publisher's messages go back to the driver.
 struct MarketDriver::Market : BybitMessageSink {
-  Market(MarketDriver* d, std::size_t i, const std::string& sym, std::uint64_t seed)
-      : driver(d), index(i), symbol(sym), engine(MatchingEngine::Config{}),
-        model(flow_config(i, seed)), publisher(publisher_config(sym), this) {
+  Market(MarketDriver* d, std::size_t i, std::size_t slot_, const std::string& sym, Category cat, std::uint64_t seed)
+      : driver(d), index(i), slot(slot_), symbol(sym), category(cat), engine(MatchingEngine::Config{}),
+        model(flow_config(i, slot_, seed)), publisher(publisher_config(sym, cat), this) {
     engine.set_listener(&publisher);
   }
   void on_message(BybitTopic topic, std::string_view text) override {
@@ -42,7 +62,9 @@ struct MarketDriver::Market : BybitMessageSink {
 
   MarketDriver* driver;
   std::size_t index;
+  std::size_t slot;
   std::string symbol;
+  Category category;
   MatchingEngine engine;
   OrderFlowModel model;
   BybitPublisher publisher;
@@ -50,8 +72,13 @@ struct MarketDriver::Market : BybitMessageSink {
 
 MarketDriver::MarketDriver(const ExchangeOptions& opt, MarketFanout& fanout)
     : opt_(opt), fanout_(fanout), ns_per_event_(1e9 / opt.rate) {
-  for (std::size_t i = 0; i < opt.symbols.size(); ++i) {
-    markets_.push_back(std::make_unique<Market>(this, i, opt.symbols[i], opt.seed));
+  const std::size_t total = opt.symbols.size() + opt.spot_symbols.size();
+  for (std::size_t i = 0; i < total; ++i) {
+    const bool spot = i >= opt.symbols.size();
+    const std::string& symbol = spot ? opt.spot_symbols[i - opt.symbols.size()] : opt.symbols[i];
+    const std::size_t slot = spot ? i - opt.symbols.size() : i;
+    markets_.push_back(
+        std::make_unique<Market>(this, i, slot, symbol, spot ? Category::kSpot : Category::kLinear, opt.seed));
     Market& m = *markets_.back();
     m.publisher.set_time_ms(wall_ms());
     m.model.seed_book(m.engine);
@@ -71,6 +98,11 @@ void MarketDriver::on_message(std::size_t market, BybitTopic topic, std::string_
   fanout_.publish(market, bit, text, current_intended_ns_, markets_[market]->publisher.update_id());
 }
 
+void MarketDriver::flush_now() {
+  current_intended_ns_ = monotonic_ns();  // not a scheduled event: sent as soon as it happened
+  flush_markets(wall_ms());
+}
+
 void MarketDriver::flush_markets(std::int64_t ms) {
   for (auto& mk : markets_) mk->publisher.flush(ms);
   since_flush_ = 0;
@@ -88,6 +120,7 @@ void MarketDriver::advance(std::int64_t now) {
     Market& m = *markets_[events_done_ % markets_.size()];
     m.publisher.set_time_ms(ms);
     m.model.step(m.engine);
+    if (venue_ != nullptr) venue_->settle(ms);
     ++events_done_;
     if (++since_flush_ >= flush_every_) {
       current_intended_ns_ = intended_ns(events_done_);
@@ -102,10 +135,38 @@ void MarketDriver::advance(std::int64_t now) {
   }
 }
 
-std::size_t MarketDriver::find(std::string_view symbol) const noexcept {
+std::size_t MarketDriver::find(std::string_view symbol, Category category) const noexcept {
   for (std::size_t i = 0; i < markets_.size(); ++i)
-    if (markets_[i]->symbol == symbol) return i;
+    if (markets_[i]->symbol == symbol && markets_[i]->category == category) return i;
   return markets_.size();
+}
+
+std::vector<SandboxMarket> MarketDriver::sandbox_markets() {
+  std::vector<SandboxMarket> out;
+  for (auto& m : markets_) {
+    SandboxMarket s;
+    SandboxInstrument& ins = s.instrument;
+    ins.category = m->category;
+    ins.symbol = m->symbol;
+    split_coins(m->symbol, ins.base_coin, ins.quote_coin);
+    const OrderFlowConfig flow = flow_config(m->index, m->slot, opt_.seed);
+    ins.tick = flow.tick;
+    ins.qty_step = flow.lot;
+    ins.min_qty = flow.lot;
+    ins.price_decimals = m->category == Category::kSpot ? -1 : 2;
+    ins.qty_decimals = m->category == Category::kSpot ? -1 : 3;
+    s.engine = &m->engine;
+    s.publisher = &m->publisher;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+void MarketDriver::attach(SandboxVenue& venue) {
+  venue_ = &venue;
+  for (std::size_t i = 0; i < markets_.size(); ++i) {
+    markets_[i]->engine.set_listener(venue.tap(i, &markets_[i]->publisher));
+  }
 }
 
 // A new book subscriber gets the published view; the next delta (u + 1) follows it. It is

@@ -25,8 +25,12 @@
 #include "exchange/market_fanout.h"
 #include "exchange/matching_engine.h"
 #include "exchange/order_flow.h"
+#include "exchange/sandbox_types.h"
 
 namespace shadow {
+
+class SandboxVenue;
+struct SandboxMarket;
 
 class MarketDriver {
  public:
@@ -46,13 +50,22 @@ class MarketDriver {
   std::uint64_t events() const noexcept { return events_done_; }
 
   std::size_t size() const noexcept { return markets_.size(); }
-  // Index of `symbol`, or size() when it is not served.
-  std::size_t find(std::string_view symbol) const noexcept;
+  // Index of `symbol` in `category` (linear: --symbols, spot: --spot-symbols), or size() when
+  // it is not served.
+  std::size_t find(std::string_view symbol, Category category = Category::kLinear) const noexcept;
+  // The sandbox's view of every market (instrument rules from the order-flow model's tick and
+  // lot; the engine; the publisher), in market order.
+  std::vector<SandboxMarket> sandbox_markets();
+  // Real orders from now on: each engine's listener becomes the venue's tap in front of its
+  // publisher, and the venue settles after each model event. `venue` outlives the driver.
+  void attach(SandboxVenue& venue);
   // Sends symbol `market`'s published view to a session that just subscribed to its book.
   void send_snapshot(ClientSession& c, std::size_t market);
   // Publishes the events still waiting for their --batch flush (before a dump_l2 reply, which
   // must equal the view a client has after everything queued before it).
   void flush_pending();
+  // Publishes every book change now (after sandbox orders changed the books between events).
+  void flush_now();
   // The dump_l2 op's reply for symbol `market` (a shadow extension, not Bybit): the engine's
   // own top 50 per side, numbers formatted like the publisher's, with the update id of the
   // last published delta.
@@ -74,6 +87,7 @@ class MarketDriver {
   double ns_per_event_;
   std::uint64_t events_done_ = 0;
   std::size_t flush_every_;
+  SandboxVenue* venue_ = nullptr;
   std::size_t since_flush_ = 0;           // events not flushed yet (--batch carries it over)
   std::int64_t current_intended_ns_ = 0;  // schedule time of the event being flushed
 };

@@ -314,9 +314,16 @@ void SandboxVenue::execute(SandboxOrder& o, Account& a, std::int64_t now_ms) {
     if (live == nullptr || !order_open(live->state)) return;
     close(*live, a, OrderState::kCancelled, "UNKNOWN", reason, now_ms);
   };
-  if (truth_ != nullptr) truth_->accepted(o, mk.instrument, std::nullopt, 0);
-  const bool crosses = o.type == OrderType::kLimit &&
-                       engine.crossable(o.side, o.price, 1) > 0;
+  const bool crosses = o.type == OrderType::kLimit && engine.crossable(o.side, o.price, 1) > 0;
+  if (truth_ != nullptr) {
+    // The true queue ahead at acceptance: everything resting at its price (price-time priority
+    // puts it behind all of it). A crossing order's remainder rests at a price its own side did
+    // not hold (the book was not crossed), so with nothing ahead. Null: it never rests.
+    const bool may_rest = o.type == OrderType::kLimit &&
+                          (o.tif == TimeInForce::kGTC || (o.tif == TimeInForce::kPostOnly && !crosses));
+    const Fixed level = may_rest ? engine.qty_at(o.side, o.price) : 0;
+    truth_->accepted(o, mk.instrument, may_rest ? std::optional<Fixed>(crosses ? 0 : level) : std::nullopt, level);
+  }
   if (o.tif == TimeInForce::kPostOnly && crosses) {
     close(o, a, OrderState::kCancelled, "UNKNOWN", "EC_PostOnlyWillTakeLiquidity", now_ms);
   } else if (o.tif == TimeInForce::kFOK && engine.crossable(o.side, o.price, o.qty) < o.qty) {
@@ -330,11 +337,7 @@ void SandboxVenue::execute(SandboxOrder& o, Account& a, std::int64_t now_ms) {
     engine.add_ioc(id, o.side, o.price, o.qty);
     cancel_unfilled("EC_NoImmediateQtyToFill");
   } else {
-    const AddResult r = engine.add_limit(id, o.side, o.price, o.qty);
-    SandboxOrder* live = order_mut(id);
-    if (r.resting > 0 && live != nullptr && truth_ != nullptr) {
-      truth_->amended(*live, mk.instrument, engine.queue_position(id));
-    }
+    engine.add_limit(id, o.side, o.price, o.qty);
   }
   in_request_ = false;
   if (SandboxOrder* live = order_mut(id); live != nullptr && order_open(live->state)) after_change(*live);

@@ -6,7 +6,8 @@
 //   shadow-exchange --port P [--symbols BTCUSDT,ETHUSDT] [--rate EVENTS_PER_S] [--seed N]
 //                   [--duration S] [--max-send-buffer BYTES] [--batch N] [--busy-poll]
 //                   [--send-log FILE] [--replay CAPTURE[,CAPTURE...] [--speed X|max]]
-//                   [--tls-cert PEM --tls-key PEM] [fault flags, see kUsage]
+//                   [--tls-cert PEM --tls-key PEM] [--spot-symbols LIST]
+//                   [--rest-port P [--accounts FILE] [--ground-truth FILE]] [fault flags, see kUsage]
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
@@ -34,7 +35,8 @@ constexpr const char* kUsage =
     "                       [--seed N] [--duration S] [--max-send-buffer BYTES]\n"
     "                       [--batch N] [--busy-poll] [--send-log FILE]\n"
     "                       [--replay CAPTURE[,CAPTURE...]] [--speed X|max]\n"
-    "                       [--tls-cert PEM --tls-key PEM] [FAULTS]\n"
+    "                       [--tls-cert PEM --tls-key PEM] [--spot-symbols LIST]\n"
+    "                       [--rest-port P [--accounts FILE] [--ground-truth FILE]] [FAULTS]\n"
     "\n"
     "Serves the embedded exchange's simulated market as Bybit v5 public WebSocket streams\n"
     "(orderbook.50.<SYM>, publicTrade.<SYM>) at ws://127.0.0.1:P/v5/public/linear.\n"
@@ -46,6 +48,15 @@ constexpr const char* kUsage =
     "  --duration S           stop after S seconds (default: run until SIGTERM/SIGINT)\n"
     "  --max-send-buffer N    bytes queued for one client before it is disconnected as too\n"
     "                         slow (default 8388608)\n"
+    "  --spot-symbols LIST    spot markets too (Bybit category spot, own order flow), traded\n"
+    "                         through the sandbox API (default: none)\n"
+    "Sandbox trading API (docs/SANDBOX.md; model mode):\n"
+    "  --rest-port P          serve Bybit v5's trading REST API on http://127.0.0.1:P (0: a\n"
+    "                         free port; the ready line ends with rest=http://127.0.0.1:P)\n"
+    "  --accounts FILE        the accounts (API keys, secrets, fees, wallets): a TOML file of\n"
+    "                         mode 0600. Default: SHADOW_SANDBOX_ACCOUNTS=FILE, or\n"
+    "                         SHADOW_SANDBOX_API_KEY + SHADOW_SANDBOX_API_SECRET (one account)\n"
+    "  --ground-truth FILE    append every real order's life (queue ahead, matches) as JSONL\n"
     "TLS (both or neither):\n"
     "  --tls-cert PEM         serve wss:// with this certificate chain: every connection is\n"
     "                         TLS 1.2 or 1.3; the ready line says wss://localhost:P/...\n"
@@ -141,6 +152,19 @@ ExchangeOptions parse_args(int argc, char** argv) {
     } else if (cl.is("--tls-key")) {
       a.tls_key = cl.value();
       if (a.tls_key.empty()) cl.fail("--tls-key needs a PEM file name");
+    } else if (cl.is("--spot-symbols")) {
+      a.spot_symbols = cl.list();
+      if (std::string why = check_symbol_list(a.spot_symbols); !why.empty()) cl.fail("--spot-symbols: " + why);
+    } else if (cl.is("--rest-port")) {
+      const std::uint64_t port = cl.whole();
+      if (port > 65535) cl.fail("--rest-port needs a whole number in [0, 65535], not " + std::to_string(port));
+      a.rest_port = static_cast<int>(port);
+    } else if (cl.is("--accounts")) {
+      a.accounts_file = cl.value();
+      if (a.accounts_file.empty()) cl.fail("--accounts needs a file name");
+    } else if (cl.is("--ground-truth")) {
+      a.ground_truth = cl.value();
+      if (a.ground_truth.empty()) cl.fail("--ground-truth needs a file name");
     } else if (cl.is("--drop-delta-every")) {
       a.faults.drop_delta_every = every();
     } else if (cl.is("--disconnect-every")) {
@@ -174,6 +198,10 @@ ExchangeOptions parse_args(int argc, char** argv) {
   if (!a.replay.empty() && a.batch != 0) cl.fail("--batch applies to the order-flow model, not --replay");
   if (!a.replay.empty() && !a.send_log.empty())
     cl.fail("--send-log applies to the order-flow model, not --replay");
+  if (a.rest_port < 0 && (!a.accounts_file.empty() || !a.ground_truth.empty()))
+    cl.fail("--accounts and --ground-truth need --rest-port");
+  if (!a.replay.empty() && (a.rest_port >= 0 || !a.spot_symbols.empty()))
+    cl.fail("--rest-port and --spot-symbols apply to the order-flow model, not --replay");
   if (symbols) {
     // The same rule as shadow-run's venue.symbols (core/input_text.h), which it passes on here.
     if (std::string why = check_symbol_list(*symbols); !why.empty()) cl.fail("--symbols: " + why);
