@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "exchange/faults.h"
+#include "exchange/sandbox_types.h"
 #include "exchange/send_log.h"
 #include "exchange/tls_transport.h"
 #include "exchange/ws_server.h"
@@ -49,6 +50,11 @@ struct ClientSession {
   std::uint64_t out_base = 0;  // stream offset of out[0] (bytes erased before it)
   std::vector<std::uint8_t> subs;   // model mode, per symbol: kBookBit | kTradeBit
   std::vector<std::string> topics;  // replay mode: subscribed topics, any string
+  Category category = Category::kLinear;  // model mode: /v5/public/linear or /v5/public/spot
+  bool private_stream = false;  // /v5/private (the sandbox): account pushes, no market data
+  std::uint64_t uid = 0;        // private: the authenticated account (0 = not yet)
+  std::uint16_t private_topics = 0;  // private: SandboxPrivateStream topic bits
+  std::int64_t last_in_ns = 0;  // CLOCK_MONOTONIC of the last frame received (the DCP's sign of life)
   ConnFaultState faults;
   // --send-log: (stream offset of a logged message's end, record index), in stream order.
   std::vector<std::pair<std::uint64_t, std::size_t>> log_marks;

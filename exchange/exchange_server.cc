@@ -45,6 +45,9 @@ void ExchangeServer::enable_sandbox(const SandboxAccounts& accounts, SandboxGrou
   market_->attach(*venue_);
   service_ = std::make_unique<SandboxService>(*venue_, accounts);
   gateway_ = std::make_unique<SandboxGateway>(accounts, *service_);
+  private_ = std::make_unique<SandboxPrivateStream>(accounts, *venue_, *service_, fanout_);
+  venue_->set_listener(private_.get());
+  requests_.set_private_stream(private_.get());
 }
 
 ExchangeServer::~ExchangeServer() {
@@ -108,9 +111,25 @@ void ExchangeServer::on_handshake(ClientSession& c) {
   std::string error;
   // A replay serves whatever path the client's venue uses (Bybit /v5/..., Binance /ws/...,
   // /stream?streams=...); the model only the Bybit one.
-  const std::string_view expected = replay_ != nullptr ? std::string_view() : kExchangeResource;
-  const WsUpgradeStatus st = parse_ws_upgrade(c.in, expected, req, used, status, error);
+  // The model serves /v5/public/linear, /v5/public/spot with --spot-symbols and /v5/private
+  // with the sandbox (any query, e.g. Bybit's ?max_active_time=).
+  WsUpgradeStatus st = parse_ws_upgrade(c.in, std::string_view(), req, used, status, error);
   if (st == WsUpgradeStatus::kNeedMore) return;
+  if (st == WsUpgradeStatus::kDone && replay_ == nullptr) {
+    const std::string_view path = std::string_view(req.resource).substr(0, req.resource.find('?'));
+    if (req.resource == kExchangeResource) {
+      c.category = Category::kLinear;
+    } else if (req.resource == "/v5/public/spot" && !opt_.spot_symbols.empty()) {
+      c.category = Category::kSpot;
+    } else if (path == "/v5/private" && private_ != nullptr) {
+      c.private_stream = true;
+    } else {
+      st = WsUpgradeStatus::kBad;
+      status = 404;
+      error = "no such resource '" + std::string(req.resource) + "'; served: " + std::string(kExchangeResource) +
+              (opt_.spot_symbols.empty() ? "" : ", /v5/public/spot") + (private_ != nullptr ? ", /v5/private" : "");
+    }
+  }
   if (st == WsUpgradeStatus::kBad) {
     c.out += ws_http_error(status, error);
     c.closing = true;
@@ -142,6 +161,7 @@ void ExchangeServer::on_frames(ClientSession& c) {
   WsMessage m;
   WsServerDeframer::Status st = WsServerDeframer::kNeedMore;
   while (!c.closing && !c.aborting && (st = c.deframer.next(m)) == WsServerDeframer::kMessage) {
+    c.last_in_ns = monotonic_ns();
     switch (m.op) {
       case WsOpcode::kText:
         requests_.on_text(c, m.view());
@@ -405,6 +425,10 @@ int ExchangeServer::run() {
       if (replay_ != nullptr) replay_->advance(now);
       else market_->advance(now);
     }
+    if (private_ != nullptr) {
+      private_->check_dcp(now);
+      private_->flush();  // what fills by the model's flow (or the DCP) did to the accounts
+    }
     if (replay_ != nullptr && replay_->done()) break;
     serve_clients(now, after_ns, drop_slow);
     if (fanout_.stall_requested() && stall_until_ns_ == 0) start_stall();
@@ -419,6 +443,7 @@ int ExchangeServer::run() {
       if (gateway_ != nullptr && fd == gateway_->event_fd()) {
         // Orders change the books: publish at once, as a venue shows an order when it rests.
         if (gateway_->drain() != 0) market_->flush_now();
+        private_->flush();
         if (truth_ != nullptr) truth_->flush();
         continue;
       }
@@ -454,10 +479,13 @@ int ExchangeServer::run() {
   std::fprintf(stderr, "shadow-exchange: faults: %s\n", faults_.summary().c_str());
   if (service_ != nullptr) {
     std::fprintf(stderr,
-                 "shadow-exchange: sandbox: requests=%llu rate_limited=%llu executions=%llu ground_truth_lines=%llu\n",
+                 "shadow-exchange: sandbox: requests=%llu rate_limited=%llu executions=%llu pushes=%llu "
+                 "dcp_cancels=%llu ground_truth_lines=%llu\n",
                  static_cast<unsigned long long>(service_->requests()),
                  static_cast<unsigned long long>(service_->rate_limited()),
                  static_cast<unsigned long long>(venue_->executions_total()),
+                 static_cast<unsigned long long>(private_->pushes()),
+                 static_cast<unsigned long long>(private_->dcp_cancels()),
                  static_cast<unsigned long long>(truth_ != nullptr ? truth_->lines() : 0));
   }
   if (replay_ != nullptr && !replay_->source().error().empty()) {

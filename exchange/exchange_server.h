@@ -39,6 +39,7 @@
 #include "exchange/sandbox_accounts.h"
 #include "exchange/sandbox_gateway.h"
 #include "exchange/sandbox_ground_truth.h"
+#include "exchange/sandbox_private_stream.h"
 #include "exchange/sandbox_service.h"
 #include "exchange/sandbox_venue.h"
 #include "exchange/send_log.h"
@@ -106,6 +107,7 @@ class ExchangeServer {
   std::unique_ptr<SandboxVenue> venue_;
   std::unique_ptr<SandboxService> service_;
   std::unique_ptr<SandboxGateway> gateway_;
+  std::unique_ptr<SandboxPrivateStream> private_;
   SandboxGroundTruth* truth_ = nullptr;
   const SandboxAccounts* accounts_ = nullptr;
   int listen_fd_ = -1;

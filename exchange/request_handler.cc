@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <utility>
 
 #include "core/json_text.h"
@@ -63,6 +64,25 @@ void RequestHandler::on_text(ClientSession& c, std::string_view text) {
   }
   const std::string op_s(op);
 
+  if (c.private_stream && private_ != nullptr) {
+    // auth's second argument is a number (ms); a numeric string is taken too.
+    // Positional here: a non-string argument keeps its place as "".
+    Topics positional;
+    std::int64_t expires = 0;
+    if (doc["args"].get(arr) == simdjson::SUCCESS) {
+      for (simdjson::dom::element e : arr) {
+        std::string_view s;
+        if (positional.size() == 1 && e.get(expires) == simdjson::SUCCESS) {
+          positional.emplace_back();
+          continue;
+        }
+        positional.push_back(e.get(s) == simdjson::SUCCESS ? s : std::string_view());
+        if (positional.size() == 2 && !s.empty()) expires = std::strtoll(std::string(s).c_str(), nullptr, 10);
+      }
+    }
+    private_->on_request(c, op, positional, expires, req_id);
+    return;
+  }
   if (op == "ping") {
     reply(c, "ping", true, "pong", req_id);
   } else if (op == "stats") {
@@ -86,7 +106,7 @@ void RequestHandler::subscribe_model(ClientSession& c, bool sub, const Topics& a
     std::string_view sym;
     if (t.substr(0, 13) == "orderbook.50.") bit = ClientSession::kBookBit, sym = t.substr(13);
     else if (t.substr(0, 12) == "publicTrade.") bit = ClientSession::kTradeBit, sym = t.substr(12);
-    const std::size_t mi = bit != 0 ? market_->find(sym) : market_->size();
+    const std::size_t mi = bit != 0 ? market_->find(sym, c.category) : market_->size();
     if (mi == market_->size()) {
       reply(c, op, false, "error:handler not found,topic:" + std::string(t), req_id);
       return;

@@ -23,6 +23,7 @@
 #include "exchange/market_driver.h"
 #include "exchange/market_fanout.h"
 #include "exchange/replay_driver.h"
+#include "exchange/sandbox_private_stream.h"
 
 namespace shadow {
 
@@ -36,6 +37,8 @@ class RequestHandler {
 
   // One text message from `c`.
   void on_text(ClientSession& c, std::string_view text);
+  // The sandbox's /v5/private sessions' requests go here (null: no sandbox).
+  void set_private_stream(SandboxPrivateStream* p) noexcept { private_ = p; }
 
  private:
   using Topics = std::vector<std::string_view>;
@@ -53,6 +56,7 @@ class RequestHandler {
   ReplayDriver* replay_;
   const FaultInjector& faults_;
   const ExchangeCounters& counters_;
+  SandboxPrivateStream* private_ = nullptr;
   simdjson::dom::parser parser_;
 };
 
