@@ -15,7 +15,7 @@ RUN_DIR ?= artifacts/shadow/latest
 CONFIG ?= config/shadow.toml
 RUN_ARGS ?=
 
-.PHONY: deps build run shadow-run shadow-audit shadow-ci test test-release test-asan test-tsan bench \
+.PHONY: deps build run shadow-run shadow-audit shadow-ci test test-release test-asan test-tsan bench bench-sandbox \
         bench-latency fuzz clean
 
 deps:
@@ -73,6 +73,11 @@ bench: build
 LATENCY_ARGS ?=
 bench-latency: build
 	@build/release/bench/wire-latency --exchange build/release/tools/shadow-exchange $(LATENCY_ARGS)
+
+# make bench-sandbox   the public stream's publisher delay with and without 1,000 order
+#                      requests/s on the sandbox REST API, and create -> ack round trips.
+bench-sandbox: build
+	@build/release/bench/sandbox-latency --exchange build/release/tools/shadow-exchange
 
 fuzz: deps
 	@cmake --preset fuzz -DSHADOW_DATA_DIR=$(DATA) >/dev/null

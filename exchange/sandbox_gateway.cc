@@ -58,6 +58,7 @@ bool SandboxGateway::start(int port, std::string& error) {
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
+  http.set_tcp_nodelay(true);  // an answer leaves at once, not after the peer's delayed ACK
   http.new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
   http.set_keep_alive_timeout(kKeepAliveS);
   http.set_read_timeout(kReadTimeoutS, 0);
