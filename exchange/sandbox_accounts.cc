@@ -17,7 +17,7 @@ std::vector<std::pair<std::string, int>> default_sandbox_rate_limits() {
       {"order/create", 10},        {"order/amend", 10},        {"order/cancel", 10},
       {"order/cancel-all", 10},    {"order/create-batch", 10}, {"order/cancel-batch", 10},
       // Not in Bybit's table; the sandbox's own figure, like the other trade endpoints.
-      {"order/disconnected-cancel-all", 10},
+      {"order/disconnected-cancel-all", 5},
       {"order/realtime", 50},      {"order/history", 50},      {"execution/list", 50},
       {"position/list", 50},       {"account/wallet-balance", 50},
   };

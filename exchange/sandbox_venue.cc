@@ -327,7 +327,7 @@ void SandboxVenue::execute(SandboxOrder& o, Account& a, std::int64_t now_ms) {
   if (o.tif == TimeInForce::kPostOnly && crosses) {
     close(o, a, OrderState::kCancelled, "UNKNOWN", "EC_PostOnlyWillTakeLiquidity", now_ms);
   } else if (o.tif == TimeInForce::kFOK && engine.crossable(o.side, o.price, o.qty) < o.qty) {
-    close(o, a, OrderState::kCancelled, "UNKNOWN", "EC_FOKOrderCannotBeFilled", now_ms);
+    close(o, a, OrderState::kCancelled, "UNKNOWN", "EC_CancelForNoFullFill", now_ms);
   } else if (o.type == OrderType::kMarket) {
     Fixed qty = o.qty;
     if (o.market_unit_quote) qty = walk_qty_for_value(engine, o.qty, mk.instrument.qty_step);

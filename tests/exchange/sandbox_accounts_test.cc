@@ -152,6 +152,7 @@ TEST_F(SandboxAccountsTest, DefaultRateLimitsAreBybitsFigures) {
                         "account/wallet-balance"}) {
     EXPECT_EQ(limits.limit(e), 50) << e;
   }
+  EXPECT_EQ(limits.limit("order/disconnected-cancel-all"), 5);  // Bybit: 5/s for every product
 }
 
 struct BadCase {
