@@ -37,8 +37,9 @@ TEST_F(PrivateFile, AnyBitForGroupOrOthersIsRefusedWithTheModeAndTheFix) {
   std::string out, error;
   for (const auto& [mode, text] : {std::pair<mode_t, const char*>{0644, "0644"}, {0640, "0640"}, {0604, "0604"},
                                    {0610, "0610"}, {0601, "0601"}, {0666, "0666"}}) {
-    EXPECT_FALSE(shadow::read_private_file(make("f", "hunter2", mode), 64, out, error)) << text;
-    EXPECT_EQ(error, std::string("mode ") + text + " lets others read it; allowed: 0600 or stricter (chmod 600 FILE)");
+    const std::string f = make("f", "hunter2", mode);
+    EXPECT_FALSE(shadow::read_private_file(f, 64, out, error)) << text;
+    EXPECT_EQ(error, std::string("mode ") + text + " lets others read it; allowed: 0600 or stricter (chmod 600 " + f + ")");
     EXPECT_EQ(error.find("hunter2"), std::string::npos);
   }
   // setuid/sticky bits show in the mode as they are (they grant nobody a read).
@@ -77,7 +78,7 @@ TEST_F(PrivateFile, ASymlinkIsJudgedByWhatItPointsAt) {
   ASSERT_EQ(::symlink(open.c_str(), link.c_str()), 0);  // a symlink's own mode is 0777
   std::string out, error;
   EXPECT_FALSE(shadow::read_private_file(link, 64, out, error));
-  EXPECT_EQ(error, "mode 0644 lets others read it; allowed: 0600 or stricter (chmod 600 FILE)");
+  EXPECT_EQ(error, "mode 0644 lets others read it; allowed: 0600 or stricter (chmod 600 " + link + ")");
   ASSERT_EQ(::chmod(open.c_str(), 0600), 0);
   ASSERT_TRUE(shadow::read_private_file(link, 64, out, error)) << error;
   EXPECT_EQ(out, "hunter2");

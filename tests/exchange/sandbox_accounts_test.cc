@@ -275,9 +275,9 @@ TEST_F(SandboxAccountsTest, ASyntaxErrorGivesThePlaceButNoneOfTheText) {
 
 TEST_F(SandboxAccountsTest, AFileOthersCanReadIsRefused) {
   EXPECT_EQ(error_of(one_account(""), 0644),
-            path() + ": mode 0644 lets others read it; allowed: 0600 or stricter (chmod 600 FILE)");
+            path() + ": mode 0644 lets others read it; allowed: 0600 or stricter (chmod 600 " + path() + ")");
   EXPECT_EQ(error_of(one_account(""), 0640),
-            path() + ": mode 0640 lets others read it; allowed: 0600 or stricter (chmod 600 FILE)");
+            path() + ": mode 0640 lets others read it; allowed: 0600 or stricter (chmod 600 " + path() + ")");
   SandboxAccounts out;
   std::string error;
   EXPECT_FALSE(shadow::load_sandbox_accounts(tmp_.file("absent.toml"), out, error));
@@ -342,7 +342,7 @@ TEST_F(SandboxAccountsTest, EnvironmentErrorsNameTheVariableAndNeverTheValue) {
   EXPECT_EQ(refused(), "SHADOW_SANDBOX_API_SECRET: must be 1..128 printable characters without spaces");
   ::setenv(shadow::kSandboxAccountsEnv, file(one_account(""), 0604).c_str(), 1);
   EXPECT_EQ(refused(), "SHADOW_SANDBOX_ACCOUNTS: " + path() +
-                           ": mode 0604 lets others read it; allowed: 0600 or stricter (chmod 600 FILE)");
+                           ": mode 0604 lets others read it; allowed: 0600 or stricter (chmod 600 " + path() + ")");
   ::setenv(shadow::kSandboxAccountsEnv, file(one_account("leverage = 0\n")).c_str(), 1);
   EXPECT_EQ(refused(), "SHADOW_SANDBOX_ACCOUNTS: " + path() +
                            ":5: account[1].leverage: must be a whole number in [1, 100], not 0");
