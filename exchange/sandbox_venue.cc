@@ -357,8 +357,15 @@ VenueReply SandboxVenue::amend(std::uint64_t uid, const AmendOrderRequest& req, 
   if (new_px == o.price && new_qty == o.qty) return error(c, VenueError::kAmendUnchanged);
   if (new_px <= 0 || new_px % ins.tick != 0) return error(c, VenueError::kPriceTick);
   if (new_qty <= 0 || new_qty % ins.qty_step != 0) return error(c, VenueError::kQtyStep);
+  if (new_qty < ins.min_qty) return error(c, VenueError::kQtyTooSmall);
   if (new_qty > ins.max_qty) return error(c, VenueError::kQtyTooLarge);
   if (new_qty <= o.cum_exec_qty) return error(c, VenueError::kAmendQty);
+  // A PostOnly order stays a maker: an amend that would make it cross is refused, the order
+  // unchanged (Bybit does not document this case; refusing keeps the book and the order as they
+  // were, where cancelling would surprise the client).
+  if (o.tif == TimeInForce::kPostOnly && new_px != o.price && mk.engine->crossable(o.side, new_px, 1) > 0) {
+    return VenueReply{retcode::kParams, "params error: the new price of a PostOnly order would take liquidity", nullptr};
+  }
   // The lock the amended order needs, against what is available plus what it holds now.
   const Fixed leaves = new_qty - o.cum_exec_qty;
   Fixed lock = 0;
@@ -385,6 +392,7 @@ VenueReply SandboxVenue::amend(std::uint64_t uid, const AmendOrderRequest& req, 
     if (truth_ != nullptr) truth_->amended(*live, ins, mk.engine->queue_position(id));
     after_change(*live);
   }
+  if (live != nullptr && live->reduce_only) reduce_only_check_.push_back(uid * markets_.size() + live->market);
   settle(now_ms);
   return VenueReply{retcode::kOk, "OK", live};
 }
