@@ -67,6 +67,7 @@ void append_order_json(std::string& out, const SandboxOrder& o, const SandboxIns
   if (push) kv_str(out, "category", category_name(ins.category));
   kv_str(out, "orderId", o.order_id);
   kv_str(out, "orderLinkId", o.order_link_id);
+  kv_str(out, "parentOrderLinkId", "");
   kv_str(out, "blockTradeId", "");
   kv_str(out, "symbol", ins.symbol);
   kv_dec(out, "price", o.price, pd);
@@ -97,6 +98,7 @@ void append_order_json(std::string& out, const SandboxOrder& o, const SandboxIns
   kv_dec(out, "takeProfit", 0, pd);
   kv_dec(out, "stopLoss", 0, pd);
   if (!spot) kv_str(out, "tpslMode", "");
+  kv_str(out, "ocoTriggerBy", "");
   kv_str(out, "tpLimitPrice", "");
   kv_str(out, "slLimitPrice", "");
   kv_str(out, "tpTriggerBy", push ? "" : "UNKNOWN");
@@ -104,14 +106,21 @@ void append_order_json(std::string& out, const SandboxOrder& o, const SandboxIns
   kv_raw(out, "triggerDirection", "0");
   kv_str(out, "triggerBy", push ? "" : "UNKNOWN");
   if (!spot) kv_str(out, "lastPriceOnCreated", "");
+  if (spot && !push) kv_str(out, "basePrice", "");
   kv_raw(out, "reduceOnly", o.reduce_only ? "true" : "false");
   kv_raw(out, "closeOnTrigger", "false");
   kv_str(out, "placeType", "");
   kv_str(out, "smpType", "None");
   kv_raw(out, "smpGroup", "0");
   kv_str(out, "smpOrderId", "");
+  kv_str(out, "slippageToleranceType", push ? "" : "UNKNOWN");
+  kv_str(out, "slippageTolerance", "");
+  if (push) kv_str(out, "brokerOrderPrice", "");
   kv_ms(out, "createdTime", o.created_ms);
   kv_ms(out, "updatedTime", o.updated_ms);
+  kv_str(out, "extraFees", "");
+  kv_raw(out, "rpiTakerAccess", "false");
+  kv_dec(out, "rpiMatchedQty", 0);
   key(out, "cumFeeDetail");
   out += '{';
   if (o.cum_exec_fee != 0) {
@@ -166,6 +175,11 @@ void append_execution_json(std::string& out, const SandboxExecution& e, const Sa
   if (push) {
     kv_str(out, "isLeverage", spot ? "0" : "");
     kv_str(out, "marketUnit", "");
+    if (spot) {
+      kv_str(out, "execPnl", "");
+    } else {
+      kv_dec(out, "execPnl", e.pnl);
+    }
   }
   out += '}';
 }
@@ -221,6 +235,7 @@ void append_position_json(std::string& out, const SandboxVenue& venue, std::uint
   kv_str(out, "sessionAvgPrice", "");
   kv_ms(out, "createdTime", p.created_ms);
   kv_ms(out, "updatedTime", p.updated_ms);
+  if (style == SandboxJsonStyle::kRest) kv_raw(out, "openTime", "0");
   out += '}';
 }
 

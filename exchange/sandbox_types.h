@@ -104,6 +104,7 @@ struct SandboxExecution {
   Fixed fee = 0;       // in fee_coin
   Fixed fee_rate = 0;
   Fixed closed_size = 0;  // linear: the part that reduced a position
+  Fixed pnl = 0;          // linear: realised PnL of that part, fees not included (execPnl)
   std::string fee_coin;
   bool is_maker = false;
   std::uint64_t trade_id = 0;  // the public trade's id ("i" of publicTrade)

@@ -522,6 +522,7 @@ void SandboxVenue::fill(SandboxOrder& o, const Trade& t, bool maker, Fixed queue
   e.fee = fx.fee;
   e.fee_rate = rate;
   e.closed_size = fx.closed;
+  e.pnl = fx.realised;
   e.fee_coin = ins.category == Category::kLinear || o.side == Side::kSell ? ins.quote_coin : ins.base_coin;
   e.is_maker = maker;
   e.trade_id = t.trade_id;
