@@ -6,7 +6,11 @@ cancel-all), reads executions, positions and the wallet; holds every response's 
 JSON types to the documented examples (bybit_doc_examples.py); checks executions against the
 order, the position and the wallet; every error path with Bybit's retCode; the ground-truth log.
 
-One shadow-exchange per test class; every test trades on an account of its own.
+One shadow-exchange per test class; every test trades on an account of its own. The pieces:
+bybit_v5_client.py (the client, the process, the shape check), bybit_doc_examples.py (the
+documented examples), sandbox_case.py (the fixture), sandbox_errors_cases.py (the error paths,
+run from here). A documented key the sandbox lacks fails the test (a subTest, so the rest of the
+test still runs) and names the key.
 
 usage: sandbox_client_test.py SHADOW_EXCHANGE_BINARY
 """
@@ -117,6 +121,7 @@ class TradingCases:
         row = self.order(cat, oid, final=True)
         self.assertEqual((row["orderStatus"], row["cancelType"]), ("Cancelled", "CancelByUser"), row)
         self.assertEqual(self.open_ids(cat), [])
+        self.assertIn(oid, [o["orderId"] for o in self.realtime(cat, symbol=SYM, openOnly=1)])  # recent closed
         self.assertEqual(self.history(cat, oid)["orderStatus"], "Cancelled")
         if cat == "spot":
             self.assertEqual(Decimal(self.wallet("USDT")["locked"]), 0)
@@ -134,6 +139,8 @@ class TradingCases:
         row = self.order(cat, crossing, final=True)
         self.assertEqual((row["orderStatus"], row["rejectReason"], Decimal(row["cumExecQty"])),
                          ("Cancelled", "EC_PostOnlyWillTakeLiquidity", 0), row)
+        if cat == "linear":  # the documented example (order/history)
+            self.assertEqual(row["cancelType"], "UNKNOWN", row)
         self.assertEqual(self.execs(cat, crossing), [])
         self.assertEqual(self.history(cat, crossing)["orderStatus"], "Cancelled")
         self.assertEqual(self.open_ids(cat), [resting])
@@ -168,7 +175,10 @@ class TradingCases:
         self.assertEqual([(x["category"], x["symbol"], x["orderLinkId"]) for x in r["list"]],
                          [(cat, SYM, lid) for lid in links])
         ids = [x["orderId"] for x in r["list"]]
-        self.assertEqual(sorted(self.open_ids(cat)), sorted(ids))
+        rows = self.realtime(cat, symbol=SYM)
+        self.assertEqual(sorted(o["orderId"] for o in rows), sorted(ids))
+        created = [int(o["createdTime"]) for o in rows]
+        self.assertEqual(created, sorted(created, reverse=True), "realtime: newest first")
         # cancel-batch: one by orderId, one by orderLinkId, one unknown (its own error, orderId "")
         resp = self.c.post("/v5/order/cancel-batch", {"category": cat, "request": [
             {"symbol": SYM, "orderId": ids[0]}, {"symbol": SYM, "orderLinkId": links[1]},
@@ -186,6 +196,34 @@ class TradingCases:
         self.assertEqual((r["list"], r["success"]), ([{"orderId": ids[2], "orderLinkId": links[2]}], "1"))
         self.assertEqual(self.open_ids(cat), [])
         self.assertEqual(self.order(cat, ids[2], final=True)["orderStatus"], "Cancelled")
+
+
+    def test_maker_fill_fee_and_wallet(self):
+        """A PostOnly buy at the best bid, filled by the background flow: maker fee rate 0.0002."""
+        cat = self.CATEGORY
+        coin = "USDT" if cat == "linear" else "BTC"
+        before = Decimal(self.wallet(coin)["walletBalance"])
+        bid, _ = self.book(cat)
+        oid = self.create(cat, side="Buy", orderType="Limit", qty=self.QTY, price=px(bid), timeInForce="PostOnly")
+        deadline = time.monotonic() + 10
+        while self.order(cat, oid)["orderStatus"] != "Filled" and time.monotonic() < deadline:
+            time.sleep(0.25)
+            bid, _ = self.book(cat)
+            row = self.order(cat, oid)
+            if row["orderStatus"] == "New" and Decimal(row["price"]) < bid:  # the market left: follow it
+                self.c.post("/v5/order/amend", {"category": cat, "symbol": SYM, "orderId": oid, "price": px(bid)})
+        row = self.order(cat, oid)
+        ex = self.execs(cat, oid)
+        self.assertEqual((row["orderStatus"], total(ex, "execQty")), ("Filled", Decimal(self.QTY)), (row, ex))
+        times = [int(e["execTime"]) for e in ex]
+        self.assertEqual(times, sorted(times, reverse=True), "execution/list: newest first")
+        for e in ex:
+            self.assertEqual((e["isMaker"], Decimal(e["feeRate"]), e["feeCurrency"]), (True, Decimal("0.0002"), coin), e)
+            base = Decimal(e["execValue"]) if cat == "linear" else Decimal(e["execQty"])
+            self.assertEqual(Decimal(e["execFee"]), (base * Decimal("0.0002")).quantize(Decimal("1E-8")), e)
+        after = Decimal(self.wallet(coin)["walletBalance"])
+        gained = Decimal(0) if cat == "linear" else total(ex, "execQty")
+        self.assertEqual(after - before, gained - total(ex, "execFee"))
 
 
 class LinearTradingTest(SandboxCase, TradingCases):
@@ -212,7 +250,15 @@ class LinearTradingTest(SandboxCase, TradingCases):
         pos = self.position()
         self.assertEqual((pos["side"], Decimal(pos["size"])), ("Buy", total(buys, "execQty")), pos)
         vwap = total(buys, "execValue") / total(buys, "execQty")  # Bybit shows it to 8 decimals
-        self.assertLess(abs(Decimal(pos["avgPrice"]) - vwap), Decimal("0.00000001"), (vwap, pos))
+        with self.subTest(check="position avgPrice = VWAP of the fills"):  # let the rest run too
+            self.assertLess(abs(Decimal(pos["avgPrice"]) - vwap), Decimal("0.00000001"), (vwap, pos))
+        with self.subTest(check="position breakEvenPrice by the documented formula"):
+            # breakeven_price = (entry_price * qty - realized_pnl) / (qty - abs(qty) * max(taker fee rate, 0.00055))
+            size, rpnl = Decimal(pos["size"]), Decimal(pos["curRealisedPnl"])
+            want = (Decimal(pos["avgPrice"]) * size - rpnl) / (size - size * Decimal("0.00055"))
+            self.assertLess(abs(Decimal(pos["breakEvenPrice"]) - want), Decimal("0.0001"), (want, pos))
+        self.assertEqual(Decimal(pos["unrealisedPnl"]), (Decimal(pos["markPrice"]) - vwap) * size, pos)
+        self.check_wallet_formulas(Decimal(pos["unrealisedPnl"]))
         opened = Decimal(self.wallet("USDT")["walletBalance"])
         self.assertEqual(opened - start, -total(buys, "execFee"), buys)
         # close: reduce-only market sell of the whole position
@@ -223,6 +269,22 @@ class LinearTradingTest(SandboxCase, TradingCases):
         closed = Decimal(self.wallet("USDT")["walletBalance"])
         self.assertEqual(closed - opened, pnl - total(sells, "execFee"), (sells, pnl))
         self.assertEqual(closed - start, pnl - total(buys + sells, "execFee"))
+
+    def check_wallet_formulas(self, upl):
+        """The wallet-balance page's definitions: totalMarginBalance = totalWalletBalance +
+        totalPerpUPL; totalEquity = sum of the coins' usdValue; a coin's equity = walletBalance -
+        spotBorrow + unrealisedPnl."""
+        r = self.ok(self.c.get("/v5/account/wallet-balance", {"accountType": "UNIFIED"}), "account/wallet-balance")
+        acc = r["list"][0]
+        d = {k: Decimal(v) for k, v in acc.items() if isinstance(v, str) and k.startswith("total")}
+        self.assertEqual(d["totalPerpUPL"], upl, acc)
+        self.assertEqual(d["totalMarginBalance"], d["totalWalletBalance"] + d["totalPerpUPL"], acc)
+        self.assertLessEqual(abs(d["totalEquity"] - total(acc["coin"], "usdValue")), Decimal("0.00000002"), acc)
+        for c in acc["coin"]:
+            self.assertEqual(Decimal(c["equity"]),
+                             Decimal(c["walletBalance"]) - Decimal(c["spotBorrow"]) + Decimal(c["unrealisedPnl"]), c)
+        usdt = [c for c in acc["coin"] if c["coin"] == "USDT"][0]
+        self.assertEqual(Decimal(usdt["unrealisedPnl"]), upl, usdt)
 
     def test_ground_truth_log(self):
         bid, _ = self.book("linear")

@@ -67,6 +67,7 @@ class AuthAndLimitsTest(SandboxCase):
             self.assertEqual(r.header("X-Bapi-Limit-Status"), str(max(9 - i, 0)), r)
             reset = int(r.header("X-Bapi-Limit-Reset-Timestamp"))
             if r.ret_code == 10006:  # when the window lets the next one in
+                self.assertEqual(r.json["retMsg"], "Too many visits!", r)  # quoted by the rate-limit page
                 self.assertTrue(r.json["time"] <= reset <= t0 + 1000 + 50, (r, t0))
             else:  # "otherwise, this is just the current timestamp"
                 self.assertLessEqual(abs(reset - r.json["time"]), 1000, r)
@@ -84,6 +85,9 @@ class AuthAndLimitsTest(SandboxCase):
                                              "qty": "0.001", "price": px(bid - 500)})
         self.assertEqual(r.ret_code, 0, r)
         self.assertEqual(r.header("X-Bapi-Limit"), "20", "spot order/create is 20/s in Bybit's table: %r" % r)
+
+    def test_lower_case_method_is_400(self):
+        self.assertEqual(self.c.send("get", "/v5/market/time").status, 400)  # "must be capitalized"
 
     def test_unknown_path_is_404(self):
         self.assertEqual(self.c.get("/v5/order/no-such-endpoint", {"category": "linear"}).status, 404)
@@ -131,6 +135,17 @@ class OrderErrorsTest(SandboxCase):
             self.create_err("linear", 10001, **broken)
         self.err(self.c.post("/v5/order/create", {"symbol": SYM, "side": "Buy", "orderType": "Market",
                                                   "qty": "0.001"}), 10001)    # no category
+
+    def test_documented_parameter_rules_are_10001(self):
+        # linear needs symbol, baseCoin or settleCoin to list or cancel-all; orderLinkId is at most 36
+        # characters; qty a multiple of qtyStep
+        self.err(self.c.get("/v5/order/realtime", {"category": "linear"}), 10001)
+        self.err(self.c.post("/v5/order/cancel-all", {"category": "linear"}), 10001)
+        self.create_err("linear", 10001, **self.limit(orderLinkId="x" * 37))
+        self.create_err("linear", 10001, **self.limit(qty="0.0015"))
+
+    def test_spot_qty_beyond_base_precision_is_170137(self):
+        self.create_err("spot", 170137, **self.limit(category="spot", qty="0.0015"))
 
     def test_spot_off_tick_price_is_170134(self):
         order = self.limit(category="spot")
