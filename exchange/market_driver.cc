@@ -155,6 +155,9 @@ std::vector<SandboxMarket> MarketDriver::sandbox_markets() {
     ins.min_qty = flow.lot;
     ins.price_decimals = m->category == Category::kSpot ? -1 : 2;
     ins.qty_decimals = m->category == Category::kSpot ? -1 : 3;
+    ins.id = static_cast<int>(m->index) + 1;
+    // riskParameters' priceLimitRatioY of Bybit's BTCUSDT: 2% linear, 1% spot.
+    ins.price_band = m->category == Category::kSpot ? kFixedScale / 100 : kFixedScale / 50;
     s.engine = &m->engine;
     s.publisher = &m->publisher;
     out.push_back(std::move(s));

@@ -13,10 +13,13 @@
 namespace shadow {
 
 std::vector<std::pair<std::string, int>> default_sandbox_rate_limits() {
+  // Bybit's table has a column per category: "ENDPOINT" is linear's figure (and, for the query
+  // endpoints, every category's), "ENDPOINT@spot" spot's where it differs.
   return {
       {"order/create", 10},        {"order/amend", 10},        {"order/cancel", 10},
       {"order/cancel-all", 10},    {"order/create-batch", 10}, {"order/cancel-batch", 10},
-      // Not in Bybit's table; the sandbox's own figure, like the other trade endpoints.
+      {"order/create@spot", 20},   {"order/amend@spot", 10},   {"order/cancel@spot", 20},
+      {"order/cancel-all@spot", 20}, {"order/create-batch@spot", 20}, {"order/cancel-batch@spot", 20},
       {"order/disconnected-cancel-all", 5},
       {"order/realtime", 50},      {"order/history", 50},      {"execution/list", 50},
       {"position/list", 50},       {"account/wallet-balance", 50},

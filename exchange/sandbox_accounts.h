@@ -52,7 +52,7 @@ struct SandboxRateLimits {
   // second per account; always the endpoints of default_sandbox_rate_limits(), in its order.
   std::vector<std::pair<std::string, int>> per_second = default_sandbox_rate_limits();
 
-  // The limit of `endpoint` ("order/create"), 0 when it has none.
+  // The limit of `endpoint` ("order/create", "order/create@spot"), 0 when it has none.
   int limit(std::string_view endpoint) const noexcept;
 };
 

@@ -1,5 +1,6 @@
 #include "exchange/sandbox_json.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "core/json_text.h"
@@ -210,7 +211,14 @@ void append_position_json(std::string& out, const SandboxVenue& venue, std::uint
   kv_raw(out, "adlRankIndicator", size > 0 ? "2" : "0");
   key(out, "leverage");
   out += '"' + std::to_string(a->ledger.leverage()) + '"';
-  kv_dec(out, "breakEvenPrice", p.avg_price);
+  // Bybit: (entry x qty - realised) / (qty - |qty| x max(taker fee rate, 0.00055)), qty signed.
+  Fixed break_even = 0;
+  if (p.size != 0) {
+    const Fixed fee = std::max<Fixed>(a->config.taker_fee_rate, 55'000);
+    const Fixed den = p.size - mul_fixed(size, fee);
+    if (den != 0) break_even = div_fixed_round(mul_fixed(p.avg_price, p.size) - p.cur_realised, den);
+  }
+  kv_dec(out, "breakEvenPrice", break_even);
   kv_dec(out, "positionBalance", a->ledger.position_margin(market));
   kv_dec(out, "markPrice", mark, pd);
   kv_str(out, "liqPrice", "");
@@ -329,7 +337,13 @@ void append_instrument_json(std::string& out, const SandboxInstrument& ins) {
   const int pd = ins.price_decimals;
   const int qd = ins.qty_decimals;
   out += '{';
+  key(out, "symbolId");
+  out += std::to_string(ins.id);
   kv_str(out, "symbol", ins.symbol);
+  // riskParameters: X (the soft band) half of Y (the hard one the sandbox enforces).
+  char band_x[kFixedMaxChars], band_y[kFixedMaxChars];
+  const std::string risk = std::string(R"({"priceLimitRatioX":")") + std::string(to_chars_fixed(ins.price_band / 2, band_x)) +
+                           R"(","priceLimitRatioY":")" + std::string(to_chars_fixed(ins.price_band, band_y)) + "\"}";
   if (ins.category == Category::kSpot) {
     kv_str(out, "baseCoin", ins.base_coin);
     kv_str(out, "quoteCoin", ins.quote_coin);
@@ -353,7 +367,7 @@ void append_instrument_json(std::string& out, const SandboxInstrument& ins) {
     out += '{';
     kv_dec(out, "tickSize", ins.tick);
     out += '}';
-    kv_raw(out, "riskParameters", R"({"priceLimitRatioX":"0.005","priceLimitRatioY":"0.01"})");
+    kv_raw(out, "riskParameters", risk);
     kv_str(out, "symbolType", "");
     out += '}';
     return;
@@ -391,7 +405,7 @@ void append_instrument_json(std::string& out, const SandboxInstrument& ins) {
   kv_str(out, "lowerFundingRate", "-0.00375");
   kv_raw(out, "isPreListing", "false");
   kv_raw(out, "preListingInfo", "null");
-  kv_raw(out, "riskParameters", R"({"priceLimitRatioX":"0.01","priceLimitRatioY":"0.02"})");
+  kv_raw(out, "riskParameters", risk);
   kv_str(out, "symbolType", "");
   out += '}';
 }

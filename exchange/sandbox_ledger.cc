@@ -18,6 +18,16 @@ Fixed div_fixed(Fixed a, Fixed b) noexcept {
   return static_cast<Fixed>(static_cast<I128>(a) * kFixedScale / b);
 }
 
+Fixed div_fixed_round(Fixed a, Fixed b) noexcept {
+  I128 n = static_cast<I128>(a) * kFixedScale;
+  I128 d = b;
+  if (d < 0) {
+    n = -n;
+    d = -d;
+  }
+  return static_cast<Fixed>(n >= 0 ? (n + d / 2) / d : -((-n + d / 2) / d));
+}
+
 SandboxLedger::SandboxLedger(std::uint64_t uid, int leverage, std::size_t markets)
     : uid_(uid), leverage_(leverage > 0 ? leverage : 1), positions_(markets) {}
 
@@ -64,12 +74,10 @@ SandboxLedger::FillEffect SandboxLedger::apply_linear_fill(std::size_t market, s
     p.cur_realised = 0;
   }
   if (p.size == 0 || (p.size > 0) == (signed_qty > 0)) {
-    // Opening or increasing: size-weighted average entry.
-    const Fixed new_size = p.size + signed_qty;
-    const I128 cost = static_cast<I128>(std::llabs(p.size)) * p.avg_price +
-                          static_cast<I128>(qty) * px;
-    p.avg_price = static_cast<Fixed>(cost / std::llabs(new_size));
-    p.size = new_size;
+    // Opening or increasing: the average entry is the exact cost over the size.
+    p.size += signed_qty;
+    p.entry_value += mul_fixed(px, qty);
+    p.avg_price = div_fixed_round(p.entry_value, std::llabs(p.size));
   } else {
     // Reducing, maybe through zero.
     fx.closed = std::min<Fixed>(qty, std::llabs(p.size));
@@ -78,9 +86,13 @@ SandboxLedger::FillEffect SandboxLedger::apply_linear_fill(std::size_t market, s
     p.size += signed_qty;
     if (p.size == 0) {
       p.avg_price = 0;
+      p.entry_value = 0;
     } else if ((p.size > 0) != (direction > 0)) {
       p.avg_price = px;  // flipped: the rest opened at this fill's price
+      p.entry_value = mul_fixed(px, std::llabs(p.size));
       p.created_ms = now_ms;
+    } else {
+      p.entry_value = mul_fixed(p.avg_price, std::llabs(p.size));  // the average stays
     }
   }
   const Fixed pnl = fx.realised - fx.fee;

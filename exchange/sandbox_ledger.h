@@ -35,6 +35,8 @@ namespace shadow {
 Fixed mul_fixed(Fixed a, Fixed b) noexcept;
 // a / b x scale, rounded toward zero (b != 0).
 Fixed div_fixed(Fixed a, Fixed b) noexcept;
+// a / b x scale, rounded half away from zero (b != 0).
+Fixed div_fixed_round(Fixed a, Fixed b) noexcept;
 
 class SandboxLedger {
  public:
@@ -46,7 +48,8 @@ class SandboxLedger {
   };
   struct Position {
     Fixed size = 0;       // signed: > 0 long, < 0 short
-    Fixed avg_price = 0;  // 0 when flat
+    Fixed avg_price = 0;  // 0 when flat: entry_value / |size|, rounded to 1e-8
+    Fixed entry_value = 0;  // what the open size cost (quote coin), summed exactly over the fills
     Fixed cum_realised = 0;
     Fixed cur_realised = 0;  // since the position was last opened from flat
     std::int64_t created_ms = 0;

@@ -49,12 +49,17 @@ RestReply SandboxService::execute(const SandboxCommand& cmd, std::int64_t now_ms
   RestReply reply;
   int granted = 1;
   if (endpoint_private(cmd.endpoint)) {
-    const int per_second = accounts_.limits.limit(endpoint_name(cmd.endpoint));
+    // Spot has its own figures for the trade endpoints ("order/create@spot"), and its own window.
+    std::string name(endpoint_name(cmd.endpoint));
+    int per_second = cmd.category == Category::kSpot ? accounts_.limits.limit(name + "@spot") : 0;
+    const bool spot_limit = per_second != 0;
+    if (per_second == 0) per_second = accounts_.limits.limit(name);
     const int units = cmd.endpoint == SandboxEndpoint::kCreateBatch   ? static_cast<int>(cmd.batch_create.size())
                       : cmd.endpoint == SandboxEndpoint::kCancelBatch ? static_cast<int>(cmd.batch_cancel.size())
                                                                       : 1;
     const SandboxRateLimiter::Verdict v =
-        limiter_.take(cmd.uid, static_cast<std::uint8_t>(cmd.endpoint), per_second, now_ms, units, &granted);
+        limiter_.take(cmd.uid, static_cast<std::uint8_t>(static_cast<unsigned>(cmd.endpoint) + (spot_limit ? 64u : 0u)),
+                      per_second, now_ms, units, &granted);
     reply.limit = v.limit;
     reply.limit_status = v.remaining;
     reply.limit_reset_ms = v.reset_ms;
@@ -215,7 +220,8 @@ std::string SandboxService::tickers(const SandboxCommand& cmd) const {
       px("bid1Price", bid.px);
       px("ask1Price", ask.px);
       qty("bid1Size", bid.qty);
-      out += ",\"basis\":\"\",\"preOpenPrice\":\"\",\"preQty\":\"\",\"curPreListingPhase\":\"\"";
+      out += ",\"basis\":\"\",\"preOpenPrice\":\"\",\"preQty\":\"\",\"curPreListingPhase\":\"\","
+             "\"fundingIntervalHour\":\"8\",\"fundingCap\":\"0.005\",\"basisRateYear\":\"\"";
     }
     out += '}';
   }

@@ -119,6 +119,12 @@ RetCodeText venue_error(Category c, VenueError e) noexcept {
       return spot ? RetCodeText{170213, "Order does not exist."} : RetCodeText{110001, "Order does not exist"};
     case VenueError::kAmendUnchanged:
       return RetCodeText{10001, "The order remains unchanged as the parameters entered match the existing ones."};
+    case VenueError::kPriceTooHigh:
+      return spot ? RetCodeText{170193, "Buy order price cannot be higher than"}
+                  : RetCodeText{110121, "Order price cannot be higher than"};
+    case VenueError::kPriceTooLow:
+      return spot ? RetCodeText{170194, "Sell order price cannot be lower than"}
+                  : RetCodeText{110120, "Order price cannot be smaller than"};
     case VenueError::kAmendQty:
       return spot ? RetCodeText{170313, "The modified contract quantity cannot be less than to the filled quantity"}
                   : RetCodeText{110064, "The modified contract quantity cannot be less than or equal to the filled quantity."};

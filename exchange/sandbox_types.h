@@ -55,6 +55,11 @@ struct SandboxInstrument {
   Fixed max_notional = 2'000'000 * kFixedScale;
   int price_decimals = 2;  // how prices print ("65114.20"): the tick's decimals
   int qty_decimals = 3;
+  int id = 0;              // Bybit's symbolId
+  // Price band (riskParameters' priceLimitRatioY): a limit buy above mark x (1 + band) or a sell
+  // below mark x (1 - band) is refused, and a linear Market order is an IOC limit order at the
+  // band's edge (Bybit's slippage protection). 0: no band.
+  Fixed price_band = 0;
 };
 
 // An order's life as the venue keeps it.
@@ -139,6 +144,8 @@ enum class VenueError : std::uint8_t {
   kFinished,         // amend/cancel of an order that is no longer open
   kAmendUnchanged,   // amend with the values the order already has
   kAmendQty,         // new qty not above what already filled
+  kPriceTooHigh,     // a buy above the price band
+  kPriceTooLow,      // a sell below the price band
 };
 struct RetCodeText {
   int code;

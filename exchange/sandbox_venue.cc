@@ -196,6 +196,40 @@ std::string_view SandboxVenue::lock_coin(const SandboxOrder& o) const noexcept {
   return ins.quote_coin;
 }
 
+VenueReply SandboxVenue::check_band(std::size_t m, Side side, Fixed px) const {
+  const SandboxInstrument& ins = markets_[m].instrument;
+  const Fixed mark = mark_price(m);
+  if (ins.price_band <= 0 || mark <= 0) return VenueReply{};
+  const Fixed room = mul_fixed(mark, ins.price_band);
+  char buf[kFixedMaxChars];
+  if (side == Side::kBuy && px > mark + room) {
+    const RetCodeText t = venue_error(ins.category, VenueError::kPriceTooHigh);
+    return VenueReply{t.code, std::string(t.msg) + " " + std::string(to_chars_fixed(mark + room, buf)) +
+                                  (ins.category == Category::kSpot ? "." : ", the price limitation"), nullptr};
+  }
+  if (side == Side::kSell && px < mark - room) {
+    const RetCodeText t = venue_error(ins.category, VenueError::kPriceTooLow);
+    return VenueReply{t.code, std::string(t.msg) + " " + std::string(to_chars_fixed(mark - room, buf)) +
+                                  (ins.category == Category::kSpot ? "." : ", the price limitation"), nullptr};
+  }
+  return VenueReply{};
+}
+
+Fixed SandboxVenue::protection_price(std::size_t m, Side side) const noexcept {
+  const SandboxInstrument& ins = markets_[m].instrument;
+  const MatchingEngine& e = *markets_[m].engine;
+  const Level best = e.best(side == Side::kBuy ? Side::kSell : Side::kBuy);
+  if (best.px <= 0) return 0;
+  const Fixed room = mul_fixed(best.px, ins.price_band);
+  if (side == Side::kBuy) {
+    const Fixed px = best.px + room;
+    return px - px % ins.tick;  // down to the grid: never past the band
+  }
+  const Fixed px = best.px - room;
+  const Fixed up = px % ins.tick == 0 ? px : px - px % ins.tick + ins.tick;
+  return up > 0 ? up : ins.tick;
+}
+
 VenueReply SandboxVenue::check_entry(const Account& a, std::size_t m, const CreateOrderRequest& req, Fixed& lock) const {
   const SandboxInstrument& ins = markets_[m].instrument;
   const MatchingEngine& engine = *markets_[m].engine;
@@ -204,6 +238,10 @@ VenueReply SandboxVenue::check_entry(const Account& a, std::size_t m, const Crea
   if (req.type == OrderType::kLimit) {
     if (req.price == 0) return error(c, VenueError::kPriceMissing);
     if (req.price < 0 || req.price % ins.tick != 0) return error(c, VenueError::kPriceTick);
+  }
+  if (req.type == OrderType::kLimit) {
+    VenueReply band = check_band(m, req.side, req.price);
+    if (band.code != retcode::kOk) return band;
   }
   if (req.qty <= 0) return error(c, VenueError::kQtyStep);
   if (!req.market_unit_quote) {
@@ -331,7 +369,13 @@ void SandboxVenue::execute(SandboxOrder& o, Account& a, std::int64_t now_ms) {
   } else if (o.type == OrderType::kMarket) {
     Fixed qty = o.qty;
     if (o.market_unit_quote) qty = walk_qty_for_value(engine, o.qty, mk.instrument.qty_step);
-    if (qty > 0) engine.add_market(o.side, qty, id);
+    if (mk.instrument.category == Category::kLinear && mk.instrument.price_band > 0) {
+      // Bybit: a linear Market order is an IOC limit order at the slippage protection price.
+      o.price = protection_price(o.market, o.side);
+      if (qty > 0 && o.price > 0) engine.add_ioc(id, o.side, o.price, qty);
+    } else if (qty > 0) {
+      engine.add_market(o.side, qty, id);
+    }
     cancel_unfilled("EC_NoImmediateQtyToFill");
   } else if (o.tif == TimeInForce::kIOC || o.tif == TimeInForce::kFOK) {
     engine.add_ioc(id, o.side, o.price, o.qty);
@@ -360,6 +404,10 @@ VenueReply SandboxVenue::amend(std::uint64_t uid, const AmendOrderRequest& req, 
   if (new_qty < ins.min_qty) return error(c, VenueError::kQtyTooSmall);
   if (new_qty > ins.max_qty) return error(c, VenueError::kQtyTooLarge);
   if (new_qty <= o.cum_exec_qty) return error(c, VenueError::kAmendQty);
+  if (new_px != o.price) {
+    VenueReply band = check_band(o.market, o.side, new_px);
+    if (band.code != retcode::kOk) return band;
+  }
   // A PostOnly order stays a maker: an amend that would make it cross is refused, the order
   // unchanged (Bybit does not document this case; refusing keeps the book and the order as they
   // were, where cancelling would surprise the client).

@@ -161,6 +161,10 @@ class SandboxVenue {
   SandboxOrder* order_mut(std::uint64_t id) noexcept;
   VenueReply reject(int code, std::string msg) const { return VenueReply{code, std::move(msg), nullptr}; }
   VenueReply check_entry(const Account& a, std::size_t m, const CreateOrderRequest& req, Fixed& lock) const;
+  // The price band (SandboxInstrument::price_band) around the mark: refusal or kOk.
+  VenueReply check_band(std::size_t m, Side side, Fixed px) const;
+  // A linear Market order's limit: the best opposite price moved by the band, on the grid.
+  Fixed protection_price(std::size_t m, Side side) const noexcept;
   int not_found_code(Category c) const noexcept;
   std::string make_order_id(Category c, std::uint64_t id) const;
   void execute(SandboxOrder& o, Account& a, std::int64_t now_ms);

@@ -153,6 +153,11 @@ TEST_F(SandboxAccountsTest, DefaultRateLimitsAreBybitsFigures) {
     EXPECT_EQ(limits.limit(e), 50) << e;
   }
   EXPECT_EQ(limits.limit("order/disconnected-cancel-all"), 5);  // Bybit: 5/s for every product
+  for (const char* e : {"order/create@spot", "order/cancel@spot", "order/cancel-all@spot", "order/create-batch@spot",
+                        "order/cancel-batch@spot"}) {
+    EXPECT_EQ(limits.limit(e), 20) << e;  // spot's column of Bybit's table
+  }
+  EXPECT_EQ(limits.limit("order/amend@spot"), 10);
 }
 
 struct BadCase {
@@ -238,8 +243,10 @@ TEST_F(SandboxAccountsTest, EveryBadKeyIsRefusedWithFileLineKeyAndWhatIsAllowed)
        "6: rate_limits.\"order/create\": must be a whole number in [1, 10000]"},
       {one_account("[rate_limits]\n\"market/time\" = 10\n"),
        "6: rate_limits.\"market/time\": unknown endpoint; allowed (the path after /v5/): order/create, order/amend, "
-       "order/cancel, order/cancel-all, order/create-batch, order/cancel-batch, order/disconnected-cancel-all, "
-       "order/realtime, order/history, execution/list, position/list, account/wallet-balance"},
+       "order/cancel, order/cancel-all, order/create-batch, order/cancel-batch, order/create@spot, order/amend@spot, "
+       "order/cancel@spot, order/cancel-all@spot, order/create-batch@spot, order/cancel-batch@spot, "
+       "order/disconnected-cancel-all, order/realtime, order/history, execution/list, position/list, "
+       "account/wallet-balance"},
       {"rate_limits = 5\n" + one_account(""),
        "1: rate_limits: must be a table of \"ENDPOINT\" = requests per second ([rate_limits])"},
   };
