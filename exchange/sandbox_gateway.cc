@@ -115,6 +115,10 @@ void SandboxGateway::handle(const RestRequest& req, RestReply& reply) {
   [[maybe_unused]] const ssize_t w = ::write(event_fd_, &one, sizeof one);
   job.done.wait(false, std::memory_order_acquire);
   reply = std::move(job.reply);
+  if (reply.listing) {  // order and execution lists are rendered here, off the exchange thread
+    reply.body = service_.render(*reply.listing);
+    reply.listing.reset();
+  }
 }
 
 std::size_t SandboxGateway::drain() {

@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,10 +65,15 @@ struct RestRequest {
   std::string_view api_key, timestamp, recv_window, sign;  // X-BAPI-* headers ("" = absent)
 };
 
+struct SandboxListing;
+
 // A refusal, or a command's answer: the HTTP status and Bybit's JSON body.
 struct RestReply {
   int http_status = 200;
   std::string body;
+  // Order and execution lists come back as copies of the records, rendered into `body` by the
+  // HTTP worker (SandboxService::render), not on the exchange thread. Null: `body` is complete.
+  std::shared_ptr<SandboxListing> listing;
   // Bybit's rate-limit headers; limit 0 = none sent.
   int limit = 0;
   int limit_status = 0;

@@ -99,9 +99,13 @@ RestReply SandboxService::execute(const SandboxCommand& cmd, std::int64_t now_ms
       b.limit_reset_ms = reply.limit_reset_ms;
       return b;
     }
-    case SandboxEndpoint::kRealtime: result = orders(cmd, false); break;
-    case SandboxEndpoint::kHistory: result = orders(cmd, true); break;
-    case SandboxEndpoint::kExecutions: result = executions(cmd); break;
+    case SandboxEndpoint::kRealtime:
+    case SandboxEndpoint::kHistory:
+    case SandboxEndpoint::kExecutions:
+      reply.listing = cmd.endpoint == SandboxEndpoint::kExecutions ? executions(cmd)
+                                                                   : orders(cmd, cmd.endpoint == SandboxEndpoint::kHistory);
+      reply.listing->time_ms = now_ms;
+      return reply;
     case SandboxEndpoint::kPositions: result = positions(cmd); break;
     case SandboxEndpoint::kWallet:
       result = "{\"list\":[";
@@ -302,7 +306,10 @@ RestReply SandboxService::batch(const SandboxCommand& cmd, std::int64_t now_ms, 
   return r;
 }
 
-std::string SandboxService::orders(const SandboxCommand& cmd, bool history) const {
+// Newest first: the `limit` newest orders below the cursor, copied; sorting only those.
+std::shared_ptr<SandboxListing> SandboxService::orders(const SandboxCommand& cmd, bool history) const {
+  auto listing = std::make_shared<SandboxListing>();
+  listing->category = cmd.category;
   const SandboxVenue::Account* a = venue_.account(cmd.uid);
   const std::size_t limit = static_cast<std::size_t>(cmd.limit != 0 ? cmd.limit : 20);
   const std::uint64_t after = parse_cursor(cmd.cursor);  // ids below this one (newest first)
@@ -313,7 +320,11 @@ std::string SandboxService::orders(const SandboxCommand& cmd, bool history) cons
   } else {
     auto consider = [&](std::uint64_t id) {
       const SandboxOrder* o = venue_.order(id);
-      if (o != nullptr && market_matches(o->market, cmd) && (after == 0 || id < after)) picked.push_back(o);
+      if (o == nullptr || !market_matches(o->market, cmd) || (after != 0 && id >= after)) return;
+      if (history && ((cmd.start_ms != 0 && o->created_ms < cmd.start_ms) || (cmd.end_ms != 0 && o->created_ms > cmd.end_ms))) {
+        return;
+      }
+      picked.push_back(o);
     };
     const bool open = history || cmd.open_only == 0;
     const bool closed = history || cmd.open_only == 1;
@@ -323,34 +334,24 @@ std::string SandboxService::orders(const SandboxCommand& cmd, bool history) cons
       const std::size_t keep = history ? a->closed.size() : std::min<std::size_t>(500, a->closed.size());
       for (std::size_t i = a->closed.size() - keep; i < a->closed.size(); ++i) consider(a->closed[i]);
     }
-    std::sort(picked.begin(), picked.end(), [](const SandboxOrder* x, const SandboxOrder* y) { return x->id > y->id; });
-    if (history && (cmd.start_ms != 0 || cmd.end_ms != 0)) {
-      std::erase_if(picked, [&](const SandboxOrder* o) {
-        return (cmd.start_ms != 0 && o->created_ms < cmd.start_ms) || (cmd.end_ms != 0 && o->created_ms > cmd.end_ms);
-      });
-    }
+    const std::size_t head = std::min(limit + 1, picked.size());
+    std::partial_sort(picked.begin(), picked.begin() + static_cast<std::ptrdiff_t>(head), picked.end(),
+                      [](const SandboxOrder* x, const SandboxOrder* y) { return x->id > y->id; });
   }
-  std::string out = "{\"list\":[";
   const std::size_t n = std::min(limit, picked.size());
-  for (std::size_t i = 0; i < n; ++i) {
-    if (i) out += ',';
-    append_order_json(out, *picked[i], venue_.market(picked[i]->market).instrument, SandboxJsonStyle::kRest);
-  }
-  out += "],\"nextPageCursor\":\"";
-  if (picked.size() > n) out += std::to_string(picked[n - 1]->id);
-  out += "\",\"category\":\"" + std::string(category_name(cmd.category)) + "\"}";
-  return out;
+  listing->orders.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) listing->orders.push_back(*picked[i]);
+  if (picked.size() > n) listing->next_cursor = std::to_string(picked[n - 1]->id);
+  return listing;
 }
 
-std::string SandboxService::executions(const SandboxCommand& cmd) const {
+std::shared_ptr<SandboxListing> SandboxService::executions(const SandboxCommand& cmd) const {
+  auto listing = std::make_shared<SandboxListing>();
+  listing->executions = true;
+  listing->category = cmd.category;
   const SandboxVenue::Account* a = venue_.account(cmd.uid);
   const std::size_t limit = static_cast<std::size_t>(cmd.limit != 0 ? cmd.limit : 50);
   const std::uint64_t after = parse_cursor(cmd.cursor);
-  std::string out = "{\"nextPageCursor\":\"";
-  std::string list;
-  std::size_t n = 0;
-  std::uint64_t last_seq = 0;
-  bool more = false;
   for (auto it = a->executions.rbegin(); it != a->executions.rend(); ++it) {
     const SandboxExecution& e = *it;
     if ((after != 0 && e.seq >= after) || !market_matches(e.market, cmd)) continue;
@@ -359,18 +360,46 @@ std::string SandboxService::executions(const SandboxCommand& cmd) const {
         (cmd.start_ms != 0 && e.time_ms < cmd.start_ms) || (cmd.end_ms != 0 && e.time_ms > cmd.end_ms)) {
       continue;
     }
-    if (n == limit) {
-      more = true;
+    if (listing->fills.size() == limit) {
+      listing->next_cursor = std::to_string(listing->fills.back().seq);
       break;
     }
-    if (n) list += ',';
-    append_execution_json(list, e, venue_.market(e.market).instrument, SandboxJsonStyle::kRest);
-    last_seq = e.seq;
-    ++n;
+    listing->fills.push_back(e);
   }
-  if (more) out += std::to_string(last_seq);
-  out += "\",\"category\":\"" + std::string(category_name(cmd.category)) + "\",\"list\":[" + list + "]}";
-  return out;
+  return listing;
+}
+
+std::string SandboxService::render(const SandboxListing& l) const {
+  std::string result;
+  if (l.executions) {
+    result = "{\"nextPageCursor\":";
+    append_json_string(result, l.next_cursor);
+    result += ",\"category\":\"" + std::string(category_name(l.category)) + "\",\"list\":[";
+    for (std::size_t i = 0; i < l.fills.size(); ++i) {
+      if (i) result += ',';
+      append_execution_json(result, l.fills[i], venue_.market(l.fills[i].market).instrument, SandboxJsonStyle::kRest);
+    }
+    result += "]}";
+  } else {
+    result = "{\"list\":[";
+    for (std::size_t i = 0; i < l.orders.size(); ++i) {
+      if (i) result += ',';
+      append_order_json(result, l.orders[i], venue_.market(l.orders[i].market).instrument, SandboxJsonStyle::kRest);
+    }
+    result += "],\"nextPageCursor\":";
+    append_json_string(result, l.next_cursor);
+    result += ",\"category\":\"" + std::string(category_name(l.category)) + "\"}";
+  }
+  return rest_envelope(retcode::kOk, "OK", result, l.time_ms);
+}
+
+RestReply SandboxService::execute_and_render(const SandboxCommand& cmd, std::int64_t now_ms) {
+  RestReply r = execute(cmd, now_ms);
+  if (r.listing) {
+    r.body = render(*r.listing);
+    r.listing.reset();
+  }
+  return r;
 }
 
 std::string SandboxService::positions(const SandboxCommand& cmd) const {

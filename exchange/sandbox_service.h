@@ -14,6 +14,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <vector>
 #include <string>
 #include <unordered_map>
 
@@ -23,12 +25,27 @@
 
 namespace shadow {
 
+// The records an order or execution list answers with, copied on the exchange thread.
+struct SandboxListing {
+  bool executions = false;  // execution/list (else order/realtime or order/history)
+  Category category = Category::kLinear;
+  std::vector<SandboxOrder> orders;
+  std::vector<SandboxExecution> fills;
+  std::string next_cursor;
+  std::int64_t time_ms = 0;
+};
+
 class SandboxService {
  public:
   // Both outlive the service.
   SandboxService(SandboxVenue& venue, const SandboxAccounts& accounts) : venue_(venue), accounts_(accounts) {}
 
   RestReply execute(const SandboxCommand& cmd, std::int64_t now_ms);
+  // The JSON body of a listing (any thread: it reads only the markets' instruments, which
+  // never change).
+  std::string render(const SandboxListing& listing) const;
+  // execute() with a listing rendered: the complete answer (tests, single-threaded callers).
+  RestReply execute_and_render(const SandboxCommand& cmd, std::int64_t now_ms);
 
   // The DCP window set for (uid, category), 0 when none (seconds).
   int dcp_window(std::uint64_t uid, Category c) const noexcept;
@@ -43,8 +60,8 @@ class SandboxService {
   std::string order_ack(const SandboxOrder* o) const;
   std::string cancel_all(const SandboxCommand& cmd, std::int64_t now_ms);
   RestReply batch(const SandboxCommand& cmd, std::int64_t now_ms, int granted);
-  std::string orders(const SandboxCommand& cmd, bool history) const;
-  std::string executions(const SandboxCommand& cmd) const;
+  std::shared_ptr<SandboxListing> orders(const SandboxCommand& cmd, bool history) const;
+  std::shared_ptr<SandboxListing> executions(const SandboxCommand& cmd) const;
   std::string positions(const SandboxCommand& cmd) const;
   bool market_matches(std::size_t m, const SandboxCommand& cmd) const;
 
