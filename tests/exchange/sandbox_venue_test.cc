@@ -377,5 +377,46 @@ TEST(SandboxVenue, ReduceOnlyIsCancelledWhenBackgroundFlowClosesThePosition) {
   EXPECT_EQ(h.engine(kLinear).level_count(Side::kBuy), 0u);
 }
 
+// Bug (fails until fixed): amend does not hold a reduce-only order to the position, so it can
+// later open the opposite position.
+TEST(SandboxVenue, ReduceOnlyAmendCannotGrowPastThePosition) {
+  VenueHarness h;
+  h.bg_limit(kLinear, Side::kSell, D("100"), D("0.5"));
+  ASSERT_NE(h.place(1, h.market(kLinear, Side::kBuy, D("0.5"))), nullptr);  // long 0.5
+  CreateOrderRequest ro = h.limit(kLinear, Side::kSell, D("110"), D("0.2"));
+  ro.reduce_only = true;
+  const SandboxOrder* r = h.place(1, ro);
+  ASSERT_NE(r, nullptr);
+  h.amend(1, *r, D("1"), 0);  // refused, or trimmed to the position: either way at most 0.5
+  EXPECT_LE(r->qty - r->cum_exec_qty, D("0.5"));
+  ASSERT_TRUE(h.engine(kLinear).order(r->id).has_value());
+  EXPECT_LE(h.engine(kLinear).order(r->id)->qty, D("0.5"));
+  h.bg_market(kLinear, Side::kBuy, D("1"));
+  EXPECT_EQ(h.position(1, kLinear).size, 0) << "a reduce-only order opened a short";
+  for (const SandboxExecution& e : h.executions(1, r->order_id)) EXPECT_EQ(e.closed_size, e.qty);
+}
+
+// Bug (fails until fixed): reduce-only orders are only checked in settle(), after the engine
+// call; one aggressor that first fills a normal order closing the position then fills the
+// reduce-only order behind it, which opens the opposite position.
+TEST(SandboxVenue, ReduceOnlyDoesNotFillAfterTheSameAggressorClosedThePosition) {
+  VenueHarness h;
+  h.bg_limit(kLinear, Side::kSell, D("100"), D("0.5"));
+  ASSERT_NE(h.place(1, h.market(kLinear, Side::kBuy, D("0.5"))), nullptr);  // long 0.5
+  const SandboxOrder* normal = h.place(1, h.limit(kLinear, Side::kSell, D("100.5"), D("0.5")));
+  CreateOrderRequest ro = h.limit(kLinear, Side::kSell, D("101"), D("0.5"));
+  ro.reduce_only = true;
+  const SandboxOrder* r = h.place(1, ro);
+  ASSERT_NE(normal, nullptr);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->qty, D("0.5"));
+  h.bg_market(kLinear, Side::kBuy, D("1"));  // fills the 100.5 sell: flat
+  EXPECT_EQ(normal->state, OrderState::kFilled);
+  EXPECT_EQ(h.position(1, kLinear).size, 0) << "a reduce-only order opened a short";
+  EXPECT_EQ(r->cum_exec_qty, 0);
+  EXPECT_FALSE(order_open(r->state));
+  EXPECT_FALSE(h.engine(kLinear).order(r->id).has_value());
+}
+
 }  // namespace
 }  // namespace shadow::test_support
