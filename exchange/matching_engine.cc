@@ -66,6 +66,22 @@ Fixed MatchingEngine::match(Side side, Fixed limit_key, Fixed remaining, std::ui
     while (remaining > 0 && q.head != kNil) {
       const std::uint32_t n = q.head;
       Node& maker = nodes_[n];
+      if (maker.guarded && guard_ != nullptr) {
+        const Fixed keep = std::clamp<Fixed>(guard_->room(maker.id, maker.qty), 0, maker.qty);
+        if (keep < maker.qty) {
+          const std::uint64_t id = maker.id;
+          if (keep == 0) {
+            unlink(q, n);  // leaves the book without trading
+            index_.erase(id);
+            free_node(n);
+          } else {
+            q.total -= maker.qty - keep;
+            nodes_[n].qty = keep;
+          }
+          guard_->on_trimmed(id, keep);
+          continue;
+        }
+      }
       const Fixed fill = std::min(remaining, maker.qty);
       remaining -= fill;
       filled += fill;
@@ -92,7 +108,7 @@ Fixed MatchingEngine::match(Side side, Fixed limit_key, Fixed remaining, std::ui
 
 void MatchingEngine::rest(std::uint64_t id, Side side, Fixed px, Fixed qty) {
   const std::uint32_t n = alloc_node();
-  nodes_[n] = Node{id, px, qty, kNil, kNil, side};
+  nodes_[n] = Node{id, px, qty, kNil, kNil, side, false};
   index_.emplace(id, n);
   Queue& q = levels(side)[key(side, px)];
   push_back(q, n);
@@ -172,8 +188,10 @@ OrderStatus MatchingEngine::modify(std::uint64_t order_id, Fixed new_px, Fixed n
   const Side side = node.side;
   if (new_px != node.px) {
     // Price change: cancel + re-add (loses priority; may trade if the new price crosses).
+    const bool guarded = node.guarded;
     cancel(order_id);
     add_limit(order_id, side, new_px, new_qty);
+    if (guarded) set_guarded(order_id, true);
     return OrderStatus::kOk;
   }
   if (new_qty == node.qty) return OrderStatus::kOk;
@@ -188,6 +206,13 @@ OrderStatus MatchingEngine::modify(std::uint64_t order_id, Fixed new_px, Fixed n
   }
   emit_level(side, new_px, q.total);
   return OrderStatus::kOk;
+}
+
+bool MatchingEngine::set_guarded(std::uint64_t order_id, bool guarded) noexcept {
+  const auto found = index_.find(order_id);
+  if (found == index_.end()) return false;
+  nodes_[found->second].guarded = guarded;
+  return true;
 }
 
 Level MatchingEngine::best(Side side) const noexcept {

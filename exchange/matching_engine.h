@@ -46,6 +46,20 @@ class BookListener {
   virtual void on_trade(const Trade& trade) = 0;
 };
 
+// Decides, just before a guarded resting order (set_guarded) trades as a maker, how much of it
+// may still rest: a reduce-only order may not outgrow the position it closes, and that position
+// changes with every fill, even within one aggressor. Called inside matching: it must not call
+// the engine back.
+class FillGuard {
+ public:
+  virtual ~FillGuard() = default;
+  // The quantity order `maker_id` (resting `qty`) may keep, in [0, qty]. Less trims it before
+  // the trade (0 removes it from the book, with no trade); `kept` is then reported to
+  // on_trimmed().
+  virtual Fixed room(std::uint64_t maker_id, Fixed qty) = 0;
+  virtual void on_trimmed(std::uint64_t maker_id, Fixed kept) = 0;
+};
+
 enum class OrderStatus : std::uint8_t {
   kOk = 0,
   kInvalid = 1,      // side not buy/sell, px <= 0 or off the tick grid, qty <= 0
@@ -108,6 +122,11 @@ class MatchingEngine {
 
   // Listener for all subsequent events; nullptr = none.
   void set_listener(BookListener* listener) noexcept { listener_ = listener; }
+  // The guard asked before a guarded order trades as a maker; nullptr = none.
+  void set_fill_guard(FillGuard* guard) noexcept { guard_ = guard; }
+  // Marks a resting order as guarded (kept through a price-changing modify). False when it is
+  // not resting. Unguarded orders cost the matching loop one predictable branch.
+  bool set_guarded(std::uint64_t order_id, bool guarded) noexcept;
 
   AddResult add_limit(std::uint64_t order_id, Side side, Fixed px, Fixed qty);
   MarketResult add_market(Side side, Fixed qty, std::uint64_t taker_id = 0);
@@ -158,6 +177,7 @@ class MatchingEngine {
     std::uint32_t prev;
     std::uint32_t next;  // also the free-list link
     Side side;
+    bool guarded;        // ask guard_ before it trades as a maker
   };
   struct Queue {
     std::uint32_t head = kNil;
@@ -188,6 +208,7 @@ class MatchingEngine {
 
   Fixed tick_;
   BookListener* listener_;
+  FillGuard* guard_ = nullptr;
   std::vector<Node> nodes_;
   std::uint32_t free_head_ = kNil;
   absl::flat_hash_map<std::uint64_t, std::uint32_t> index_;  // order id -> node

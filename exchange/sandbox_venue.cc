@@ -98,6 +98,29 @@ SandboxVenue::SandboxVenue(const SandboxAccounts& accounts, std::vector<SandboxM
     accounts_.push_back(Account{cfg, SandboxLedger(cfg.uid, cfg.leverage, markets_.size()), {}, {}, {}, {}});
     for (const auto& [coin, amount] : cfg.wallet) accounts_.back().ledger.deposit(coin, amount);
   }
+  for (SandboxMarket& m : markets_) m.engine->set_fill_guard(this);
+}
+
+Fixed SandboxVenue::room(std::uint64_t maker_id, Fixed qty) {
+  const SandboxOrder* o = order(maker_id);
+  if (o == nullptr || !o->reduce_only) return qty;
+  const Fixed size = account(o->uid)->ledger.position(o->market).size;
+  const bool reduces = (o->side == Side::kBuy && size < 0) || (o->side == Side::kSell && size > 0);
+  return reduces ? std::min<Fixed>(qty, std::llabs(size)) : 0;
+}
+
+void SandboxVenue::on_trimmed(std::uint64_t maker_id, Fixed kept) {
+  SandboxOrder* o = order_mut(maker_id);
+  if (o == nullptr || !order_open(o->state)) return;
+  const std::int64_t now_ms = in_request_ ? now_ms_ : realtime_ns() / 1'000'000;
+  if (kept == 0) {
+    close(*o, *account_mut(o->uid), OrderState::kCancelled, "CancelByReduceOnly",
+          "EC_ReduceOnlySetButNotEnoughPosition", now_ms);
+    return;
+  }
+  o->qty = o->cum_exec_qty + kept;
+  o->updated_ms = now_ms;
+  after_change(*o);
 }
 
 SandboxVenue::~SandboxVenue() = default;
@@ -376,12 +399,19 @@ void SandboxVenue::execute(SandboxOrder& o, Account& a, std::int64_t now_ms) {
     } else if (qty > 0) {
       engine.add_market(o.side, qty, id);
     }
+    // A buy by value is done when it bought all the lots the value paid for (the change, under
+    // one lot, stays in the wallet).
+    SandboxOrder* live = order_mut(id);
+    if (live != nullptr && live->market_unit_quote && order_open(live->state) && qty > 0 && live->cum_exec_qty == qty) {
+      close(*live, a, OrderState::kFilled, "UNKNOWN", "EC_NoError", now_ms);
+    }
     cancel_unfilled("EC_NoImmediateQtyToFill");
   } else if (o.tif == TimeInForce::kIOC || o.tif == TimeInForce::kFOK) {
     engine.add_ioc(id, o.side, o.price, o.qty);
     cancel_unfilled("EC_NoImmediateQtyToFill");
   } else {
     engine.add_limit(id, o.side, o.price, o.qty);
+    if (o.reduce_only) engine.set_guarded(id, true);  // false once it no longer rests: harmless
   }
   in_request_ = false;
   if (SandboxOrder* live = order_mut(id); live != nullptr && order_open(live->state)) after_change(*live);

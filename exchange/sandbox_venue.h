@@ -11,7 +11,8 @@
 // real order (ids below OrderFlowConfig::first_order_id) to the venue. A fill changes only venue
 // state inside the engine's callback; what must touch the engine again (a reduce-only order
 // that would now open a position) waits for settle(), which the driver calls after each model
-// event and the venue after each request.
+// event and the venue after each request. Within one aggressor, the engine asks the venue
+// (FillGuard) before a resting reduce-only order trades, so it never fills past the position.
 //
 // Business rules enforced at entry, with Bybit's retCodes (the REST layer has already checked
 // syntax): known symbol, price on the tick grid, quantity on the lot step and within
@@ -97,7 +98,7 @@ struct VenueReply {
   const SandboxOrder* order = nullptr;  // valid until the next venue call
 };
 
-class SandboxVenue {
+class SandboxVenue final : private FillGuard {
  public:
   static constexpr std::size_t kMaxOpenOrders = 500;     // per account and market (Bybit: 500 per symbol)
   static constexpr std::size_t kMaxClosedOrders = 10'000;
@@ -175,6 +176,10 @@ class SandboxVenue {
              std::string_view reject_reason, std::int64_t now_ms);
   void forget_oldest_closed(Account& a);
   void after_change(const SandboxOrder& o);
+  // FillGuard: a resting reduce-only order may fill only what still reduces the position, which
+  // earlier trades of the same aggressor may already have closed.
+  Fixed room(std::uint64_t maker_id, Fixed qty) override;
+  void on_trimmed(std::uint64_t maker_id, Fixed kept) override;
   std::string_view lock_coin(const SandboxOrder& o) const noexcept;
 
   std::vector<SandboxMarket> markets_;

@@ -189,6 +189,61 @@ TEST(MatchingEngine, ModifyDownKeepsPriorityUpLosesIt) {
   EXPECT_EQ(me.modify(77, 1), OrderStatus::kUnknownId);
 }
 
+// A guard that lets order `id` keep at most `room` (asked just before it trades as a maker).
+struct RoomGuard : FillGuard {
+  Fixed room_left = 0;
+  int asked = 0;
+  std::vector<std::pair<std::uint64_t, Fixed>> trimmed;
+  Fixed room(std::uint64_t, Fixed qty) override {
+    ++asked;
+    return std::min(qty, room_left);
+  }
+  void on_trimmed(std::uint64_t id, Fixed kept) override { trimmed.emplace_back(id, kept); }
+};
+
+TEST(MatchingEngine, FillGuardTrimsOrRemovesAGuardedMakerBeforeItTrades) {
+  Recorder rec;
+  RoomGuard guard;
+  MatchingEngine me(Cfg(), &rec);
+  me.set_fill_guard(&guard);
+  me.add_limit(1, Side::kSell, P(1000), 5);  // unguarded: never asked
+  me.add_limit(2, Side::kSell, P(1000), 5);  // guarded, may keep 2
+  me.add_limit(3, Side::kSell, P(1001), 5);  // guarded, may keep 0 by then
+  ASSERT_TRUE(me.set_guarded(2, true));
+  ASSERT_TRUE(me.set_guarded(3, true));
+  EXPECT_FALSE(me.set_guarded(42, true));
+  guard.room_left = 2;
+  rec.clear();
+  const MarketResult r = me.add_market(Side::kBuy, 9, 99);
+  // 1 fills 5 (never asked); 2 is trimmed to 2 and fills 2; 3 is trimmed to 2 and fills 2.
+  EXPECT_EQ(r.filled, 9);
+  ASSERT_EQ(rec.trades.size(), 3u);
+  EXPECT_EQ(rec.trades[1], (Trade{P(1000), 2, Side::kBuy, 2, 99, 2}));
+  EXPECT_EQ(rec.trades[2], (Trade{P(1001), 2, Side::kBuy, 3, 99, 3}));
+  EXPECT_EQ(guard.trimmed, (std::vector<std::pair<std::uint64_t, Fixed>>{{2, 2}, {3, 2}}));
+  EXPECT_FALSE(me.order(3).has_value());  // 2 kept, 2 filled: gone
+  EXPECT_TRUE(me.empty(Side::kSell));
+
+  // Room 0: removed without a trade, the aggressor goes on to the next order.
+  guard.trimmed.clear();
+  guard.room_left = 0;
+  me.add_limit(4, Side::kSell, P(1000), 5);
+  me.add_limit(5, Side::kSell, P(1000), 5);
+  ASSERT_TRUE(me.set_guarded(4, true));
+  // A price-changing modify (cancel + re-add) keeps the guard.
+  ASSERT_EQ(me.modify(4, P(999), 5), OrderStatus::kOk);
+  rec.clear();
+  const MarketResult r2 = me.add_market(Side::kBuy, 3, 100);
+  EXPECT_EQ(r2.filled, 3);
+  ASSERT_EQ(rec.trades.size(), 1u);
+  EXPECT_EQ(rec.trades[0].maker_order_id, 5u);
+  EXPECT_EQ(guard.trimmed, (std::vector<std::pair<std::uint64_t, Fixed>>{{4, 0}}));
+  EXPECT_FALSE(me.order(4).has_value());
+  EXPECT_EQ(me.qty_at(Side::kSell, P(999)), 0);
+  EXPECT_EQ(me.best_ask().px, P(1000));
+  EXPECT_EQ(me.best_ask().qty, 2);
+}
+
 TEST(MatchingEngine, MarketOrderLargerThanBookIsPartlyDropped) {
   Recorder rec;
   MatchingEngine me(Cfg(), &rec);
