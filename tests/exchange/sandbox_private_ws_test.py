@@ -334,6 +334,39 @@ class DeadMansSwitchTest(unittest.TestCase):
         self.assertIn("dcp_cancels=1", err)
 
 
+class SlowClientTest(unittest.TestCase):
+    def test_idle_connections_hold_the_rest_api_for_at_most_the_read_timeout(self):
+        """8 connections that never send a request occupy every REST worker; each is dropped
+        after the 5 s read timeout, so a real request waits at most about that long, and the
+        public stream keeps flowing meanwhile."""
+        import socket
+        sb = Sandbox()
+        try:
+            host, port = sb.rest[len("http://"):].split(":")
+            idle = [socket.create_connection((host, int(port))) for _ in range(8)]
+            time.sleep(0.2)
+            t0 = time.monotonic()
+            r = sb.get("/v5/order/realtime", "category=linear&symbol=BTCUSDT")
+            waited = time.monotonic() - t0
+            self.assertEqual(r["retCode"], 0)
+            self.assertLess(waited, 8.0, "a request waited longer than the idle connections' read timeout")
+
+            async def book_messages():
+                async with websockets.connect(f"ws://127.0.0.1:{sb.port}/v5/public/linear") as ws:
+                    await ws.send(json.dumps({"op": "subscribe", "args": ["orderbook.50.BTCUSDT"]}))
+                    n = 0
+                    deadline = time.monotonic() + 1.0
+                    while time.monotonic() < deadline:
+                        m = await recv_json(ws)
+                        n += m.get("topic") == "orderbook.50.BTCUSDT"
+                    return n
+            self.assertGreater(asyncio.run(book_messages()), 100, "the public stream stalled")
+            for s in idle:
+                s.close()
+        finally:
+            sb.stop()
+
+
 if __name__ == "__main__":
     if len(sys.argv) < 2:
         sys.exit("usage: sandbox_private_ws_test.py SHADOW_EXCHANGE_BINARY")
