@@ -385,7 +385,7 @@ void append_instrument_json(std::string& out, const SandboxInstrument& ins) {
   key(out, "priceFilter");
   out += '{';
   kv_dec(out, "minPrice", ins.tick, pd);
-  kv_dec(out, "maxPrice", 1'999'999 * kFixedScale, pd);
+  kv_dec(out, "maxPrice", ins.max_price, pd);
   kv_dec(out, "tickSize", ins.tick, pd);
   out += '}';
   key(out, "lotSizeFilter");

@@ -11,6 +11,11 @@ Fixed mul_fixed(Fixed a, Fixed b) noexcept {
   const I128 p = static_cast<I128>(a) * b;
   const I128 half = kFixedScale / 2;
   const I128 q = p >= 0 ? (p + half) / kFixedScale : -((-p + half) / kFixedScale);
+  // Saturates: a price x quantity beyond what Fixed holds must compare as huge, never wrap into
+  // a small or negative value that would pass a minimum-value or balance check (found by
+  // tests/fuzz/sandbox_request_fuzz).
+  if (q > kFixedMax) return kFixedMax;
+  if (q < -kFixedMax) return -kFixedMax;
   return static_cast<Fixed>(q);
 }
 

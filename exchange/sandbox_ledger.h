@@ -31,7 +31,8 @@
 namespace shadow {
 
 // a x b for two Fixed values, rounded half away from zero (the product of a price and a
-// quantity, a value and a rate). __int128 in between: no overflow for any two Fixed.
+// quantity, a value and a rate). __int128 in between; a result beyond Fixed saturates at
+// +-kFixedMax (never wraps).
 Fixed mul_fixed(Fixed a, Fixed b) noexcept;
 // a / b x scale, rounded toward zero (b != 0).
 Fixed div_fixed(Fixed a, Fixed b) noexcept;

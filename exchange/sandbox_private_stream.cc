@@ -13,23 +13,35 @@ namespace {
 
 std::int64_t wall_ms() noexcept { return realtime_ns() / 1'000'000; }
 
+using S = SandboxPrivateStream;
+
 struct TopicName {
   std::string_view name;
-  std::uint16_t bit;
-  std::uint16_t only;  // 0: all categories
+  std::uint16_t bits;   // what it subscribes to
+  std::uint16_t named;  // its "categorised" flag (0: an all-in-one name)
+  std::uint16_t family; // every bit of its base topic (for the no-mixing rule and unsubscribe)
 };
+constexpr std::uint16_t kOrders = S::kOrderLinear | S::kOrderSpot;
+constexpr std::uint16_t kExecutions = S::kExecutionLinear | S::kExecutionSpot;
+// The categorised-name flag of a base topic's family (0: the family has no categorised names).
+constexpr std::uint16_t named_flag(std::uint16_t family) {
+  return family == kOrders       ? S::kOrderNamed
+         : family == kExecutions ? S::kExecutionNamed
+         : family == S::kPosition ? S::kPositionNamed
+                                  : 0;
+}
 constexpr TopicName kTopics[] = {
-    {"order", SandboxPrivateStream::kOrder, 0},
-    {"execution", SandboxPrivateStream::kExecution, 0},
-    {"position", SandboxPrivateStream::kPosition, 0},
-    {"wallet", SandboxPrivateStream::kWallet, 0},
-    {"order.linear", SandboxPrivateStream::kOrder, SandboxPrivateStream::kLinearOnly},
-    {"order.spot", SandboxPrivateStream::kOrder, SandboxPrivateStream::kSpotOnly},
-    {"execution.linear", SandboxPrivateStream::kExecution, SandboxPrivateStream::kLinearOnly},
-    {"execution.spot", SandboxPrivateStream::kExecution, SandboxPrivateStream::kSpotOnly},
-    {"position.linear", SandboxPrivateStream::kPosition, SandboxPrivateStream::kLinearOnly},
-    {"dcp.future", SandboxPrivateStream::kDcpFuture, 0},
-    {"dcp.spot", SandboxPrivateStream::kDcpSpot, 0},
+    {"order", kOrders, 0, kOrders},
+    {"order.linear", S::kOrderLinear, S::kOrderNamed, kOrders},
+    {"order.spot", S::kOrderSpot, S::kOrderNamed, kOrders},
+    {"execution", kExecutions, 0, kExecutions},
+    {"execution.linear", S::kExecutionLinear, S::kExecutionNamed, kExecutions},
+    {"execution.spot", S::kExecutionSpot, S::kExecutionNamed, kExecutions},
+    {"position", S::kPosition, 0, S::kPosition},
+    {"position.linear", S::kPosition, S::kPositionNamed, S::kPosition},
+    {"wallet", S::kWallet, 0, S::kWallet},
+    {"dcp.future", S::kDcpFuture, 0, S::kDcpFuture},
+    {"dcp.spot", S::kDcpSpot, 0, S::kDcpSpot},
 };
 
 }  // namespace
@@ -89,8 +101,11 @@ void SandboxPrivateStream::on_request(ClientSession& c, std::string_view op, con
 void SandboxPrivateStream::subscribe(ClientSession& c, bool sub, const std::vector<std::string_view>& args,
                                      std::string_view req_id) {
   const std::string_view op = sub ? "subscribe" : "unsubscribe";
-  std::uint16_t bits = 0;
-  std::uint16_t only = 0;
+  if (args.empty()) {
+    reply(c, op, false, "error:args is empty", req_id);
+    return;
+  }
+  std::vector<const TopicName*> topics;
   bool plain = false;
   bool categorised = false;
   for (const std::string_view t : args) {
@@ -101,27 +116,38 @@ void SandboxPrivateStream::subscribe(ClientSession& c, bool sub, const std::vect
       reply(c, op, false, "error:topic:" + std::string(t), req_id);
       return;
     }
-    bits = static_cast<std::uint16_t>(bits | found->bit);
-    only = static_cast<std::uint16_t>(only | found->only);
-    if ((found->bit & (kDcpFuture | kDcpSpot)) == 0) (found->only != 0 ? categorised : plain) = true;
-  }
-  if (args.empty()) {
-    reply(c, op, false, "error:args is empty", req_id);
-    return;
+    (found->named != 0 ? categorised : plain) = true;
+    // A base topic is received by its all-in-one name or by its categorised ones, never both:
+    // the pushes could not say which name they answer.
+    const std::uint16_t named = named_flag(found->family);
+    const bool has_family = (c.private_topics & found->family) != 0;
+    const bool session_named = (c.private_topics & named) != 0;
+    if (sub && has_family && named != 0 && session_named != (found->named != 0)) {
+      reply(c, op, false, "error:already subscribed,topic:" + std::string(t), req_id);
+      return;
+    }
+    topics.push_back(found);
   }
   // Bybit: "all-in-one topics and categorised topics cannot be in the same request".
   if (plain && categorised) {
     reply(c, op, false, "error:all-in-one and categorised topics cannot be subscribed in one request", req_id);
     return;
   }
-  if (only == (kLinearOnly | kSpotOnly)) only = 0;  // both categories named: all of them
-  if (sub) {
-    c.private_topics = static_cast<std::uint16_t>(c.private_topics | bits | only);
-  } else {
-    c.private_topics = static_cast<std::uint16_t>(c.private_topics & ~bits);
+  for (const TopicName* t : topics) {
+    if (sub) {
+      c.private_topics = static_cast<std::uint16_t>(c.private_topics | t->bits | t->named);
+    } else {
+      c.private_topics = static_cast<std::uint16_t>(c.private_topics & ~t->bits);
+      // Nothing of the family left: it may be subscribed by either kind of name again.
+      if ((c.private_topics & t->family) == 0) {
+        c.private_topics = static_cast<std::uint16_t>(c.private_topics & ~named_flag(t->family));
+      }
+    }
   }
   for (const auto& [bit, cat] : {std::pair{kDcpFuture, Category::kLinear}, std::pair{kDcpSpot, Category::kSpot}}) {
-    if ((bits & bit) == 0 || !sub) continue;
+    bool asked = false;
+    for (const TopicName* t : topics) asked |= (t->bits & bit) != 0;
+    if (!asked || !sub) continue;
     DcpState* state = nullptr;
     for (DcpState& d : dcp_)
       if (d.uid == c.uid && d.category == cat) state = &d;
@@ -160,22 +186,19 @@ void SandboxPrivateStream::on_position(std::uint64_t uid, std::size_t market) {
 
 void SandboxPrivateStream::on_wallet(std::uint64_t uid) { pending(uid).wallet = true; }
 
-void SandboxPrivateStream::push(std::uint64_t uid, std::uint16_t bit, std::string_view topic, Category category,
-                                const std::string& data) {
-  const std::uint16_t excluded = category == Category::kLinear ? kSpotOnly : kLinearOnly;
+void SandboxPrivateStream::push(std::uint64_t uid, std::uint16_t bit, std::uint16_t named, std::string_view topic,
+                                Category category, const std::string& data) {
   const std::string creation = std::to_string(wall_ms());
   for (auto& [fd, cp] : fanout_.clients()) {
     ClientSession& c = *cp;
     if (!c.private_stream || c.uid != uid || (c.private_topics & bit) == 0 || !c.live()) continue;
-    if ((c.private_topics & excluded) != 0 && (c.private_topics & (kLinearOnly | kSpotOnly)) != (kLinearOnly | kSpotOnly)) continue;
-    const bool categorised = (c.private_topics & (kLinearOnly | kSpotOnly)) != 0 && bit != kWallet;
     scratch_ = "{\"id\":\"";
     scratch_ += std::to_string(uid);
     scratch_ += '-';
     scratch_ += std::to_string(++push_id_);
     scratch_ += "\",\"topic\":\"";
     scratch_ += topic;
-    if (categorised) {
+    if (named != 0 && (c.private_topics & named) != 0) {
       scratch_ += '.';
       scratch_ += category_name(category);
     }
@@ -204,19 +227,24 @@ void SandboxPrivateStream::flush() {
         }
         return data;
       };
-      if (const std::string d = join(p.executions); !d.empty()) push(p.uid, kExecution, "execution", cat, d);
-      if (const std::string d = join(p.orders); !d.empty()) push(p.uid, kOrder, "order", cat, d);
+      const bool linear = cat == Category::kLinear;
+      if (const std::string d = join(p.executions); !d.empty()) {
+        push(p.uid, linear ? kExecutionLinear : kExecutionSpot, kExecutionNamed, "execution", cat, d);
+      }
+      if (const std::string d = join(p.orders); !d.empty()) {
+        push(p.uid, linear ? kOrderLinear : kOrderSpot, kOrderNamed, "order", cat, d);
+      }
     }
     std::string positions;
     for (const std::size_t m : p.positions) {
       if (!positions.empty()) positions += ',';
       append_position_json(positions, venue_, p.uid, m, SandboxJsonStyle::kPush);
     }
-    if (!positions.empty()) push(p.uid, kPosition, "position", Category::kLinear, positions);
+    if (!positions.empty()) push(p.uid, kPosition, kPositionNamed, "position", Category::kLinear, positions);
     if (p.wallet) {
       std::string wallet;
       append_wallet_json(wallet, venue_, p.uid);
-      push(p.uid, kWallet, "wallet", Category::kLinear, wallet);
+      push(p.uid, kWallet, 0, "wallet", Category::kLinear, wallet);
     }
   }
 }

@@ -37,10 +37,11 @@ class SandboxService;
 
 class SandboxPrivateStream final : public SandboxListener {
  public:
-  // Topic bits of ClientSession::private_topics.
-  static constexpr std::uint16_t kOrder = 1, kExecution = 2, kPosition = 4, kWallet = 8;
-  static constexpr std::uint16_t kDcpFuture = 16, kDcpSpot = 32;
-  static constexpr std::uint16_t kLinearOnly = 64, kSpotOnly = 128;  // categorised subscription
+  // Topic bits of ClientSession::private_topics: what a session receives, per category, and
+  // whether it subscribed by the categorised names ("order.linear"), which its pushes then use.
+  static constexpr std::uint16_t kOrderLinear = 1, kOrderSpot = 2, kExecutionLinear = 4, kExecutionSpot = 8;
+  static constexpr std::uint16_t kPosition = 16, kWallet = 32, kDcpFuture = 64, kDcpSpot = 128;
+  static constexpr std::uint16_t kOrderNamed = 256, kExecutionNamed = 512, kPositionNamed = 1024;
   static constexpr int kDefaultDcpWindowS = 10;
 
   // Every reference outlives the stream.
@@ -82,9 +83,10 @@ class SandboxPrivateStream final : public SandboxListener {
   Pending& pending(std::uint64_t uid);
   void reply(ClientSession& c, std::string_view op, bool success, std::string_view msg, std::string_view req_id);
   void subscribe(ClientSession& c, bool sub, const std::vector<std::string_view>& args, std::string_view req_id);
-  // Sends `data` (JSON objects joined by commas) on `topic` to the account's sessions that want
-  // it for `category`.
-  void push(std::uint64_t uid, std::uint16_t bit, std::string_view topic, Category category, const std::string& data);
+  // Sends `data` (JSON objects joined by commas) on `topic` to the account's sessions with
+  // `bit`; those with `named` get the categorised name (topic + "." + category).
+  void push(std::uint64_t uid, std::uint16_t bit, std::uint16_t named, std::string_view topic, Category category,
+            const std::string& data);
 
   const SandboxAccounts& accounts_;
   SandboxVenue& venue_;

@@ -119,6 +119,12 @@ RetCodeText venue_error(Category c, VenueError e) noexcept {
       return spot ? RetCodeText{170213, "Order does not exist."} : RetCodeText{110001, "Order does not exist"};
     case VenueError::kAmendUnchanged:
       return RetCodeText{10001, "The order remains unchanged as the parameters entered match the existing ones."};
+    case VenueError::kPriceOutOfRange:
+      return spot ? RetCodeText{170132, "Order price too high."}
+                  : RetCodeText{110003, "Order price exceeds the allowable range."};
+    case VenueError::kValueTooLarge:
+      return spot ? RetCodeText{170124, "Order amount too large."}
+                  : RetCodeText{10001, "params error: the order value exceeds the maximum"};
     case VenueError::kPriceTooHigh:
       return spot ? RetCodeText{170193, "Buy order price cannot be higher than"}
                   : RetCodeText{110121, "Order price cannot be higher than"};

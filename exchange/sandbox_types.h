@@ -53,6 +53,7 @@ struct SandboxInstrument {
   Fixed max_market_qty = 50 * kFixedScale;   // market orders
   Fixed min_notional = 5 * kFixedScale;      // qty x price, in the quote coin
   Fixed max_notional = 2'000'000 * kFixedScale;
+  Fixed max_price = 1'999'999 * kFixedScale;  // priceFilter.maxPrice
   int price_decimals = 2;  // how prices print ("65114.20"): the tick's decimals
   int qty_decimals = 3;
   int id = 0;              // Bybit's symbolId
@@ -145,6 +146,8 @@ enum class VenueError : std::uint8_t {
   kAmendUnchanged,   // amend with the values the order already has
   kAmendQty,         // new qty not above what already filled
   kPriceTooHigh,     // a buy above the price band
+  kPriceOutOfRange,  // above the instrument's maximum price
+  kValueTooLarge,    // price x qty above the maximum order value
   kPriceTooLow,      // a sell below the price band
 };
 struct RetCodeText {

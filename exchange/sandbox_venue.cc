@@ -261,6 +261,7 @@ VenueReply SandboxVenue::check_entry(const Account& a, std::size_t m, const Crea
   if (req.type == OrderType::kLimit) {
     if (req.price == 0) return error(c, VenueError::kPriceMissing);
     if (req.price < 0 || req.price % ins.tick != 0) return error(c, VenueError::kPriceTick);
+    if (req.price > ins.max_price) return error(c, VenueError::kPriceOutOfRange);
   }
   if (req.type == OrderType::kLimit) {
     VenueReply band = check_band(m, req.side, req.price);
@@ -302,6 +303,7 @@ VenueReply SandboxVenue::check_entry(const Account& a, std::size_t m, const Crea
   if (value < ins.min_notional && (req.type == OrderType::kLimit || req.market_unit_quote)) {
     return error(c, VenueError::kMinNotional);
   }
+  if (value > ins.max_notional) return error(c, VenueError::kValueTooLarge);
 
   if (c == Category::kLinear) {
     const SandboxLedger::Position& p = a.ledger.position(m);
@@ -430,6 +432,8 @@ VenueReply SandboxVenue::amend(std::uint64_t uid, const AmendOrderRequest& req, 
   const Fixed new_qty = req.qty != 0 ? req.qty : o.qty;
   if (new_px == o.price && new_qty == o.qty) return error(c, VenueError::kAmendUnchanged);
   if (new_px <= 0 || new_px % ins.tick != 0) return error(c, VenueError::kPriceTick);
+  if (new_px > ins.max_price) return error(c, VenueError::kPriceOutOfRange);
+  if (mul_fixed(new_px, new_qty) > ins.max_notional) return error(c, VenueError::kValueTooLarge);
   if (new_qty <= 0 || new_qty % ins.qty_step != 0) return error(c, VenueError::kQtyStep);
   if (new_qty < ins.min_qty) return error(c, VenueError::kQtyTooSmall);
   if (new_qty > ins.max_qty) return error(c, VenueError::kQtyTooLarge);

@@ -68,7 +68,18 @@ BybitAuthResult bybit_check_request(const BybitSignedRequest& r, std::string_vie
   std::string msg(r.timestamp);
   msg.append(r.api_key).append(r.recv_window).append(r.payload);
   if (!constant_time_equal(hmac_sha256_hex(secret, msg), r.sign)) {
-    return {kBybitRetSignError, "error sign! origin_string[" + msg + "]"};
+    // Bybit echoes the string it signed. Echoed here as printable ASCII ('?' for anything else:
+    // a payload's bytes need not be valid UTF-8, and the reply must stay valid JSON) and at most
+    // 1 KiB of it (a 64 KiB body is not worth sending back).
+    constexpr std::size_t kMaxEcho = 1024;
+    std::string echo = "error sign! origin_string[";
+    for (std::size_t i = 0; i < msg.size() && i < kMaxEcho; ++i) {
+      const unsigned char c = static_cast<unsigned char>(msg[i]);
+      echo += c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '?';
+    }
+    if (msg.size() > kMaxEcho) echo += "...";
+    echo += ']';
+    return {kBybitRetSignError, echo};
   }
   return {};
 }

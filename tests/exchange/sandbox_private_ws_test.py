@@ -278,6 +278,31 @@ class PrivateStreamTest(unittest.TestCase):
                 self.assertFalse(any(t.endswith("linear") or t in ("order", "execution") for t in more), more)
         self.run_async(go())
 
+    def test_categorised_topics_of_different_categories_in_one_session(self):
+        """order.linear with execution.spot: linear orders on order.linear, spot fills on
+        execution.spot, and nothing else (found by sandbox_ws_fuzz: every category used to come
+        on the all-in-one names)."""
+        async def go():
+            async with websockets.connect(self.sb.private) as ws:
+                await ws.send(auth_message())
+                self.assertTrue((await recv_json(ws))["success"])
+                await ws.send(json.dumps({"op": "subscribe", "args": ["order.linear", "execution.spot"]}))
+                self.assertTrue((await recv_json(ws))["success"])
+                # The all-in-one name of a family subscribed by category is refused.
+                await ws.send(json.dumps({"op": "subscribe", "args": ["order"]}))
+                self.assertFalse((await recv_json(ws))["success"])
+                for cat, side in (("spot", "Sell"), ("linear", "Buy")):
+                    r = self.sb.post("/v5/order/create", {"category": cat, "symbol": "BTCUSDT", "side": side,
+                                                          "orderType": "Market", "qty": "0.001"})
+                    self.assertEqual(r["retCode"], 0, r)
+                got = await collect(ws, ["order.linear", "execution.spot"], seconds=2.0)
+                self.assertEqual(set(got), {"order.linear", "execution.spot"}, got.keys())
+                for m in got["order.linear"]:
+                    self.assertTrue(all(o["category"] == "linear" for o in m["data"]), m)
+                for m in got["execution.spot"]:
+                    self.assertTrue(all(e["category"] == "spot" for e in m["data"]), m)
+        self.run_async(go())
+
     def test_other_accounts_get_nothing(self):
         async def go():
             async with websockets.connect(self.sb.private) as ws:

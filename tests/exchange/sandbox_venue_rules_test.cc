@@ -45,6 +45,10 @@ TEST(SandboxVenueRules, EntryRulesAnswerBybitsRetCodes) {
       {"below min notional", Side::kBuy, OrderType::kLimit, "100", "0.049", 110094, 170140},
       {"margin or balance", Side::kBuy, OrderType::kLimit, "100000", "20", 110007, 170131},
       {"spot base balance", Side::kSell, OrderType::kLimit, "100", "10.001", 0, 170131},
+      // Found by sandbox_request_fuzz: price x qty beyond 64 bits wrapped and passed every check.
+      {"price above maxPrice", Side::kSell, OrderType::kLimit, "2000000", "1", 110003, 170132},
+      {"value above the maximum", Side::kSell, OrderType::kLimit, "1999999", "100", 10001, 170124},
+      {"value beyond 64 bits", Side::kSell, OrderType::kLimit, "90000000000", "100", 110003, 170132},
   };
   for (const EntryCase& c : cases) {
     for (const std::size_t m : {kLinear, kSpot}) {

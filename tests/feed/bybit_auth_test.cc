@@ -57,6 +57,19 @@ TEST(BybitAuth, EachRefusalHasBybitsRetCode) {
   EXPECT_EQ(tampered.ret_msg.find("sandbox-secret"), std::string::npos) << "the secret never shows";
 }
 
+// Found by sandbox_request_fuzz: the 10004 message echoed a payload's bytes, invalid UTF-8
+// included, which made the JSON answer invalid. Now printable ASCII only, and at most 1 KiB.
+TEST(BybitAuth, SignErrorEchoIsPrintableAsciiAndBounded) {
+  const std::string payload = std::string("{\"a\":\"\xff\xfe\x01\"}") + std::string(4000, 'x');
+  const BybitSignedRequest r{"sandbox-key", "1700000000000", "5000", "00", payload};
+  const BybitAuthResult bad = bybit_check_request(r, "sandbox-secret", 1700000000200);
+  EXPECT_EQ(bad.ret_code, kBybitRetSignError);
+  EXPECT_EQ(bad.ret_msg.rfind("error sign! origin_string[1700000000000sandbox-key5000{\"a\":\"???\"}", 0), 0u) << bad.ret_msg;
+  for (const char c : bad.ret_msg) EXPECT_TRUE(c >= 0x20 && c < 0x7f) << static_cast<int>(static_cast<unsigned char>(c));
+  EXPECT_LE(bad.ret_msg.size(), 1024u + 32u);
+  EXPECT_EQ(bad.ret_msg.substr(bad.ret_msg.size() - 4), "...]");
+}
+
 TEST(BybitAuth, WithoutRecvWindowTheSignatureLeavesItOut) {
   const std::string sign = hmac_sha256_hex("s", std::string("1700000000000") + "k" + "a=1");
   const BybitSignedRequest r{"k", "1700000000000", "", sign, "a=1"};
