@@ -8,9 +8,9 @@
 #include <cstring>
 
 #include <httplib.h>
-#include <concurrentqueue/concurrentqueue.h>
 
 #include "core/clock.h"
+#include "ringbuf/mpsc_queue.h"
 #include "exchange/sandbox_json.h"
 #include "exchange/sandbox_service.h"
 
@@ -34,7 +34,8 @@ struct SandboxGateway::Job {
 
 struct SandboxGateway::Impl {
   httplib::Server http;
-  moodycamel::ConcurrentQueue<Job*> inbox{64};
+  // At most kWorkers jobs are ever in flight (each worker waits for its own): never full.
+  MpscQueue<Job*> inbox{4 * kWorkers};
 };
 
 SandboxGateway::SandboxGateway(const SandboxAccounts& accounts, SandboxService& service)
@@ -110,7 +111,12 @@ void SandboxGateway::handle(const RestRequest& req, RestReply& reply) {
     reply.body = "shutting down";
     return;
   }
-  impl_->inbox.enqueue(&job);
+  Job* const queued = &job;
+  Job* item = queued;
+  while (!impl_->inbox.try_push(std::move(item))) {
+    item = queued;
+    std::this_thread::yield();  // cannot happen with one job per worker; never drop one
+  }
   const std::uint64_t one = 1;
   [[maybe_unused]] const ssize_t w = ::write(event_fd_, &one, sizeof one);
   job.done.wait(false, std::memory_order_acquire);
@@ -127,7 +133,7 @@ std::size_t SandboxGateway::drain() {
   [[maybe_unused]] const ssize_t r = ::read(event_fd_, &count, sizeof count);
   std::size_t n = 0;
   Job* job = nullptr;
-  while (impl_->inbox.try_dequeue(job)) {
+  while (impl_->inbox.try_pop(job)) {
     job->reply = service_.execute(job->cmd, wall_ms());
     job->done.store(true, std::memory_order_release);
     job->done.notify_one();

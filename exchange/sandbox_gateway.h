@@ -1,7 +1,7 @@
 // SandboxGateway: the sandbox trading API's HTTP server (docs/SANDBOX.md, "REST"). cpp-httplib
 // serves http://127.0.0.1:PORT on a fixed pool of worker threads; each worker parses and
 // authenticates its request (exchange/sandbox_request.h) and hands the typed command to the
-// exchange thread through a lock-free MPSC queue (moodycamel::ConcurrentQueue) and an eventfd
+// exchange thread through a lock-free MPSC queue (ringbuf/mpsc_queue.h) and an eventfd
 // the exchange's epoll loop watches. The exchange thread runs drain() when the eventfd fires:
 // it executes each command (SandboxService) and wakes the waiting worker (a C++20
 // atomic wait, a futex). So the thread that publishes the public stream never parses HTTP or
