@@ -60,7 +60,7 @@ test-asan:
 test-tsan:
 	@cmake --preset tsan -DSHADOW_DATA_DIR=$(DATA) >/dev/null
 	@cmake --build build/tsan -j$(JOBS) --target concurrency_tests
-	@ctest --test-dir build/tsan --output-on-failure -L concurrency
+	@TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp" ctest --test-dir build/tsan --output-on-failure -L concurrency
 
 bench: build
 	@for b in build/release/bench/*_benchmark; do echo "== $$b"; $$b; done
