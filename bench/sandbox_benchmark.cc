@@ -20,34 +20,17 @@
 #include "exchange/sandbox_service.h"
 #include "exchange/sandbox_venue.h"
 #include "feed/bybit_auth.h"
+#include "tests/support/sandbox_one_market.h"
 
 namespace shadow {
 namespace {
 
 constexpr Fixed U = kFixedScale;
 
-struct Setup {
-  MatchingEngine engine{MatchingEngine::Config{}};
-  SandboxAccounts accounts;
-  std::unique_ptr<SandboxVenue> venue;
-  std::unique_ptr<SandboxService> service;
-
-  explicit Setup(int resting_real = 0) {
-    SandboxAccount a;
-    a.uid = 7;
-    a.api_key = "benchkey";
-    a.api_secret = "benchsecret";
-    a.wallet = {{"USDT", 10'000'000 * U}};
-    accounts.accounts.push_back(a);
-    for (auto& [name, rate] : accounts.limits.per_second) rate = 10'000;
-    SandboxMarket m;
-    m.instrument.symbol = "BTCUSDT";
-    m.instrument.base_coin = "BTC";
-    m.instrument.quote_coin = "USDT";
-    m.engine = &engine;
-    venue = std::make_unique<SandboxVenue>(accounts, std::vector<SandboxMarket>{m}, 1);
-    engine.set_listener(venue->tap(0, nullptr));
-    // A book like the model's: 10 levels a side, 5 background orders each.
+// The one-market sandbox with a book like the model's (10 levels a side, 5 background orders
+// each) and `resting_real` real orders resting far from it.
+struct Setup : test::OneMarketSandbox {
+  explicit Setup(int resting_real = 0) : OneMarketSandbox(7, "benchkey", "benchsecret") {
     std::uint64_t id = OrderFlowConfig{}.first_order_id;
     for (int k = 1; k <= 10; ++k) {
       for (int i = 0; i < 5; ++i) {
@@ -55,7 +38,6 @@ struct Setup {
         engine.add_limit(id++, Side::kSell, 65'000 * U + k * U / 10, U / 100);
       }
     }
-    service = std::make_unique<SandboxService>(*venue, accounts);
     for (int i = 0; i < resting_real; ++i) {
       CreateOrderRequest r;
       r.symbol = "BTCUSDT";
@@ -65,6 +47,16 @@ struct Setup {
     }
   }
 };
+
+// order/realtime, limit 50, over 200 open orders.
+SandboxCommand realtime50() {
+  SandboxCommand q;
+  q.endpoint = SandboxEndpoint::kRealtime;
+  q.uid = 7;
+  q.symbol = "BTCUSDT";
+  q.limit = 50;
+  return q;
+}
 
 RestRequest signed_post(std::string_view path, const std::string& body, std::string& ts, std::string& sign) {
   const std::int64_t now = realtime_ns() / 1'000'000;
@@ -121,11 +113,7 @@ BENCHMARK(BM_ExecuteCreateCancel);
 // copy 50 orders) and what the HTTP worker does (render them).
 void BM_ExecuteRealtime50(benchmark::State& state) {
   Setup s(200);
-  SandboxCommand q;
-  q.endpoint = SandboxEndpoint::kRealtime;
-  q.uid = 7;
-  q.symbol = "BTCUSDT";
-  q.limit = 50;
+  const SandboxCommand q = realtime50();
   std::int64_t now = 1;
   for (auto _ : state) {
     const RestReply r = s.service->execute(q, now);
@@ -137,12 +125,7 @@ BENCHMARK(BM_ExecuteRealtime50);
 
 void BM_RenderRealtime50(benchmark::State& state) {
   Setup s(200);
-  SandboxCommand q;
-  q.endpoint = SandboxEndpoint::kRealtime;
-  q.uid = 7;
-  q.symbol = "BTCUSDT";
-  q.limit = 50;
-  const RestReply r = s.service->execute(q, 1);
+  const RestReply r = s.service->execute(realtime50(), 1);
   for (auto _ : state) {
     const std::string body = s.service->render(*r.listing);
     benchmark::DoNotOptimize(body.data());

@@ -5,6 +5,7 @@
 
 #include <simdjson.h>
 
+#include "core/percent_decode.h"
 #include "exchange/sandbox_json.h"
 #include "feed/bybit_auth.h"
 
@@ -111,33 +112,6 @@ bool in(Names list, std::string_view s) {
   return false;
 }
 
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// application/x-www-form-urlencoded decoding; false on a broken %XX escape.
-bool url_decode(std::string_view s, std::string& out) {
-  out.clear();
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%') {
-      if (i + 2 >= s.size()) return false;
-      const int hi = hex_value(s[i + 1]);
-      const int lo = hex_value(s[i + 2]);
-      if (hi < 0 || lo < 0) return false;
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return true;
-}
-
 // The parameters of a request and the first problem met while reading them.
 class ParamReader {
  public:
@@ -167,8 +141,8 @@ class ParamReader {
       const std::size_t eq = pair.find('=');
       Param p;
       std::string value;
-      if (!url_decode(pair.substr(0, eq), p.name) ||
-          !url_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1), value)) {
+      if (!percent_decode(pair.substr(0, eq), p.name, true) ||
+          !percent_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1), value, true)) {
         return fail("params error: the query string has a broken %-escape");
       }
       if (get(p.name) != nullptr) return fail("params error: parameter '" + printable(p.name) + "' is given twice");

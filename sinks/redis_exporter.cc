@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "core/percent_decode.h"
 #include "core/host_port.h"
 
 namespace shadow {
@@ -24,30 +25,6 @@ bool parse_int(std::string_view s, int lo, int hi, int& out) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size() || v < lo || v > hi) return false;
   out = v;
-  return true;
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// RFC 3986 section 2.1 percent-decoding of the userinfo (a password may hold '@' or ':').
-bool percent_decode(std::string_view s, std::string& out) {
-  out.clear();
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out.push_back(s[i]);
-      continue;
-    }
-    if (i + 2 >= s.size()) return false;
-    const int h = hex_digit(s[i + 1]), l = hex_digit(s[i + 2]);
-    if (h < 0 || l < 0) return false;
-    out.push_back(static_cast<char>(h * 16 + l));
-    i += 2;
-  }
   return true;
 }
 

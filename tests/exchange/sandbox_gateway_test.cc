@@ -20,35 +20,14 @@
 #include "exchange/sandbox_service.h"
 #include "exchange/sandbox_venue.h"
 #include "feed/bybit_auth.h"
+#include "tests/support/sandbox_one_market.h"
 
 namespace shadow {
 namespace {
 
-constexpr Fixed U = kFixedScale;
-
-struct Fixture {
-  MatchingEngine engine{MatchingEngine::Config{}};
-  SandboxAccounts accounts;
-  std::unique_ptr<SandboxVenue> venue;
-  std::unique_ptr<SandboxService> service;
+struct Fixture : test::OneMarketSandbox {
   std::unique_ptr<SandboxGateway> gateway;
-
-  Fixture() {
-    SandboxAccount a;
-    a.uid = 9;
-    a.api_key = "gwkey";
-    a.api_secret = "gwsecret";
-    a.wallet = {{"USDT", 10'000'000 * U}};
-    accounts.accounts.push_back(a);
-    for (auto& [name, rate] : accounts.limits.per_second) rate = 10'000;
-    SandboxMarket m;
-    m.instrument.symbol = "BTCUSDT";
-    m.instrument.base_coin = "BTC";
-    m.instrument.quote_coin = "USDT";
-    m.engine = &engine;
-    venue = std::make_unique<SandboxVenue>(accounts, std::vector<SandboxMarket>{m}, 3);
-    engine.set_listener(venue->tap(0, nullptr));
-    service = std::make_unique<SandboxService>(*venue, accounts);
+  Fixture() : OneMarketSandbox(9, "gwkey", "gwsecret") {
     gateway = std::make_unique<SandboxGateway>(accounts, *service);
   }
 };
