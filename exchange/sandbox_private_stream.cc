@@ -165,26 +165,40 @@ SandboxPrivateStream::Pending& SandboxPrivateStream::pending(std::uint64_t uid) 
   return pending_.back();
 }
 
+bool SandboxPrivateStream::listening(std::uint64_t uid) const {
+  for (const auto& [fd, cp] : fanout_.clients()) {
+    if (cp->private_stream && cp->uid == uid && cp->private_topics != 0) return true;
+  }
+  return false;
+}
+
+// Nothing is rendered for an account nobody listens to: the exchange thread's work per fill
+// stays the venue's own.
 void SandboxPrivateStream::on_execution(const SandboxExecution& e) {
+  if (!listening(e.uid)) return;
   std::string obj;
   append_execution_json(obj, e, venue_.market(e.market).instrument, SandboxJsonStyle::kPush);
   pending(e.uid).executions.emplace_back(e.market, std::move(obj));
 }
 
 void SandboxPrivateStream::on_order(const SandboxOrder& o) {
+  if (!listening(o.uid)) return;
   std::string obj;
   append_order_json(obj, o, venue_.market(o.market).instrument, SandboxJsonStyle::kPush);
   pending(o.uid).orders.emplace_back(o.market, std::move(obj));
 }
 
 void SandboxPrivateStream::on_position(std::uint64_t uid, std::size_t market) {
+  if (!listening(uid)) return;
   Pending& p = pending(uid);
   for (const std::size_t m : p.positions)
     if (m == market) return;
   p.positions.push_back(market);
 }
 
-void SandboxPrivateStream::on_wallet(std::uint64_t uid) { pending(uid).wallet = true; }
+void SandboxPrivateStream::on_wallet(std::uint64_t uid) {
+  if (listening(uid)) pending(uid).wallet = true;
+}
 
 void SandboxPrivateStream::push(std::uint64_t uid, std::uint16_t bit, std::uint16_t named, std::string_view topic,
                                 Category category, const std::string& data) {

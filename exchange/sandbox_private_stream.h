@@ -81,6 +81,8 @@ class SandboxPrivateStream final : public SandboxListener {
     std::int64_t dead_since = 0;  // when the last live connection was seen (0 = a live one)
   };
   Pending& pending(std::uint64_t uid);
+  // Some live session of `uid` subscribed to something (a scan: sessions are few).
+  bool listening(std::uint64_t uid) const;
   void reply(ClientSession& c, std::string_view op, bool success, std::string_view msg, std::string_view req_id);
   void subscribe(ClientSession& c, bool sub, const std::vector<std::string_view>& args, std::string_view req_id);
   // Sends `data` (JSON objects joined by commas) on `topic` to the account's sessions with
