@@ -30,6 +30,7 @@
 //     whose lock coin it is; every open order is an open Limit order resting in its engine at
 //     its price with its leaves quantity, every real order in an engine is an open order, and a
 //     finished order is not in the engine;
+//   - an open order holds at least what its open part needs (check_hold);
 //   - spot-only coins (ETH, USDC): wallet >= 0 and wallet - locked >= 0.
 #include <simdjson.h>
 
@@ -201,6 +202,23 @@ std::string_view lock_coin(const World& w, const SandboxOrder& o) {
                                                                   : std::string_view(ins.quote_coin);
 }
 
+// An open order holds at least what its open part needs, computed without overflow (__int128):
+// a spot buy price x leaves of the quote coin, a spot sell its leaves, a linear order that is not
+// reduce-only price x leaves / leverage (fills release their share rounded down, so the hold
+// never falls below this; 1e-8 of slack for the rounding of the entry value).
+void check_hold(const World& w, const SandboxOrder& o, int leverage) {
+  __extension__ using I128 = __int128;
+  const bool spot = w.venue.market(o.market).instrument.category == Category::kSpot;
+  const I128 leaves = o.qty - o.cum_exec_qty;
+  const I128 value = static_cast<I128>(o.price) * leaves / kFixedScale;
+  I128 need = spot ? (o.side == Side::kBuy ? value : leaves) : (o.reduce_only ? 0 : value / leverage);
+  if (static_cast<I128>(o.locked) + 1 < need) {
+    std::fprintf(stderr, "order %llu holds %lld but its open part needs %.0f (1e-8 units)\n",
+                 static_cast<unsigned long long>(o.id), static_cast<long long>(o.locked), static_cast<double>(need));
+    std::abort();
+  }
+}
+
 void check_state(World& w) {
   std::size_t open_total = 0;
   for (std::size_t m = 0; m < w.venue.market_count(); ++m) {
@@ -220,6 +238,7 @@ void check_state(World& w) {
       SHADOW_FUZZ_CHECK(in_book.has_value());
       SHADOW_FUZZ_CHECK(in_book->side == o->side && in_book->px == o->price);
       SHADOW_FUZZ_CHECK(in_book->qty == o->qty - o->cum_exec_qty);
+      check_hold(w, *o, cfg.leverage);
       locked[std::string(lock_coin(w, *o))] += o->locked;
     }
     for (const std::uint64_t id : a->closed) {
@@ -377,10 +396,22 @@ std::string check_reply(const RestReply& reply, bool executed, const SandboxComm
   return "";
 }
 
+// Known finding (corpus finding_order_value_overflow_*.txt): the venue computes an order's value
+// price x qty in 64 bits, so a value past 2^63 wraps and a huge order passes the min-notional and
+// balance checks. SHADOW_FUZZ_KNOWN=1 leaves such commands out so a run can look further.
+bool overflows(const SandboxCommand& cmd) {
+  __extension__ using I128 = __int128;
+  const auto big = [](Fixed px, Fixed qty) { return static_cast<I128>(px) * qty / kFixedScale > INT64_MAX; };
+  bool any = big(cmd.create.price, cmd.create.qty) || big(cmd.amend.price, std::max(cmd.amend.qty, kFixedScale * 100));
+  for (const CreateOrderRequest& o : cmd.batch_create) any = any || big(o.price, o.qty);
+  return any;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const bool verbose = std::getenv("SHADOW_FUZZ_VERBOSE") != nullptr;  // each reply to stderr
+  static const bool skip_known = std::getenv("SHADOW_FUZZ_KNOWN") != nullptr;
   std::string_view input(reinterpret_cast<const char*>(data), size);
   World w;
   std::int64_t now_ms = kStartMs;
@@ -395,6 +426,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     SandboxCommand cmd;
     RestReply reply;
     const bool ok = parse_sandbox_request(req, accounts(), now_ms, cmd, reply);
+    if (ok && skip_known && overflows(cmd)) continue;  // known finding, see overflows()
     if (ok) {
       SHADOW_FUZZ_CHECK(!endpoint_private(cmd.endpoint) || w.venue.account(cmd.uid) != nullptr);
       reply = w.service.execute(cmd, now_ms);
