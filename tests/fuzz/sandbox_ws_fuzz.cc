@@ -19,7 +19,7 @@
 // session's queued output stays under 256 KiB; every queued frame deframes (as our client's
 // WsDeframer reads the server's frames) into a text frame whose payload is valid JSON.
 // The session starts unauthenticated every input; the world (books, venue) is rebuilt every
-// 4096 inputs so the state stays bounded.
+// 4096 inputs so the state stays bounded. SHADOW_FUZZ_VERBOSE=1 prints every frame checked.
 #include <simdjson.h>
 
 #include <cstddef>
@@ -129,7 +129,9 @@ std::size_t check_frames(const std::string& out, std::size_t from, int& first_su
   WsStatus st;
   std::size_t frames = 0;
   first_success = -1;
+  static const bool verbose = std::getenv("SHADOW_FUZZ_VERBOSE") != nullptr;  // each frame to stderr
   while ((st = deframer.next(m)) == WsStatus::kMessage) {
+    if (verbose) std::fprintf(stderr, "frame: %.*s\n", static_cast<int>(std::min<std::size_t>(m.len, 300)), m.data);
     SHADOW_FUZZ_CHECK(m.op == WsOpcode::kText);
     simdjson::dom::element doc;
     if (json_parser().parse(m.data, m.len).get(doc) != simdjson::SUCCESS || !doc.is_object()) {
