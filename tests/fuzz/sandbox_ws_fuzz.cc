@@ -17,11 +17,14 @@
 //
 // Checks per input: no crash or sanitizer report; our auth is answered success true; the
 // session's queued output stays under 256 KiB; every queued frame deframes (as our client's
-// WsDeframer reads the server's frames) into a text frame whose payload is valid JSON.
+// WsDeframer reads the server's frames) into a text frame whose payload is valid JSON; a push
+// comes only on a topic the message subscribed to, by its exact name, and a categorised topic
+// ("execution.spot") carries only that category.
 // The session starts unauthenticated every input; the world (books, venue) is rebuilt every
 // 4096 inputs so the state stays bounded. SHADOW_FUZZ_VERBOSE=1 prints every frame checked.
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -29,6 +32,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/clock.h"
 #include "exchange/client_session.h"
@@ -116,9 +120,31 @@ simdjson::dom::parser& json_parser() {
   return p;
 }
 
-// Every frame queued for the session: a text frame with a JSON payload. Returns how many; the
-// first one's "success" goes to `first_success` (-1: none).
-std::size_t check_frames(const std::string& out, std::size_t from, int& first_success) {
+// A push's topic must be one the session subscribed to, by its exact name, and a categorised
+// topic ("order.linear") carries only that category's objects.
+void check_push_topic(simdjson::dom::element doc, const std::vector<std::string>& subscribed) {
+  std::string_view topic;
+  if (doc["topic"].get(topic) != simdjson::SUCCESS) return;  // a reply
+  if (std::find(subscribed.begin(), subscribed.end(), topic) == subscribed.end()) {
+    std::fprintf(stderr, "a push on topic %.*s, which the session did not subscribe to\n", static_cast<int>(topic.size()),
+                 topic.data());
+    std::abort();
+  }
+  const std::size_t dot = topic.find('.');
+  if (dot == std::string_view::npos) return;
+  simdjson::dom::array data;
+  SHADOW_FUZZ_CHECK(doc["data"].get(data) == simdjson::SUCCESS);
+  for (const simdjson::dom::element item : data) {
+    std::string_view category;
+    SHADOW_FUZZ_CHECK(item["category"].get(category) == simdjson::SUCCESS && category == topic.substr(dot + 1));
+  }
+}
+
+// Every frame queued for the session: a text frame with a JSON payload (and, with `subscribed`,
+// a push only on a subscribed topic). Returns how many; the first one's "success" goes to
+// `first_success` (-1: none).
+std::size_t check_frames(const std::string& out, std::size_t from, int& first_success,
+                         const std::vector<std::string>* subscribed = nullptr) {
   static WsDeframer deframer(kMaxOut);
   std::string buf(out, from);
   const std::size_t n = buf.size();
@@ -139,6 +165,7 @@ std::size_t check_frames(const std::string& out, std::size_t from, int& first_su
                    m.data);
       std::abort();
     }
+    if (subscribed != nullptr) check_push_topic(doc, *subscribed);
     bool success = false;
     if (frames == 0 && doc["success"].get(success) == simdjson::SUCCESS) first_success = success ? 1 : 0;
     ++frames;
@@ -152,6 +179,23 @@ std::string auth_request(const SandboxAccount& a, bool expires_as_string) {
   const std::string e = std::to_string(expires);
   return "{\"req_id\":\"auth-1\",\"op\":\"auth\",\"args\":[\"" + a.api_key + "\"," +
          (expires_as_string ? "\"" + e + "\"" : e) + ",\"" + bybit_ws_auth_signature(a.api_secret, expires) + "\"]}";
+}
+
+// The topics of `text` when it is a subscribe request (its reply said success).
+std::vector<std::string> subscribed_topics(const std::string& text) {
+  std::vector<std::string> out;
+  simdjson::dom::element doc;
+  std::string_view op;
+  simdjson::dom::array args;
+  if (json_parser().parse(text.data(), text.size()).get(doc) != simdjson::SUCCESS || doc["op"].get(op) != simdjson::SUCCESS ||
+      op != "subscribe" || doc["args"].get(args) != simdjson::SUCCESS) {
+    return out;
+  }
+  for (const simdjson::dom::element a : args) {
+    std::string_view t;
+    if (a.get(t) == simdjson::SUCCESS) out.emplace_back(t);
+  }
+  return out;
 }
 
 // The account trades: a small IOC buy and sell at the touch on each market (executions, orders,
@@ -224,6 +268,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   w.handler.on_text(c, text);
   int success = -1;
   SHADOW_FUZZ_CHECK(check_frames(c.out, before, success) == 1);  // one reply per request
+  const std::vector<std::string> subscribed = success == 1 ? subscribed_topics(text) : std::vector<std::string>{};
   if ((mode & 4) != 0 && c.uid != 0) trade(w, c.uid);
   if ((mode & 64) != 0) {
     const std::int64_t now = monotonic_ns();
@@ -232,7 +277,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     w.stream.flush();
   }
   SHADOW_FUZZ_CHECK(c.out.size() <= kMaxOut);
-  check_frames(c.out, 0, success);
+  // Known finding (corpus finding_categorised_topics_mixed.txt): order.linear with execution.spot
+  // in one subscription gets every category on the all-in-one topics. SHADOW_FUZZ_KNOWN=1 skips
+  // the topic check for such subscriptions so a run can look further.
+  static const bool skip_known = std::getenv("SHADOW_FUZZ_KNOWN") != nullptr;
+  const bool mixed = std::any_of(subscribed.begin(), subscribed.end(), [](const std::string& t) { return t.ends_with(".linear"); }) &&
+                     std::any_of(subscribed.begin(), subscribed.end(), [](const std::string& t) { return t.ends_with(".spot"); });
+  check_frames(c.out, 0, success, skip_known && mixed ? nullptr : &subscribed);
   c.clear_written();
   return 0;
 }
