@@ -33,6 +33,13 @@ if(SHADOW_SANITIZE)
   target_compile_options(shadow_build_flags INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
   target_link_options(shadow_build_flags INTERFACE -fsanitize=address,undefined)
 endif()
+# A fuzzer build instruments every library too (coverage edges and comparisons for libFuzzer's
+# feedback, ASan and UBSan for its findings): with the flags on the fuzz targets alone, libFuzzer
+# would see only the target's own file and the headers it inlines, not the code it fuzzes.
+if(SHADOW_BUILD_FUZZERS)
+  target_compile_options(shadow_build_flags INTERFACE -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  target_link_options(shadow_build_flags INTERFACE -fsanitize=address,undefined)
+endif()
 if(SHADOW_SANITIZE_THREADS)
   target_compile_options(shadow_build_flags INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
   target_link_options(shadow_build_flags INTERFACE -fsanitize=thread)

@@ -14,7 +14,8 @@ mkdir -p "$build/fuzz-artifacts"
 # target name : seed directory (the decoders get the split samples, the others their corpus)
 for spec in "bybit_decoder_fuzz:$build/fuzz-seeds/bybit" "binance_decoder_fuzz:$build/fuzz-seeds/binance" \
             "websocket_fuzz:$here/corpus/websocket" "capture_reader_fuzz:$here/corpus/capture_reader" \
-            "audit_artifact_fuzz:$here/corpus/audit_artifact" "config_fuzz:$here/corpus/config"; do
+            "audit_artifact_fuzz:$here/corpus/audit_artifact" "config_fuzz:$here/corpus/config" \
+            "sandbox_request_fuzz:$here/corpus/sandbox_request" "sandbox_ws_fuzz:$here/corpus/sandbox_ws"; do
   name=${spec%%:*}
   seeds=${spec#*:}
   bin=$(find "$build/tests" -name "$name" -type f -perm -u+x | head -n 1)  # tests/<layer>/<name>
