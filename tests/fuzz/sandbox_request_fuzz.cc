@@ -429,7 +429,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (ok && skip_known && overflows(cmd)) continue;  // known finding, see overflows()
     if (ok) {
       SHADOW_FUZZ_CHECK(!endpoint_private(cmd.endpoint) || w.venue.account(cmd.uid) != nullptr);
-      reply = w.service.execute(cmd, now_ms);
+      reply = w.service.execute_and_render(cmd, now_ms);
     }
     if (verbose) std::fprintf(stderr, "%s %s -> %d %s\n", r.method.c_str(), r.path.c_str(), reply.http_status, reply.body.c_str());
     const std::string oid = check_reply(reply, ok, cmd);
