@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "exchange/matching_engine.h"
+#include "exchange/order_flow.h"
 #include "exchange/sandbox_accounts.h"
 #include "exchange/sandbox_ledger.h"
 #include "exchange/sandbox_types.h"
@@ -45,6 +46,9 @@ namespace shadow {
 
 class BybitPublisher;
 class SandboxGroundTruth;
+
+// Real (sandbox) orders have engine ids below the order-flow model's first id; 0 is no order.
+constexpr bool is_real_order(std::uint64_t id) noexcept { return id != 0 && id < OrderFlowConfig{}.first_order_id; }
 
 // One market the sandbox trades: its rules, the engine the driver owns and the publisher of its
 // public stream (for the REST order book's update id; may be null).
