@@ -356,6 +356,8 @@ bool parse_sandbox_request(const RestRequest& req, const SandboxAccounts& accoun
             r.fail("params error: product must be OPTIONS, DERIVATIVES or SPOT");
           }
           cmd.time_window = static_cast<int>(window);
+          // OPTIONS (Bybit's default product) is accepted and changes nothing: no options here.
+          cmd.has_category = product == "SPOT" || product == "DERIVATIVES";
           cmd.category = product == "SPOT" ? Category::kSpot : Category::kLinear;
         }
         break;

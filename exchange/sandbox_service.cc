@@ -114,7 +114,7 @@ RestReply SandboxService::execute(const SandboxCommand& cmd, std::int64_t now_ms
       break;
     case SandboxEndpoint::kDcp:
       // Bybit answers this one without result, retExtInfo or time.
-      dcp_[cmd.uid * 2 + static_cast<std::uint64_t>(cmd.category)] = cmd.time_window;
+      if (cmd.has_category) dcp_[cmd.uid * 2 + static_cast<std::uint64_t>(cmd.category)] = cmd.time_window;
       reply.body = R"({"retCode":0,"retMsg":"success"})";
       return reply;
     case SandboxEndpoint::kCount: break;

@@ -325,6 +325,9 @@ class DeadMansSwitchTest(unittest.TestCase):
             self.assertEqual(r, {"retCode": 0, "retMsg": "success"})
             r = sb.post("/v5/order/disconnected-cancel-all", {"timeWindow": 2})
             self.assertEqual(r["retCode"], 10001, "timeWindow must be in [3, 300]")
+            # Bybit's default product is OPTIONS: accepted, and the DERIVATIVES window stays 3 s.
+            r = sb.post("/v5/order/disconnected-cancel-all", {"timeWindow": 300})
+            self.assertEqual(r, {"retCode": 0, "retMsg": "success"})
 
             async def go():
                 async with websockets.connect(sb.private) as ws:
