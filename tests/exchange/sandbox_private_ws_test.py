@@ -23,6 +23,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import requirements  # noqa: E402
 
 websockets = requirements.require_module("websockets", "python3-websockets")
+jsonschema = requirements.require_module("jsonschema", "python3-jsonschema")
+
+SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "schemas",
+                      "sandbox_ground_truth.schema.json")
 
 BINARY = None
 KEY, SECRET = "wsKey1", "wsSecret-1"
@@ -94,8 +98,10 @@ class Sandbox:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
         os.write(fd, ACCOUNTS.encode())
         os.close(fd)
+        self.truth = os.path.join(self.dir.name, "truth.jsonl")
         self.proc = subprocess.Popen([BINARY, "--port", "0", "--rate", "2000", "--rest-port", "0",
-                                      "--spot-symbols", "BTCUSDT", "--accounts", path, *extra],
+                                      "--spot-symbols", "BTCUSDT", "--accounts", path,
+                                      "--ground-truth", self.truth, *extra],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         if " rest=" not in line:
@@ -107,8 +113,11 @@ class Sandbox:
         self.rest = rest.strip()
 
     def stop(self):
+        """Stops the exchange; returns its stderr and the ground-truth lines it wrote."""
         self.proc.terminate()
         _, err = self.proc.communicate(timeout=10)
+        with open(self.truth, encoding="utf-8") as f:
+            self.truth_lines = [json.loads(line) for line in f]
         self.dir.cleanup()
         return err
 
@@ -163,6 +172,17 @@ class PrivateStreamTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.sb.stop()
+        # Everything the class traded is in the ground-truth log, and every line is valid
+        # against schemas/sandbox_ground_truth.schema.json.
+        with open(SCHEMA, encoding="utf-8") as f:
+            validator = jsonschema.Draft7Validator(json.load(f))
+        lines = cls.sb.truth_lines
+        assert len(lines) >= 10, f"only {len(lines)} ground-truth lines"
+        for line in lines:
+            errors = sorted(validator.iter_errors(line), key=str)
+            assert not errors, f"ground-truth line not valid: {line}: {errors[0].message}"
+        assert [l["seq"] for l in lines] == list(range(1, len(lines) + 1)), "seq is not 1, 2, 3, ..."
+        assert {"accepted", "match", "closed"} <= {l["event"] for l in lines}, {l["event"] for l in lines}
 
     def run_async(self, coro):
         return asyncio.run(coro)
