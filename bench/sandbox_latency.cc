@@ -42,6 +42,7 @@
 #include "exchange/exchange_process.h"
 #include "feed/bybit_auth.h"
 #include "feed/websocket_frame.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 
@@ -256,25 +257,20 @@ int main(int argc, char** argv) {
     const std::size_t slash = self.rfind('/');
     o.exchange = (slash == std::string::npos ? std::string(".") : self.substr(0, slash)) + "/../tools/shadow-exchange";
   }
-  char dir_template[] = "/tmp/sandbox-latency.XXXXXX";  // mkdtemp's template
-  const char* dir = ::mkdtemp(dir_template);
-  if (dir == nullptr) {
-    std::fprintf(stderr, "sandbox-latency: mkdtemp: %s\n", std::strerror(errno));
+  // The accounts file holds a secret: it is written inside a fresh 0700 directory, then made 0600.
+  const test_support::TempDir dir("sandbox-latency");
+  if (dir.path().empty()) {
+    std::fprintf(stderr, "sandbox-latency: cannot make a temporary directory: %s\n", std::strerror(errno));
     return 3;
   }
-  const std::string accounts = std::string(dir) + "/accounts.toml";
-  {
-    // Limits far above the load: the run measures latency, not the rate limiter.
-    const std::string text = std::string("[[account]]\nuid = 1\napi_key = \"") + kKey + "\"\napi_secret = \"" + kSecret +
-                             "\"\n[account.wallet]\nUSDT = \"100000000\"\n[rate_limits]\n\"order/create\" = 10000\n"
-                             "\"order/cancel\" = 10000\n";
-    FILE* f = std::fopen(accounts.c_str(), "w");
-    if (f == nullptr) return 3;
-    std::fwrite(text.data(), 1, text.size(), f);
-    std::fclose(f);
-    ::chmod(accounts.c_str(), 0600);
-  }
-  const std::string log_path = std::string(dir) + "/send.log";
+  // Limits far above the load: the run measures latency, not the rate limiter.
+  const std::string accounts =
+      dir.write("accounts.toml", std::string("[[account]]\nuid = 1\napi_key = \"") + kKey + "\"\napi_secret = \"" +
+                                     kSecret +
+                                     "\"\n[account.wallet]\nUSDT = \"100000000\"\n[rate_limits]\n\"order/create\" = 10000\n"
+                                     "\"order/cancel\" = 10000\n");
+  ::chmod(accounts.c_str(), 0600);
+  const std::string log_path = dir.file("send.log");
   std::printf("sandbox-latency: %s, exchange %s, public flow %.0f events/s, %.0f s per run, %d clients\n",
               program_version().c_str(), o.exchange.c_str(), o.rate, o.seconds, o.clients);
   int rc = 0;
@@ -293,7 +289,5 @@ int main(int argc, char** argv) {
       print_row("cancel -> ack (from intended send)", r.cancel_rtt);
     }
   }
-  ::unlink(accounts.c_str());
-  ::rmdir(dir);
-  return rc;
+  return rc;  // the directory goes with `dir`
 }

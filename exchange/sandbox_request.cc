@@ -303,7 +303,7 @@ bool parse_sandbox_request(const RestRequest& req, const SandboxAccounts& accoun
           }
           if (ir.code != retcode::kOk) {
             cmd.batch_errors.push_back({index, {ir.code, ir.msg}});
-            // Keep the positions aligned: a placeholder the service answers with the error.
+            // Keep the positions aligned: an empty entry the service answers with the error.
             if (create) {
               cmd.batch_create.emplace_back();
             } else {

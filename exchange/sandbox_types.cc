@@ -79,7 +79,7 @@ bool parse_side(std::string_view s, Side& out) noexcept {
 
 namespace shadow {
 
-// Linear (contract) errors are 110xxx or a 10001 "params error" with a text, spot ones 170xxx;
+// Linear (contract) errors are in the 110000s or a 10001 "params error" with a text, spot ones in the 170000s;
 // the texts are the retMsg Bybit's servers send where captured responses show it, else the
 // error table's description (https://bybit-exchange.github.io/docs/v5/error).
 RetCodeText venue_error(Category c, VenueError e) noexcept {

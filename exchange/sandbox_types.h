@@ -118,8 +118,8 @@ struct SandboxExecution {
 };
 
 // Bybit v5 retCodes the sandbox answers with (https://bybit-exchange.github.io/docs/v5/error).
-// The generic ones are shared by every category; the order errors differ between linear (11xxxx)
-// and spot (17xxxx): venue_error() gives the (code, message) pair per category.
+// The generic ones are shared by every category; the order errors differ between linear (the
+// 110000s) and spot (the 170000s): venue_error() gives the (code, message) pair per category.
 namespace retcode {
 inline constexpr int kOk = 0;
 inline constexpr int kParams = 10001;

@@ -1,6 +1,6 @@
 """The error paths of sandbox_client_test.py: authentication (10003/10004/10002), the rate limit
 (10006 and the X-Bapi-Limit* headers), HTTP 404/413, and every order rejection with Bybit's
-retCode (linear 10001/110xxx, spot 170xxx). A rejected request never leaves an order behind.
+retCode (linear 10001 or the 110000s, spot the 170000s). A rejected request never leaves an order behind.
 """
 import json
 import time
