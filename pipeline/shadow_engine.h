@@ -100,6 +100,11 @@ class ShadowEngine {
   // (equity_end, position, risk) and opens `next` (equity_start from the same marks).
   void close_iteration(IterationKpis& closing, IterationKpis& next) noexcept;
 
+  // Dry-run: slot's simulator takes our own resting real orders out of the book it reads.
+  void set_own_orders(std::size_t slot, const OwnOrders* own) noexcept {
+    if (slot < slots_.size()) slots_[slot]->sim->set_own_orders(own);
+  }
+
   std::size_t symbols() const noexcept { return slots_.size(); }
   const FillSimulator& simulator(std::size_t slot) const noexcept { return *slots_[slot]->sim; }
   const SyncedBook<FlatBook>& book(std::size_t slot) const noexcept { return slots_[slot]->book; }

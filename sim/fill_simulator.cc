@@ -306,7 +306,7 @@ void FillSimulator::activate(int slot, std::int64_t now) noexcept {
     if (o.state == State::kFree) return;  // filled entirely as a taker
   }
   o.state = State::kLive;
-  o.level_qty = book_.qty_at(o.side, o.px);
+  o.level_qty = others(o.side, o.px, book_.qty_at(o.side, o.px));
   QueueModel::on_live(o.q, o.level_qty);
   live_.push_back(static_cast<std::uint32_t>(slot));
   ++stats_.went_live;
@@ -412,11 +412,12 @@ void FillSimulator::on_level(Side side, Fixed px, Fixed new_qty, std::int64_t no
   advance(now);
   ++stats_.level_updates;
   if (new_qty < 0) new_qty = 0;
+  const Fixed theirs = others(side, px, new_qty);
   for (const std::uint32_t s : live_) {
     Order& o = slots_[s];
     if (o.state == State::kLive && o.side == side && o.px == px) {
-      queue_.on_depth(o.q, o.level_qty, new_qty);
-      o.level_qty = new_qty;
+      queue_.on_depth(o.q, o.level_qty, theirs);
+      o.level_qty = theirs;
     }
   }
   if (new_qty > 0 && (side == Side::kBuy || side == Side::kSell)) cross_check(side, px, now);
@@ -428,7 +429,7 @@ void FillSimulator::on_book_reset(std::int64_t now) noexcept {
   for (const std::uint32_t s : live_) {
     Order& o = slots_[s];
     if (o.state != State::kLive) continue;
-    const Fixed q = book_.qty_at(o.side, o.px);
+    const Fixed q = others(o.side, o.px, book_.qty_at(o.side, o.px));
     queue_.on_depth(o.q, o.level_qty, q);
     o.level_qty = q;
   }

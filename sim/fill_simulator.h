@@ -81,6 +81,7 @@
 #include "core/market_event.h"
 #include "sim/flat_book.h"
 #include "sim/latency_model.h"
+#include "sim/own_orders.h"
 #include "sim/queue_model.h"
 
 namespace shadow {
@@ -232,6 +233,10 @@ class FillSimulator {
   // open or already has a cancel on its way.
   bool cancel(OrderId id, std::int64_t now) noexcept;
 
+  // Dry-run: our own real orders resting at the venue (sim/own_orders.h); every level read from
+  // the book is then displayed minus ours. Null (the default): levels as displayed.
+  void set_own_orders(const OwnOrders* own) noexcept { own_ = own; }
+
   // Market input, after advance(now) inside each call.
   void advance(std::int64_t now) noexcept;
   void on_trade(Fixed px, Fixed qty, Side aggressor, std::int64_t now) noexcept;
@@ -295,6 +300,10 @@ class FillSimulator {
   void remove_done_from_live() noexcept;
   void cross_check(Side book_side, Fixed px, std::int64_t now) noexcept;
   void recompute_next_due() noexcept;
+  // The level's quantity without our own real orders (as displayed when own_ is null).
+  Fixed others(Side side, Fixed px, Fixed displayed) const noexcept {
+    return own_ == nullptr ? displayed : own_->others_at(side, px, displayed);
+  }
   void emit(const Order& o, OrderEventKind kind, RejectReason reason, std::int64_t now,
             std::int64_t effective_ns) noexcept;
   void reject(OrderId id, Side side, OrderType type, Fixed px, Fixed qty, RejectReason reason,
@@ -306,6 +315,7 @@ class FillSimulator {
   LatencyModel cancel_latency_;
   QueueModel queue_;
   FillListener* listener_;
+  const OwnOrders* own_ = nullptr;
   std::int64_t maker_rate_ = 0;  // 1e-8 bps
   std::int64_t taker_rate_ = 0;
   std::vector<Order> slots_;          // max_open_orders, fixed

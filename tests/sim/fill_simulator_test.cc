@@ -570,5 +570,47 @@ TEST(FillSimulatorAllocTest, NoAllocationAfterConstruction) {
   EXPECT_EQ(sim.open_orders(), 0u);
 }
 
+// Dry-run (sim/own_orders.h): our own real order of 2 rests in the displayed 5 at 100. The
+// virtual twin queues behind the 3 of others only, and our own order leaving the level (filled
+// or cancelled at the venue, the registry updated with it) does not move the queue.
+TEST_F(FillSimulatorTest, OwnRealOrdersAreNotQueueAhead) {
+  OwnOrders own;
+  own.set(Side::kBuy, 100 * U, 2 * U);
+  sim->set_own_orders(&own);
+  const OrderId id = sim->submit_limit(Side::kBuy, 100 * U, 2 * U, 0).id;
+  ASSERT_TRUE(sim->is_live(id));
+  EXPECT_EQ(sim->queue_ahead(id), 3 * U);  // 5 displayed - 2 ours
+  own.set(Side::kBuy, 100 * U, 0);         // our real order is gone ...
+  level(Side::kBuy, 100 * U, 3 * U, 10);   // ... and the level shows it: others unchanged
+  EXPECT_EQ(sim->queue_ahead(id), 3 * U);
+  // Without the registry the same decrease of 2 would have moved the order forward.
+  sim->set_own_orders(nullptr);
+  level(Side::kBuy, 100 * U, 1 * U, 20);   // others leave 2: the queue model splits it
+  EXPECT_LT(sim->queue_ahead(id), 3 * U);
+  // A trade at 100 still goes to the queue first, then fills us.
+  sim->on_trade(100 * U, 5 * U, Side::kSell, 30);
+  ASSERT_EQ(rec.fills.size(), 1u);
+  EXPECT_EQ(rec.fills[0].qty, 2 * U);
+}
+
+// The registry: several prices per side, sums per price, zero removes, overflow counted.
+TEST(OwnOrdersTest, SetReadRemove) {
+  OwnOrders own;
+  own.set(Side::kBuy, 100 * U, 2 * U);
+  own.set(Side::kSell, 101 * U, 1 * U);
+  EXPECT_EQ(own.qty_at(Side::kBuy, 100 * U), 2 * U);
+  EXPECT_EQ(own.qty_at(Side::kSell, 100 * U), 0);
+  EXPECT_EQ(own.qty_at(Side::kSell, 101 * U), 1 * U);
+  EXPECT_EQ(own.others_at(Side::kBuy, 100 * U, 5 * U), 3 * U);
+  EXPECT_EQ(own.others_at(Side::kBuy, 100 * U, 1 * U), 0);  // never below 0
+  own.set(Side::kBuy, 100 * U, 3 * U);
+  EXPECT_EQ(own.qty_at(Side::kBuy, 100 * U), 3 * U);
+  own.set(Side::kBuy, 100 * U, 0);
+  EXPECT_EQ(own.qty_at(Side::kBuy, 100 * U), 0);
+  for (int i = 1; i <= static_cast<int>(OwnOrders::kMaxLevels) + 1; ++i) own.set(Side::kBuy, i * U, U);
+  EXPECT_EQ(own.overflow(), 1u);
+  EXPECT_EQ(own.qty_at(Side::kBuy, static_cast<Fixed>(OwnOrders::kMaxLevels) * U), U);
+}
+
 }  // namespace
 }  // namespace shadow
