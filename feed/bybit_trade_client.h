@@ -20,7 +20,12 @@
 //                request was not sent: local_throttle = true); retry_at_ms says when to retry
 //   kUnknown     timeout, connection error, HTTP 5xx, retCode 10016 (system busy) or a body that
 //                is not a Bybit answer: the venue may or may not have acted (reconcile)
-//   kAuthFailed  10002 / 10003 / 10004 / 10005 (timestamp, key, signature, permission): fatal
+//   kAuthFailed  10002 / 10003 / 10004 / 10005 (timestamp, key, signature, permission) or HTTP
+//                401: fatal
+// Also: another HTTP 4xx without a Bybit body (404 path, 405) is kRejected with ret_code -1; a
+// request refused before sending (bad orderLinkId, symbol, qty, DCP window) is kRejected with
+// http_status 0, ret_code -1 and ret_msg "not sent: ...". The list calls fill `out` completely
+// only on kOk (each page costs a token; a list item that does not parse is kUnknown).
 //
 // Rate limits: a token bucket per endpoint (order/create, amend, cancel, cancel-all, realtime,
 // execution/list, disconnected-cancel-all) refilled at the configured per-second rate; the
