@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sinks/dryrun_record.h"
@@ -79,7 +80,11 @@ enum class DeltaKpi : std::uint8_t {
   kMarkout100ms, kMarkout1s, kMarkout10s, kQueueAhead,
 };
 inline constexpr std::size_t kDeltaKpiCount = 10;
+// "fill_rate", "maker_taker_ratio", "net_bps", "filled_qty", "time_to_fill_p50", "realised_pnl",
+// "markout_100ms_bps", "markout_1s_bps", "markout_10s_bps", "queue_ahead_mean" (the artifact's
+// keys); parse_delta_kpi() reads them back (nullopt for another name).
 const char* delta_kpi_name(DeltaKpi k) noexcept;
+std::optional<DeltaKpi> parse_delta_kpi(std::string_view name) noexcept;
 
 // Threshold and floor of one KPI's relative delta |pred - real| / max(|real|, floor).
 struct DeltaRule {
@@ -94,6 +99,10 @@ struct GateConfig {
   std::array<DeltaRule, kDeltaKpiCount> rules = default_rules();
   static std::array<DeltaRule, kDeltaKpiCount> default_rules() noexcept;
 };
+
+// "" when every threshold is in [0, 100] and every floor in (0, 1e12], else "<kpi>: why" (for
+// the configuration's error message).
+std::string check_gate(const GateConfig& gate);
 
 enum class DeltaStatus : std::uint8_t { kPass = 0, kFail = 1, kMissing = 2, kInfo = 3 };
 const char* delta_status_name(DeltaStatus s) noexcept;

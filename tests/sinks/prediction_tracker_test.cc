@@ -282,6 +282,26 @@ TEST(PredictionTracker, FloorKeepsTinyDenominatorsFinite) {
   EXPECT_TRUE(r.gate.pass);
 }
 
+TEST(PredictionGate, NamesRoundTripAndConfigIsChecked) {
+  for (std::size_t i = 0; i < kDeltaKpiCount; ++i) {
+    const auto k = static_cast<DeltaKpi>(i);
+    EXPECT_EQ(parse_delta_kpi(delta_kpi_name(k)), k);
+  }
+  EXPECT_FALSE(parse_delta_kpi("fill_ratio"));
+  GateConfig g;
+  EXPECT_EQ(check_gate(g), "");
+  // The documented defaults: five gated KPIs at 0.15.
+  for (std::size_t i = 0; i < kDeltaKpiCount; ++i) {
+    EXPECT_EQ(g.rules[i].threshold, 0.15);
+    EXPECT_EQ(g.rules[i].gated, i <= static_cast<std::size_t>(DeltaKpi::kTimeToFillP50)) << i;
+  }
+  g.rules[static_cast<std::size_t>(DeltaKpi::kNetBps)].floor = 0;
+  EXPECT_EQ(check_gate(g), "net_bps: floor must be a number in (0, 1e12]");
+  g = GateConfig{};
+  g.rules[0].threshold = -0.1;
+  EXPECT_EQ(check_gate(g), "fill_rate: threshold must be a number in [0, 100]");
+}
+
 TEST(PredictionTracker, NoMatchedOrdersIsMissing) {
   PredictionTracker t(1, only_gated(DeltaKpi::kFillRate, 0.15));
   t.on_predicted_order(1, 0, accepted(1, kT0, Side::kBuy, 1));
