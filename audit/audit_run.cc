@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "audit/audit.h"
+#include "audit/prediction_check.h"
 #include "sinks/atomic_file.h"
 
 namespace shadow::audit {
@@ -120,7 +121,8 @@ std::vector<Iteration> load_iterations(const fs::path& dir, const SchemaValidato
 nlohmann::ordered_json audit_summary(const AuditOptions& opt, const fs::path& dir,
                                      const std::string& run_id, std::size_t iterations,
                                      const nlohmann::json& run, const Thresholds& thresholds,
-                                     const std::vector<KpiResult>& results, bool pass) {
+                                     const std::vector<KpiResult>& results, const PredictionCheck& pvr,
+                                     bool pass) {
   nlohmann::ordered_json summary;
   summary["schema"] = "shadow.audit_summary/1";
   summary["run_id"] = run_id;
@@ -151,6 +153,12 @@ nlohmann::ordered_json audit_summary(const AuditOptions& opt, const fs::path& di
           {{"kpi", r.kpi}, {"value", *r.value}, {"threshold", r.threshold}, {"reason", r.reason}});
     }
   }
+  if (pvr.present) {
+    summary["prediction_vs_reality"] = {{"file", pvr.file},
+                                        {"verdict", pvr.pass ? "PASS" : "HOLD"},
+                                        {"failed", pvr.failed},
+                                        {"missing", pvr.missing}};
+  }
   summary["config_hash"] = run["config_hash"];
   summary["program_version"] = run["program_version"];
   return summary;
@@ -159,7 +167,8 @@ nlohmann::ordered_json audit_summary(const AuditOptions& opt, const fs::path& di
 // The table (unless quiet) and the verdict line on stdout.
 void print_report(const AuditOptions& opt, const std::string& run_id, const std::string& run_dir,
                   const nlohmann::json& run, const Aggregate& agg,
-                  const std::vector<KpiResult>& results, bool pass, const std::string& out_path) {
+                  const std::vector<KpiResult>& results, const PredictionCheck& pvr, bool pass,
+                  const std::string& out_path) {
   const std::string verdict = pass ? "PASS" : "HOLD";
   if (!opt.quiet) {
     std::printf("shadow-audit: run %s in %s\n", run_id.c_str(), run_dir.c_str());
@@ -175,6 +184,13 @@ void print_report(const AuditOptions& opt, const std::string& run_id, const std:
                   format_number(r.threshold).c_str(), static_cast<int>(status_text(r.status).size()),
                   status_text(r.status).data(), r.reason.c_str());
     }
+    if (pvr.present) {
+      std::string why;
+      for (const std::string& k : pvr.failed) why += (why.empty() ? "" : ", ") + std::string("failed ") + k;
+      for (const std::string& k : pvr.missing) why += (why.empty() ? "" : ", ") + std::string("missing ") + k;
+      std::printf("  prediction vs reality: %s%s%s (%s)\n", pvr.pass ? "PASS" : "HOLD", why.empty() ? "" : ": ",
+                  why.c_str(), pvr.file.c_str());
+    }
     std::printf("\n");
   }
   std::string detail;
@@ -184,6 +200,7 @@ void print_report(const AuditOptions& opt, const std::string& run_id, const std:
   for (const KpiResult& r : results) {
     if (r.status == Status::kMissing) detail += (detail.empty() ? "" : ", ") + std::string("missing ") + std::string(r.kpi);
   }
+  if (pvr.present && !pvr.pass) detail += (detail.empty() ? "" : ", ") + std::string("prediction_vs_reality HOLD");
   std::printf("verdict: %s%s%s -> %s\n", verdict.c_str(), detail.empty() ? "" : " (", detail.empty() ? "" : (detail + ")").c_str(),
               out_path.c_str());
   std::fflush(stdout);
@@ -230,10 +247,12 @@ int run_audit(const AuditOptions& opt) {
 
     const Aggregate agg = aggregate(iterations);
     const std::vector<KpiResult> results = evaluate(agg, thresholds);
-    const bool pass = verdict_pass(results);
+    // A dry-run's prediction-vs-reality verdict joins the KPIs' (docs/DRYRUN.md).
+    const PredictionCheck pvr = check_prediction_vs_reality(opt.run_dir, schema_dir.string(), run_id);
+    const bool pass = verdict_pass(results) && (!pvr.present || pvr.pass);
 
     const nlohmann::ordered_json summary =
-        audit_summary(opt, dir, run_id, iterations.size(), run, thresholds, results, pass);
+        audit_summary(opt, dir, run_id, iterations.size(), run, thresholds, results, pvr, pass);
     const std::string text = summary.dump(2) + "\n";
     const std::string out_path = (dir / kAuditSummary).string();
     try {
@@ -245,7 +264,7 @@ int run_audit(const AuditOptions& opt) {
     std::string error;
     if (!shadow::write_file_atomically(out_path, text, error)) return unusable("cannot write the summary: " + error);
 
-    print_report(opt, run_id, summary["run_dir"].get<std::string>(), run, agg, results, pass, out_path);
+    print_report(opt, run_id, summary["run_dir"].get<std::string>(), run, agg, results, pvr, pass, out_path);
     return !pass && opt.fail_on_hold ? 1 : 0;
   } catch (const InputError& e) {
     return unusable(e.what());

@@ -6,6 +6,8 @@
 //    names the same run_id and each ITER_SUMMARY's "iteration" equals its <n>.
 // 2. Aggregates the iterations' totals into the audited KPIs (audit/audit.h) and compares them
 //    with the thresholds: DESIGN.md's defaults, overridden by a thresholds file.
+// 2b. A dry-run (issue 14): when the run directory holds PREDICTION_VS_REALITY.json, validates it
+//    against its schema and joins its verdict (a HOLD there holds the run; audit/prediction_check.h).
 // 3. Prints a table and the verdict, and writes POST_SHADOW_AUDIT_SUMMARY.json into the run
 //    directory atomically, after checking it against its own schema (a guard against our bugs).
 //
@@ -27,7 +29,7 @@ struct AuditOptions {
 };
 
 // Exit status: 0 PASS, or HOLD without fail_on_hold; 1 HOLD with fail_on_hold; 2 unusable
-// input (schema violation, malformed JSON, no iterations, a hole in the numbering, no run
+// input (schema violation of any artifact, PREDICTION_VS_REALITY.json included, malformed JSON, no iterations, a hole in the numbering, no run
 // summary, run_id mismatch, bad thresholds file, an artifact that is not a regular file or
 // is over its size limit, no schemas, unwritable summary), with a
 // message naming the file and, where there is one, the JSON pointer of the field.
