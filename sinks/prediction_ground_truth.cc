@@ -13,6 +13,10 @@
 namespace shadow {
 
 bool PredictionTracker::load_ground_truth(const std::string& path, std::string_view link_tag, std::string& error) {
+  if (finished_) {
+    error = path + ": read after finish()";
+    return false;
+  }
   std::string open_error;
   const int fd = open_regular_file(path, open_error);
   if (fd < 0) {

@@ -296,14 +296,10 @@ void PredictionTracker::compute(ScopeMetrics& m, const std::vector<const Order*>
 
 void PredictionTracker::fill_scope_set(ScopeSet& s, const std::vector<const Order*>& orders) const {
   compute(s.all, orders, symbols_ == 1);
+  std::vector<std::vector<const Order*>> by_symbol(symbols_);
+  for (const Order* o : orders) by_symbol[o->slot].push_back(o);
   s.symbols.assign(symbols_, ScopeMetrics{});
-  for (std::size_t sym = 0; sym < symbols_; ++sym) {
-    std::vector<const Order*> mine;
-    for (const Order* o : orders) {
-      if (o->slot == sym) mine.push_back(o);
-    }
-    compute(s.symbols[sym], mine, true);
-  }
+  for (std::size_t sym = 0; sym < symbols_; ++sym) compute(s.symbols[sym], by_symbol[sym], true);
 }
 
 const PredictionReport& PredictionTracker::finish() {
