@@ -5,6 +5,8 @@
 #   make run     the main job: a quick shadow run against the embedded exchange (6 x 10 s, config/
 #                shadow.toml), then its audit (table + verdict; HOLD does not fail `make run`)
 #   make test    every test: Release, then ASan+UBSan, then the concurrency tests under TSan
+#   make dryrun  a dry-run on the embedded sandbox (config/dryrun.toml, 3 x 20 s): the shadow's
+#                decisions as real orders, then the audit with the prediction-vs-reality gate
 #   make bench   the Google Benchmark programs (peers side by side) and the replay throughput
 #   make fuzz    libFuzzer targets (clang) for FUZZ_SECONDS each on a corpus from the samples
 
@@ -15,7 +17,7 @@ RUN_DIR ?= artifacts/shadow/latest
 CONFIG ?= config/shadow.toml
 RUN_ARGS ?=
 
-.PHONY: deps build run shadow-run shadow-audit shadow-ci test test-release test-asan test-tsan bench bench-sandbox \
+.PHONY: deps build run dryrun shadow-run shadow-audit shadow-ci test test-release test-asan test-tsan bench bench-sandbox \
         bench-latency fuzz clean
 
 deps:
@@ -27,6 +29,10 @@ build: deps
 
 run: build
 	build/release/tools/shadow-run --config $(CONFIG) --quick $(RUN_ARGS)
+	build/release/tools/shadow-audit artifacts/shadow/latest
+
+dryrun: build
+	build/release/tools/shadow-run --config config/dryrun.toml $(RUN_ARGS)
 	build/release/tools/shadow-audit artifacts/shadow/latest
 
 # make shadow-run     a shadow run with CONFIG (default config/shadow.toml: 6 x 60 s); RUN_ARGS

@@ -29,6 +29,7 @@ constexpr const auto& names_of(IdleKind*) { return kIdleKindNames; }
 constexpr const auto& names_of(QuoteMode*) { return kQuoteModeNames; }
 constexpr const auto& names_of(QueueFunc*) { return kQueueFuncNames; }
 constexpr const auto& names_of(CrossingLimit*) { return kCrossingNames; }
+constexpr const auto& names_of(RunMode*) { return kRunModeNames; }
 
 constexpr std::string_view kProtocols[] = {"auto", "bybit", "binance"};
 
@@ -47,6 +48,11 @@ constexpr ConfigKey kKeys[] = {
      .slot = [](RunConfig& c) -> S { return &c.warmup_s; }},
     {.path = "run.out_dir", .flag = "--out", .metavar = "DIR", .non_empty = true,
      .doc = "where run directories (and the `latest` link) go", .slot = [](RunConfig& c) -> S { return &c.out_dir; }},
+
+    {.path = "run.mode", .flag = "--mode", .metavar = "M", .json = JsonRender::kDryRunOnly,
+     .doc = "shadow: simulated fills only; dry-run: the same decisions also go to a sandbox venue as real orders "
+            "and the predictions are measured against their fills (docs/DRYRUN.md)",
+     .slot = [](RunConfig& c) -> S { return &c.mode; }},
 
     {.path = "venue.kind", .flag = "--venue", .metavar = "KIND",
      .doc = "embedded: shadow-exchange on loopback; url: a live venue at venue.url; replay: capture files; "
@@ -182,6 +188,45 @@ constexpr ConfigKey kKeys[] = {
     {.path = "export.metrics_textfile", .flag = "--metrics-textfile", .metavar = "FILE",
      .doc = "also write the metrics to this file for node_exporter's textfile collector",
      .slot = [](RunConfig& c) -> S { return &c.metrics_textfile; }},
+
+    {.path = "dryrun.rest_url", .flag = "--dryrun-rest-url", .metavar = "URL", .json = JsonRender::kDryRunOnly,
+     .doc = "Bybit v5 trading REST base http(s)://HOST[:PORT] (\"\": the embedded sandbox's, or the Bybit preset's)",
+     .slot = [](RunConfig& c) -> S { return &c.dryrun_rest_url; }},
+    {.path = "dryrun.private_url", .flag = "--dryrun-private-url", .metavar = "URL", .json = JsonRender::kDryRunOnly,
+     .doc = "Bybit v5 private WebSocket ws(s)://HOST[:PORT]/v5/private (\"\": as rest_url)",
+     .slot = [](RunConfig& c) -> S { return &c.dryrun_private_url; }},
+    {.path = "dryrun.keys_file", .flag = "--dryrun-keys-file", .metavar = "FILE", .json = JsonRender::kOmitted,
+     .doc = "TOML file of mode 0600 with api_key and api_secret (\"\": SHADOW_BYBIT_API_KEY and "
+            "SHADOW_BYBIT_API_SECRET; the embedded sandbox gets a fresh key per run)",
+     .slot = [](RunConfig& c) -> S { return &c.dryrun_keys_file; }},
+    {.path = "dryrun.max_position", .range = range_above(0, 1e9), .json = JsonRender::kDryRunOnly,
+     .doc = "risk limit: abs(real position) per symbol after a full fill, base quantity",
+     .slot = [](RunConfig& c) -> S { return &c.dryrun_max_position; }},
+    {.path = "dryrun.max_order_notional", .range = range_above(0, 1e12), .json = JsonRender::kDryRunOnly,
+     .doc = "risk limit: price x qty of one order, quote currency",
+     .slot = [](RunConfig& c) -> S { return &c.dryrun_max_order_notional; }},
+    {.path = "dryrun.max_open_orders", .range = whole_range(1, 500), .json = JsonRender::kDryRunOnly,
+     .doc = "risk limit: real orders open or on their way, all symbols",
+     .slot = [](RunConfig& c) -> S { return &c.dryrun_max_open_orders; }},
+    {.path = "dryrun.max_orders_per_s", .range = whole_range(1, 1000), .json = JsonRender::kDryRunOnly,
+     .doc = "risk limit: orders created in any rolling second (the venue allows 10 per second on linear)",
+     .slot = [](RunConfig& c) -> S { return &c.dryrun_max_orders_per_s; }},
+    {.path = "dryrun.kill_switch_file", .flag = "--kill-switch-file", .metavar = "FILE", .json = JsonRender::kOmitted,
+     .doc = "while this file exists no order is sent and every open one is cancelled",
+     .slot = [](RunConfig& c) -> S { return &c.dryrun_kill_switch_file; }},
+    {.path = "dryrun.dcp_window_s", .range = whole_range(3, 300), .json = JsonRender::kDryRunOnly,
+     .doc = "the venue's dead-man's switch: it cancels everything this long after the private stream is lost",
+     .slot = [](RunConfig& c) -> S { return &c.dryrun_dcp_window_s; }},
+    {.path = "dryrun.max_delta", .flag = "--max-delta", .metavar = "R", .range = range_above(0, 100),
+     .json = JsonRender::kDryRunOnly,
+     .doc = "the gate: PASS when every gated KPI's relative delta (prediction vs reality) is at most this",
+     .slot = [](RunConfig& c) -> S { return &c.dryrun_max_delta; }},
+    {.path = "dryrun.mark_interval_ms", .range = closed_range(1, 60'000), .json = JsonRender::kDryRunOnly,
+     .doc = "mids for the markouts: at most one per symbol per interval",
+     .slot = [](RunConfig& c) -> S { return &c.dryrun_mark_interval_ms; }},
+    {.path = "dryrun.settle_s", .range = closed_range(0, 600), .json = JsonRender::kDryRunOnly,
+     .doc = "at the end: how long to wait for the venue to confirm every order's final state",
+     .slot = [](RunConfig& c) -> S { return &c.dryrun_settle_s; }},
 
     {.path = "threads.layout", .flag = "--layout", .metavar = "L",
      .doc = "split: feed and engine threads; fused: one hot thread; auto: split with 4+ CPUs",

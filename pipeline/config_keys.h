@@ -33,7 +33,7 @@ inline constexpr std::size_t kMaxListItems = 4096;
 // Where a key's value lives in RunConfig (std::size_t fields are std::uint64_t on LP64 Linux).
 using ConfigSlot = std::variant<bool*, int*, std::uint32_t*, std::uint64_t*, std::int64_t*, double*,
                                 std::string*, std::vector<std::string>*, VenueKind*, ThreadLayout*,
-                                IdleKind*, QuoteMode*, QueueFunc*, CrossingLimit*>;
+                                IdleKind*, QuoteMode*, QueueFunc*, CrossingLimit*, RunMode*>;
 
 // A value as TOML or the command line gives it, before it is checked and stored.
 using ConfigValue = std::variant<bool, std::int64_t, double, std::string, std::vector<std::string>>;
@@ -53,6 +53,7 @@ enum class KeyUnit : std::uint8_t {
 enum class JsonRender : std::uint8_t {
   kValue,
   kOmitted,      // host-specific, not part of what the run computes (a binary's path)
+  kDryRunOnly,   // only when run.mode is dry-run (a shadow run's hash is what it was before)
 };
 
 // Allowed values of a number key: whole numbers in [whole_lo, whole_hi]; numbers between lo and

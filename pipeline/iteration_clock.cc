@@ -1,5 +1,7 @@
 #include "pipeline/iteration_clock.h"
 
+#include <thread>
+
 #include "core/clock.h"
 
 namespace shadow {
@@ -47,6 +49,13 @@ void IterationClock::on_fill(const Fill& f) noexcept {
 }
 
 void IterationClock::on_order_event(const OrderEvent& e) noexcept {
+  if (gateway_ != nullptr && e.type == OrderType::kLimit &&
+      (e.kind == OrderEventKind::kAccepted || e.kind == OrderEventKind::kCancelRequested)) {
+    to_gateway(GatewayIntent{.order_id = e.order_id, .decision_ns = e.now_ns, .px = e.px, .qty = e.qty,
+                             .slot = static_cast<std::uint16_t>(slot_of(e.symbol)), .side = e.side,
+                             .kind = e.kind == OrderEventKind::kAccepted ? GatewayIntent::Kind::kPlace
+                                                                         : GatewayIntent::Kind::kCancel});
+  }
   if (!sinks_->push_order_event(iteration_, e)) ++current().symbols[slot_of(e.symbol)].sink_drops;
 }
 
@@ -108,6 +117,36 @@ void IterationClock::finish(const char* reason, bool close_open) noexcept {
   }
   finished_ = true;
   sinks_->end(stop_reason_);
+  if (gateway_ != nullptr) {
+    // The gateway's end: it cancels everything, settles and reports its end to the sinks. The
+    // run is over: waiting for room is fine.
+    const GatewayIntent end{.order_id = 0, .decision_ns = last_event_time(), .px = 0, .qty = 0, .slot = 0,
+                            .side = Side::kNone, .kind = GatewayIntent::Kind::kEnd};
+    while (!gateway_->try_push(end)) std::this_thread::yield();
+  }
+}
+
+void IterationClock::to_gateway(const GatewayIntent& in) noexcept {
+  if (!gateway_->try_push(in)) ++gateway_drops_;
+}
+
+void IterationClock::sample_marks(std::int64_t t) noexcept {
+  for (std::size_t i = 0; i < last_mark_ns_.size(); ++i) {
+    const Fixed mid = FillSimulator::mid_of(engine_->book(i).book());
+    if (mid == 0) continue;
+    const std::int64_t since = t - last_mark_ns_[i];
+    if (!(since >= 1'000'000'000 || (mid != last_mid_[i] && since >= mark_interval_ns_))) continue;
+    MarkRecord m{};
+    m.now_ns = t;
+    m.mid = mid;
+    m.symbol = static_cast<std::uint16_t>(i);
+    if (!sinks_->push_mark(iteration_, m)) {
+      ++current().symbols[i].sink_drops;
+      continue;
+    }
+    last_mark_ns_[i] = t;
+    last_mid_[i] = mid;
+  }
 }
 
 void IterationClock::report_progress() noexcept {

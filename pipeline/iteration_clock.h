@@ -28,7 +28,9 @@
 
 #include "core/market_event.h"
 #include "core/symbol_table.h"
+#include "pipeline/gateway_intent.h"
 #include "pipeline/shadow_engine.h"
+#include "ringbuf/spsc_ring.h"
 #include "pipeline/shadow_run.h"
 #include "sinks/sink_stage.h"
 
@@ -53,6 +55,18 @@ class IterationClock final : public EngineOutput {
     sinks_ = &sinks;
   }
 
+  // Dry-run (issue 14): each placement and cancel of the simulator also goes to the order
+  // gateway through `ring` (never waited on: a full ring drops the decision's real order, counted
+  // in gateway_drops()), and each symbol's mid goes to the sinks for the markouts, at most once
+  // per mark_interval_ns while it changes and at least once a second.
+  void attach_gateway(SpscRing<GatewayIntent>* ring, std::int64_t mark_interval_ns) {
+    gateway_ = ring;
+    mark_interval_ns_ = mark_interval_ns;
+    last_mark_ns_.assign(cfg_.symbols.size(), 0);
+    last_mid_.assign(cfg_.symbols.size(), 0);
+  }
+  std::uint64_t gateway_drops() const noexcept { return gateway_drops_; }
+
   // Every event reaches the engine through here (both layouts).
   void on_event(const MarketEvent& e) noexcept {
     if (finished_) return;
@@ -60,6 +74,7 @@ class IterationClock final : public EngineOutput {
     if (!started_) start(t);
     if (t > last_data_ns_) last_data_ns_ = t;
     engine_->on_event(e, sinks_->kpis(cur_));
+    if (gateway_ != nullptr) sample_marks(t);
     ++messages_;
     if ((messages_ & 63) == 0) report_progress();
     tick(t);
@@ -107,6 +122,8 @@ class IterationClock final : public EngineOutput {
   bool take_spare(std::uint32_t& out) noexcept;
   void close_current(std::int64_t t, bool partial) noexcept;
   void report_progress() noexcept;
+  void sample_marks(std::int64_t t) noexcept;
+  void to_gateway(const GatewayIntent& in) noexcept;
   std::int64_t last_event_time() const noexcept;
   // Slot of a SymbolTable id (by name: a symbol may arrive under several venue codes).
   std::size_t slot_of(std::uint16_t symbol_id) const noexcept;
@@ -124,6 +141,12 @@ class IterationClock final : public EngineOutput {
   bool started_ = false, warming_ = false, finished_ = false;
   std::int64_t warmup_end_ = 0, iter_end_ = 0, last_data_ns_ = 0;
   std::uint64_t messages_ = 0, handoff_waits_ = 0;
+  // dry-run
+  SpscRing<GatewayIntent>* gateway_ = nullptr;
+  std::int64_t mark_interval_ns_ = 0;
+  std::vector<std::int64_t> last_mark_ns_;
+  std::vector<Fixed> last_mid_;
+  std::uint64_t gateway_drops_ = 0;
   std::string stop_reason_;
 };
 

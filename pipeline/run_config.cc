@@ -25,6 +25,7 @@
 #include "feed/venue_preset.h"
 #include "feed/websocket_handshake.h"
 #include "pipeline/config_keys.h"
+#include "pipeline/dryrun_config.h"
 #include "sinks/redis_exporter.h"
 
 namespace shadow {
@@ -242,6 +243,8 @@ std::string_view to_string(VenueKind v) noexcept { return kVenueKindNames.name(v
 
 std::string_view to_string(ThreadLayout l) noexcept { return kThreadLayoutNames.name(l); }
 
+std::string_view to_string(RunMode m) noexcept { return kRunModeNames.name(m); }
+
 RunConfig default_run_config() {
   RunConfig c;
   QuoterConfig& q = c.engine.quoter;
@@ -355,6 +358,7 @@ void RunConfig::finalize() {
     throw ConfigError(where + "export.redis_password_file: set without export.redis_url");
   }
   if (!metrics_addr.empty()) check_metrics_addr(metrics_addr, where);
+  finalize_dryrun(*this, where);
   if (layout == ThreadLayout::kAuto) {
     layout = available_cpus() >= 4 ? ThreadLayout::kSplit : ThreadLayout::kFused;
   }
@@ -366,6 +370,8 @@ void RunConfig::finalize() {
   j.open("");
   std::string_view section;
   for (const ConfigKey& k : config_keys()) {
+    if (k.json == JsonRender::kOmitted) continue;
+    if (k.json == JsonRender::kDryRunOnly && mode != RunMode::kDryRun) continue;
     if (key_section(k) != section) {
       if (!section.empty()) j.close();
       section = key_section(k);
@@ -373,7 +379,6 @@ void RunConfig::finalize() {
     }
     const std::string_view name = key_name(k);
     const ConfigValue v = load_value(k, *this);
-    if (k.json == JsonRender::kOmitted) continue;
     std::visit(
         [&](const auto& x) {
           using T = std::decay_t<decltype(x)>;

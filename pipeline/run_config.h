@@ -29,6 +29,9 @@ inline constexpr std::size_t kMaxLatencySamplesFile = 64 << 20;   // latency.sam
 inline constexpr std::size_t kMaxPasswordFile = 4096;             // export.redis_password_file
 // The environment variable the Redis password comes from when no password file is set.
 inline constexpr const char* kRedisPasswordEnv = "SHADOW_REDIS_PASSWORD";
+// Where a dry-run's API key and secret come from when dryrun.keys_file is not set.
+inline constexpr const char* kDryRunApiKeyEnv = "SHADOW_BYBIT_API_KEY";
+inline constexpr const char* kDryRunApiSecretEnv = "SHADOW_BYBIT_API_SECRET";
 
 class ConfigError : public std::runtime_error {
  public:
@@ -52,6 +55,13 @@ std::string_view to_string(VenueKind v) noexcept;
 constexpr bool is_preset(VenueKind v) noexcept { return v >= VenueKind::kBybitLinear; }
 // Connects to a live venue: url or a preset.
 constexpr bool is_live(VenueKind v) noexcept { return v == VenueKind::kUrl || is_preset(v); }
+
+// shadow: simulated fills only; dry-run: the same decisions also go to a sandbox venue as real
+// orders, and the predictions are measured against their real fills (docs/DRYRUN.md).
+enum class RunMode : std::uint8_t { kShadow, kDryRun };
+inline constexpr auto kRunModeNames =
+    make_enum_names<RunMode>({{RunMode::kShadow, "shadow"}, {RunMode::kDryRun, "dry-run"}});
+std::string_view to_string(RunMode m) noexcept;
 
 // kAuto: split with 4 or more usable CPUs (feed, engine, sinks and the OS each get one),
 // fused below that (DESIGN.md: on a 2-core host feed and engine share one pinned thread).
@@ -96,6 +106,23 @@ struct RunConfig {
   std::uint32_t redis_ttl_s = 3600;
   std::string metrics_addr;                      // HOST:PORT for /metrics ("" = off; port 0 = any)
   std::string metrics_textfile;                  // node_exporter textfile collector path ("" = off)
+  // run.mode and [dryrun] (issue 14, docs/DRYRUN.md): the order gateway, its risk limits and the
+  // prediction-vs-reality gate. In the canonical JSON only when mode is dry-run.
+  RunMode mode = RunMode::kShadow;
+  std::string dryrun_rest_url;          // "" = the embedded sandbox's / the Bybit preset's
+  std::string dryrun_private_url;       // private WebSocket; "" = derived like rest_url
+  std::string dryrun_keys_file;         // a 0600 TOML file with api_key and api_secret ("" = environment)
+  std::string dryrun_api_key;           // read by finalize(); never printed, never in json
+  std::string dryrun_api_secret;        // read by finalize(); never printed, never in json
+  double dryrun_max_position = 0.2;     // abs(real position) per symbol, base quantity
+  double dryrun_max_order_notional = 10'000;  // price x qty of one order, quote currency
+  std::uint32_t dryrun_max_open_orders = 8;   // real orders open or on their way, all symbols
+  std::uint32_t dryrun_max_orders_per_s = 8;  // creates in any rolling second
+  std::string dryrun_kill_switch_file;  // when this file exists: no new orders, cancel everything
+  std::uint32_t dryrun_dcp_window_s = 10;     // the venue's dead-man's switch (3..300 s)
+  double dryrun_max_delta = 0.15;       // the gate: every gated KPI's relative delta at most this
+  double dryrun_mark_interval_ms = 10;  // mids for the markouts, at most one per symbol per interval
+  double dryrun_settle_s = 5;           // after the last decision: wait this long for final states
   // [threads]
   ThreadLayout layout = ThreadLayout::kAuto;  // resolved by finalize()
   int feed_cpu = -1, engine_cpu = -1, sinks_cpu = -1;  // -1: not pinned

@@ -15,6 +15,7 @@
 #include "feed/feed_stage.h"
 #include "pipeline/agent_runner.h"
 #include "pipeline/iteration_clock.h"
+#include "pipeline/order_gateway.h"
 #include "pipeline/shadow_engine.h"
 #include "ringbuf/ring_event_sink.h"
 #include "ringbuf/spsc_ring.h"
@@ -34,7 +35,42 @@ std::string make_run_id() {
   return buf;
 }
 
+std::string link_tag_of(const std::string& run_id) {
+  std::string tag = "d";
+  for (std::size_t i = run_id.find('T'); i != std::string::npos && i + 1 < run_id.size() && tag.size() < 12; ++i) {
+    const char c = run_id[i + 1];
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')) tag.push_back(c);
+    else if (c >= 'A' && c <= 'Z') tag.push_back(static_cast<char>(c - 'A' + 'a'));
+  }
+  return tag;
+}
+
 namespace {
+
+OrderGatewayConfig gateway_config(const RunConfig& c, const DryRunEndpoints& ep, const std::string& run_id) {
+  OrderGatewayConfig g;
+  g.rest.rest_url = ep.rest_url;
+  g.rest.category = ep.category;
+  g.rest.api_key = c.dryrun_api_key;
+  g.rest.api_secret = c.dryrun_api_secret;
+  g.rest.ca_file = c.ca_file;
+  g.rest.insecure_skip_verify = c.insecure_skip_verify;
+  if (ep.category == "spot") g.rest.create_per_s = g.rest.cancel_per_s = 20;
+  g.private_url = ep.private_url;
+  g.stream.ws.tls.ca_file = c.ca_file;
+  g.stream.ws.tls.insecure_skip_verify = c.insecure_skip_verify;
+  g.stream.ws.tls.max_version = static_cast<int>(c.tls_max_version);
+  g.symbols = c.symbols;
+  g.link_tag = link_tag_of(run_id);
+  g.risk.max_position = static_cast<Fixed>(c.dryrun_max_position * static_cast<double>(kFixedScale) + 0.5);
+  g.risk.max_order_notional = c.dryrun_max_order_notional;
+  g.risk.max_open_orders = c.dryrun_max_open_orders;
+  g.risk.max_orders_per_s = c.dryrun_max_orders_per_s;
+  g.risk.kill_switch_file = c.dryrun_kill_switch_file;
+  g.dcp_window_s = static_cast<int>(c.dryrun_dcp_window_s);
+  g.settle_ns = static_cast<std::int64_t>(c.dryrun_settle_s * 1e9);
+  return g;
+}
 
 RunInfo run_info(const RunConfig& c) {
   RunInfo info;
@@ -103,21 +139,39 @@ struct ShadowRun::Impl {
   // Builds the stages, consumers first: each is handed to the one that feeds it. The sink stage
   // creates the run directory, so it comes after what may still refuse the config (the engine).
   Impl(const RunConfig& c, const std::string& url, std::atomic<bool>& stop, RunProgress& p,
-       const RunInfo& info)
+       const RunInfo& info, const DryRunEndpoints& dryrun, const std::string& ground_truth)
       : cfg(c), stop_flag(stop), progress(p), events(c.layout == ThreadLayout::kSplit ? c.event_ring : 64),
         ring_sink(events) {
+    const bool dry = c.mode == RunMode::kDryRun;
+    if (dry) {
+      intents.emplace(4096);
+      real.emplace(8192);
+      OrderGatewayConfig g = gateway_config(c, dryrun, info.run_id);
+      for (std::size_t i = 0; i < c.symbols.size(); ++i) {
+        own.push_back(std::make_unique<OwnOrders>());
+        g.own.push_back(own.back().get());
+      }
+      gateway = std::make_unique<OrderGateway>(std::move(g), *intents, *real);
+    }
     clock.emplace(IterationClockConfig{c.warmup_s, c.duration_s, c.iterations, c.venue == VenueKind::kReplay, c.symbols},
                   symbols, p);
     // Symbols: ids for every venue code a configured name may arrive under.
     std::vector<std::uint16_t> ids;
     for (const std::string& s : c.symbols) ids.push_back(symbols.find_or_add(Venue::kBybit, s));
     engine = std::make_unique<ShadowEngine>(c.engine, ids, &*clock);
+    for (std::size_t i = 0; i < own.size(); ++i) engine->set_own_orders(i, own[i].get());
     for (std::size_t i = 0; i < c.symbols.size(); ++i) {
       engine->alias(symbols.find_or_add(Venue::kBinanceSpot, c.symbols[i]), i);
       engine->alias(symbols.find_or_add(Venue::kBinanceFutures, c.symbols[i]), i);
     }
-    sinks.emplace(sink_config(c, p), info);
+    SinkStageConfig sc = sink_config(c, p);
+    if (dry) {
+      sc.dryrun = DryRunSinkConfig{.records = &*real, .link_tag = link_tag_of(info.run_id),
+                                   .ground_truth = ground_truth, .max_delta = c.dryrun_max_delta};
+    }
+    sinks.emplace(std::move(sc), info);
     clock->attach(*engine, *sinks);
+    if (dry) clock->attach_gateway(&*intents, static_cast<std::int64_t>(c.dryrun_mark_interval_ms * 1e6));
     if (c.layout == ThreadLayout::kSplit) {
       split_feed.emplace(feed_config(c, url, p), symbols, ring_sink, stop);
     } else {
@@ -156,6 +210,7 @@ struct ShadowRun::Impl {
     return n;
   }
   static int sinks_work(Impl& im) { return im.sinks->work(); }
+  static int gateway_work(Impl& im) { return im.gateway->work(); }
 
   const RunConfig& cfg;
   std::atomic<bool>& stop_flag;
@@ -169,6 +224,11 @@ struct ShadowRun::Impl {
   std::optional<DirectEventSink<IterationClock>> direct_sink;
   std::optional<SplitFeed> split_feed;
   std::optional<FusedFeed> fused_feed;
+  // dry-run
+  std::vector<std::unique_ptr<OwnOrders>> own;  // per slot: our resting real orders
+  std::optional<SpscRing<GatewayIntent>> intents;
+  std::optional<SpscRing<DryRunRecord>> real;
+  std::unique_ptr<OrderGateway> gateway;
 };
 
 namespace {
@@ -186,16 +246,20 @@ using FeedAgent = StageAgent<&ShadowRun::Impl::split_feed_work>;
 using EngineAgent = StageAgent<&ShadowRun::Impl::engine_work>;
 using FusedAgent = StageAgent<&ShadowRun::Impl::fused_work>;
 using SinksAgent = StageAgent<&ShadowRun::Impl::sinks_work>;
+using GatewayAgent = StageAgent<&ShadowRun::Impl::gateway_work>;
 
 }  // namespace
 
-ShadowRun::ShadowRun(const RunConfig& cfg, std::string url) : cfg_(cfg), url_(std::move(url)) {}
+ShadowRun::ShadowRun(const RunConfig& cfg, std::string url, DryRunEndpoints dryrun, std::string ground_truth)
+    : cfg_(cfg), url_(std::move(url)), dryrun_(std::move(dryrun)), ground_truth_(std::move(ground_truth)) {}
 ShadowRun::~ShadowRun() = default;
 
 RunResult ShadowRun::run() {
   const RunInfo info = run_info(cfg_);
-  const auto im = std::make_unique<Impl>(cfg_, url_, stop_, progress_, info);
+  const auto im = std::make_unique<Impl>(cfg_, url_, stop_, progress_, info, dryrun_, ground_truth_);
   Impl* p = im.get();
+  // Dry-run: the venue takes our key and the private stream is up before any data flows.
+  if (p->gateway) p->gateway->start();
   // Everything that may refuse to start has: the run directory is kept and becomes `latest`.
   p->sinks->mark_started();
   RunResult res;
@@ -204,6 +268,12 @@ RunResult ShadowRun::run() {
   SinksAgent sinks{p, "shadow-sinks"};
   AgentRunner<SinksAgent> sinks_runner(sinks, IdleStrategy(cfg_.sinks_idle), cfg_.sinks_cpu);
   sinks_runner.start();
+  GatewayAgent gateway{p, "shadow-gateway"};
+  std::optional<AgentRunner<GatewayAgent>> gateway_runner;
+  if (p->gateway) {
+    gateway_runner.emplace(gateway, IdleStrategy(IdleKind::kBackoffPark), -1);
+    gateway_runner->start();
+  }
   std::optional<AgentRunner<FeedAgent>> feed_runner;
   std::optional<AgentRunner<EngineAgent>> engine_runner;
   std::optional<AgentRunner<FusedAgent>> fused_runner;
@@ -222,6 +292,7 @@ RunResult ShadowRun::run() {
   // The first runner that failed: its exception text.
   const auto failure_of = [&]() -> std::string {
     if (sinks_runner.failed()) return sinks_runner.error();
+    if (gateway_runner && gateway_runner->failed()) return gateway_runner->error();
     if (engine_runner && engine_runner->failed()) return engine_runner->error();
     if (fused_runner && fused_runner->failed()) return fused_runner->error();
     if (feed_runner && feed_runner->failed()) return feed_runner->error();
@@ -267,10 +338,12 @@ RunResult ShadowRun::run() {
     if (engine_runner) engine_runner->stop();
     if (fused_runner) fused_runner->stop();
   }
-  // Let the engine finish (writes the end record) unless it failed.
-  const std::int64_t give_up = monotonic_ns() + 5'000'000'000;
+  // Let the engine finish (writes the end record) unless it failed; a dry-run's gateway then
+  // cancels, settles and reconciles before the sinks are done.
+  const std::int64_t give_up = monotonic_ns() + 5'000'000'000 + (p->gateway ? static_cast<std::int64_t>(cfg_.dryrun_settle_s * 1e9) + 30'000'000'000 : 0);
   while (failure.empty() && !p->sinks->done() && monotonic_ns() < give_up) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    failure = failure_of();
   }
   if (engine_runner) {
     engine_runner->stop();
@@ -281,9 +354,28 @@ RunResult ShadowRun::run() {
     fused_runner->join();
     p->feed().stop_sessions(0);
   }
+  if (gateway_runner) {
+    gateway_runner->stop();
+    gateway_runner->join();
+  }
   sinks_runner.stop();
   sinks_runner.join();
   p->sinks->close_exports();
+  if (p->gateway) {
+    const OrderGatewayStats& g = p->gateway->stats();
+    std::fprintf(stderr,
+                 "shadow-run: dry-run: %llu decisions, %llu creates (%llu acked, %llu rejected, %llu not sent, %llu "
+                 "dropped by the full ring), %llu cancels, %llu fills (%llu repeats dropped, %llu from reconciliation), "
+                 "%llu retries, %llu stream reconnects, %llu left open\n",
+                 static_cast<unsigned long long>(g.intents), static_cast<unsigned long long>(g.creates),
+                 static_cast<unsigned long long>(g.acked), static_cast<unsigned long long>(g.rejected),
+                 static_cast<unsigned long long>(g.not_sent), static_cast<unsigned long long>(p->clock->gateway_drops()),
+                 static_cast<unsigned long long>(g.cancels), static_cast<unsigned long long>(g.fills),
+                 static_cast<unsigned long long>(g.duplicate_fills), static_cast<unsigned long long>(g.reconciled_fills),
+                 static_cast<unsigned long long>(g.retries), static_cast<unsigned long long>(g.stream_reconnects),
+                 static_cast<unsigned long long>(g.left_open));
+    res.dryrun_left_open = g.left_open;
+  }
 
   const std::string& stop_reason = p->clock->stop_reason();
   // The same counts as SHADOW_RUN_SUMMARY.json: completed = full iterations, partial apart.

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <string>
 
+#include "pipeline/dryrun_config.h"
 #include "pipeline/run_config.h"
 
 namespace shadow {
@@ -32,6 +33,7 @@ struct RunResult {
   std::string stop_reason;  // completed | signal | error | venue_unreachable | input_error | duration
   std::string error;        // why, with stop_reason "error", "venue_unreachable" or "input_error"
   std::uint64_t fills = 0;
+  std::uint64_t dryrun_left_open = 0;  // dry-run: real orders still open after the end's cancel-all
 };
 
 // Live progress, updated by the engine thread with relaxed stores, read by the main thread.
@@ -47,8 +49,9 @@ struct RunProgress {
 class ShadowRun {
  public:
   // `cfg` must be finalize()d. `exchange_url`: the venue for kEmbedded/kUrl (the embedded
-  // exchange is started by the caller, which owns its process).
-  ShadowRun(const RunConfig& cfg, std::string url);
+  // exchange is started by the caller, which owns its process). Dry-run: `dryrun` says where the
+  // real orders go (cfg holds the key), `ground_truth` is the sandbox's ground-truth log ("" = none).
+  ShadowRun(const RunConfig& cfg, std::string url, DryRunEndpoints dryrun = {}, std::string ground_truth = {});
   ~ShadowRun();
 
   // Runs to the end; blocking. Throws std::runtime_error when the run cannot start (the run
@@ -65,11 +68,15 @@ class ShadowRun {
  private:
   const RunConfig& cfg_;
   std::string url_;
+  DryRunEndpoints dryrun_;
+  std::string ground_truth_;
   std::atomic<bool> stop_{false};
   RunProgress progress_;
 };
 
 // "20261121T101500Z-3f2a": UTC start time and 16 random bits.
 std::string make_run_id();
+// The orderLinkId prefix of a run's real orders: "d101500z3f2a" (time of day and the random bits).
+std::string link_tag_of(const std::string& run_id);
 
 }  // namespace shadow

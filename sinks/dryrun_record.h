@@ -67,7 +67,7 @@ struct RealFillRecord {
   std::uint16_t symbol;     // engine slot
   Side side;
   std::uint8_t maker;       // 1 maker, 0 taker
-  std::uint8_t reserved[4];
+  char exec_id[44];         // the venue's execId, NUL-terminated (Bybit: a UUID or a number)
 };
 static_assert(std::is_trivially_copyable_v<RealFillRecord> && std::is_standard_layout_v<RealFillRecord>);
 
@@ -82,8 +82,20 @@ struct MarkRecord {
 };
 static_assert(std::is_trivially_copyable_v<MarkRecord> && std::is_standard_layout_v<MarkRecord>);
 
+// One slot of the gateway → sinks ring.
+enum class DryRunRecordKind : std::uint8_t { kOrder, kFill, kEnd };
+struct DryRunRecord {
+  DryRunRecordKind kind;
+  union {
+    RealOrderRecord order;
+    RealFillRecord fill;
+  };
+};
+static_assert(std::is_trivially_copyable_v<DryRunRecord>);
+
 // orderLinkId of a real order: "<tag>-<slot>-<order_id>" (decimal), tag = the run's 1..12
-// characters of [a-z0-9] (so two runs on one account never collide); at most 36 characters.
+// characters of [a-z0-9] (so two runs on one account never collide); at most 36 characters, Bybit's
+// limit, for order ids below 10^17 (a run would need years at a billion orders a second).
 inline std::string format_link_id(std::string_view tag, std::uint16_t slot, std::uint64_t order_id) {
   std::string s(tag);
   s.append("-").append(std::to_string(slot)).append("-").append(std::to_string(order_id));

@@ -58,6 +58,7 @@ SinkStage::SinkStage(SinkStageConfig cfg, RunInfo info)
     server_.reset();
     fills_.reset();
     orders_.reset();
+    dry_.reset();
     remove_run_dir(run_dir_);
     throw;
   }
@@ -87,6 +88,7 @@ void SinkStage::open_outputs() {
     }
   }
   if (cfg_.redis) redis_ = std::make_unique<RedisExporter>(*cfg_.redis);
+  if (cfg_.dryrun) dry_ = std::make_unique<DryRunSink>(*cfg_.dryrun, info_, run_dir_);
 }
 
 void SinkStage::set_live(std::uint64_t messages, std::uint64_t fills) {
@@ -98,6 +100,7 @@ SinkStage::~SinkStage() {
   server_.reset();
   fills_.reset();
   orders_.reset();
+  dry_.reset();
   remove_run_dir(run_dir_);
 }
 
@@ -135,6 +138,7 @@ int SinkStage::work() {
     ++n;
     switch (r.kind) {
       case SinkRecordKind::kFill:
+        if (dry_) dry_->predicted_fill(r.index, r.fill);
         if (r.index == 0) break;  // warm-up: simulated, but not part of any iteration
         line_.clear();
         append_fill_jsonl(line_, info_, r.index, r.fill);
@@ -142,7 +146,11 @@ int SinkStage::work() {
         ++fills_total_;
         break;
       case SinkRecordKind::kOrder:
+        if (dry_) dry_->predicted_order(r.index, r.order);
         ++order_events_;
+        break;
+      case SinkRecordKind::kMark:
+        if (dry_) dry_->mark(r.mark);
         break;
       case SinkRecordKind::kShadowOrder:
         if (r.index == 0) break;  // warm-up
@@ -156,8 +164,19 @@ int SinkStage::work() {
         break;
       case SinkRecordKind::kEnd:
         write_run_summary();
-        done_.store(true, std::memory_order_release);
-        return n;
+        engine_ended_ = true;
+        if (!dry_) {
+          done_.store(true, std::memory_order_release);
+          return n;
+        }
+        break;
+    }
+  }
+  if (dry_) {
+    n += dry_->drain();
+    if (engine_ended_ && dry_->gateway_ended() && !done()) {
+      dryrun_verdict_ = dry_->write(run_dir_);
+      done_.store(true, std::memory_order_release);
     }
   }
   if (n == 0 && redis_) {  // idle: the exporter may deliver what an outage held back

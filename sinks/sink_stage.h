@@ -33,6 +33,7 @@
 #include "ringbuf/spsc_ring.h"
 #include "sim/kpi.h"
 #include "sinks/buffered_file_writer.h"
+#include "sinks/dryrun_sink.h"
 #include "sinks/redis_exporter.h"
 #include "sinks/run_artifacts.h"
 #include "sinks/sink_record.h"
@@ -50,6 +51,9 @@ struct SinkStageConfig {
   std::string metrics_textfile;   // write the metrics there after each iteration when set
   std::optional<RedisExporterConfig> redis;  // export each iteration to Redis when set
   std::atomic<double>* last_p99_us = nullptr;  // of the last written iteration, for progress
+  // Dry-run (issue 14): the gateway's ring and the tracker's settings. The stage is done only
+  // when both the engine and the gateway ended; PREDICTION_VS_REALITY.json is written then.
+  std::optional<DryRunSinkConfig> dryrun;
 };
 
 class SinkStage {
@@ -105,6 +109,13 @@ class SinkStage {
     return publish(r, SinkRecordKind::kShadowOrder, iteration);
   }
 
+  bool push_mark(std::uint32_t iteration, const MarkRecord& m) noexcept {
+    SinkRecord* r = record_slot();
+    if (r == nullptr) return false;
+    r->mark = m;
+    return publish(r, SinkRecordKind::kMark, iteration);
+  }
+
   // A pool index the sinks are done with, or false when they still hold every spare.
   bool try_take_spare(std::uint32_t& out) noexcept { return free_.try_pop(out); }
   // The same, waiting for the sinks.
@@ -124,7 +135,7 @@ class SinkStage {
   // Drains up to 256 records; when there were none, lets the Redis exporter retry. Returns the
   // records taken. Throws std::runtime_error when an artifact cannot be written.
   int work();
-  // The end record was processed: every artifact is written.
+  // The end record was processed (and, dry-run, the gateway's): every artifact is written.
   bool done() const noexcept { return done_.load(std::memory_order_acquire); }
 
   // ---- any thread ------------------------------------------------------------------------
@@ -139,6 +150,8 @@ class SinkStage {
   std::uint32_t partial_count() const noexcept { return partial_; }  // iterations closed early
   std::uint64_t fills_written() const noexcept { return fills_total_; }
   std::uint64_t order_events() const noexcept { return order_events_; }
+  // Dry-run: the verdict of PREDICTION_VS_REALITY.json ("" when not a dry-run).
+  const std::string& dryrun_verdict() const noexcept { return dryrun_verdict_; }
   // Stops the metrics endpoint and reports the Redis exporter's totals on stderr (when on).
   void close_exports();
 
@@ -182,6 +195,8 @@ class SinkStage {
   std::unique_ptr<MetricsRegistry> metrics_;
   std::unique_ptr<MetricsServer> server_;
   std::unique_ptr<RedisExporter> redis_;
+  std::unique_ptr<DryRunSink> dry_;
+  bool engine_ended_ = false;
   std::vector<SymbolKpis> run_totals_;
   std::vector<IterationBrief> briefs_;
   std::uint64_t fills_total_ = 0, order_events_ = 0, decode_errors_booked_ = 0;
@@ -190,6 +205,7 @@ class SinkStage {
   bool started_ = false;
   std::uint64_t export_drops_unbooked_ = 0;
   bool export_failing_ = false;
+  std::string dryrun_verdict_;
 };
 
 }  // namespace shadow

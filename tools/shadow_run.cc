@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -28,8 +29,10 @@
 #include "core/cli.h"
 #include "core/clock.h"
 #include "core/exit_codes.h"
+#include "core/random.h"
 #include "core/signals.h"
 #include "exchange/exchange_process.h"
+#include "exchange/sandbox_accounts.h"
 #include "pipeline/config_keys.h"
 #include "pipeline/run_config.h"
 #include "pipeline/shadow_run.h"
@@ -65,7 +68,7 @@ std::string usage_text() { return kUsageHead + config_flags_usage(); }
 void stop_run(void* run) noexcept { static_cast<ShadowRun*>(run)->request_stop(); }
 
 // The embedded exchange's command line for this config.
-std::vector<std::string> exchange_argv(const std::string& bin, const RunConfig& c) {
+std::vector<std::string> exchange_argv(const std::string& bin, const RunConfig& c, const std::string& ground_truth) {
   std::string symbols;
   for (const std::string& s : c.symbols) symbols += (symbols.empty() ? "" : ",") + s;
   std::vector<std::string> args = {bin, "--port", "0", "--symbols", symbols, "--rate",
@@ -75,7 +78,21 @@ std::vector<std::string> exchange_argv(const std::string& bin, const RunConfig& 
     args.push_back("--batch");
     args.push_back(std::to_string(c.exchange_batch));
   }
+  if (c.mode == RunMode::kDryRun) {  // the sandbox trading API and its ground-truth log
+    args.insert(args.end(), {"--rest-port", "0", "--ground-truth", ground_truth});
+  }
   return args;
+}
+
+// A fresh sandbox key for this run, handed to the embedded exchange through its environment
+// (never argv) and kept in cfg for the order gateway.
+void make_sandbox_key(RunConfig& c) {
+  char key[17], secret[33];
+  std::snprintf(key, sizeof key, "%016llx", static_cast<unsigned long long>(os_random_seed()));
+  std::snprintf(secret, sizeof secret, "%016llx%016llx", static_cast<unsigned long long>(os_random_seed()),
+                static_cast<unsigned long long>(os_random_seed()));
+  c.dryrun_api_key = key;
+  c.dryrun_api_secret = secret;
 }
 
 std::string exchange_binary(const RunConfig& c) {
@@ -169,22 +186,42 @@ int main(int argc, char** argv) {
   ExchangeProcess exchange;
   std::string url = cfg.url;
   std::string error;
+  const bool dry = cfg.mode == RunMode::kDryRun;
+  // The embedded sandbox's ground-truth log, moved into the run directory at the end.
+  const std::string ground_truth =
+      dry && cfg.venue == VenueKind::kEmbedded ? cfg.out_dir + "/.ground_truth-" + std::to_string(::getpid()) + ".jsonl" : "";
   if (cfg.venue == VenueKind::kEmbedded) {
     ExchangeProcessOptions xo;
     xo.ready_timeout_ms = 10'000;
-    if (!exchange.start(exchange_argv(exchange_binary(cfg), cfg), xo, error)) {
+    if (dry && cfg.dryrun_keys_file.empty()) make_sandbox_key(cfg);
+    if (dry) {
+      ::setenv(kSandboxApiKeyEnv, cfg.dryrun_api_key.c_str(), 1);
+      ::setenv(kSandboxApiSecretEnv, cfg.dryrun_api_secret.c_str(), 1);
+      std::error_code ec;
+      std::filesystem::create_directories(cfg.out_dir, ec);
+    }
+    const bool started = exchange.start(exchange_argv(exchange_binary(cfg), cfg, ground_truth), xo, error);
+    ::unsetenv(kSandboxApiKeyEnv);
+    ::unsetenv(kSandboxApiSecretEnv);
+    if (!started) {
       std::fprintf(stderr, "shadow-run: cannot start the embedded exchange: %s\n", error.c_str());
       return kExitRuntimeFailure;  // nothing written: the run directory is made only by a run that starts
     }
     url = exchange.url();
-    std::fprintf(stderr, "shadow-run: embedded exchange at %s\n", url.c_str());
+    std::fprintf(stderr, "shadow-run: embedded exchange at %s%s%s\n", url.c_str(), dry ? ", sandbox at " : "",
+                 dry ? exchange.rest_url().c_str() : "");
+  }
+  const DryRunEndpoints endpoints = dry ? dryrun_endpoints(cfg, exchange.rest_url(), url) : DryRunEndpoints{};
+  if (dry) {
+    std::fprintf(stderr, "shadow-run: dry-run: real orders to %s (%s), private stream %s\n", endpoints.rest_url.c_str(),
+                 endpoints.category.c_str(), endpoints.private_url.c_str());
   }
   std::fprintf(stderr, "shadow-run: config %s (sha256 %.12s), venue %s, %u x %.1f s (warm-up %.1f s), layout %s\n",
                cfg.source.c_str(), cfg.hash.c_str(), std::string(to_string(cfg.venue)).c_str(), cfg.iterations,
                cfg.duration_s, cfg.warmup_s, std::string(to_string(cfg.layout)).c_str());
   RunResult r;
   try {
-    ShadowRun run(cfg, url);
+    ShadowRun run(cfg, url, endpoints, ground_truth);
     signals::set_stop_callback(stop_run, &run);
     if (signals::stop_requested()) run.request_stop();  // a signal during start-up
     r = run.run();
@@ -194,9 +231,16 @@ int main(int argc, char** argv) {
     // that is taken, an artifacts directory that cannot be made, ...
     signals::set_stop_callback(nullptr, nullptr);
     std::fprintf(stderr, "shadow-run: the run could not start: %s\n", e.what());
+    std::error_code ec;
+    if (!ground_truth.empty()) std::filesystem::remove(ground_truth, ec);
     return kExitRuntimeFailure;
   }
   exchange.stop(3000);
+  if (!ground_truth.empty()) {
+    std::error_code ec;
+    if (r.run_dir.empty()) std::filesystem::remove(ground_truth, ec);
+    else std::filesystem::rename(ground_truth, r.run_dir + "/sandbox_ground_truth.jsonl", ec);
+  }
   // The same counts as SHADOW_RUN_SUMMARY.json: completed = full iterations, partial ones apart.
   std::printf("shadow-run: %s: %u iteration(s) completed, %u partial, %llu fills, stopped: %s\n",
               r.run_dir.c_str(), r.iterations_completed, r.iterations_partial,
@@ -207,5 +251,10 @@ int main(int argc, char** argv) {
   if (r.stop_reason == "input_error") return kExitBadInput;
   if (r.stop_reason == "signal" && signals::stop_signal() != 0) return kExitSignalBase + signals::stop_signal();
   if (r.stop_reason == "error" || r.stop_reason == "venue_unreachable") return kExitRuntimeFailure;
+  if (r.dryrun_left_open > 0) {
+    std::fprintf(stderr, "shadow-run: dry-run: %llu real order(s) were still open at the venue at the end\n",
+                 static_cast<unsigned long long>(r.dryrun_left_open));
+    return kExitRuntimeFailure;
+  }
   return kExitOk;
 }

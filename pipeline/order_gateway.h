@@ -1,0 +1,144 @@
+// OrderGateway: the dry-run's order gateway (issue 14; DESIGN.md data flow "dry-run"). The
+// engine's quote decisions reach it through an SPSC ring (the engine never waits: a full ring
+// costs the decision its real order, counted); it turns them into Bybit v5 orders on a sandbox
+// venue and reports what the venue did with them to the sink stage, where the
+// prediction-vs-reality tracker meets them with the simulator's predictions.
+//
+// Per decision:
+//   kPlace   the pre-trade risk limits (pipeline/order_risk.h) → POST /v5/order/create,
+//            PostOnly, orderLinkId "<tag>-<slot>-<simulator order id>" (sinks/dryrun_record.h).
+//            An answer we did not get (timeout, 5xx) is retried with the same orderLinkId: a
+//            duplicate answer means the first try landed, so a retry never doubles the order.
+//            A place on a side whose previous real order is still open cancels that one first
+//            (the quoter has moved on from it, whatever the simulator thinks of its fill).
+//   kCancel  POST /v5/order/cancel by orderLinkId; refused for rate or lost answers → retried.
+//   kEnd     the run is over: cancel-all per symbol, wait up to settle_ns for every order's final
+//            state, reconcile with REST (open orders, order history, the execution list, so no fill
+//            is lost or counted twice), check that nothing rests, then the end record.
+// What the venue says comes from the private stream (order and execution topics); executions are
+// reported once per execId. After the stream reconnects, after an answer we did not get, and at
+// the end, the gateway reconciles with REST. At start it arms the venue's dead-man's switch
+// (disconnected-cancel-all): if this process dies, the venue cancels everything.
+//
+// Threading: one thread (the gateway's AgentRunner) calls start() and work(); done() and stats
+// from any thread after done().
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "core/fixed_point.h"
+#include "core/market_event.h"
+#include "feed/bybit_private_session.h"
+#include "feed/bybit_trade_client.h"
+#include "pipeline/gateway_intent.h"
+#include "pipeline/order_risk.h"
+#include "sim/own_orders.h"
+#include "ringbuf/spsc_ring.h"
+#include "sinks/dryrun_record.h"
+
+namespace shadow {
+
+struct OrderGatewayConfig {
+  BybitTradeConfig rest;                // URL, category, key, secret, TLS
+  std::string private_url;              // ws(s)://HOST[:PORT]/v5/private
+  BybitPrivateSessionOptions stream;    // TLS for wss://, timeouts
+  std::vector<std::string> symbols;     // slot order
+  std::string link_tag;                 // the run's orderLinkId prefix, [a-z0-9]{1,12}
+  OrderRiskLimits risk;
+  int dcp_window_s = 10;                // 3..300
+  std::int64_t settle_ns = 5'000'000'000;
+  std::int64_t reconnect_interval_ns = 1'000'000'000;
+  int create_attempts = 3;              // tries of a create whose answer was lost
+  // Per slot (or empty): where the gateway publishes our resting quantity per price, which the
+  // engine's simulators take out of the public book (sim/own_orders.h).
+  std::vector<OwnOrders*> own;
+};
+
+struct OrderGatewayStats {
+  std::uint64_t intents = 0, creates = 0, acked = 0, rejected = 0, not_sent = 0, cancels = 0;
+  std::uint64_t fills = 0, duplicate_fills = 0, retries = 0, unknown_answers = 0;
+  std::uint64_t stream_reconnects = 0, reconciliations = 0, reconciled_fills = 0, reconciled_orders = 0;
+  std::uint64_t left_open = 0;          // open at the venue after the end's cancel-all (must be 0)
+  std::uint64_t ring_waits = 0;         // records that waited for room in the ring to the sinks
+};
+
+class OrderGateway {
+ public:
+  OrderGateway(OrderGatewayConfig cfg, SpscRing<GatewayIntent>& in, SpscRing<DryRunRecord>& out);
+  ~OrderGateway();
+
+  // Opens the private stream, arms the dead-man's switch, cancels leftovers of this tag. Throws
+  // std::runtime_error when the venue is unreachable or refuses the key.
+  void start();
+  // One turn: the stream, the decisions, due retries, the end. Returns work done (0 = idle).
+  // Throws std::runtime_error on a fatal venue answer (the key refused mid-run).
+  int work();
+  bool done() const noexcept { return done_.load(std::memory_order_acquire); }
+  const OrderGatewayStats& stats() const noexcept { return stats_; }
+  const OrderRisk& risk() const noexcept { return risk_; }
+
+  // Private stream handler (BybitPrivateSession::poll).
+  void on_order(const BybitOrderUpdate& u);
+  void on_execution(const BybitExecution& e);
+
+ private:
+  struct Order {
+    std::string link;
+    std::uint64_t id = 0;
+    std::int64_t decision_ns = 0;
+    Fixed px = 0, qty = 0, cum = 0;
+    std::uint16_t slot = 0;
+    Side side = Side::kBuy;
+    bool acked = false, final = false, cancel_sent = false, unknown = false;
+    std::int64_t cancel_due_ns = 0;   // monotonic: retry the cancel then (0: none pending)
+  };
+
+  void place(const GatewayIntent& in);
+  void cancel(Order& o);
+  void retry_cancels(std::int64_t now);
+  void begin_end();
+  void finish_end();
+  void reconnect(std::int64_t now);
+  void reconcile();
+  void cancel_all_symbols();
+  Order* find(std::string_view link);
+  void ack(Order& o, std::int64_t venue_ms);
+  void finalize(Order& o, bool filled, std::int64_t venue_ms, std::int32_t ret_code, RealOrderState st);
+  void emit_not_sent(const GatewayIntent& in, NotSentReason why);
+  // Republishes our resting quantity at o's price (acked, not final orders) to the engine.
+  void publish_own(const Order& o);
+  void push(const DryRunRecord& r);
+  RealOrderRecord record_of(const Order& o, RealOrderState st) const;
+  Exposure exposure(std::uint16_t slot) const;
+  int slot_of(std::string_view symbol) const noexcept;
+
+  OrderGatewayConfig cfg_;
+  SpscRing<GatewayIntent>& in_;
+  SpscRing<DryRunRecord>& out_;
+  std::unique_ptr<BybitTradeClient> rest_;
+  BybitPrivateSession stream_;
+  OrderRisk risk_;
+  std::unordered_map<std::string, Order> orders_;        // by orderLinkId
+  std::unordered_set<std::string> exec_ids_;             // executions already reported
+  std::vector<std::array<std::string, 2>> working_;      // per slot: the last order per side
+  std::vector<Fixed> position_;                          // per slot, from the real fills
+  std::vector<std::string> cancel_retry_;                // links with a cancel to retry
+  std::uint32_t open_ = 0;                               // orders not final
+  std::int64_t start_ms_ = 0;                            // REST queries from here on
+  std::int64_t next_reconnect_ns_ = 0;
+  bool need_reconcile_ = false;
+  bool kill_applied_ = false;
+  bool ending_ = false;
+  std::int64_t end_deadline_ns_ = 0;
+  std::atomic<bool> done_{false};
+  OrderGatewayStats stats_;
+};
+
+}  // namespace shadow

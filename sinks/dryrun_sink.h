@@ -1,0 +1,62 @@
+// DryRunSink: the sink stage's dry-run part (issue 14). It feeds the prediction-vs-reality
+// tracker (sinks/prediction_tracker.h) from both sides — the engine's ring brings the
+// simulator's order events and fills (the prediction) and the mids (MarkRecord), the order
+// gateway's own ring brings what the venue did with the real orders — and, once both the engine
+// and the gateway have ended, writes PREDICTION_VS_REALITY.json into the run directory
+// (atomically, sinks/atomic_file.h).
+//
+// Threading: the sinks thread only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "ringbuf/spsc_ring.h"
+#include "sim/fill_simulator.h"
+#include "sinks/buffered_file_writer.h"
+#include "sinks/dryrun_record.h"
+#include "sinks/run_artifacts.h"
+
+namespace shadow {
+
+class PredictionTracker;
+
+struct DryRunSinkConfig {
+  SpscRing<DryRunRecord>* records = nullptr;  // the gateway's ring (its consumer end is ours)
+  std::string link_tag;                       // the run's orderLinkId prefix
+  std::string ground_truth;                   // the sandbox's ground-truth log ("" = none: testnet)
+  double max_delta = 0.15;                    // the gate's threshold for every gated KPI
+};
+
+class DryRunSink {
+ public:
+  // Opens dryrun_real.jsonl in run_dir: one line per real order state and real fill, as the
+  // gateway reported them (schemas/dryrun_real.schema.json). Throws std::runtime_error.
+  DryRunSink(DryRunSinkConfig cfg, const RunInfo& info, const std::string& run_dir);
+  ~DryRunSink();
+
+  // Predictions and mids from the engine's ring (iteration 0 = warm-up).
+  void predicted_order(std::uint32_t iteration, const OrderEvent& e);
+  void predicted_fill(std::uint32_t iteration, const Fill& f);
+  void mark(const MarkRecord& m);
+  // Takes up to 256 records from the gateway's ring; returns how many.
+  int drain();
+  // The gateway's end record was taken: every real order is final.
+  bool gateway_ended() const noexcept { return gateway_ended_; }
+  // Writes PREDICTION_VS_REALITY.json into run_dir; returns its verdict ("PASS" | "HOLD").
+  // Throws std::runtime_error when it cannot be written.
+  std::string write(const std::string& run_dir);
+
+ private:
+  DryRunSinkConfig cfg_;
+  const RunInfo& info_;
+  void log(const DryRunRecord& r);
+
+  std::unique_ptr<PredictionTracker> tracker_;
+  BufferedFileWriter log_;
+  std::string line_;
+  bool gateway_ended_ = false;
+};
+
+}  // namespace shadow

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""`make dryrun` end to end (issue 14): shadow-run --mode dry-run against the embedded sandbox.
+Real orders are placed, filled and cancelled; what the gateway reported (dryrun_real.jsonl) is
+exactly the sandbox's own record (its ground-truth log: every match by execId, every order
+closed, nothing left resting); PREDICTION_VS_REALITY.json counts exactly those fills; every
+artifact validates against its schema; shadow-audit gives the verdict with its exit codes.
+
+usage: dryrun_test.py SHADOW_RUN SHADOW_AUDIT SCHEMA_DIR DRYRUN_CONFIG
+"""
+import collections
+import decimal
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import requirements  # noqa: E402
+jsonschema = requirements.require_module("jsonschema", "python3-jsonschema")
+
+RUN = AUDIT = SCHEMAS = CONFIG = None
+D = decimal.Decimal
+
+
+def schema(name):
+    with open(os.path.join(SCHEMAS, name)) as f:
+        return jsonschema.Draft7Validator(json.load(f))
+
+
+def jsonl(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+class DryRunEndToEnd(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="dryrun_test.")
+        out = os.path.join(cls.tmp.name, "art")
+        cls.proc = subprocess.run(
+            [RUN, "--config", CONFIG, "--iterations", "2", "--duration", "6", "--warmup", "1", "--out", out],
+            capture_output=True, text=True, timeout=180)
+        cls.run_dir = os.path.realpath(os.path.join(out, "latest"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.run_dir, name)
+
+    def test_1_run_completes_with_nothing_left_open(self):
+        p = self.proc
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("shadow-run: dry-run: real orders to http://127.0.0.1:", p.stderr)
+        self.assertRegex(p.stderr, r"dry-run: \d+ decisions, \d+ creates .* 0 left open")
+        for name in ("PREDICTION_VS_REALITY.json", "dryrun_real.jsonl", "sandbox_ground_truth.jsonl",
+                     "SHADOW_RUN_SUMMARY.json"):
+            self.assertTrue(os.path.isfile(self.path(name)), name)
+        # Secrets: the run's sandbox key never reaches an artifact or the output.
+        self.assertNotIn("api_secret", p.stderr)
+
+    def test_2_artifacts_validate(self):
+        v = schema("dryrun_real.schema.json")
+        for line in jsonl(self.path("dryrun_real.jsonl")):
+            v.validate(line)
+        g = schema("sandbox_ground_truth.schema.json")
+        for line in jsonl(self.path("sandbox_ground_truth.jsonl")):
+            g.validate(line)
+        with open(self.path("PREDICTION_VS_REALITY.json")) as f:
+            schema("prediction_vs_reality.schema.json").validate(json.load(f))
+
+    def test_3_reality_log_is_exactly_the_venues_record(self):
+        real = jsonl(self.path("dryrun_real.jsonl"))
+        truth = jsonl(self.path("sandbox_ground_truth.jsonl"))
+        ours = {r["order_link_id"] for r in real}
+        tag = next(iter(ours)).split("-")[0]
+        truth = [t for t in truth if t["orderLinkId"].startswith(tag + "-")]
+        fills = {r["exec_id"]: r for r in real if r["kind"] == "fill"}
+        matches = {t["execId"]: t for t in truth if t["event"] == "match"}
+        self.assertGreater(len(matches), 0, "no real order filled: the test proves nothing")
+        # No lost and no double-counted fill: the same execIds, one line each, same numbers.
+        self.assertEqual(len(fills), len([r for r in real if r["kind"] == "fill"]), "an execId reported twice")
+        self.assertEqual(set(fills), set(matches))
+        for eid, m in matches.items():
+            f = fills[eid]
+            self.assertEqual(f["order_link_id"], m["orderLinkId"])
+            self.assertEqual(D(f["qty"]), D(m["qty"]), eid)
+            self.assertEqual(D(f["price"]), D(m["price"]), eid)
+            self.assertEqual(f["liquidity"], m["role"], eid)
+        # Every order the venue accepted was closed by the venue, with the same filled quantity
+        # as the gateway's final state: nothing rests at the end.
+        accepted = {t["orderLinkId"] for t in truth if t["event"] == "accepted"}
+        closed = {t["orderLinkId"]: t for t in truth if t["event"] == "closed"}
+        self.assertGreater(len(accepted), 0)
+        self.assertEqual(accepted - set(closed), set(), "orders left resting at the venue")
+        final = {r["order_link_id"]: r for r in real if r["kind"] == "order" and r["state"] in ("filled", "cancelled")}
+        for link, c in closed.items():
+            self.assertIn(link, final, link)
+            self.assertEqual(D(final[link]["cum_qty"]), D(c["cumExecQty"]), link)
+            self.assertEqual(final[link]["state"] == "filled", c["orderStatus"] == "Filled", link)
+        states = collections.Counter(r["state"] for r in real if r["kind"] == "order")
+        self.assertGreater(states["new"], 0)
+        self.assertGreater(states["cancelled"], 0)
+
+    def test_4_audit_gives_the_verdict(self):
+        with open(self.path("PREDICTION_VS_REALITY.json")) as f:
+            pvr = json.load(f)
+        a = subprocess.run([AUDIT, self.run_dir], capture_output=True, text=True, timeout=60)
+        self.assertEqual(a.returncode, 0, a.stdout + a.stderr)
+        self.assertIn("prediction", (a.stdout + a.stderr).lower())
+        g = subprocess.run([AUDIT, self.run_dir, "--fail-on-hold"], capture_output=True, text=True, timeout=60)
+        self.assertIn(g.returncode, (0, 1), g.stdout + g.stderr)
+        if pvr["verdict"] == "HOLD":
+            self.assertEqual(g.returncode, 1)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 5:
+        sys.exit(__doc__)
+    RUN, AUDIT, SCHEMAS, CONFIG = sys.argv[1:5]
+    unittest.main(argv=sys.argv[:1], verbosity=2)
