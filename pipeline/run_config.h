@@ -122,6 +122,7 @@ struct RunConfig {
   std::uint32_t dryrun_dcp_window_s = 10;     // the venue's dead-man's switch (3..300 s)
   double dryrun_max_delta = 0.15;       // the gate: every gated KPI's relative delta at most this
   double dryrun_mark_interval_ms = 10;  // mids for the markouts, at most one per symbol per interval
+  bool dryrun_record_market = false;    // market.capture in the run directory (shadow-calibrate)
   double dryrun_settle_s = 5;           // after the last decision: wait this long for final states
   // [threads]
   ThreadLayout layout = ThreadLayout::kAuto;  // resolved by finalize()

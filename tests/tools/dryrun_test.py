@@ -56,8 +56,8 @@ class DryRunEndToEnd(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("shadow-run: dry-run: real orders to http://127.0.0.1:", p.stderr)
         self.assertRegex(p.stderr, r"dry-run: \d+ decisions, \d+ creates .* 0 left open")
-        for name in ("PREDICTION_VS_REALITY.json", "dryrun_real.jsonl", "sandbox_ground_truth.jsonl",
-                     "SHADOW_RUN_SUMMARY.json"):
+        for name in ("PREDICTION_VS_REALITY.json", "dryrun_real.jsonl", "dryrun_decisions.jsonl",
+                     "sandbox_ground_truth.jsonl", "market.capture", "SHADOW_RUN_SUMMARY.json"):
             self.assertTrue(os.path.isfile(self.path(name)), name)
         # Secrets: the run's sandbox key never reaches an artifact or the output.
         self.assertNotIn("api_secret", p.stderr)
@@ -66,6 +66,15 @@ class DryRunEndToEnd(unittest.TestCase):
         v = schema("dryrun_real.schema.json")
         for line in jsonl(self.path("dryrun_real.jsonl")):
             v.validate(line)
+        d = schema("dryrun_decisions.schema.json")
+        decisions = jsonl(self.path("dryrun_decisions.jsonl"))
+        for line in decisions:
+            d.validate(line)
+        # Every real order is a decision of the engine: its placement is in the decision log.
+        placed = {x["order_id"] for x in decisions if x["kind"] == "place"}
+        sent = {x["order_id"] for x in jsonl(self.path("dryrun_real.jsonl")) if x["kind"] == "order"}
+        self.assertTrue(sent <= placed, sent - placed)
+        self.assertGreater(len([x for x in decisions if x["kind"] == "cancel"]), 0)
         g = schema("sandbox_ground_truth.schema.json")
         for line in jsonl(self.path("sandbox_ground_truth.jsonl")):
             g.validate(line)
