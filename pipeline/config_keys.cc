@@ -19,7 +19,8 @@ static_assert(std::is_same_v<std::size_t, std::uint64_t>, "ConfigSlot stores std
 // QueueFunc::kRiskAverse is not offered in the config.
 constexpr auto kQuoteModeNames =
     make_enum_names<QuoteMode>({{QuoteMode::kAtBest, "at_best"}, {QuoteMode::kAroundMid, "around_mid"}});
-constexpr auto kQueueFuncNames = make_enum_names<QueueFunc>({{QueueFunc::kPower, "power"}, {QueueFunc::kLog, "log"}});
+constexpr auto kQueueFuncNames = make_enum_names<QueueFunc>(
+    {{QueueFunc::kPower, "power"}, {QueueFunc::kLog, "log"}, {QueueFunc::kTouch, "touch"}});
 constexpr auto kCrossingNames = make_enum_names<CrossingLimit>(
     {{CrossingLimit::kRejectPostOnly, "reject"}, {CrossingLimit::kTakeThenRest, "take"}});
 
@@ -132,7 +133,9 @@ constexpr ConfigKey kKeys[] = {
     {.path = "quoter.one_sided_at_max", .doc = "at the limit keep quoting the side that reduces the position",
      .slot = [](RunConfig& c) -> S { return &c.engine.quoter.one_sided_at_max; }},
 
-    {.path = "fill.queue_model", .doc = "queue-position probability family (hftbacktest's ProbQueueModel)",
+    {.path = "fill.queue_model",
+     .doc = "queue-position probability family (hftbacktest's ProbQueueModel); touch: no queue at all, every trade "
+            "at the price fills (a deliberately optimistic baseline)",
      .slot = [](RunConfig& c) -> S { return &c.engine.fill.queue.func; }},
     {.path = "fill.power_n", .range = closed_range(0, 100), .doc = "exponent of the power family",
      .slot = [](RunConfig& c) -> S { return &c.engine.fill.queue.power_n; }},

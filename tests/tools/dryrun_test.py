@@ -126,6 +126,33 @@ class DryRunEndToEnd(unittest.TestCase):
             self.assertEqual(g.returncode, 1)
 
 
+class WrongFillModelHolds(unittest.TestCase):
+    """A deliberately wrong fill model (fill on touch: no queue) predicts far more fills than the
+    venue gives: the gate must HOLD, and name fill_rate among the failed KPIs."""
+
+    def test_touch_model_holds(self):
+        with tempfile.TemporaryDirectory(prefix="dryrun_touch.") as tmp:
+            with open(CONFIG) as f:
+                text = f.read()
+            self.assertIn('queue_model = "power"', text)
+            cfg = os.path.join(tmp, "touch.toml")
+            with open(cfg, "w") as f:
+                f.write(text.replace('queue_model = "power"', 'queue_model = "touch"'))
+            out = os.path.join(tmp, "art")
+            p = subprocess.run([RUN, "--config", cfg, "--iterations", "1", "--duration", "8", "--warmup", "1",
+                                "--out", out], capture_output=True, text=True, timeout=180)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            run_dir = os.path.realpath(os.path.join(out, "latest"))
+            with open(os.path.join(run_dir, "PREDICTION_VS_REALITY.json")) as f:
+                pvr = json.load(f)
+            self.assertEqual(pvr["verdict"], "HOLD")
+            self.assertIn("fill_rate", pvr["failed"])
+            rates = pvr["run"]["all"]["fill_rate"]
+            self.assertGreater(rates["predicted"], rates["real"] * 1.15)
+            g = subprocess.run([AUDIT, run_dir, "--fail-on-hold"], capture_output=True, text=True, timeout=60)
+            self.assertEqual(g.returncode, 1, g.stdout + g.stderr)
+
+
 if __name__ == "__main__":
     if len(sys.argv) != 5:
         sys.exit(__doc__)
