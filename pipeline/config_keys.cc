@@ -33,6 +33,7 @@ constexpr const auto& names_of(CrossingLimit*) { return kCrossingNames; }
 constexpr const auto& names_of(RunMode*) { return kRunModeNames; }
 
 constexpr std::string_view kProtocols[] = {"auto", "bybit", "binance"};
+constexpr std::string_view kOrderModes[] = {"cancel_create", "amend"};
 
 constexpr std::int64_t kSeedMax = std::numeric_limits<std::int64_t>::max();  // the JSON writes seeds signed
 constexpr double kDayMs = 86'400'000;
@@ -202,6 +203,10 @@ constexpr ConfigKey kKeys[] = {
      .doc = "TOML file of mode 0600 with api_key and api_secret (\"\": SHADOW_BYBIT_API_KEY and "
             "SHADOW_BYBIT_API_SECRET; the embedded sandbox gets a fresh key per run)",
      .slot = [](RunConfig& c) -> S { return &c.dryrun_keys_file; }},
+    {.path = "dryrun.order_mode", .flag = "--dryrun-order-mode", .metavar = "M", .choices = kOrderModes,
+     .json = JsonRender::kDryRunOnly,
+     .doc = "a re-quote goes to the venue as cancel + create, or as one amend of the resting order",
+     .slot = [](RunConfig& c) -> S { return &c.dryrun_order_mode; }},
     {.path = "dryrun.max_position", .range = range_above(0, 1e9), .json = JsonRender::kDryRunOnly,
      .doc = "risk limit: abs(real position) per symbol after a full fill, base quantity",
      .slot = [](RunConfig& c) -> S { return &c.dryrun_max_position; }},

@@ -125,13 +125,15 @@ void OrderGateway::finalize(Order& o, bool filled, std::int64_t venue_ms, std::i
   push(r);
 }
 
-void OrderGateway::publish_own(const Order& o) {
-  if (o.slot >= cfg_.own.size() || cfg_.own[o.slot] == nullptr) return;
+void OrderGateway::publish_own(const Order& o) { publish_own_at(o.slot, o.side, o.px); }
+
+void OrderGateway::publish_own_at(std::uint16_t slot, Side side, Fixed px) {
+  if (slot >= cfg_.own.size() || cfg_.own[slot] == nullptr) return;
   Fixed sum = 0;
   for (const auto& [link, x] : orders_) {
-    if (x.acked && !x.final && x.slot == o.slot && x.side == o.side && x.px == o.px) sum += x.qty - x.cum;
+    if (x.acked && !x.final && x.slot == slot && x.side == side && x.px == px && x.qty > x.cum) sum += x.qty - x.cum;
   }
-  cfg_.own[o.slot]->set(o.side, o.px, sum);
+  cfg_.own[slot]->set(side, px, sum);
 }
 
 Exposure OrderGateway::exposure(std::uint16_t slot) const {
@@ -145,11 +147,58 @@ Exposure OrderGateway::exposure(std::uint16_t slot) const {
   return e;
 }
 
+std::string OrderGateway::link_of(std::uint16_t slot, std::uint64_t id) const {
+  std::string own = format_link_id(cfg_.link_tag, slot, id);
+  const auto it = amended_.find(own);
+  return it == amended_.end() ? own : it->second;
+}
+
+bool OrderGateway::amend(Order& o, const GatewayIntent& in) {
+  ++stats_.amends;
+  // Bybit's qty is the order's new total: what filled stays filled, the decision's qty rests.
+  const BybitReply rep = rest_->amend_order(cfg_.symbols[o.slot], o.link, in.px, o.cum_base + o.cum + in.qty);
+  if (rep.outcome == BybitOutcome::kAuthFailed) {
+    throw std::runtime_error("dry-run: the venue refused the API key: " + rep.ret_msg);
+  }
+  if (rep.outcome != BybitOutcome::kOk) {
+    ++stats_.amend_fallbacks;
+    return false;
+  }
+  // The old decision ends here with what it got; the venue order serves the new one from now on.
+  DryRunRecord r{};
+  r.kind = DryRunRecordKind::kOrder;
+  r.order = record_of(o, o.cum >= o.qty ? RealOrderState::kFilled : RealOrderState::kCancelled);
+  r.order.venue_ms = realtime_ns() / 1'000'000;
+  push(r);
+  const Fixed old_px = o.px;
+  o.prev_id = o.id;
+  o.amend_ms = realtime_ns() / 1'000'000;
+  o.cum_base += o.cum;
+  o.cum = 0;
+  o.id = in.order_id;
+  o.decision_ns = in.decision_ns;
+  o.px = in.px;
+  o.qty = in.qty;
+  o.acked = false;
+  amended_[format_link_id(cfg_.link_tag, in.slot, in.order_id)] = o.link;
+  publish_own_at(o.slot, o.side, old_px);
+  ack(o, o.amend_ms);
+  return true;
+}
+
 void OrderGateway::place(const GatewayIntent& in) {
   if (in.slot >= cfg_.symbols.size()) return;
-  // The quoter moved on from the previous order on this side: it goes, whatever its fate.
+  // The quoter moved on from the previous order on this side: it goes, whatever its fate —
+  // amended into this decision (amend mode) or cancelled.
   std::string& prev = working_[in.slot][side_index(in.side)];
-  if (Order* p = find(prev); p != nullptr && !p->final && !p->cancel_sent) cancel(*p);
+  Order* p = find(prev);
+  const bool resting = p != nullptr && !p->final && !p->cancel_sent;
+  if (resting && cfg_.amend && !ending_ && p->acked && !p->unknown &&
+      risk_.check(exposure(in.slot), in.side, in.px, in.qty, monotonic_ns()) == NotSentReason::kNone &&
+      amend(*p, in)) {
+    return;
+  }
+  if (resting) cancel(*p);
   if (ending_) return emit_not_sent(in, NotSentReason::kGatewayDown);
   const std::int64_t now = monotonic_ns();
   if (const NotSentReason why = risk_.check(exposure(in.slot), in.side, in.px, in.qty, now);
@@ -276,7 +325,7 @@ void OrderGateway::retry_cancels(std::int64_t now) {
 void OrderGateway::on_order(const BybitOrderUpdate& u) {
   Order* o = find(u.order_link_id.view());
   if (o == nullptr) return;  // not ours (another run's tag, or placed by hand)
-  o->cum = u.cum_exec_qty;
+  if (u.cum_exec_qty - o->cum_base > o->cum) o->cum = u.cum_exec_qty - o->cum_base;
   if (u.status == BybitOrderStatus::kNew || u.status == BybitOrderStatus::kPartiallyFilled ||
       u.status == BybitOrderStatus::kUntriggered) {
     o->unknown = false;
@@ -302,12 +351,16 @@ void OrderGateway::on_execution(const BybitExecution& e) {
   ++stats_.fills;
   const Fixed signed_qty = e.side == Side::kSell ? -e.exec_qty : e.exec_qty;
   position_[o->slot] += signed_qty;
-  if (o->cum < o->qty - e.leaves_qty) o->cum = o->qty - e.leaves_qty;
-  publish_own(*o);
+  // Amend mode: an execution from before the amend belongs to the decision the order served then.
+  const bool before_amend = o->prev_id != 0 && e.exec_time_ms < o->amend_ms;
+  if (!before_amend) {
+    o->cum += e.exec_qty;
+    publish_own(*o);
+  }
   DryRunRecord r{};
   r.kind = DryRunRecordKind::kFill;
   r.fill = RealFillRecord{};
-  r.fill.order_id = o->id;
+  r.fill.order_id = before_amend ? o->prev_id : o->id;
   r.fill.exec_ms = e.exec_time_ms;
   r.fill.now_ns = realtime_ns();
   r.fill.price = e.exec_price;
@@ -446,9 +499,15 @@ int OrderGateway::work() {
     switch (in.kind) {
       case GatewayIntent::Kind::kPlace: place(in); break;
       case GatewayIntent::Kind::kCancel: {
-        if (Order* o = find(format_link_id(cfg_.link_tag, in.slot, in.order_id)); o != nullptr && !o->cancel_sent) {
-          cancel(*o);
+        Order* o = find(link_of(in.slot, in.order_id));
+        if (o == nullptr || o->cancel_sent || o->id != in.order_id) break;
+        // Amend mode: a cancel followed by a place on the same side is one re-quote (place()
+        // amends the resting order).
+        if (cfg_.amend && in_.readable() > 0) {
+          const GatewayIntent* next = in_.peek(0);
+          if (next->kind == GatewayIntent::Kind::kPlace && next->slot == in.slot && next->side == in.side) break;
         }
+        cancel(*o);
         break;
       }
       case GatewayIntent::Kind::kEnd: begin_end(); break;

@@ -114,6 +114,7 @@ struct RunConfig {
   std::string dryrun_keys_file;         // a 0600 TOML file with api_key and api_secret ("" = environment)
   std::string dryrun_api_key;           // read by finalize(); never printed, never in json
   std::string dryrun_api_secret;        // read by finalize(); never printed, never in json
+  std::string dryrun_order_mode = "cancel_create";  // cancel_create | amend
   double dryrun_max_position = 0.2;     // abs(real position) per symbol, base quantity
   double dryrun_max_order_notional = 10'000;  // price x qty of one order, quote currency
   std::uint32_t dryrun_max_open_orders = 8;   // real orders open or on their way, all symbols

@@ -71,6 +71,7 @@ OrderGatewayConfig gateway_config(const RunConfig& c, const DryRunEndpoints& ep,
   g.risk.kill_switch_file = c.dryrun_kill_switch_file;
   g.dcp_window_s = static_cast<int>(c.dryrun_dcp_window_s);
   g.settle_ns = static_cast<std::int64_t>(c.dryrun_settle_s * 1e9);
+  g.amend = c.dryrun_order_mode == "amend";
   return g;
 }
 
@@ -391,12 +392,13 @@ RunResult ShadowRun::run() {
     std::fprintf(stderr,
                  "shadow-run: dry-run: %llu decisions, %llu creates (%llu acked, %llu rejected, %llu not sent, %llu "
                  "dropped by the full ring), %llu cancels, %llu fills (%llu repeats dropped, %llu from reconciliation), "
-                 "%llu retries, %llu stream reconnects, %llu left open\n",
+                 "%llu amends (%llu refused), %llu retries, %llu stream reconnects, %llu left open\n",
                  static_cast<unsigned long long>(g.intents), static_cast<unsigned long long>(g.creates),
                  static_cast<unsigned long long>(g.acked), static_cast<unsigned long long>(g.rejected),
                  static_cast<unsigned long long>(g.not_sent), static_cast<unsigned long long>(p->clock->gateway_drops()),
                  static_cast<unsigned long long>(g.cancels), static_cast<unsigned long long>(g.fills),
                  static_cast<unsigned long long>(g.duplicate_fills), static_cast<unsigned long long>(g.reconciled_fills),
+                 static_cast<unsigned long long>(g.amends), static_cast<unsigned long long>(g.amend_fallbacks),
                  static_cast<unsigned long long>(g.retries), static_cast<unsigned long long>(g.stream_reconnects),
                  static_cast<unsigned long long>(g.left_open));
     res.dryrun_left_open = g.left_open;

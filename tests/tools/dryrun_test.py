@@ -126,6 +126,38 @@ class DryRunEndToEnd(unittest.TestCase):
             self.assertEqual(g.returncode, 1)
 
 
+class AmendMode(unittest.TestCase):
+    """dryrun.order_mode = amend: re-quotes are amends of the resting order; the venue's own record
+    (amended lines in its ground truth) shows them, the fills are still exactly the venue's, and
+    nothing rests at the end."""
+
+    def test_amend_mode(self):
+        with tempfile.TemporaryDirectory(prefix="dryrun_amend.") as tmp:
+            out = os.path.join(tmp, "art")
+            p = subprocess.run([RUN, "--config", CONFIG, "--dryrun-order-mode", "amend", "--iterations", "1",
+                                "--duration", "8", "--warmup", "1", "--out", out],
+                               capture_output=True, text=True, timeout=180)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            m = __import__("re").search(r"(\d+) amends \((\d+) refused\).* (\d+) left open", p.stderr)
+            self.assertIsNotNone(m, p.stderr)
+            self.assertGreater(int(m.group(1)) - int(m.group(2)), 0, "no amend went through")
+            self.assertEqual(m.group(3), "0")
+            run_dir = os.path.realpath(os.path.join(out, "latest"))
+            real = jsonl(os.path.join(run_dir, "dryrun_real.jsonl"))
+            truth = jsonl(os.path.join(run_dir, "sandbox_ground_truth.jsonl"))
+            self.assertGreater(len([t for t in truth if t["event"] == "amended"]), 0)
+            fills = [r["exec_id"] for r in real if r["kind"] == "fill"]
+            self.assertEqual(len(fills), len(set(fills)))
+            self.assertEqual(set(fills), {t["execId"] for t in truth if t["event"] == "match"})
+            accepted = {t["orderLinkId"] for t in truth if t["event"] == "accepted"}
+            self.assertEqual(accepted - {t["orderLinkId"] for t in truth if t["event"] == "closed"}, set())
+            # Each decision an amend served is matched: predicted orders all have reality.
+            with open(os.path.join(run_dir, "PREDICTION_VS_REALITY.json")) as f:
+                orders = json.load(f)["run"]["all"]["orders"]
+            self.assertEqual(orders["predicted_unmatched"], 0)
+            self.assertGreater(orders["matched"], 0)
+
+
 class WrongFillModelHolds(unittest.TestCase):
     """A deliberately wrong fill model (fill on touch: no queue) predicts far more fills than the
     venue gives: the gate must HOLD, and name fill_rate among the failed KPIs."""
