@@ -253,7 +253,7 @@ class FaultProxyTest(unittest.TestCase):
             push = await recv_json(ws)
             self.assertEqual((push["topic"], push["data"][0]["orderLinkId"]), ("order", lid), push)
             await asyncio.to_thread(self.cancel, lid)
-            r = await asyncio.to_thread(self.proxy.arm, kind="drop_ws", refuse_ms=1500)
+            r = await asyncio.to_thread(self.proxy.arm, kind="drop_ws", refuse_ms=2000)
             self.assertEqual(r["dropped"], 1, r)
             with self.assertRaises(websockets.ConnectionClosed) as closed:
                 while True:
@@ -262,7 +262,7 @@ class FaultProxyTest(unittest.TestCase):
             with self.assertRaises(websockets.InvalidStatusCode) as refused:
                 await websockets.connect(self.proxy.private)
             self.assertEqual(refused.exception.status_code, 503)
-            await asyncio.sleep(1.6)
+            await asyncio.sleep(2.1)
             async with websockets.connect(self.proxy.private) as ws2:
                 await ws2.send(self.c.ws_auth(req_id="again"))
                 r = await recv_json(ws2)
@@ -279,8 +279,25 @@ class FaultProxyTest(unittest.TestCase):
         async def ws_refused():
             with self.assertRaises((OSError, websockets.InvalidHandshake, asyncio.TimeoutError)):
                 await websockets.connect(self.proxy.private, open_timeout=3)
+        async def open_private():
+            ws = await websockets.connect(self.proxy.private)
+            await ws.send(self.c.ws_auth())
+            self.assertTrue((await recv_json(ws))["success"])
+            return ws
+
+        async def ended(ws):
+            with self.assertRaises(websockets.ConnectionClosed):
+                while True:
+                    await recv_json(ws)
+            return ws.close_code
+
         for mode in ("reset", "502"):
-            self.proxy.arm(kind="upstream_down", ms=1000, mode=mode)
+            loop = asyncio.new_event_loop()
+            ws = loop.run_until_complete(open_private())
+            r = self.proxy.arm(kind="upstream_down", ms=1500, mode=mode)
+            self.assertEqual(r["dropped"], 1, "the venue's restart left a WebSocket open")
+            self.assertEqual(loop.run_until_complete(ended(ws)), 1006)
+            loop.close()
             lid = link("down")
             if mode == "reset":
                 with self.assertRaises((ConnectionError, http.client.HTTPException)):
@@ -288,13 +305,14 @@ class FaultProxyTest(unittest.TestCase):
             else:
                 self.assertEqual(self.c.post("/v5/order/create", limit_order(lid)).status, 502)
             asyncio.run(ws_refused())
-            time.sleep(1.1)
+            time.sleep(1.6)
             self.assertEqual(self.realtime(lid), [])
             self.create(lid)
             self.cancel(lid)
         self.assertEqual(self.delta("applied", "upstream_down"), 2)
         self.assertEqual(self.delta("refused", "rest"), 2)
         self.assertEqual(self.delta("refused", "ws"), 2)
+        self.assertEqual(self.delta("ws", "dropped"), 2)
 
     def test_control_refusals_limits_and_reset(self):
         status, r = self.proxy.control("POST", "/faults", {"kind": "nosuch"})

@@ -66,7 +66,7 @@ from fault_book import FaultBook, FaultError, parse_fault  # noqa: E402
 
 MAX_BODY = 64 * 1024
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
-              "upgrade", "proxy-authenticate", "proxy-authorization", "host", "content-length"}
+              "upgrade", "proxy-authenticate", "proxy-authorization", "host", "content-length", "expect"}
 UPSTREAM_IDLE_S = 2.0  # reconnect before reusing an upstream connection idle this long
 STOP = threading.Event()  # set on shutdown: ends every hold
 
@@ -291,6 +291,13 @@ class WsProxyProtocol(websockets.legacy.server.WebSocketServerProtocol):
         except (OSError, asyncio.TimeoutError, websockets.InvalidHandshake) as e:
             return HTTPStatus.BAD_GATEWAY, [("Content-Type", "text/plain")], f"upstream refused: {e}\n".encode()
         return None
+
+    def connection_lost(self, exc):
+        """The client is gone (also when its handshake failed after the upstream leg opened)."""
+        super().connection_lost(exc)
+        up = getattr(self, "upstream", None)
+        if up is not None and not up.closed:
+            up.transport.abort()
 
 
 class WsProxy:
