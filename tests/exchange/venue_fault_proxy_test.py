@@ -338,6 +338,7 @@ class FaultProxyTest(unittest.TestCase):
 class ShutdownTest(unittest.TestCase):
     def test_sigterm_ends_the_proxy_while_an_answer_is_held(self):
         venue = Venue()
+        proxy = None
         try:
             proxy = Proxy(venue)
             proxy.arm(kind="timeout_after_accept", hold_ms=600000)
@@ -352,15 +353,21 @@ class ShutdownTest(unittest.TestCase):
             t = threading.Thread(target=held)
             t.start()
             deadline = time.monotonic() + 5
-            while proxy.counters()["applied"]["timeout_after_accept"] == 0 and time.monotonic() < deadline:
+            while not proxy.counters()["forwarded"] and time.monotonic() < deadline:
                 time.sleep(0.05)
+            # Forwarded (the venue answered), and held.
             self.assertEqual(proxy.counters()["forwarded"], {"/v5/order/realtime": 1})
+            self.assertEqual(proxy.counters()["applied"]["timeout_after_accept"], 1)
+            self.assertTrue(t.is_alive(), "the held request ended before the shutdown")
             rc, took, err = proxy.stop()
             self.assertEqual(rc, 0, err)
             self.assertLess(took, 5, err)
             t.join(10)
             self.assertEqual(len(errors), 1, "the held request got an answer")
         finally:
+            if proxy is not None and proxy.proc.poll() is None:
+                proxy.proc.kill()
+                proxy.proc.communicate()
             rc, err = venue.stop()
         self.assertEqual(rc, 0, err)
 

@@ -148,7 +148,10 @@ class RestProxyHandler(http.server.BaseHTTPRequestHandler):
                          "X-Bapi-Limit-Status": "0",
                          "X-Bapi-Limit-Reset-Timestamp": str(now_ms + fault["reset_ms"])})
         else:  # timeout_after_accept
-            self.call_upstream(path, body)
+            try:
+                self.call_upstream(path, body)
+            except OSError:
+                self.close_upstream()  # the venue did not act; the client still sees a timeout
             STOP.wait(fault["hold_ms"] / 1000)
             self.drop()
 
