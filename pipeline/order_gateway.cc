@@ -511,6 +511,10 @@ int OrderGateway::work() {
         break;
       }
       case GatewayIntent::Kind::kEnd: begin_end(); break;
+      case GatewayIntent::Kind::kCancelAll:
+        ++stats_.feed_loss_cancels;
+        cancel_all_symbols();
+        break;
     }
   }
   retry_cancels(now);

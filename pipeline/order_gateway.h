@@ -20,6 +20,7 @@
 //            far), the new one starts (acknowledged at the amend's answer) and gets the fills
 //            and the final state from then on. An amend the venue refuses (the order is gone,
 //            nothing changed) falls back to cancel + create.
+//   kCancelAll  the feed lost the market (reconnecting): cancel-all per symbol.
 //   kEnd     the run is over: cancel-all per symbol, wait up to settle_ns for every order's final
 //            state, reconcile with REST (open orders, order history, the execution list, so no fill
 //            is lost or counted twice), check that nothing rests, then the end record.
@@ -74,6 +75,7 @@ struct OrderGatewayStats {
   std::uint64_t intents = 0, creates = 0, acked = 0, rejected = 0, not_sent = 0, cancels = 0;
   std::uint64_t fills = 0, duplicate_fills = 0, retries = 0, unknown_answers = 0;
   std::uint64_t stream_reconnects = 0, reconciliations = 0, reconciled_fills = 0, reconciled_orders = 0;
+  std::uint64_t feed_loss_cancels = 0;  // cancel-alls because the feed lost the market
   std::uint64_t amends = 0, amend_fallbacks = 0;  // amend mode: amends sent, refused (then cancel + create)
   std::uint64_t left_open = 0;          // open at the venue after the end's cancel-all (must be 0)
   std::uint64_t ring_waits = 0;         // records that waited for room in the ring to the sinks

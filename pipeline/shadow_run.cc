@@ -392,7 +392,8 @@ RunResult ShadowRun::run() {
     std::fprintf(stderr,
                  "shadow-run: dry-run: %llu decisions, %llu creates (%llu acked, %llu rejected, %llu not sent, %llu "
                  "dropped by the full ring), %llu cancels, %llu fills (%llu repeats dropped, %llu from reconciliation), "
-                 "%llu amends (%llu refused), %llu retries, %llu stream reconnects, %llu left open\n",
+                 "%llu amends (%llu refused), %llu retries, %llu stream reconnects, %llu cancel-alls on feed loss, "
+                 "%llu left open\n",
                  static_cast<unsigned long long>(g.intents), static_cast<unsigned long long>(g.creates),
                  static_cast<unsigned long long>(g.acked), static_cast<unsigned long long>(g.rejected),
                  static_cast<unsigned long long>(g.not_sent), static_cast<unsigned long long>(p->clock->gateway_drops()),
@@ -400,7 +401,7 @@ RunResult ShadowRun::run() {
                  static_cast<unsigned long long>(g.duplicate_fills), static_cast<unsigned long long>(g.reconciled_fills),
                  static_cast<unsigned long long>(g.amends), static_cast<unsigned long long>(g.amend_fallbacks),
                  static_cast<unsigned long long>(g.retries), static_cast<unsigned long long>(g.stream_reconnects),
-                 static_cast<unsigned long long>(g.left_open));
+                 static_cast<unsigned long long>(g.feed_loss_cancels), static_cast<unsigned long long>(g.left_open));
     res.dryrun_left_open = g.left_open;
   }
 

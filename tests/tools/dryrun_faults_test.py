@@ -216,6 +216,10 @@ class GatewayFaults(unittest.TestCase):
             placed = {r["order_link_id"] for r in real if r["kind"] == "order"}
             self.assertEqual(placed - final, set())
             self.assertRegex(err, r"0 left open")
+            # The feed lost the market with the venue: the gateway cancelled everything then.
+            m = re.search(r"(\d+) cancel-alls on feed loss", err)
+            self.assertIsNotNone(m, err)
+            self.assertGreaterEqual(int(m.group(1)), 1, err)
 
 
 if __name__ == "__main__":
