@@ -11,6 +11,7 @@
 namespace shadow {
 namespace {
 
+constexpr std::int64_t kReconcileEveryNs = 60'000'000'000;
 constexpr int kRetOrderNotExists = 110001;      // linear: cancel of an order that is gone
 constexpr int kRetSpotOrderNotExists = 170213;  // spot
 
@@ -55,6 +56,7 @@ void OrderGateway::start() {
                  std::string(to_string(dcp.outcome)).c_str(), dcp.ret_msg.c_str());
   }
   next_reconnect_ns_ = monotonic_ns();
+  next_reconcile_ns_ = next_reconnect_ns_ + kReconcileEveryNs;
 }
 
 void OrderGateway::push(const DryRunRecord& r) {
@@ -114,6 +116,7 @@ void OrderGateway::finalize(Order& o, bool filled, std::int64_t venue_ms, std::i
   if (o.final) return;
   if (st != RealOrderState::kRejected && st != RealOrderState::kNotSent) ack(o, venue_ms);
   o.final = true;
+  o.final_ms = realtime_ns() / 1'000'000;
   o.cancel_due_ns = 0;
   if (open_ > 0) --open_;
   publish_own(o);
@@ -245,6 +248,7 @@ void OrderGateway::place(const GatewayIntent& in) {
     case BybitOutcome::kRateLimited: {
       // Nothing was placed: the prediction of it is left out of the matching.
       ord.final = true;
+      ord.final_ms = realtime_ns() / 1'000'000;
       if (open_ > 0) --open_;
       ++stats_.not_sent;
       DryRunRecord r{};
@@ -344,7 +348,7 @@ void OrderGateway::on_order(const BybitOrderUpdate& u) {
 void OrderGateway::on_execution(const BybitExecution& e) {
   Order* o = find(e.order_link_id.view());
   if (o == nullptr) return;
-  if (!exec_ids_.emplace(e.exec_id.view()).second) {
+  if (!exec_ids_.emplace(e.exec_id.view(), e.exec_time_ms).second) {
     ++stats_.duplicate_fills;
     return;
   }
@@ -390,9 +394,29 @@ void OrderGateway::cancel_all_symbols() {
   }
 }
 
+void OrderGateway::prune(std::int64_t now_ns) {
+  if (now_ns < next_prune_ns_) return;
+  next_prune_ns_ = now_ns + 1'000'000'000;
+  for (auto it = orders_.begin(); it != orders_.end();) {
+    const bool working = working_[it->second.slot][side_index(it->second.side)] == it->first;
+    if (it->second.final && !working && it->second.final_ms < start_ms_) {
+      it = orders_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = amended_.begin(); it != amended_.end();) {
+    it = orders_.count(it->second) == 0 ? amended_.erase(it) : std::next(it);
+  }
+  for (auto it = exec_ids_.begin(); it != exec_ids_.end();) {
+    it = it->second < start_ms_ ? exec_ids_.erase(it) : std::next(it);
+  }
+}
+
 void OrderGateway::reconcile() {
   ++stats_.reconciliations;
   need_reconcile_ = false;
+  const std::int64_t began_ms = realtime_ns() / 1'000'000;
   for (std::size_t s = 0; s < cfg_.symbols.size(); ++s) {
     const std::string& sym = cfg_.symbols[s];
     std::vector<BybitExecution> execs;
@@ -430,6 +454,8 @@ void OrderGateway::reconcile() {
       finalize(o, false, 0, 0, RealOrderState::kRejected);
     }
   }
+  // Complete: the next one needs to look back only a little before this one began.
+  if (!need_reconcile_) start_ms_ = std::max(start_ms_, began_ms - 30'000);
 }
 
 void OrderGateway::reconnect(std::int64_t now) {
@@ -518,7 +544,12 @@ int OrderGateway::work() {
     }
   }
   retry_cancels(now);
+  if (now >= next_reconcile_ns_) {  // a periodic check against missed pushes; moves start_ms_ on
+    next_reconcile_ns_ = now + kReconcileEveryNs;
+    need_reconcile_ = true;
+  }
   if (need_reconcile_ && !ending_ && stream_.is_open()) reconcile();
+  if (!ending_) prune(now);
   if (ending_ && (open_ == 0 || now >= end_deadline_ns_)) finish_end();
   return n;
 }

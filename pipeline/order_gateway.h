@@ -25,8 +25,10 @@
 //            state, reconcile with REST (open orders, order history, the execution list, so no fill
 //            is lost or counted twice), check that nothing rests, then the end record.
 // What the venue says comes from the private stream (order and execution topics); executions are
-// reported once per execId. After the stream reconnects, after an answer we did not get, and at
-// the end, the gateway reconciles with REST. At start it arms the venue's dead-man's switch
+// reported once per execId. After the stream reconnects, after an answer we did not get, every
+// minute and at the end, the gateway reconciles with REST (from 30 s before the previous complete
+// reconciliation: final orders and execution ids older than that are forgotten, so memory stays
+// bounded on a long run). At start it arms the venue's dead-man's switch
 // (disconnected-cancel-all): if this process dies, the venue cancels everything.
 //
 // Threading: one thread (the gateway's AgentRunner) calls start() and work(); done() and stats
@@ -113,6 +115,7 @@ class OrderGateway {
     Side side = Side::kBuy;
     bool acked = false, final = false, cancel_sent = false, unknown = false;
     std::int64_t cancel_due_ns = 0;   // monotonic: retry the cancel then (0: none pending)
+    std::int64_t final_ms = 0;        // CLOCK_REALTIME ms when it became final
   };
 
   void place(const GatewayIntent& in);
@@ -126,6 +129,8 @@ class OrderGateway {
   void finish_end();
   void reconnect(std::int64_t now);
   void reconcile();
+  // Forgets final orders and execution ids from before start_ms_ (at most once a second).
+  void prune(std::int64_t now_ns);
   void cancel_all_symbols();
   Order* find(std::string_view link);
   void ack(Order& o, std::int64_t venue_ms);
@@ -147,12 +152,17 @@ class OrderGateway {
   OrderRisk risk_;
   std::unordered_map<std::string, Order> orders_;        // by orderLinkId
   std::unordered_map<std::string, std::string> amended_; // amend mode: decision's own link → venue link
-  std::unordered_set<std::string> exec_ids_;             // executions already reported
+  std::unordered_map<std::string, std::int64_t> exec_ids_;  // executions already reported → exec ms
   std::vector<std::array<std::string, 2>> working_;      // per slot: the last order per side
   std::vector<Fixed> position_;                          // per slot, from the real fills
   std::vector<std::string> cancel_retry_;                // links with a cancel to retry
   std::uint32_t open_ = 0;                               // orders not final
-  std::int64_t start_ms_ = 0;                            // REST queries from here on
+  // REST reconciliation asks for what happened from here on: the run's start, then 30 s before
+  // the last complete reconciliation. What lies before it is pruned (bounded memory on a long
+  // run): final orders and execution ids older than that are forgotten.
+  std::int64_t start_ms_ = 0;
+  std::int64_t next_prune_ns_ = 0;
+  std::int64_t next_reconcile_ns_ = 0;  // every 60 s
   std::int64_t next_reconnect_ns_ = 0;
   bool need_reconcile_ = false;
   bool kill_applied_ = false;
