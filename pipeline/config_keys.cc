@@ -19,7 +19,8 @@ static_assert(std::is_same_v<std::size_t, std::uint64_t>, "ConfigSlot stores std
 // QueueFunc::kRiskAverse is not offered in the config.
 constexpr auto kQuoteModeNames =
     make_enum_names<QuoteMode>({{QuoteMode::kAtBest, "at_best"}, {QuoteMode::kAroundMid, "around_mid"}});
-constexpr auto kQueueFuncNames = make_enum_names<QueueFunc>({{QueueFunc::kPower, "power"}, {QueueFunc::kLog, "log"}});
+constexpr auto kQueueFuncNames = make_enum_names<QueueFunc>(
+    {{QueueFunc::kPower, "power"}, {QueueFunc::kLog, "log"}, {QueueFunc::kTouch, "touch"}});
 constexpr auto kCrossingNames = make_enum_names<CrossingLimit>(
     {{CrossingLimit::kRejectPostOnly, "reject"}, {CrossingLimit::kTakeThenRest, "take"}});
 
@@ -32,6 +33,7 @@ constexpr const auto& names_of(CrossingLimit*) { return kCrossingNames; }
 constexpr const auto& names_of(RunMode*) { return kRunModeNames; }
 
 constexpr std::string_view kProtocols[] = {"auto", "bybit", "binance"};
+constexpr std::string_view kOrderModes[] = {"cancel_create", "amend"};
 
 constexpr std::int64_t kSeedMax = std::numeric_limits<std::int64_t>::max();  // the JSON writes seeds signed
 constexpr double kDayMs = 86'400'000;
@@ -132,7 +134,9 @@ constexpr ConfigKey kKeys[] = {
     {.path = "quoter.one_sided_at_max", .doc = "at the limit keep quoting the side that reduces the position",
      .slot = [](RunConfig& c) -> S { return &c.engine.quoter.one_sided_at_max; }},
 
-    {.path = "fill.queue_model", .doc = "queue-position probability family (hftbacktest's ProbQueueModel)",
+    {.path = "fill.queue_model",
+     .doc = "queue-position probability family (hftbacktest's ProbQueueModel); touch: no queue at all, every trade "
+            "at the price fills (a deliberately optimistic baseline)",
      .slot = [](RunConfig& c) -> S { return &c.engine.fill.queue.func; }},
     {.path = "fill.power_n", .range = closed_range(0, 100), .doc = "exponent of the power family",
      .slot = [](RunConfig& c) -> S { return &c.engine.fill.queue.power_n; }},
@@ -199,6 +203,10 @@ constexpr ConfigKey kKeys[] = {
      .doc = "TOML file of mode 0600 with api_key and api_secret (\"\": SHADOW_BYBIT_API_KEY and "
             "SHADOW_BYBIT_API_SECRET; the embedded sandbox gets a fresh key per run)",
      .slot = [](RunConfig& c) -> S { return &c.dryrun_keys_file; }},
+    {.path = "dryrun.order_mode", .flag = "--dryrun-order-mode", .metavar = "M", .choices = kOrderModes,
+     .json = JsonRender::kDryRunOnly,
+     .doc = "a re-quote goes to the venue as cancel + create, or as one amend of the resting order",
+     .slot = [](RunConfig& c) -> S { return &c.dryrun_order_mode; }},
     {.path = "dryrun.max_position", .range = range_above(0, 1e9), .json = JsonRender::kDryRunOnly,
      .doc = "risk limit: abs(real position) per symbol after a full fill, base quantity",
      .slot = [](RunConfig& c) -> S { return &c.dryrun_max_position; }},
@@ -224,6 +232,9 @@ constexpr ConfigKey kKeys[] = {
     {.path = "dryrun.mark_interval_ms", .range = closed_range(1, 60'000), .json = JsonRender::kDryRunOnly,
      .doc = "mids for the markouts: at most one per symbol per interval",
      .slot = [](RunConfig& c) -> S { return &c.dryrun_mark_interval_ms; }},
+    {.path = "dryrun.record_market", .json = JsonRender::kDryRunOnly,
+     .doc = "also record the public market into the run directory (market.capture, shadow-calibrate's input)",
+     .slot = [](RunConfig& c) -> S { return &c.dryrun_record_market; }},
     {.path = "dryrun.settle_s", .range = closed_range(0, 600), .json = JsonRender::kDryRunOnly,
      .doc = "at the end: how long to wait for the venue to confirm every order's final state",
      .slot = [](RunConfig& c) -> S { return &c.dryrun_settle_s; }},

@@ -12,7 +12,9 @@ namespace shadow {
 
 // One decision, engine → gateway.
 struct GatewayIntent {
-  enum class Kind : std::uint8_t { kPlace, kCancel, kEnd };
+  // kCancelAll: the feed lost the market (a reconnect): every real order goes, whatever the
+  // simulator thinks of them (cancel-on-disconnect).
+  enum class Kind : std::uint8_t { kPlace, kCancel, kEnd, kCancelAll };
   std::uint64_t order_id;    // the simulator's OrderId (kPlace: the new order; kCancel: the cancelled one)
   std::int64_t decision_ns;  // simulator time of the decision
   Fixed px;

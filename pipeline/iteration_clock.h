@@ -74,7 +74,13 @@ class IterationClock final : public EngineOutput {
     if (!started_) start(t);
     if (t > last_data_ns_) last_data_ns_ = t;
     engine_->on_event(e, sinks_->kpis(cur_));
-    if (gateway_ != nullptr) sample_marks(t);
+    if (gateway_ != nullptr) {
+      if (e.kind == EventKind::kFeedReset) {
+        to_gateway(GatewayIntent{.order_id = 0, .decision_ns = t, .px = 0, .qty = 0, .slot = 0, .side = Side::kNone,
+                                 .kind = GatewayIntent::Kind::kCancelAll});
+      }
+      sample_marks(t);
+    }
     ++messages_;
     if ((messages_ & 63) == 0) report_progress();
     tick(t);

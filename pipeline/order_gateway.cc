@@ -11,6 +11,7 @@
 namespace shadow {
 namespace {
 
+constexpr std::int64_t kReconcileEveryNs = 60'000'000'000;
 constexpr int kRetOrderNotExists = 110001;      // linear: cancel of an order that is gone
 constexpr int kRetSpotOrderNotExists = 170213;  // spot
 
@@ -55,6 +56,7 @@ void OrderGateway::start() {
                  std::string(to_string(dcp.outcome)).c_str(), dcp.ret_msg.c_str());
   }
   next_reconnect_ns_ = monotonic_ns();
+  next_reconcile_ns_ = next_reconnect_ns_ + kReconcileEveryNs;
 }
 
 void OrderGateway::push(const DryRunRecord& r) {
@@ -114,6 +116,7 @@ void OrderGateway::finalize(Order& o, bool filled, std::int64_t venue_ms, std::i
   if (o.final) return;
   if (st != RealOrderState::kRejected && st != RealOrderState::kNotSent) ack(o, venue_ms);
   o.final = true;
+  o.final_ms = realtime_ns() / 1'000'000;
   o.cancel_due_ns = 0;
   if (open_ > 0) --open_;
   publish_own(o);
@@ -125,13 +128,15 @@ void OrderGateway::finalize(Order& o, bool filled, std::int64_t venue_ms, std::i
   push(r);
 }
 
-void OrderGateway::publish_own(const Order& o) {
-  if (o.slot >= cfg_.own.size() || cfg_.own[o.slot] == nullptr) return;
+void OrderGateway::publish_own(const Order& o) { publish_own_at(o.slot, o.side, o.px); }
+
+void OrderGateway::publish_own_at(std::uint16_t slot, Side side, Fixed px) {
+  if (slot >= cfg_.own.size() || cfg_.own[slot] == nullptr) return;
   Fixed sum = 0;
   for (const auto& [link, x] : orders_) {
-    if (x.acked && !x.final && x.slot == o.slot && x.side == o.side && x.px == o.px) sum += x.qty - x.cum;
+    if (x.acked && !x.final && x.slot == slot && x.side == side && x.px == px && x.qty > x.cum) sum += x.qty - x.cum;
   }
-  cfg_.own[o.slot]->set(o.side, o.px, sum);
+  cfg_.own[slot]->set(side, px, sum);
 }
 
 Exposure OrderGateway::exposure(std::uint16_t slot) const {
@@ -145,11 +150,58 @@ Exposure OrderGateway::exposure(std::uint16_t slot) const {
   return e;
 }
 
+std::string OrderGateway::link_of(std::uint16_t slot, std::uint64_t id) const {
+  std::string own = format_link_id(cfg_.link_tag, slot, id);
+  const auto it = amended_.find(own);
+  return it == amended_.end() ? own : it->second;
+}
+
+bool OrderGateway::amend(Order& o, const GatewayIntent& in) {
+  ++stats_.amends;
+  // Bybit's qty is the order's new total: what filled stays filled, the decision's qty rests.
+  const BybitReply rep = rest_->amend_order(cfg_.symbols[o.slot], o.link, in.px, o.cum_base + o.cum + in.qty);
+  if (rep.outcome == BybitOutcome::kAuthFailed) {
+    throw std::runtime_error("dry-run: the venue refused the API key: " + rep.ret_msg);
+  }
+  if (rep.outcome != BybitOutcome::kOk) {
+    ++stats_.amend_fallbacks;
+    return false;
+  }
+  // The old decision ends here with what it got; the venue order serves the new one from now on.
+  DryRunRecord r{};
+  r.kind = DryRunRecordKind::kOrder;
+  r.order = record_of(o, o.cum >= o.qty ? RealOrderState::kFilled : RealOrderState::kCancelled);
+  r.order.venue_ms = realtime_ns() / 1'000'000;
+  push(r);
+  const Fixed old_px = o.px;
+  o.prev_id = o.id;
+  o.amend_ms = realtime_ns() / 1'000'000;
+  o.cum_base += o.cum;
+  o.cum = 0;
+  o.id = in.order_id;
+  o.decision_ns = in.decision_ns;
+  o.px = in.px;
+  o.qty = in.qty;
+  o.acked = false;
+  amended_[format_link_id(cfg_.link_tag, in.slot, in.order_id)] = o.link;
+  publish_own_at(o.slot, o.side, old_px);
+  ack(o, o.amend_ms);
+  return true;
+}
+
 void OrderGateway::place(const GatewayIntent& in) {
   if (in.slot >= cfg_.symbols.size()) return;
-  // The quoter moved on from the previous order on this side: it goes, whatever its fate.
+  // The quoter moved on from the previous order on this side: it goes, whatever its fate —
+  // amended into this decision (amend mode) or cancelled.
   std::string& prev = working_[in.slot][side_index(in.side)];
-  if (Order* p = find(prev); p != nullptr && !p->final && !p->cancel_sent) cancel(*p);
+  Order* p = find(prev);
+  const bool resting = p != nullptr && !p->final && !p->cancel_sent;
+  if (resting && cfg_.amend && !ending_ && p->acked && !p->unknown &&
+      risk_.check(exposure(in.slot), in.side, in.px, in.qty, monotonic_ns()) == NotSentReason::kNone &&
+      amend(*p, in)) {
+    return;
+  }
+  if (resting) cancel(*p);
   if (ending_) return emit_not_sent(in, NotSentReason::kGatewayDown);
   const std::int64_t now = monotonic_ns();
   if (const NotSentReason why = risk_.check(exposure(in.slot), in.side, in.px, in.qty, now);
@@ -196,6 +248,7 @@ void OrderGateway::place(const GatewayIntent& in) {
     case BybitOutcome::kRateLimited: {
       // Nothing was placed: the prediction of it is left out of the matching.
       ord.final = true;
+      ord.final_ms = realtime_ns() / 1'000'000;
       if (open_ > 0) --open_;
       ++stats_.not_sent;
       DryRunRecord r{};
@@ -276,7 +329,7 @@ void OrderGateway::retry_cancels(std::int64_t now) {
 void OrderGateway::on_order(const BybitOrderUpdate& u) {
   Order* o = find(u.order_link_id.view());
   if (o == nullptr) return;  // not ours (another run's tag, or placed by hand)
-  o->cum = u.cum_exec_qty;
+  if (u.cum_exec_qty - o->cum_base > o->cum) o->cum = u.cum_exec_qty - o->cum_base;
   if (u.status == BybitOrderStatus::kNew || u.status == BybitOrderStatus::kPartiallyFilled ||
       u.status == BybitOrderStatus::kUntriggered) {
     o->unknown = false;
@@ -295,19 +348,23 @@ void OrderGateway::on_order(const BybitOrderUpdate& u) {
 void OrderGateway::on_execution(const BybitExecution& e) {
   Order* o = find(e.order_link_id.view());
   if (o == nullptr) return;
-  if (!exec_ids_.emplace(e.exec_id.view()).second) {
+  if (!exec_ids_.emplace(e.exec_id.view(), e.exec_time_ms).second) {
     ++stats_.duplicate_fills;
     return;
   }
   ++stats_.fills;
   const Fixed signed_qty = e.side == Side::kSell ? -e.exec_qty : e.exec_qty;
   position_[o->slot] += signed_qty;
-  if (o->cum < o->qty - e.leaves_qty) o->cum = o->qty - e.leaves_qty;
-  publish_own(*o);
+  // Amend mode: an execution from before the amend belongs to the decision the order served then.
+  const bool before_amend = o->prev_id != 0 && e.exec_time_ms < o->amend_ms;
+  if (!before_amend) {
+    o->cum += e.exec_qty;
+    publish_own(*o);
+  }
   DryRunRecord r{};
   r.kind = DryRunRecordKind::kFill;
   r.fill = RealFillRecord{};
-  r.fill.order_id = o->id;
+  r.fill.order_id = before_amend ? o->prev_id : o->id;
   r.fill.exec_ms = e.exec_time_ms;
   r.fill.now_ns = realtime_ns();
   r.fill.price = e.exec_price;
@@ -337,9 +394,29 @@ void OrderGateway::cancel_all_symbols() {
   }
 }
 
+void OrderGateway::prune(std::int64_t now_ns) {
+  if (now_ns < next_prune_ns_) return;
+  next_prune_ns_ = now_ns + 1'000'000'000;
+  for (auto it = orders_.begin(); it != orders_.end();) {
+    const bool working = working_[it->second.slot][side_index(it->second.side)] == it->first;
+    if (it->second.final && !working && it->second.final_ms < start_ms_) {
+      it = orders_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = amended_.begin(); it != amended_.end();) {
+    it = orders_.count(it->second) == 0 ? amended_.erase(it) : std::next(it);
+  }
+  for (auto it = exec_ids_.begin(); it != exec_ids_.end();) {
+    it = it->second < start_ms_ ? exec_ids_.erase(it) : std::next(it);
+  }
+}
+
 void OrderGateway::reconcile() {
   ++stats_.reconciliations;
   need_reconcile_ = false;
+  const std::int64_t began_ms = realtime_ns() / 1'000'000;
   for (std::size_t s = 0; s < cfg_.symbols.size(); ++s) {
     const std::string& sym = cfg_.symbols[s];
     std::vector<BybitExecution> execs;
@@ -377,6 +454,8 @@ void OrderGateway::reconcile() {
       finalize(o, false, 0, 0, RealOrderState::kRejected);
     }
   }
+  // Complete: the next one needs to look back only a little before this one began.
+  if (!need_reconcile_) start_ms_ = std::max(start_ms_, began_ms - 30'000);
 }
 
 void OrderGateway::reconnect(std::int64_t now) {
@@ -446,16 +525,31 @@ int OrderGateway::work() {
     switch (in.kind) {
       case GatewayIntent::Kind::kPlace: place(in); break;
       case GatewayIntent::Kind::kCancel: {
-        if (Order* o = find(format_link_id(cfg_.link_tag, in.slot, in.order_id)); o != nullptr && !o->cancel_sent) {
-          cancel(*o);
+        Order* o = find(link_of(in.slot, in.order_id));
+        if (o == nullptr || o->cancel_sent || o->id != in.order_id) break;
+        // Amend mode: a cancel followed by a place on the same side is one re-quote (place()
+        // amends the resting order).
+        if (cfg_.amend && in_.readable() > 0) {
+          const GatewayIntent* next = in_.peek(0);
+          if (next->kind == GatewayIntent::Kind::kPlace && next->slot == in.slot && next->side == in.side) break;
         }
+        cancel(*o);
         break;
       }
       case GatewayIntent::Kind::kEnd: begin_end(); break;
+      case GatewayIntent::Kind::kCancelAll:
+        ++stats_.feed_loss_cancels;
+        cancel_all_symbols();
+        break;
     }
   }
   retry_cancels(now);
+  if (now >= next_reconcile_ns_) {  // a periodic check against missed pushes; moves start_ms_ on
+    next_reconcile_ns_ = now + kReconcileEveryNs;
+    need_reconcile_ = true;
+  }
   if (need_reconcile_ && !ending_ && stream_.is_open()) reconcile();
+  if (!ending_) prune(now);
   if (ending_ && (open_ == 0 || now >= end_deadline_ns_)) finish_end();
   return n;
 }

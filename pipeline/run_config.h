@@ -114,6 +114,7 @@ struct RunConfig {
   std::string dryrun_keys_file;         // a 0600 TOML file with api_key and api_secret ("" = environment)
   std::string dryrun_api_key;           // read by finalize(); never printed, never in json
   std::string dryrun_api_secret;        // read by finalize(); never printed, never in json
+  std::string dryrun_order_mode = "cancel_create";  // cancel_create | amend
   double dryrun_max_position = 0.2;     // abs(real position) per symbol, base quantity
   double dryrun_max_order_notional = 10'000;  // price x qty of one order, quote currency
   std::uint32_t dryrun_max_open_orders = 8;   // real orders open or on their way, all symbols
@@ -122,6 +123,7 @@ struct RunConfig {
   std::uint32_t dryrun_dcp_window_s = 10;     // the venue's dead-man's switch (3..300 s)
   double dryrun_max_delta = 0.15;       // the gate: every gated KPI's relative delta at most this
   double dryrun_mark_interval_ms = 10;  // mids for the markouts, at most one per symbol per interval
+  bool dryrun_record_market = false;    // market.capture in the run directory (shadow-calibrate)
   double dryrun_settle_s = 5;           // after the last decision: wait this long for final states
   // [threads]
   ThreadLayout layout = ThreadLayout::kAuto;  // resolved by finalize()

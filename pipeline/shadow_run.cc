@@ -13,8 +13,10 @@
 #include "core/random.h"
 #include "core/version.h"
 #include "feed/feed_stage.h"
+#include "feed/venue_preset.h"
 #include "pipeline/agent_runner.h"
 #include "pipeline/iteration_clock.h"
+#include "pipeline/market_recorder.h"
 #include "pipeline/order_gateway.h"
 #include "pipeline/shadow_engine.h"
 #include "ringbuf/ring_event_sink.h"
@@ -69,6 +71,7 @@ OrderGatewayConfig gateway_config(const RunConfig& c, const DryRunEndpoints& ep,
   g.risk.kill_switch_file = c.dryrun_kill_switch_file;
   g.dcp_window_s = static_cast<int>(c.dryrun_dcp_window_s);
   g.settle_ns = static_cast<std::int64_t>(c.dryrun_settle_s * 1e9);
+  g.amend = c.dryrun_order_mode == "amend";
   return g;
 }
 
@@ -170,6 +173,16 @@ struct ShadowRun::Impl {
                                    .ground_truth = ground_truth, .max_delta = c.dryrun_max_delta};
     }
     sinks.emplace(std::move(sc), info);
+    if (dry && c.dryrun_record_market) {
+      std::string market_url = url;
+      if (market_url.empty() && is_preset(c.venue)) market_url = std::string(find_venue_preset(to_string(c.venue))->ws_url);
+      TlsOptions tls;
+      tls.ca_file = c.ca_file;
+      tls.insecure_skip_verify = c.insecure_skip_verify;
+      tls.max_version = static_cast<int>(c.tls_max_version);
+      recorder = std::make_unique<MarketRecorder>(market_url, bybit_market_topics(c.symbols),
+                                                  sinks->run_dir() + "/market.capture", tls);
+    }
     clock->attach(*engine, *sinks);
     if (dry) clock->attach_gateway(&*intents, static_cast<std::int64_t>(c.dryrun_mark_interval_ms * 1e6));
     if (c.layout == ThreadLayout::kSplit) {
@@ -229,6 +242,7 @@ struct ShadowRun::Impl {
   std::optional<SpscRing<GatewayIntent>> intents;
   std::optional<SpscRing<DryRunRecord>> real;
   std::unique_ptr<OrderGateway> gateway;
+  std::unique_ptr<MarketRecorder> recorder;  // dryrun.record_market
 };
 
 namespace {
@@ -273,6 +287,11 @@ RunResult ShadowRun::run() {
   if (p->gateway) {
     gateway_runner.emplace(gateway, IdleStrategy(IdleKind::kBackoffPark), -1);
     gateway_runner->start();
+  }
+  std::optional<AgentRunner<MarketRecorder>> recorder_runner;
+  if (p->recorder) {
+    recorder_runner.emplace(*p->recorder, IdleStrategy(IdleKind::kBackoffPark), -1);
+    recorder_runner->start();
   }
   std::optional<AgentRunner<FeedAgent>> feed_runner;
   std::optional<AgentRunner<EngineAgent>> engine_runner;
@@ -358,6 +377,13 @@ RunResult ShadowRun::run() {
     gateway_runner->stop();
     gateway_runner->join();
   }
+  if (recorder_runner) {
+    recorder_runner->stop();
+    recorder_runner->join();
+    if (recorder_runner->failed()) {
+      std::fprintf(stderr, "shadow-run: dry-run: market capture: %s\n", recorder_runner->error().c_str());
+    }
+  }
   sinks_runner.stop();
   sinks_runner.join();
   p->sinks->close_exports();
@@ -366,14 +392,16 @@ RunResult ShadowRun::run() {
     std::fprintf(stderr,
                  "shadow-run: dry-run: %llu decisions, %llu creates (%llu acked, %llu rejected, %llu not sent, %llu "
                  "dropped by the full ring), %llu cancels, %llu fills (%llu repeats dropped, %llu from reconciliation), "
-                 "%llu retries, %llu stream reconnects, %llu left open\n",
+                 "%llu amends (%llu refused), %llu retries, %llu stream reconnects, %llu cancel-alls on feed loss, "
+                 "%llu left open\n",
                  static_cast<unsigned long long>(g.intents), static_cast<unsigned long long>(g.creates),
                  static_cast<unsigned long long>(g.acked), static_cast<unsigned long long>(g.rejected),
                  static_cast<unsigned long long>(g.not_sent), static_cast<unsigned long long>(p->clock->gateway_drops()),
                  static_cast<unsigned long long>(g.cancels), static_cast<unsigned long long>(g.fills),
                  static_cast<unsigned long long>(g.duplicate_fills), static_cast<unsigned long long>(g.reconciled_fills),
+                 static_cast<unsigned long long>(g.amends), static_cast<unsigned long long>(g.amend_fallbacks),
                  static_cast<unsigned long long>(g.retries), static_cast<unsigned long long>(g.stream_reconnects),
-                 static_cast<unsigned long long>(g.left_open));
+                 static_cast<unsigned long long>(g.feed_loss_cancels), static_cast<unsigned long long>(g.left_open));
     res.dryrun_left_open = g.left_open;
   }
 

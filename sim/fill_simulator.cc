@@ -308,6 +308,7 @@ void FillSimulator::activate(int slot, std::int64_t now) noexcept {
   o.state = State::kLive;
   o.level_qty = others(o.side, o.px, book_.qty_at(o.side, o.px));
   QueueModel::on_live(o.q, o.level_qty);
+  if (cfg_.queue.func == QueueFunc::kTouch) o.q.ahead = 0;
   live_.push_back(static_cast<std::uint32_t>(slot));
   ++stats_.went_live;
   emit(o, OrderEventKind::kLive, RejectReason::kNone, now, at);

@@ -32,6 +32,11 @@ double QueueModel::prob_behind(Fixed front, Fixed back) const noexcept {
 
 void QueueModel::on_depth(QueuePos& q, Fixed prev_qty, Fixed new_qty) const noexcept {
   if (new_qty < 0) new_qty = 0;
+  if (cfg_.func == QueueFunc::kTouch) {
+    q.ahead = 0;
+    q.cum_trade = 0;
+    return;
+  }
   const Fixed traded = q.cum_trade;
   q.cum_trade = 0;  // the trades are now reflected in the level quantity
   const Fixed chg = prev_qty - new_qty - traded;

@@ -29,6 +29,9 @@
 //   right after a trade).
 // - kRiskAverse (RiskAdverseQueueModel): only trades advance the order; a depth update only
 //   caps the queue-ahead at the new level quantity.
+// - kTouch: queue-ahead is 0 from go-live on, so every trade at the order's price fills it —
+//   the optimistic "fill on touch" backtest that fills far more often than live trading. A
+//   deliberately wrong baseline: the dry-run gate must HOLD on it (docs/DRYRUN.md).
 //
 // Arithmetic: quantities are exact Fixed; the split is computed in double and rounded to the
 // nearest 1e-8 unit (the only inexact step; a lot size is never that small). Queue-ahead is
@@ -47,6 +50,7 @@ enum class QueueFunc : std::uint8_t {
   kPower = 0,       // f(x) = x^power_n
   kLog = 1,         // f(x) = ln(1 + x)
   kRiskAverse = 2,  // only trades advance the order
+  kTouch = 3,       // no queue: the order is always first at its price ("fill on touch")
 };
 
 struct QueueModelConfig {

@@ -62,12 +62,40 @@ DryRunSink::DryRunSink(DryRunSinkConfig cfg, const RunInfo& info, const std::str
   tracker_ = std::make_unique<PredictionTracker>(info_.symbols.size(), gate);
   std::string err;
   if (!log_.open(run_dir + "/dryrun_real.jsonl", "the dry-run's reality log", err)) throw std::runtime_error(err);
+  if (!decisions_.open(run_dir + "/dryrun_decisions.jsonl", "the dry-run's decision log", err)) {
+    throw std::runtime_error(err);
+  }
 }
 
 DryRunSink::~DryRunSink() = default;
 
 void DryRunSink::predicted_order(std::uint32_t iteration, const OrderEvent& e) {
   tracker_->on_predicted_order(iteration, e.symbol, e);
+  if (e.type == OrderType::kLimit &&
+      (e.kind == OrderEventKind::kAccepted || e.kind == OrderEventKind::kCancelRequested)) {
+    log_decision(iteration, e);
+  }
+}
+
+void DryRunSink::log_decision(std::uint32_t iteration, const OrderEvent& e) {
+  std::string& o = line_;
+  o.clear();
+  o += '{';
+  append_json_string(o, "run_id");
+  o += ':';
+  append_json_string(o, info_.run_id);
+  field_int(o, "iteration", iteration);
+  field(o, "kind", e.kind == OrderEventKind::kAccepted ? "place" : "cancel");
+  field(o, "symbol", e.symbol < info_.symbols.size() ? std::string_view(info_.symbols[e.symbol]) : "?");
+  field_int(o, "order_id", static_cast<long long>(e.order_id));
+  field(o, "side", e.side == Side::kBuy ? "buy" : "sell");
+  field_fixed(o, "price", e.px);
+  field_fixed(o, "qty", e.qty);
+  field_int(o, "ts_ns", e.now_ns);
+  field_int(o, "effective_ns", e.effective_ns);
+  field(o, "config_hash", info_.config_hash);
+  o += "}\n";
+  if (!decisions_.append(o)) throw std::runtime_error(decisions_.error());
 }
 
 void DryRunSink::predicted_fill(std::uint32_t iteration, const Fill& f) {
@@ -137,6 +165,7 @@ int DryRunSink::drain() {
       case DryRunRecordKind::kEnd:
         gateway_ended_ = true;
         if (!log_.sync()) throw std::runtime_error(log_.error());
+        if (!decisions_.sync()) throw std::runtime_error(decisions_.error());
         break;
     }
   }

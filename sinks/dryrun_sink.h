@@ -34,7 +34,9 @@ struct DryRunSinkConfig {
 class DryRunSink {
  public:
   // Opens dryrun_real.jsonl in run_dir: one line per real order state and real fill, as the
-  // gateway reported them (schemas/dryrun_real.schema.json). Throws std::runtime_error.
+  // gateway reported them (schemas/dryrun_real.schema.json), and dryrun_decisions.jsonl: every
+  // placement and cancel the engine decided, at its simulator time — what shadow-calibrate
+  // replays (schemas/dryrun_decisions.schema.json). Throws std::runtime_error.
   // `redis` and `metrics` (the sink stage's exporters, either may be null; used on the sinks
   // thread only, by write()) receive the report at the end (sinks/dryrun_export.h).
   DryRunSink(DryRunSinkConfig cfg, const RunInfo& info, const std::string& run_dir,
@@ -60,11 +62,13 @@ class DryRunSink {
   DryRunSinkConfig cfg_;
   const RunInfo& info_;
   void log(const DryRunRecord& r);
+  void log_decision(std::uint32_t iteration, const OrderEvent& e);
 
   RedisExporter* redis_ = nullptr;
   MetricsRegistry* metrics_ = nullptr;
   std::unique_ptr<PredictionTracker> tracker_;
   BufferedFileWriter log_;
+  BufferedFileWriter decisions_;
   std::string line_;
   bool gateway_ended_ = false;
 };

@@ -54,13 +54,14 @@ class Client:
         self.api_key = api_key
         self.secret = secret
         self.recv_window = recv_window
+        self.timeout = 10  # seconds per request (socket timeout)
 
     def sign(self, timestamp, recv_window, payload):
         text = "%s%s%s%s" % (timestamp, self.api_key, recv_window, payload)
         return hmac.new(self.secret.encode(), text.encode(), hashlib.sha256).hexdigest()
 
     def send(self, method, target, body=None, headers=None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
         try:
             conn.request(method, target, body=body, headers=headers or {})
             resp = conn.getresponse()
@@ -68,6 +69,13 @@ class Client:
             return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, raw)
         finally:
             conn.close()
+
+    def ws_auth(self, expires_ms=None, req_id="auth-1"):
+        """The private WebSocket's auth request (https://bybit-exchange.github.io/docs/v5/ws/connect):
+        args [api_key, expires (ms), hex HMAC-SHA256(secret, "GET/realtime" + expires)]."""
+        expires = int((time.time() + 10) * 1000) if expires_ms is None else expires_ms
+        sign = hmac.new(self.secret.encode(), ("GET/realtime%d" % expires).encode(), hashlib.sha256).hexdigest()
+        return json.dumps({"req_id": req_id, "op": "auth", "args": [self.api_key, expires, sign]})
 
     def auth_headers(self, payload, timestamp=None, recv_window=None, signature=None):
         ts = str(int(time.time() * 1000)) if timestamp is None else str(timestamp)

@@ -120,7 +120,7 @@ TEST(ConfigKeys, OutOfRangeOrUnrepresentableValuesNameTheKeyAndTheRange) {
   has("[threads]\nfeed_cpu = 2147483648\n", "threads.feed_cpu: must be a whole number in [-1, 1023]");
   has("[threads]\nevent_ring = 100\n", "threads.event_ring: must be a power of two in [64, 16777216], not 100");
   has("[threads]\nlayout = \"diagonal\"\n", "threads.layout: must be auto, split or fused, not 'diagonal'");
-  has("[fill]\nqueue_model = \"risk_averse\"\n", "fill.queue_model: must be power or log, not 'risk_averse'");
+  has("[fill]\nqueue_model = \"risk_averse\"\n", "fill.queue_model: must be power, log or touch, not 'risk_averse'");
   has("[run]\niterations = 2.5\n", "run.iterations: must be a whole number in [1, 1000000]");
   has("[run]\niterations = true\n", "run.iterations: must be a whole number");
   has("[quoter]\none_sided_at_max = 1\n", "quoter.one_sided_at_max: must be true or false");

@@ -57,7 +57,7 @@ TEST(DryRunConfig, ShadowModeHashIsUnchangedAndDryRunKeysShowOnlyInDryRun) {
   RunConfig d = dry(VenueKind::kEmbedded);
   d.finalize();
   EXPECT_NE(d.json.find(R"("mode":"dry-run")"), std::string::npos) << d.json;
-  EXPECT_NE(d.json.find(R"("dryrun":{"rest_url":"","private_url":"","max_position":0.2)"), std::string::npos) << d.json;
+  EXPECT_NE(d.json.find(R"("dryrun":{"rest_url":"","private_url":"","order_mode":"cancel_create","max_position":0.2)"), std::string::npos) << d.json;
   EXPECT_NE(d.hash, s.hash);
 }
 

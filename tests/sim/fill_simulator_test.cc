@@ -593,6 +593,21 @@ TEST_F(FillSimulatorTest, OwnRealOrdersAreNotQueueAhead) {
   EXPECT_EQ(rec.fills[0].qty, 2 * U);
 }
 
+// fill.queue_model = "touch": no queue at all — the first trade at the price fills us although
+// 5 were displayed ahead, and a depth update never puts anyone in front.
+TEST_F(FillSimulatorTest, TouchModelFillsOnTheFirstTrade) {
+  FillSimConfig c = base_config();
+  c.queue.func = QueueFunc::kTouch;
+  make(c);
+  const OrderId id = sim->submit_limit(Side::kBuy, 100 * U, 2 * U, 0).id;
+  EXPECT_EQ(sim->queue_ahead(id), 0);
+  level(Side::kBuy, 100 * U, 9 * U, 5);
+  EXPECT_EQ(sim->queue_ahead(id), 0);
+  sim->on_trade(100 * U, 1 * U, Side::kSell, 10);
+  ASSERT_EQ(rec.fills.size(), 1u);
+  EXPECT_FILL(rec.fills[0], id, 1 * U, 100 * U, FillReason::kQueue);
+}
+
 // The registry: several prices per side, sums per price, zero removes, overflow counted.
 TEST(OwnOrdersTest, SetReadRemove) {
   OwnOrders own;

@@ -97,8 +97,8 @@ class DryRunEndToEnd(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("shadow-run: dry-run: real orders to http://127.0.0.1:", p.stderr)
         self.assertRegex(p.stderr, r"dry-run: \d+ decisions, \d+ creates .* 0 left open")
-        for name in ("PREDICTION_VS_REALITY.json", "dryrun_real.jsonl", "sandbox_ground_truth.jsonl",
-                     "SHADOW_RUN_SUMMARY.json"):
+        for name in ("PREDICTION_VS_REALITY.json", "dryrun_real.jsonl", "dryrun_decisions.jsonl",
+                     "sandbox_ground_truth.jsonl", "market.capture", "SHADOW_RUN_SUMMARY.json"):
             self.assertTrue(os.path.isfile(self.path(name)), name)
         # Secrets: the run's sandbox key never reaches an artifact or the output.
         self.assertNotIn("api_secret", p.stderr)
@@ -107,6 +107,15 @@ class DryRunEndToEnd(unittest.TestCase):
         v = schema("dryrun_real.schema.json")
         for line in jsonl(self.path("dryrun_real.jsonl")):
             v.validate(line)
+        d = schema("dryrun_decisions.schema.json")
+        decisions = jsonl(self.path("dryrun_decisions.jsonl"))
+        for line in decisions:
+            d.validate(line)
+        # Every real order is a decision of the engine: its placement is in the decision log.
+        placed = {x["order_id"] for x in decisions if x["kind"] == "place"}
+        sent = {x["order_id"] for x in jsonl(self.path("dryrun_real.jsonl")) if x["kind"] == "order"}
+        self.assertTrue(sent <= placed, sent - placed)
+        self.assertGreater(len([x for x in decisions if x["kind"] == "cancel"]), 0)
         g = schema("sandbox_ground_truth.schema.json")
         for line in jsonl(self.path("sandbox_ground_truth.jsonl")):
             g.validate(line)
@@ -212,6 +221,67 @@ class DryRunEndToEnd(unittest.TestCase):
         self.assertEqual(message["run_id"], pvr["run_id"])
         self.assertEqual(message["verdict"], pvr["verdict"])
         self.assertEqual(message["scopes"]["_all"]["orders"], confusion)
+
+
+class AmendMode(unittest.TestCase):
+    """dryrun.order_mode = amend: re-quotes are amends of the resting order; the venue's own record
+    (amended lines in its ground truth) shows them, the fills are still exactly the venue's, and
+    nothing rests at the end."""
+
+    def test_amend_mode(self):
+        with tempfile.TemporaryDirectory(prefix="dryrun_amend.") as tmp:
+            out = os.path.join(tmp, "art")
+            p = subprocess.run([RUN, "--config", CONFIG, "--dryrun-order-mode", "amend", "--iterations", "1",
+                                "--duration", "8", "--warmup", "1", "--out", out],
+                               capture_output=True, text=True, timeout=180)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            m = __import__("re").search(r"(\d+) amends \((\d+) refused\).* (\d+) left open", p.stderr)
+            self.assertIsNotNone(m, p.stderr)
+            self.assertGreater(int(m.group(1)) - int(m.group(2)), 0, "no amend went through")
+            self.assertEqual(m.group(3), "0")
+            run_dir = os.path.realpath(os.path.join(out, "latest"))
+            real = jsonl(os.path.join(run_dir, "dryrun_real.jsonl"))
+            truth = jsonl(os.path.join(run_dir, "sandbox_ground_truth.jsonl"))
+            self.assertGreater(len([t for t in truth if t["event"] == "amended"]), 0)
+            fills = [r["exec_id"] for r in real if r["kind"] == "fill"]
+            self.assertEqual(len(fills), len(set(fills)))
+            self.assertEqual(set(fills), {t["execId"] for t in truth if t["event"] == "match"})
+            accepted = {t["orderLinkId"] for t in truth if t["event"] == "accepted"}
+            self.assertEqual(accepted - {t["orderLinkId"] for t in truth if t["event"] == "closed"}, set())
+            # Each decision an amend served is matched: predicted orders all have reality.
+            with open(os.path.join(run_dir, "PREDICTION_VS_REALITY.json")) as f:
+                orders = json.load(f)["run"]["all"]["orders"]
+            self.assertEqual(orders["predicted_unmatched"], 0)
+            self.assertGreater(orders["matched"], 0)
+
+
+class WrongFillModelHolds(unittest.TestCase):
+    """A deliberately wrong fill model (fill on touch: no queue) predicts fills sooner and more
+    often than the venue gives them: the gate must HOLD on a failed KPI (not a missing one)."""
+
+    def test_touch_model_holds(self):
+        with tempfile.TemporaryDirectory(prefix="dryrun_touch.") as tmp:
+            with open(CONFIG) as f:
+                text = f.read()
+            self.assertIn('queue_model = "power"', text)
+            cfg = os.path.join(tmp, "touch.toml")
+            with open(cfg, "w") as f:
+                f.write(text.replace('queue_model = "power"', 'queue_model = "touch"'))
+            out = os.path.join(tmp, "art")
+            p = subprocess.run([RUN, "--config", cfg, "--iterations", "1", "--duration", "8", "--warmup", "1",
+                                "--out", out], capture_output=True, text=True, timeout=180)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            run_dir = os.path.realpath(os.path.join(out, "latest"))
+            with open(os.path.join(run_dir, "PREDICTION_VS_REALITY.json")) as f:
+                pvr = json.load(f)
+            self.assertEqual(pvr["verdict"], "HOLD")
+            self.assertTrue(set(pvr["failed"]) & {"fill_rate", "filled_qty", "time_to_fill_p50"}, pvr["failed"])
+            rates = pvr["run"]["all"]["fill_rate"]
+            self.assertGreaterEqual(rates["predicted"], rates["real"])  # optimistic, never the other way
+            ttf = pvr["run"]["all"]["time_to_fill_ms"]
+            self.assertLess(ttf["predicted_p50"], ttf["real_p50"])
+            g = subprocess.run([AUDIT, run_dir, "--fail-on-hold"], capture_output=True, text=True, timeout=60)
+            self.assertEqual(g.returncode, 1, g.stdout + g.stderr)
 
 
 if __name__ == "__main__":
