@@ -4,10 +4,14 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "core/clock.h"
 #include "core/json_text.h"
 #include "sinks/atomic_file.h"
+#include "sinks/dryrun_export.h"
 #include "sinks/prediction_report.h"
 #include "sinks/prediction_tracker.h"
+#include "sinks/prometheus_exporter.h"
+#include "sinks/redis_exporter.h"
 
 namespace shadow {
 namespace {
@@ -50,8 +54,9 @@ void field_fixed(std::string& o, std::string_view k, Fixed v) {
 
 }  // namespace
 
-DryRunSink::DryRunSink(DryRunSinkConfig cfg, const RunInfo& info, const std::string& run_dir)
-    : cfg_(std::move(cfg)), info_(info) {
+DryRunSink::DryRunSink(DryRunSinkConfig cfg, const RunInfo& info, const std::string& run_dir,
+                       RedisExporter* redis, MetricsRegistry* metrics)
+    : cfg_(std::move(cfg)), info_(info), redis_(redis), metrics_(metrics) {
   GateConfig gate;
   for (DeltaRule& r : gate.rules) r.threshold = cfg_.max_delta;
   tracker_ = std::make_unique<PredictionTracker>(info_.symbols.size(), gate);
@@ -176,6 +181,14 @@ std::string DryRunSink::write(const std::string& run_dir) {
   const PredictionReport& report = tracker_->finish();
   const std::string json = render_prediction_vs_reality(info_, report);
   if (!write_file_atomically(run_dir + "/PREDICTION_VS_REALITY.json", json, err)) throw std::runtime_error(err);
+  if (redis_ != nullptr || metrics_ != nullptr) {
+    const DryRunExport ex = dryrun_export_of(info_, report);
+    if (metrics_ != nullptr) metrics_->on_dryrun(ex);
+    if (redis_ != nullptr && !redis_->export_dryrun(ex, monotonic_ns())) {
+      std::fprintf(stderr, "shadow-run: dry-run: redis export failed: %s\n", redis_->stats().last_error.c_str());
+      if (metrics_ != nullptr) metrics_->add_sink_drops(1);
+    }
+  }
   return report.gate.pass ? "PASS" : "HOLD";
 }
 

@@ -20,7 +20,9 @@
 
 namespace shadow {
 
+class MetricsRegistry;
 class PredictionTracker;
+class RedisExporter;
 
 struct DryRunSinkConfig {
   SpscRing<DryRunRecord>* records = nullptr;  // the gateway's ring (its consumer end is ours)
@@ -35,7 +37,10 @@ class DryRunSink {
   // gateway reported them (schemas/dryrun_real.schema.json), and dryrun_decisions.jsonl: every
   // placement and cancel the engine decided, at its simulator time — what shadow-calibrate
   // replays (schemas/dryrun_decisions.schema.json). Throws std::runtime_error.
-  DryRunSink(DryRunSinkConfig cfg, const RunInfo& info, const std::string& run_dir);
+  // `redis` and `metrics` (the sink stage's exporters, either may be null; used on the sinks
+  // thread only, by write()) receive the report at the end (sinks/dryrun_export.h).
+  DryRunSink(DryRunSinkConfig cfg, const RunInfo& info, const std::string& run_dir,
+             RedisExporter* redis = nullptr, MetricsRegistry* metrics = nullptr);
   ~DryRunSink();
 
   // Predictions and mids from the engine's ring (iteration 0 = warm-up).
@@ -46,8 +51,11 @@ class DryRunSink {
   int drain();
   // The gateway's end record was taken: every real order is final.
   bool gateway_ended() const noexcept { return gateway_ended_; }
-  // Writes PREDICTION_VS_REALITY.json into run_dir; returns its verdict ("PASS" | "HOLD").
-  // Throws std::runtime_error when it cannot be written.
+  // Writes PREDICTION_VS_REALITY.json into run_dir, then exports the report: the shadow_dryrun_*
+  // gauges into `metrics` (the caller rewrites a textfile), the shadow:dryrun:* keys and the
+  // "<channel>:dryrun" message to `redis` (a failure is reported on stderr and counted as a sink
+  // drop, never thrown: the artifact is the record). Returns the verdict ("PASS" | "HOLD").
+  // Throws std::runtime_error when the file cannot be written.
   std::string write(const std::string& run_dir);
 
  private:
@@ -56,6 +64,8 @@ class DryRunSink {
   void log(const DryRunRecord& r);
   void log_decision(std::uint32_t iteration, const OrderEvent& e);
 
+  RedisExporter* redis_ = nullptr;
+  MetricsRegistry* metrics_ = nullptr;
   std::unique_ptr<PredictionTracker> tracker_;
   BufferedFileWriter log_;
   BufferedFileWriter decisions_;

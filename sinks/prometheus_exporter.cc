@@ -1,5 +1,6 @@
 #include "sinks/prometheus_exporter.h"
 
+#include <cmath>
 #include <cstdio>
 #include <cerrno>
 #include <cstdlib>
@@ -44,6 +45,11 @@ constexpr Family kFamilies[] = {
     {"shadow_iteration", "gauge", "Number of the last completed iteration."},
     {"shadow_last_iteration_timestamp_seconds", "gauge", "Unix time at which the last iteration ended."},
     {"shadow_run_info", "gauge", "The run: id, config hash and program version (value 1)."},
+    {"shadow_dryrun_kpi", "gauge", "Dry-run KPI of the run, predicted by the shadow or measured on the real orders (side), in the unit of PREDICTION_VS_REALITY.json."},
+    {"shadow_dryrun_delta", "gauge", "Dry-run relative delta |predicted - real| / max(|real|, floor) of a KPI over the run."},
+    {"shadow_dryrun_delta_threshold", "gauge", "Dry-run gate: the largest relative delta a gated KPI may have."},
+    {"shadow_dryrun_gate_pass", "gauge", "Dry-run verdict: 1 PASS, 0 HOLD."},
+    {"shadow_dryrun_orders", "gauge", "Dry-run matched orders of the run by outcome (filled predicted and/or real)."},
     {"shadow_ticks_total", "counter", "Market messages processed."},
     {"shadow_book_updates_total", "counter", "Book messages applied."},
     {"shadow_trades_total", "counter", "Public trades processed."},
@@ -77,6 +83,8 @@ std::string escape_label(std::string_view v) {
 }
 
 std::string number(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   char buf[40];
   std::snprintf(buf, sizeof buf, "%.17g", v);
   return buf;
@@ -154,6 +162,36 @@ void MetricsRegistry::set_run(const std::string& run_id, const std::string& conf
   std::lock_guard<std::mutex> lock(mu_);
   run_labels_ = "run_id=\"" + escape_label(run_id) + "\",config_hash=\"" + escape_label(config_hash) +
                 "\",version=\"" + escape_label(version) + "\"";
+}
+
+void MetricsRegistry::on_dryrun(const DryRunExport& d) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& kpi = gauges_["shadow_dryrun_kpi"];
+  auto& delta = gauges_["shadow_dryrun_delta"];
+  auto& threshold = gauges_["shadow_dryrun_delta_threshold"];
+  auto& orders = gauges_["shadow_dryrun_orders"];
+  kpi.clear();
+  delta.clear();
+  threshold.clear();
+  orders.clear();
+  for (const DryRunKpiExport& k : d.kpis) {
+    const std::string labels = "symbol=\"" + escape_label(k.symbol) + "\",kpi=\"" + escape_label(k.kpi) + "\"";
+    if (k.predicted) kpi[labels + ",side=\"predicted\""] = *k.predicted;
+    if (k.real) kpi[labels + ",side=\"real\""] = *k.real;
+    if (k.delta) delta[labels] = *k.delta;
+  }
+  // Gated KPIs only: the alert joins the deltas on these (ops/alerts/shadow_rules.yml).
+  for (const DryRunThresholdExport& t : d.thresholds) {
+    if (t.gated) threshold["kpi=\"" + escape_label(t.kpi) + "\""] = t.threshold;
+  }
+  for (const DryRunOrdersExport& o : d.orders) {
+    const std::string sym = "symbol=\"" + escape_label(o.symbol) + "\",outcome=\"";
+    orders[sym + "both_filled\""] = static_cast<double>(o.both_filled);
+    orders[sym + "predicted_only\""] = static_cast<double>(o.predicted_only);
+    orders[sym + "real_only\""] = static_cast<double>(o.real_only);
+    orders[sym + "neither\""] = static_cast<double>(o.neither);
+  }
+  gauges_["shadow_dryrun_gate_pass"][""] = d.pass ? 1 : 0;
 }
 
 std::string MetricsRegistry::render() const {

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <thread>
 
+#include "sinks/dryrun_export.h"
 #include "sinks/run_artifacts.h"
 
 namespace shadow {
@@ -27,6 +28,10 @@ class MetricsRegistry {
   // Drops counted outside iterations (failed exports): shadow_sink_drops_total{symbol="_all"}.
   void add_sink_drops(std::uint64_t n);
   void set_run(const std::string& run_id, const std::string& config_hash, const std::string& version);
+  // End of a dry-run: replaces the shadow_dryrun_* gauges (docs/METRICS.md "Dry-run metrics")
+  // with `d`: the KPIs per symbol and side, the relative deltas, the gated KPIs' thresholds, the
+  // verdict (shadow_dryrun_gate_pass) and the confusion counts. Null values have no sample.
+  void on_dryrun(const DryRunExport& d);
   std::string render() const;  // text exposition format 0.0.4
 
  private:

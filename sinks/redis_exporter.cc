@@ -363,6 +363,14 @@ bool RedisExporter::write(const IterationExport& it) {
     stats_.last_error = label_ + ": " + (c->err ? c->errstr : "appending a command failed");
     return false;
   }
+  if (!read_replies(commands)) return false;
+  stats_.keys_written += keys;
+  ++stats_.messages_published;
+  return true;
+}
+
+bool RedisExporter::read_replies(std::size_t commands) {
+  redisContext* c = ctx_.get();
   // Read every reply (the first redisGetReply flushes the whole pipeline): one round trip.
   std::string first_error;
   for (std::size_t i = 0; i < commands; ++i) {
@@ -382,6 +390,78 @@ bool RedisExporter::write(const IterationExport& it) {
     stats_.last_error = label_ + ": " + first_error;
     return false;
   }
+  return true;
+}
+
+std::string redis_dryrun_run_json(const DryRunExport& d) {
+  std::string out = "{\"run_id\":";
+  append_json_string(out, d.run_id);
+  out += ",\"config_hash\":";
+  append_json_string(out, d.config_hash);
+  out += ",\"verdict\":";
+  append_json_string(out, d.verdict());
+  out += '}';
+  return out;
+}
+
+bool RedisExporter::export_dryrun(const DryRunExport& d, std::int64_t now_ns) {
+  try {
+    SigpipeGuard guard;
+    for (int tries = 0; tries < 2; ++tries) {
+      const bool fresh = ctx_ == nullptr;
+      if (fresh && !connect()) {
+        fail(stats_.last_error, now_ns);
+        break;
+      }
+      if (write_dryrun(d)) {
+        backoff_ns_ = cfg_.min_backoff_ns;
+        next_attempt_ns_ = 0;
+        ++stats_.dryrun_exports;
+        return true;
+      }
+      fail(stats_.last_error, now_ns);
+      if (fresh) break;  // a new connection failed too: no second try
+    }
+  } catch (...) {  // allocation failure: still never throw
+  }
+  ++stats_.sink_drops;
+  return false;
+}
+
+bool RedisExporter::write_dryrun(const DryRunExport& d) {
+  redisContext* c = ctx_.get();
+  std::size_t commands = 0;
+  std::uint64_t keys = 0;
+  bool ok = true;
+  auto append = [&](int rc) {
+    ok = ok && rc == REDIS_OK;
+    if (ok) ++commands;
+  };
+  auto set = [&](const std::string& k, const std::string& v) {
+    append(redisAppendCommand(c, "SET %b %b EX %d", k.data(), k.size(), v.data(), v.size(), cfg_.ttl_s));
+    if (ok) ++keys;
+  };
+  std::string key;
+  auto value = [&](const char* family, const DryRunKpiExport& k, const std::optional<double>& v) {
+    key.assign("shadow:dryrun:").append(family).append(":").append(k.symbol).append(":").append(k.kpi);
+    if (v) set(key, redis_value_text(*v));
+    else append(redisAppendCommand(c, "DEL %b", key.data(), key.size()));  // null: no stale value
+  };
+  for (const DryRunKpiExport& k : d.kpis) {
+    value("predicted", k, k.predicted);
+    value("real", k, k.real);
+    value("delta", k, k.delta);
+  }
+  set("shadow:dryrun:verdict", d.verdict());
+  set("shadow:dryrun:_run", redis_dryrun_run_json(d));
+  const std::string channel = cfg_.channel + ":dryrun";
+  append(redisAppendCommand(c, "PUBLISH %b %b", channel.data(), channel.size(), d.message_json.data(),
+                            d.message_json.size()));
+  if (!ok) {
+    stats_.last_error = label_ + ": " + (c->err ? c->errstr : "appending a command failed");
+    return false;
+  }
+  if (!read_replies(commands)) return false;
   stats_.keys_written += keys;
   ++stats_.messages_published;
   return true;

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "sinks/dryrun_export.h"
 #include "sinks/run_artifacts.h"
 
 struct redisContext;
@@ -49,6 +50,7 @@ struct RedisExporterStats {
   std::uint64_t keys_written = 0;
   std::uint64_t messages_published = 0;
   std::uint64_t sink_drops = 0;        // iterations that could not be exported when offered
+  std::uint64_t dryrun_exports = 0;    // dry-run reports written (export_dryrun)
   std::uint64_t reconnects = 0;        // connections made after a failure or a lost connection
   std::uint64_t connect_failures = 0;  // connect, AUTH or SELECT failed
   std::string last_error;              // "redis 127.0.0.1:6379: AUTH failed: WRONGPASS ..."
@@ -80,6 +82,16 @@ class RedisExporter {
   // End of run: one last attempt for the pending latest, ignoring the backoff.
   void flush(std::int64_t now_ns);
 
+  // End of a dry-run (docs/REDIS.md "Dry-run keys"): in one pipelined round trip, for every
+  // scope and delta KPI of `d`, SET (with the TTL) or, when the value is null, DEL
+  // shadow:dryrun:{predicted,real,delta}:{symbol}:{kpi}; SET shadow:dryrun:verdict (PASS|HOLD)
+  // and shadow:dryrun:_run; PUBLISH d.message_json on "<channel>:dryrun". Same connection, AUTH,
+  // timeouts and backoff bookkeeping as export_iteration(), but sent now whatever the backoff
+  // (it is the end of the run, like flush()); when it fails on a connection made earlier (the
+  // server may have restarted since), it is tried once more on a new connection. Returns true
+  // when it went out; on failure counts one sink drop and keeps last_error. Never throws.
+  bool export_dryrun(const DryRunExport& d, std::int64_t now_ns);
+
   const RedisExporterStats& stats() const noexcept { return stats_; }
   bool connected() const noexcept { return ctx_ != nullptr; }
   bool has_pending() const noexcept { return pending_.has_value(); }
@@ -92,6 +104,8 @@ class RedisExporter {
   bool attempt(const IterationExport& it, std::int64_t now_ns);
   bool connect();
   bool write(const IterationExport& it);
+  bool write_dryrun(const DryRunExport& d);
+  bool read_replies(std::size_t commands);  // the pipeline's replies; false on any error
   void fail(std::string what, std::int64_t now_ns);
 
   RedisExporterConfig cfg_;
@@ -108,6 +122,9 @@ class RedisExporter {
 // The `_run` key's value: {"run_id":..,"iteration":n,"config_hash":..,"partial":..,
 // "ended_at_ns":..}.
 std::string redis_run_json(const IterationExport& it);
+
+// The `shadow:dryrun:_run` key's value: {"run_id":..,"config_hash":..,"verdict":"PASS"|"HOLD"}.
+std::string redis_dryrun_run_json(const DryRunExport& d);
 
 // A KPI value as stored: whole numbers as integers, others with %.17g (round-trips a double).
 std::string redis_value_text(double v);

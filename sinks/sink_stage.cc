@@ -88,7 +88,7 @@ void SinkStage::open_outputs() {
     }
   }
   if (cfg_.redis) redis_ = std::make_unique<RedisExporter>(*cfg_.redis);
-  if (cfg_.dryrun) dry_ = std::make_unique<DryRunSink>(*cfg_.dryrun, info_, run_dir_);
+  if (cfg_.dryrun) dry_ = std::make_unique<DryRunSink>(*cfg_.dryrun, info_, run_dir_, redis_.get(), metrics_.get());
 }
 
 void SinkStage::set_live(std::uint64_t messages, std::uint64_t fills) {
@@ -175,7 +175,11 @@ int SinkStage::work() {
   if (dry_) {
     n += dry_->drain();
     if (engine_ended_ && dry_->gateway_ended() && !done()) {
-      dryrun_verdict_ = dry_->write(run_dir_);
+      dryrun_verdict_ = dry_->write(run_dir_);  // and the Redis and metrics exports
+      std::string err;
+      if (metrics_ != nullptr && !cfg_.metrics_textfile.empty() && !write_textfile(*metrics_, cfg_.metrics_textfile, err)) {
+        std::fprintf(stderr, "shadow-run: metrics textfile: %s\n", err.c_str());
+      }
       done_.store(true, std::memory_order_release);
     }
   }

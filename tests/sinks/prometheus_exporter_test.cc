@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,8 +18,10 @@
 #include <httplib.h>
 #pragma GCC diagnostic pop
 
+#include "sinks/dryrun_export.h"
 #include "sinks/prometheus_exporter.h"
 #include "sinks/run_artifacts.h"
+#include "tests/sinks/dryrun_report_fixture.h"
 
 namespace {
 
@@ -112,6 +116,115 @@ TEST(MetricsRegistry, InvalidMarketDataIsACounterByKind) {
   EXPECT_TRUE(has_line(t, "shadow_invalid_market_data_total{symbol=\"BTCUSDT\",kind=\"qty\"} 2")) << t;
   EXPECT_TRUE(has_line(t, "shadow_invalid_market_data_total{symbol=\"ETHUSDT\",kind=\"crossed\"} 8")) << t;
   EXPECT_TRUE(has_line(t, "shadow_invalid_market_data_total{symbol=\"_all\",kind=\"crossed\"} 8")) << t;
+}
+
+// Issue 14: the dry-run's report as shadow_dryrun_* gauges, exactly (values of
+// tests/sinks/dryrun_report_fixture.h; null values have no sample; thresholds of gated KPIs only).
+TEST(MetricsRegistry, DryRunReportRendersExactly) {
+  MetricsRegistry r;
+  r.on_dryrun(dryrun_export_of(test_support::dryrun_run_info(), test_support::dryrun_report()));
+  const std::string kpis[] = {"fill_rate", "filled_qty", "maker_taker_ratio", "net_bps", "realised_pnl",
+                              "time_to_fill_p50"};
+  std::string want =
+      "# HELP shadow_dryrun_kpi Dry-run KPI of the run, predicted by the shadow or measured on the real orders "
+      "(side), in the unit of PREDICTION_VS_REALITY.json.\n"
+      "# TYPE shadow_dryrun_kpi gauge\n";
+  const char* pred[] = {"0.75", "3", "1", "4.5", "-1.5", "100"};
+  const char* real[] = {"0.5", "2", "1", "4", nullptr, "80"};
+  for (const char* sym : {"BTCUSDT", "_all"}) {
+    for (std::size_t i = 0; i < 6; ++i) {
+      const std::string l = std::string("shadow_dryrun_kpi{symbol=\"") + sym + "\",kpi=\"" + kpis[i] + "\",side=\"";
+      want += l + "predicted\"} " + pred[i] + "\n";
+      if (real[i] != nullptr) want += l + "real\"} " + real[i] + "\n";
+    }
+  }
+  want +=
+      "# HELP shadow_dryrun_delta Dry-run relative delta |predicted - real| / max(|real|, floor) of a KPI over "
+      "the run.\n"
+      "# TYPE shadow_dryrun_delta gauge\n";
+  const char* delta[] = {"0.5", "0.5", "0", "0.125", nullptr, "0.25"};
+  for (const char* sym : {"BTCUSDT", "_all"}) {
+    for (std::size_t i = 0; i < 6; ++i) {
+      if (delta[i] == nullptr) continue;
+      want += std::string("shadow_dryrun_delta{symbol=\"") + sym + "\",kpi=\"" + kpis[i] + "\"} " + delta[i] + "\n";
+    }
+  }
+  want +=
+      "# HELP shadow_dryrun_delta_threshold Dry-run gate: the largest relative delta a gated KPI may have.\n"
+      "# TYPE shadow_dryrun_delta_threshold gauge\n"
+      "shadow_dryrun_delta_threshold{kpi=\"fill_rate\"} 0.14999999999999999\n"
+      "shadow_dryrun_delta_threshold{kpi=\"filled_qty\"} 0.14999999999999999\n"
+      "shadow_dryrun_delta_threshold{kpi=\"maker_taker_ratio\"} 0.14999999999999999\n"
+      "shadow_dryrun_delta_threshold{kpi=\"net_bps\"} 0.14999999999999999\n"
+      "shadow_dryrun_delta_threshold{kpi=\"time_to_fill_p50\"} 0.14999999999999999\n"
+      "# HELP shadow_dryrun_gate_pass Dry-run verdict: 1 PASS, 0 HOLD.\n"
+      "# TYPE shadow_dryrun_gate_pass gauge\n"
+      "shadow_dryrun_gate_pass 0\n"
+      "# HELP shadow_dryrun_orders Dry-run matched orders of the run by outcome (filled predicted and/or real).\n"
+      "# TYPE shadow_dryrun_orders gauge\n";
+  for (const auto& [sym, n] : {std::pair{"BTCUSDT", "3 2 1 4"}, std::pair{"ETHUSDT", "0 0 0 0"},
+                               std::pair{"_all", "3 2 1 4"}}) {
+    unsigned both, pred_only, real_only, neither;
+    ASSERT_EQ(std::sscanf(n, "%u %u %u %u", &both, &pred_only, &real_only, &neither), 4);
+    const std::string l = std::string("shadow_dryrun_orders{symbol=\"") + sym + "\",outcome=\"";
+    want += l + "both_filled\"} " + std::to_string(both) + "\n";
+    want += l + "neither\"} " + std::to_string(neither) + "\n";
+    want += l + "predicted_only\"} " + std::to_string(pred_only) + "\n";
+    want += l + "real_only\"} " + std::to_string(real_only) + "\n";
+  }
+  want +=  // the live counters are always there
+      "# HELP shadow_messages_received_total Market messages received so far (live, between iterations too).\n"
+      "# TYPE shadow_messages_received_total counter\n"
+      "shadow_messages_received_total 0\n"
+      "# HELP shadow_fills_received_total Simulated fills so far (live).\n"
+      "# TYPE shadow_fills_received_total counter\n"
+      "shadow_fills_received_total 0\n";
+  EXPECT_EQ(r.render(), want);
+}
+
+// A later report replaces the earlier one: a value that became null loses its sample; an
+// infinite delta (a difference over a zero denominator) is +Inf.
+TEST(MetricsRegistry, DryRunReportReplacesTheLastOne) {
+  MetricsRegistry r;
+  r.on_dryrun(dryrun_export_of(test_support::dryrun_run_info(), test_support::dryrun_report()));
+  DryRunExport d = dryrun_export_of(test_support::dryrun_run_info(), test_support::dryrun_report());
+  d.kpis.erase(d.kpis.begin() + 1, d.kpis.end());  // _all fill_rate only
+  d.kpis[0].real.reset();
+  d.kpis[0].delta = HUGE_VAL;
+  d.orders.resize(1);
+  d.pass = true;
+  r.on_dryrun(d);
+  const std::string t = r.render();
+  EXPECT_TRUE(has_line(t, "shadow_dryrun_kpi{symbol=\"_all\",kpi=\"fill_rate\",side=\"predicted\"} 0.75")) << t;
+  EXPECT_EQ(t.find("side=\"real\""), std::string::npos) << t;
+  EXPECT_EQ(t.find("BTCUSDT"), std::string::npos) << t;
+  EXPECT_TRUE(has_line(t, "shadow_dryrun_delta{symbol=\"_all\",kpi=\"fill_rate\"} +Inf")) << t;
+  EXPECT_TRUE(has_line(t, "shadow_dryrun_gate_pass 1")) << t;
+}
+
+// promtool check metrics (errors and lint) on an exposition with every family, dry-run included:
+// nothing to report.
+TEST(MetricsRegistry, PromtoolFindsNothingToLint) {
+  if (::access(SHADOW_PROMTOOL, X_OK) != 0) FAIL() << SHADOW_PROMTOOL << " is not installed (tools/install-deps)";
+  MetricsRegistry r;
+  r.set_run("r1", "abc", "0.1.0");
+  r.on_iteration(iteration(1, 0.5, 100));
+  r.set_live(10, 2);
+  r.on_dryrun(dryrun_export_of(test_support::dryrun_run_info(), test_support::dryrun_report()));
+  const std::string path = ::testing::TempDir() + "/dryrun_lint.prom";
+  std::string err;
+  ASSERT_TRUE(write_textfile(r, path, err)) << err;
+  const std::string cmd = std::string(SHADOW_PROMTOOL) + " check metrics < " + path + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[512];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int status = ::pclose(p);
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_EQ(out, "") << "promtool findings on:\n" << r.render();
+  EXPECT_NE(r.render().find("shadow_dryrun_gate_pass 0"), std::string::npos);
 }
 
 TEST(MetricsServer, ServesTheRegistryAndNothingElse) {

@@ -3,17 +3,23 @@
 Real orders are placed, filled and cancelled; what the gateway reported (dryrun_real.jsonl) is
 exactly the sandbox's own record (its ground-truth log: every match by execId, every order
 closed, nothing left resting); PREDICTION_VS_REALITY.json counts exactly those fills; every
-artifact validates against its schema; shadow-audit gives the verdict with its exit codes.
+artifact validates against its schema; shadow-audit gives the verdict with its exit codes; the
+report reaches Redis (shadow:dryrun:* keys, the <channel>:dryrun message, a real redis-server on
+loopback) and the Prometheus textfile (shadow_dryrun_*, clean under `promtool check metrics`)
+with the same numbers.
 
 usage: dryrun_test.py SHADOW_RUN SHADOW_AUDIT SCHEMA_DIR DRYRUN_CONFIG
 """
 import collections
 import decimal
 import json
+import math
 import os
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
@@ -22,6 +28,26 @@ jsonschema = requirements.require_module("jsonschema", "python3-jsonschema")
 
 RUN = AUDIT = SCHEMAS = CONFIG = None
 D = decimal.Decimal
+REDIS_SERVER, REDIS_CLI, PROMTOOL = "/usr/bin/redis-server", "/usr/bin/redis-cli", "/usr/bin/promtool"
+DRYRUN_CHANNEL = "shadow:iterations:dryrun"  # the default channel + ":dryrun"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_redis(port):
+    p = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                          "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        r = subprocess.run([REDIS_CLI, "-p", str(port), "PING"], capture_output=True, text=True)
+        if r.stdout.strip() == "PONG":
+            return p
+        time.sleep(0.05)
+    p.kill()
+    raise RuntimeError("redis-server did not start")
 
 
 def schema(name):
@@ -39,14 +65,29 @@ class DryRunEndToEnd(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory(prefix="dryrun_test.")
         out = os.path.join(cls.tmp.name, "art")
+        cls.redis_port = free_port()
+        cls.redis = start_redis(cls.redis_port)
+        cls.sub = subprocess.Popen([REDIS_CLI, "-p", str(cls.redis_port), "SUBSCRIBE", DRYRUN_CHANNEL],
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        cls.textfile = os.path.join(cls.tmp.name, "shadow.prom")
         cls.proc = subprocess.run(
-            [RUN, "--config", CONFIG, "--iterations", "2", "--duration", "6", "--warmup", "1", "--out", out],
+            [RUN, "--config", CONFIG, "--iterations", "2", "--duration", "6", "--warmup", "1", "--out", out,
+             "--redis-url", f"redis://127.0.0.1:{cls.redis_port}/0", "--metrics-textfile", cls.textfile],
             capture_output=True, text=True, timeout=180)
         cls.run_dir = os.path.realpath(os.path.join(out, "latest"))
+        time.sleep(0.2)  # the subscriber prints what it got
+        cls.sub.terminate()
+        cls.published = cls.sub.communicate(timeout=10)[0].split("\n")
 
     @classmethod
     def tearDownClass(cls):
+        cls.redis.kill()
+        cls.redis.wait()
         cls.tmp.cleanup()
+
+    def redis_get(self, key):
+        return subprocess.run([REDIS_CLI, "-p", str(self.redis_port), "GET", key], capture_output=True,
+                              text=True, timeout=10).stdout.strip()
 
     def path(self, name):
         return os.path.join(self.run_dir, name)
@@ -125,6 +166,62 @@ class DryRunEndToEnd(unittest.TestCase):
         if pvr["verdict"] == "HOLD":
             self.assertEqual(g.returncode, 1)
 
+    def test_5_exports_carry_the_report(self):
+        self.assertEqual(self.proc.returncode, 0, self.proc.stderr)
+        self.assertNotIn("dry-run: redis export failed", self.proc.stderr)
+        with open(self.path("PREDICTION_VS_REALITY.json")) as f:
+            pvr = json.load(f)
+        # Prometheus: the textfile rewritten after the report, clean for promtool.
+        with open(self.textfile) as f:
+            prom = f.read()
+        check = subprocess.run([PROMTOOL, "check", "metrics"], input=prom, capture_output=True, text=True,
+                               timeout=30)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+        self.assertEqual(check.stdout + check.stderr, "", "promtool lint findings")
+        samples = {}
+        for line in prom.splitlines():
+            if line.startswith("shadow_dryrun_"):
+                name, value = line.rsplit(" ", 1)
+                samples[name] = float(value)
+        self.assertEqual(samples["shadow_dryrun_gate_pass"], 1.0 if pvr["verdict"] == "PASS" else 0.0)
+        confusion = pvr["run"]["all"]["confusion"]
+        for outcome in ("both_filled", "predicted_only", "real_only", "neither"):
+            self.assertEqual(samples[f'shadow_dryrun_orders{{symbol="_all",outcome="{outcome}"}}'],
+                             confusion[outcome], outcome)
+        # Redis: the same verdict, the same values on each side, the same deltas.
+        self.assertEqual(self.redis_get("shadow:dryrun:verdict"), pvr["verdict"])
+        self.assertEqual(json.loads(self.redis_get("shadow:dryrun:_run"))["run_id"], pvr["run_id"])
+        seen = 0
+        for kpi, d in pvr["deltas"].items():
+            threshold = samples.get(f'shadow_dryrun_delta_threshold{{kpi="{kpi}"}}')
+            if d["gated"]:
+                self.assertAlmostEqual(threshold, d["threshold"], places=9, msg=kpi)
+            else:
+                self.assertIsNone(threshold, kpi)
+            for side in ("predicted", "real", "delta"):
+                key = f"shadow:dryrun:{side}:_all:{kpi}"
+                metric = (f'shadow_dryrun_delta{{symbol="_all",kpi="{kpi}"}}' if side == "delta" else
+                          f'shadow_dryrun_kpi{{symbol="_all",kpi="{kpi}",side="{side}"}}')
+                if d[side] is None:
+                    if side == "delta" and d["status"] == "FAIL":
+                        continue  # an infinite delta: null in the JSON, inf in the exports
+                    self.assertEqual(self.redis_get(key), "", key)
+                    self.assertNotIn(metric, samples)
+                    continue
+                seen += 1
+                self.assertTrue(math.isclose(float(self.redis_get(key)), d[side], rel_tol=1e-9, abs_tol=1e-12),
+                                f"{key}: {self.redis_get(key)} vs {d[side]}")
+                self.assertTrue(math.isclose(samples[metric], d[side], rel_tol=1e-9, abs_tol=1e-12), metric)
+        self.assertGreater(seen, 0, "no KPI had a value: the export check proves nothing")
+        # One message on <channel>:dryrun (redis-cli prints message, channel, payload).
+        payloads = [self.published[i + 2] for i, line in enumerate(self.published[:-2])
+                    if line == "message" and self.published[i + 1] == DRYRUN_CHANNEL]
+        self.assertEqual(len(payloads), 1, self.published)
+        message = json.loads(payloads[0])
+        self.assertEqual(message["run_id"], pvr["run_id"])
+        self.assertEqual(message["verdict"], pvr["verdict"])
+        self.assertEqual(message["scopes"]["_all"]["orders"], confusion)
+
 
 class AmendMode(unittest.TestCase):
     """dryrun.order_mode = amend: re-quotes are amends of the resting order; the venue's own record
@@ -191,4 +288,6 @@ if __name__ == "__main__":
     if len(sys.argv) != 5:
         sys.exit(__doc__)
     RUN, AUDIT, SCHEMAS, CONFIG = sys.argv[1:5]
+    for tool in (REDIS_SERVER, REDIS_CLI, PROMTOOL):
+        requirements.require_path(tool, os.path.basename(tool))
     unittest.main(argv=sys.argv[:1], verbosity=2)
