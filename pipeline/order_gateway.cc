@@ -250,12 +250,7 @@ void OrderGateway::place(const GatewayIntent& in) {
       ord.final = true;
       ord.final_ms = realtime_ns() / 1'000'000;
       if (open_ > 0) --open_;
-      ++stats_.not_sent;
-      DryRunRecord r{};
-      r.kind = DryRunRecordKind::kOrder;
-      r.order = record_of(ord, RealOrderState::kNotSent);
-      r.order.not_sent = NotSentReason::kRateLimited;
-      push(r);
+      emit_not_sent(in, NotSentReason::kRateLimited);
       break;
     }
     case BybitOutcome::kUnknown:

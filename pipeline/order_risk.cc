@@ -8,21 +8,6 @@
 
 namespace shadow {
 
-std::string_view to_string(NotSentReason r) noexcept {
-  switch (r) {
-    case NotSentReason::kNone: return "none";
-    case NotSentReason::kMaxPosition: return "max_position";
-    case NotSentReason::kMaxNotional: return "max_order_notional";
-    case NotSentReason::kMaxOpenOrders: return "max_open_orders";
-    case NotSentReason::kMaxOrdersPerSecond: return "max_orders_per_s";
-    case NotSentReason::kKillSwitch: return "kill_switch";
-    case NotSentReason::kRateLimited: return "rate_limited";
-    case NotSentReason::kQueueFull: return "queue_full";
-    case NotSentReason::kGatewayDown: return "gateway_down";
-  }
-  return "?";
-}
-
 bool OrderRisk::kill_switch(std::int64_t now_ns) {
   if (limits_.kill_switch_file.empty()) return false;
   if (kill_checked_ && now_ns - kill_checked_ns_ < 50'000'000) return kill_;
@@ -41,8 +26,8 @@ bool OrderRisk::kill_switch(std::int64_t now_ns) {
 NotSentReason OrderRisk::refuse(NotSentReason r) {
   const std::uint64_t n = ++refused_[static_cast<std::size_t>(r)];
   if (n == 1 || n % 1000 == 0) {
-    std::fprintf(stderr, "shadow-run: dry-run: order not sent: %.*s (%llu so far)\n",
-                 static_cast<int>(to_string(r).size()), to_string(r).data(), static_cast<unsigned long long>(n));
+    std::fprintf(stderr, "shadow-run: dry-run: order not sent: %s (%llu so far)\n", not_sent_reason_name(r),
+                 static_cast<unsigned long long>(n));
   }
   return r;
 }

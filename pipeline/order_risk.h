@@ -60,6 +60,4 @@ class OrderRisk {
   bool kill_ = false;
 };
 
-std::string_view to_string(NotSentReason r) noexcept;
-
 }  // namespace shadow

@@ -35,6 +35,15 @@ enum class NotSentReason : std::uint8_t {
   kKillSwitch = 5, kRateLimited = 6, kQueueFull = 7, kGatewayDown = 8,
 };
 inline constexpr std::size_t kNotSentReasonCount = 9;
+// The artifacts' spelling (dryrun_real.jsonl, PREDICTION_VS_REALITY.json, the gateway's log):
+// the risk limits under their config keys' names.
+inline constexpr const char* kNotSentReasonNames[kNotSentReasonCount] = {
+    "none",        "max_position", "max_order_notional", "max_open_orders", "max_orders_per_s",
+    "kill_switch", "rate_limited", "queue_full",         "gateway_down"};
+inline const char* not_sent_reason_name(NotSentReason r) noexcept {
+  const auto i = static_cast<std::size_t>(r);
+  return i < kNotSentReasonCount ? kNotSentReasonNames[i] : "?";
+}
 
 struct RealOrderRecord {
   std::uint64_t order_id;   // the simulator's OrderId of the same decision

@@ -27,29 +27,11 @@ std::string_view state_name(RealOrderState s) noexcept {
   return "?";
 }
 
-std::string_view not_sent_name(NotSentReason r) noexcept {
-  static constexpr std::string_view kNames[] = {"none", "max_position", "max_order_notional", "max_open_orders",
-                                                "max_orders_per_s", "kill_switch", "rate_limited", "queue_full",
-                                                "gateway_down"};
-  const auto i = static_cast<std::size_t>(r);
-  return i < std::size(kNames) ? kNames[i] : "?";
-}
-
-void field(std::string& o, std::string_view k, std::string_view v) {
-  o += ',';
-  append_json_string(o, k);
-  o += ':';
-  append_json_string(o, v);
-}
-void field_int(std::string& o, std::string_view k, long long v) {
-  o += ',';
-  append_json_string(o, k);
-  o += ':';
-  o += std::to_string(v);
-}
+using json::integer;
+using json::text;
 void field_fixed(std::string& o, std::string_view k, Fixed v) {
   char buf[kFixedMaxChars];
-  field(o, k, to_chars_fixed(v, buf));
+  text(o, k, to_chars_fixed(v, buf));
 }
 
 }  // namespace
@@ -81,19 +63,17 @@ void DryRunSink::log_decision(std::uint32_t iteration, const OrderEvent& e) {
   std::string& o = line_;
   o.clear();
   o += '{';
-  append_json_string(o, "run_id");
-  o += ':';
-  append_json_string(o, info_.run_id);
-  field_int(o, "iteration", iteration);
-  field(o, "kind", e.kind == OrderEventKind::kAccepted ? "place" : "cancel");
-  field(o, "symbol", e.symbol < info_.symbols.size() ? std::string_view(info_.symbols[e.symbol]) : "?");
-  field_int(o, "order_id", static_cast<long long>(e.order_id));
-  field(o, "side", e.side == Side::kBuy ? "buy" : "sell");
+  text(o, "run_id", info_.run_id);
+  integer(o, "iteration", iteration);
+  text(o, "kind", e.kind == OrderEventKind::kAccepted ? "place" : "cancel");
+  text(o, "symbol", e.symbol < info_.symbols.size() ? std::string_view(info_.symbols[e.symbol]) : "?");
+  integer(o, "order_id", static_cast<long long>(e.order_id));
+  text(o, "side", e.side == Side::kBuy ? "buy" : "sell");
   field_fixed(o, "price", e.px);
   field_fixed(o, "qty", e.qty);
-  field_int(o, "ts_ns", e.now_ns);
-  field_int(o, "effective_ns", e.effective_ns);
-  field(o, "config_hash", info_.config_hash);
+  integer(o, "ts_ns", e.now_ns);
+  integer(o, "effective_ns", e.effective_ns);
+  text(o, "config_hash", info_.config_hash);
   o += "}\n";
   if (!decisions_.append(o)) throw std::runtime_error(decisions_.error());
 }
@@ -108,42 +88,40 @@ void DryRunSink::log(const DryRunRecord& r) {
   std::string& o = line_;
   o.clear();
   o += '{';
-  append_json_string(o, "run_id");
-  o += ':';
-  append_json_string(o, info_.run_id);
+  text(o, "run_id", info_.run_id);
   if (r.kind == DryRunRecordKind::kOrder) {
     const RealOrderRecord& x = r.order;
-    field(o, "kind", "order");
-    field(o, "symbol", x.symbol < info_.symbols.size() ? std::string_view(info_.symbols[x.symbol]) : "?");
-    field(o, "order_link_id", format_link_id(cfg_.link_tag, x.symbol, x.order_id));
-    field_int(o, "order_id", static_cast<long long>(x.order_id));
-    field(o, "state", state_name(x.state));
-    if (x.state == RealOrderState::kNotSent) field(o, "not_sent", not_sent_name(x.not_sent));
-    if (x.state == RealOrderState::kRejected) field_int(o, "ret_code", x.ret_code);
-    field(o, "side", x.side == Side::kBuy ? "buy" : "sell");
+    text(o, "kind", "order");
+    text(o, "symbol", x.symbol < info_.symbols.size() ? std::string_view(info_.symbols[x.symbol]) : "?");
+    text(o, "order_link_id", format_link_id(cfg_.link_tag, x.symbol, x.order_id));
+    integer(o, "order_id", static_cast<long long>(x.order_id));
+    text(o, "state", state_name(x.state));
+    if (x.state == RealOrderState::kNotSent) text(o, "not_sent", not_sent_reason_name(x.not_sent));
+    if (x.state == RealOrderState::kRejected) integer(o, "ret_code", x.ret_code);
+    text(o, "side", x.side == Side::kBuy ? "buy" : "sell");
     field_fixed(o, "price", x.price);
     field_fixed(o, "qty", x.qty);
     field_fixed(o, "cum_qty", x.cum_qty);
-    field_int(o, "decision_ns", x.decision_ns);
-    field_int(o, "ts_ns", x.now_ns);
-    field_int(o, "venue_ms", x.venue_ms);
+    integer(o, "decision_ns", x.decision_ns);
+    integer(o, "ts_ns", x.now_ns);
+    integer(o, "venue_ms", x.venue_ms);
   } else {
     const RealFillRecord& x = r.fill;
-    field(o, "kind", "fill");
-    field(o, "symbol", x.symbol < info_.symbols.size() ? std::string_view(info_.symbols[x.symbol]) : "?");
-    field(o, "order_link_id", format_link_id(cfg_.link_tag, x.symbol, x.order_id));
-    field_int(o, "order_id", static_cast<long long>(x.order_id));
-    field(o, "exec_id", std::string_view(x.exec_id, strnlen(x.exec_id, sizeof x.exec_id)));
-    field(o, "side", x.side == Side::kBuy ? "buy" : "sell");
-    field(o, "liquidity", x.maker ? "maker" : "taker");
+    text(o, "kind", "fill");
+    text(o, "symbol", x.symbol < info_.symbols.size() ? std::string_view(info_.symbols[x.symbol]) : "?");
+    text(o, "order_link_id", format_link_id(cfg_.link_tag, x.symbol, x.order_id));
+    integer(o, "order_id", static_cast<long long>(x.order_id));
+    text(o, "exec_id", std::string_view(x.exec_id, strnlen(x.exec_id, sizeof x.exec_id)));
+    text(o, "side", x.side == Side::kBuy ? "buy" : "sell");
+    text(o, "liquidity", x.maker ? "maker" : "taker");
     field_fixed(o, "price", x.price);
     field_fixed(o, "qty", x.qty);
     field_fixed(o, "leaves", x.leaves);
     field_fixed(o, "fee", x.fee);
-    field_int(o, "exec_ms", x.exec_ms);
-    field_int(o, "ts_ns", x.now_ns);
+    integer(o, "exec_ms", x.exec_ms);
+    integer(o, "ts_ns", x.now_ns);
   }
-  field(o, "config_hash", info_.config_hash);
+  text(o, "config_hash", info_.config_hash);
   o += "}\n";
   if (!log_.append(o)) throw std::runtime_error(log_.error());
 }

@@ -8,43 +8,18 @@
 
 namespace shadow {
 
-const char* not_sent_reason_name(NotSentReason r) noexcept {
-  static constexpr const char* kNames[kNotSentReasonCount] = {
-      "none",         "max_position", "max_notional", "max_open_orders", "max_orders_per_second",
-      "kill_switch",  "rate_limited", "queue_full",   "gateway_down"};
-  const auto i = static_cast<std::size_t>(r);
-  return i < kNotSentReasonCount ? kNames[i] : "?";
-}
-
 // --- Rendering ----------------------------------------------------------------------------------
 namespace {
 
-void key(std::string& o, std::string_view k) {
-  if (!o.empty() && o.back() != '{' && o.back() != '[') o += ',';
-  append_json_string(o, k);
-  o += ':';
-}
-void num(std::string& o, double v) {
-  if (!std::isfinite(v)) {
-    o += "null";
-    return;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.10g", v);
-  o += buf;
-}
+using json::key;
+using json::num;
+using json::text;
+using json::whole;
+
 void num(std::string& o, std::string_view k, const std::optional<double>& v) {
   key(o, k);
   if (v) num(o, *v);
   else o += "null";
-}
-void whole(std::string& o, std::string_view k, std::uint64_t v) {
-  key(o, k);
-  o += std::to_string(v);
-}
-void text(std::string& o, std::string_view k, std::string_view v) {
-  key(o, k);
-  append_json_string(o, v);
 }
 void pred_real(std::string& o, std::string_view k, const PredReal& v) {
   key(o, k);

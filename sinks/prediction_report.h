@@ -16,7 +16,5 @@ inline constexpr const char* kPredictionVsRealityFile = "PREDICTION_VS_REALITY.j
 // The document, with a trailing newline. `run.symbols` names the slots.
 std::string render_prediction_vs_reality(const RunInfo& run, const PredictionReport& report);
 
-// "max_position", "kill_switch", ... (the keys of "not_sent").
-const char* not_sent_reason_name(NotSentReason r) noexcept;
 
 }  // namespace shadow

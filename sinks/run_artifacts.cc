@@ -11,42 +11,16 @@ namespace {
 
 void str(std::string& o, std::string_view v) { append_json_string(o, v); }
 
-void key(std::string& o, std::string_view k) {
-  if (!o.empty() && o.back() != '{' && o.back() != '[') o += ',';
-  str(o, k);
-  o += ':';
-}
+using json::boolean;
+using json::key;
+using json::num;
+using json::text;
+using json::whole;
 
-void num(std::string& o, double v) {
-  if (!std::isfinite(v)) {
-    o += "null";
-    return;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.10g", v);
-  o += buf;
-}
-
-void num(std::string& o, std::string_view k, double v) {
-  key(o, k);
-  num(o, v);
-}
 void opt(std::string& o, std::string_view k, bool has, double v) {
   key(o, k);
   if (has) num(o, v);
   else o += "null";
-}
-void whole(std::string& o, std::string_view k, std::uint64_t v) {
-  key(o, k);
-  o += std::to_string(v);
-}
-void text(std::string& o, std::string_view k, std::string_view v) {
-  key(o, k);
-  str(o, v);
-}
-void boolean(std::string& o, std::string_view k, bool v) {
-  key(o, k);
-  o += v ? "true" : "false";
 }
 
 double fixed_to_double(Fixed v) { return static_cast<double>(v) / static_cast<double>(kFixedScale); }
