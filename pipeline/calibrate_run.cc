@@ -186,20 +186,7 @@ class Repredictor {
       return;
     }
     s.book.on_event(e, [](std::uint64_t) {});
-    if (!s.book.synced()) return;
-    if (e.kind == EventKind::kBookSnapshot) {
-      if (e.last_in_message()) s.sim->on_book_reset(now);
-      return;
-    }
-    const FlatBook& b = s.book.book();
-    for (std::uint8_t j = 0; j < e.n_bids; ++j) {
-      const Fixed px = e.bids()[j].px;
-      s.sim->on_level(Side::kBuy, px, b.qty_at(Side::kBuy, px), now);
-    }
-    for (std::uint8_t j = 0; j < e.n_asks; ++j) {
-      const Fixed px = e.asks()[j].px;
-      s.sim->on_level(Side::kSell, px, b.qty_at(Side::kSell, px), now);
-    }
+    if (s.book.synced()) report_book_event(*s.sim, e, s.book.book(), now);
   }
 
   // IterationClock::sample_marks: a mid per symbol at most every mark interval while it

@@ -111,21 +111,7 @@ void ShadowEngine::on_event(const MarketEvent& e, IterationKpis& k) noexcept {
       kp.gaps += s.book.stats().gaps - gaps;
       kp.resyncs += s.book.stats().resyncs - resyncs;
       kp.crossed += s.book.stats().crossed - crossed;
-      if (s.book.synced()) {
-        if (e.kind == EventKind::kBookSnapshot) {
-          if (e.last_in_message()) s.sim->on_book_reset(now);
-        } else {
-          const FlatBook& b = s.book.book();
-          for (std::uint8_t j = 0; j < e.n_bids; ++j) {
-            const Fixed px = e.bids()[j].px;
-            s.sim->on_level(Side::kBuy, px, b.qty_at(Side::kBuy, px), now);
-          }
-          for (std::uint8_t j = 0; j < e.n_asks; ++j) {
-            const Fixed px = e.asks()[j].px;
-            s.sim->on_level(Side::kSell, px, b.qty_at(Side::kSell, px), now);
-          }
-        }
-      }
+      if (s.book.synced()) report_book_event(*s.sim, e, s.book.book(), now);
       if (!e.last_in_message()) return;
       ++kp.ticks;
       if (applied > 0) {

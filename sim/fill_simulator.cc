@@ -441,4 +441,19 @@ void FillSimulator::on_book_reset(std::int64_t now) noexcept {
   remove_done_from_live();
 }
 
+void report_book_event(FillSimulator& sim, const MarketEvent& e, const FlatBook& book, std::int64_t now) noexcept {
+  if (e.kind == EventKind::kBookSnapshot) {
+    if (e.last_in_message()) sim.on_book_reset(now);
+    return;
+  }
+  for (std::uint8_t j = 0; j < e.n_bids; ++j) {
+    const Fixed px = e.bids()[j].px;
+    sim.on_level(Side::kBuy, px, book.qty_at(Side::kBuy, px), now);
+  }
+  for (std::uint8_t j = 0; j < e.n_asks; ++j) {
+    const Fixed px = e.asks()[j].px;
+    sim.on_level(Side::kSell, px, book.qty_at(Side::kSell, px), now);
+  }
+}
+
 }  // namespace shadow

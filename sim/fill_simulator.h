@@ -329,4 +329,10 @@ class FillSimulator {
   FillSimStats stats_{};
 };
 
+// The engine's way of telling a simulator what a book event changed, shared by ShadowEngine and
+// the calibration's re-prediction (pipeline/calibrate_run.h): after `book` applied `e` (a
+// snapshot or delta, the book synced), a delta reports each of its levels (on_level with the
+// book's new quantity), a snapshot the whole book at its message's last event (on_book_reset).
+void report_book_event(FillSimulator& sim, const MarketEvent& e, const FlatBook& book, std::int64_t now) noexcept;
+
 }  // namespace shadow
