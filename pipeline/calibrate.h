@@ -25,7 +25,8 @@
 namespace shadow {
 
 inline constexpr std::array<double, 8> kPowerGrid = {0.5, 1, 1.5, 2, 3, 4, 6, 8};
-inline constexpr std::array<double, 9> kLatencyGridUs = {250, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000};
+inline constexpr std::array<double, 13> kLatencyGridUs = {250,  500,   1000,  2000,  3000,  5000, 7000,
+                                                          10000, 15000, 20000, 30000, 50000, 100000};
 inline constexpr double kMissingKpiPenalty = 10.0;
 
 // Sum of the gated deltas (missing: the penalty).

@@ -21,7 +21,7 @@ tomllib = requirements.require_module("tomllib", "python3 (3.11 or later)")
 
 RUN = CALIBRATE = CONFIG = None
 POWER_GRID = {0.5, 1, 1.5, 2, 3, 4, 6, 8}
-LATENCY_GRID_US = {250, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000}
+LATENCY_GRID_US = {250, 500, 1000, 2000, 3000, 5000, 7000, 10000, 15000, 20000, 30000, 50000, 100000}
 GATED = ("fill_rate", "maker_taker_ratio", "net_bps", "filled_qty", "time_to_fill_p50")
 
 
@@ -73,7 +73,7 @@ class CalibrateEndToEnd(unittest.TestCase):
             for row in rows:
                 self.assertIn(row.split()[-1], ("PASS", "HOLD"))
         self.assertRegex(out, r"fitted: (power\([0-9.]+\)|log) entry=\d+us cancel=\d+us; fit loss [0-9.]+ "
-                              r"\(default [0-9.]+\); 730 candidates")
+                              r"\(default [0-9.]+\); 1522 candidates")
 
     def test_3_snippet_is_toml_with_the_fitted_keys(self):
         with open(self.snippet, "rb") as f:
