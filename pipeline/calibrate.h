@@ -9,7 +9,7 @@
 // Loss of a parameter set on one run: the sum of its gated KPIs' relative deltas (run scope,
 // all symbols), a gated KPI without a value counting kMissingKpiPenalty; on a set of runs, the
 // mean. Search (small and deterministic): the full grid of every queue function (power_n in
-// kPowerGrid, and log) × every entry latency × every cancel latency in kLatencyGridUs (729
+// kPowerGrid, and log) × every entry latency × every cancel latency in kLatencyGridUs (1521
 // candidates; one re-prediction of a 20 s run takes a few ms). The first fit run's own
 // parameters are the first candidate, so the fitted loss is never above theirs when the fit runs
 // share one config. Ties keep the earlier candidate.
