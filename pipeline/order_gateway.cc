@@ -196,18 +196,16 @@ void OrderGateway::place(const GatewayIntent& in) {
   std::string& prev = working_[in.slot][side_index(in.side)];
   Order* p = find(prev);
   const bool resting = p != nullptr && !p->final && !p->cancel_sent;
-  if (resting && cfg_.amend && !ending_ && p->acked && !p->unknown &&
-      risk_.check(exposure(in.slot), in.side, in.px, in.qty, monotonic_ns()) == NotSentReason::kNone &&
-      amend(*p, in)) {
-    return;
+  if (ending_) {
+    if (resting) cancel(*p);
+    return emit_not_sent(in, NotSentReason::kGatewayDown);
   }
-  if (resting) cancel(*p);
-  if (ending_) return emit_not_sent(in, NotSentReason::kGatewayDown);
+  // The limits see the resting order as still there (it may fill until it is gone).
   const std::int64_t now = monotonic_ns();
-  if (const NotSentReason why = risk_.check(exposure(in.slot), in.side, in.px, in.qty, now);
-      why != NotSentReason::kNone) {
-    return emit_not_sent(in, why);
-  }
+  const NotSentReason why = risk_.check(exposure(in.slot), in.side, in.px, in.qty, now);
+  if (why == NotSentReason::kNone && resting && cfg_.amend && p->acked && !p->unknown && amend(*p, in)) return;
+  if (resting) cancel(*p);
+  if (why != NotSentReason::kNone) return emit_not_sent(in, why);
   Order o;
   o.link = format_link_id(cfg_.link_tag, in.slot, in.order_id);
   o.id = in.order_id;
