@@ -143,6 +143,8 @@ class OrderGateway {
   RealOrderRecord record_of(const Order& o, RealOrderState st) const;
   Exposure exposure(std::uint16_t slot) const;
   int slot_of(std::string_view symbol) const noexcept;
+  static int side_index(Side s) noexcept { return s == Side::kBuy ? 0 : 1; }
+  static void pause_ms(int ms);  // between retries
 
   OrderGatewayConfig cfg_;
   SpscRing<GatewayIntent>& in_;
