@@ -48,6 +48,7 @@ inline constexpr std::uint16_t kAllSymbols = 0xFFFF;
 inline constexpr std::uint8_t kFirstInMessage = 1u << 0;
 inline constexpr std::uint8_t kLastInMessage = 1u << 1;
 inline constexpr std::uint8_t kHasPrevUpdateId = 1u << 2;  // prev_update_id is meaningful (pu)
+inline constexpr std::uint8_t kStageSampled = 1u << 3;     // the stage fields below are set
 
 struct Level {
   Fixed px;
@@ -83,7 +84,15 @@ struct alignas(64) MarketEvent {
   std::uint64_t update_id;
   std::uint64_t prev_update_id;
   std::uint64_t seq;
-  std::uint64_t msg_seq;  // local message counter of the decoder that produced it
+  // The per-stage breakdown (core/stage_timing.h), set by the feed on a message's first and last
+  // events when the message is sampled (kStageSampled): the counter when its completion was
+  // reaped, and how long the feed spent before it (wait behind earlier messages of the same
+  // completion), deframing it and decoding it, in counter ticks (saturated).
+  std::uint64_t recv_tsc;
+  std::uint32_t msg_seq;  // local message counter of the decoder that produced it (wraps)
+  std::uint32_t wait_ticks;
+  std::uint16_t deframe_ticks;
+  std::uint16_t decode_ticks;
   std::uint16_t symbol;   // id in the SymbolTable the decoder was given
   EventKind kind;
   Venue venue;
@@ -91,14 +100,12 @@ struct alignas(64) MarketEvent {
   std::uint8_t n_bids;
   std::uint8_t n_asks;
   std::uint8_t reserved0;
-  std::uint8_t reserved1;
   // Values of the message the decoder dropped as impossible (feed/README.md "Invalid values"):
   // prices <= 0, and book quantities < 0 or trade quantities <= 0. Set on the message's first
   // event only, so a consumer sums them over events; at most 512 events x 26 levels per
   // message, so they cannot overflow.
   std::uint16_t invalid_price;
   std::uint16_t invalid_qty;
-  std::uint8_t reserved[10];  // pads the header to 96 bytes (levels start 16-byte aligned)
   // Payload. Book events: levels[0, n_bids) are bids, levels[n_bids, n_bids + n_asks) asks.
   union {
     Level levels[kMaxLevelsPerEvent];
@@ -118,6 +125,7 @@ struct alignas(64) MarketEvent {
 // A ring slot is exactly 8 cache lines; the header fits in the first one and a half.
 static_assert(sizeof(MarketEvent) == kMarketEventSize);
 static_assert(offsetof(MarketEvent, levels) == 96);
+static_assert(offsetof(MarketEvent, invalid_qty) == 94);
 static_assert(std::is_trivially_copyable_v<MarketEvent>);
 static_assert(std::is_standard_layout_v<MarketEvent>);
 

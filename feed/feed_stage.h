@@ -38,6 +38,8 @@
 
 #include "core/clock.h"
 #include "core/event_sink.h"
+#include "core/stage_timing.h"
+#include "core/tsc.h"
 #include "core/symbol_table.h"
 #include "feed/capture_decoder.h"
 #include "feed/capture_reader.h"
@@ -179,7 +181,7 @@ class FeedStage final : public FeedStageBase {
   // `out` must outlive the stage; nothing else may write into it. Throws std::invalid_argument
   // on a bad venue URL.
   FeedStage(FeedStageConfig cfg, SymbolTable& symbols, Out& out, const std::atomic<bool>& stop)
-      : FeedStageBase(std::move(cfg), symbols, stop), sink_{this, &out} {}
+      : FeedStageBase(std::move(cfg), symbols, stop), sink_{this, &out, nullptr, nullptr, {}} {}
 
   // One step: a socket poll or up to 64 capture lines. Returns the work done (0: idle).
   int work() noexcept {
@@ -209,6 +211,7 @@ class FeedStage final : public FeedStageBase {
 
   void on_message(const WsClientMessage& m) noexcept {
     if (m.op != WsOpcode::kText) return;
+    sink_.stamps = m.stamps;
     decode(m.data, m.len, m.capacity, m.recv_mono_ns + realtime_offset_ns_, m.recv_mono_ns);
   }
 
@@ -244,23 +247,36 @@ class FeedStage final : public FeedStageBase {
   }
 
   // The decoders' sink: every message's first event passes the SequenceGuard before `out`
-  // publishes it.
+  // publishes it. A sampled message's first and last events carry the feed's stage stamps
+  // (core/stage_timing.h): the first for the engine's start, the last for its decision.
   struct GuardedSink {
     FeedStage* stage;
     Out* out;
     MarketEvent* first = nullptr;
+    MarketEvent* last = nullptr;
+    FeedStamps stamps;  // of the message being decoded (unsampled: deframed_tsc == 0)
     MarketEvent* claim() noexcept {
       MarketEvent* e = out->claim();
       if (first == nullptr) first = e;
+      last = e;
       return e;
     }
     void publish() noexcept {
-      if (first != nullptr && stage->guard_.check(*first)) stage->resync(stage->symbols_.name(first->symbol));
-      first = nullptr;
+      if (first != nullptr) {
+        if (stamps.sampled()) {
+          const std::uint64_t decoded = tsc_now();
+          stamp_feed_stages(*first, stamps, decoded);
+          if (last != first) stamp_feed_stages(*last, stamps, decoded);
+        }
+        if (stage->guard_.check(*first)) stage->resync(stage->symbols_.name(first->symbol));
+      }
+      first = last = nullptr;
+      stamps = FeedStamps{};
       out->publish();
     }
     void abort() noexcept {
-      first = nullptr;
+      first = last = nullptr;
+      stamps = FeedStamps{};
       out->abort();
     }
   };
@@ -281,6 +297,10 @@ class FeedStage final : public FeedStageBase {
         ++backpressure_waits_;
         return n;
       }
+      if (stage_sampled(replayed_++)) {
+        const std::uint64_t t = tsc_now();  // a capture line: no completion, no frame
+        sink_.stamps = FeedStamps{t, t, t};
+      }
       decode(line_.data, line_.len, line_.capacity, line_.local_ns, mono);
       have_line_ = false;
       ++n;
@@ -291,6 +311,7 @@ class FeedStage final : public FeedStageBase {
   void decode(const char* data, std::size_t len, std::size_t cap, std::int64_t local_ns,
               std::int64_t mono) noexcept {
     count_decode(decoders_.decode(protocol_, data, len, cap, local_ns, mono, sink_));
+    sink_.stamps = FeedStamps{};  // a message that published nothing (an ack) leaves none behind
   }
 
   // One connection is down: its symbols' books are invalid (all of them with one connection).
@@ -316,6 +337,7 @@ class FeedStage final : public FeedStageBase {
   }
 
   GuardedSink sink_;
+  std::uint64_t replayed_ = 0;  // capture lines decoded (stage sampling)
 };
 
 }  // namespace shadow

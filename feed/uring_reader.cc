@@ -15,6 +15,7 @@
 #include <ctime>
 
 #include "core/enum_names.h"
+#include "core/tsc.h"
 
 namespace shadow {
 namespace {
@@ -241,6 +242,7 @@ bool UringReader::next_event(Event& ev) noexcept {
   ++stats_.completions;
   ev = Event{};
   ev.recv_ns = mono_ns();
+  reap_tsc_ = tsc_now();
   if (tag == kSendTag) {
     on_send_done(res, ev);
     return true;

@@ -99,6 +99,9 @@ class UringReader {
   int fd() const noexcept { return fd_; }
   UringRecvMode mode() const noexcept { return mode_; }
   const UringReaderStats& stats() const noexcept { return stats_; }
+  // The time-stamp counter (core/tsc.h) when the completion being handled was reaped: the
+  // per-stage breakdown's start, read from inside on_data.
+  std::uint64_t reap_tsc() const noexcept { return reap_tsc_; }
   const UringReaderOptions& options() const noexcept { return opts_; }
 
  private:
@@ -145,6 +148,7 @@ class UringReader {
   std::size_t s_inflight_end_ = 0;               // end of the in-flight send's range
   bool send_inflight_ = false;
   UringReaderStats stats_;
+  std::uint64_t reap_tsc_ = 0;
 };
 
 template <class Handler>

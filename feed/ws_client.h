@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/stage_timing.h"
+#include "core/tsc.h"
 #include "feed/tls_session.h"
 #include "feed/uring_reader.h"
 #include "feed/websocket_frame.h"
@@ -26,6 +28,7 @@ struct WsClientMessage {
   std::size_t len = 0;
   std::size_t capacity = 0;
   std::int64_t recv_mono_ns = 0;  // when the completion carrying its last byte was reaped
+  FeedStamps stamps;              // the per-stage breakdown's stamps (sampled messages only)
   std::string_view view() const noexcept { return {data, len}; }
 };
 
@@ -226,6 +229,10 @@ void WsClient::on_bytes(const char* p, std::size_t n, std::int64_t ts, Handler& 
   if (state_ != State::kOpen && state_ != State::kClosing) return;
   last_rx_mono_ns_ = ts;
   deframer_.feed(p, n);
+  // Stage stamps (core/stage_timing.h): a sampled message's start is the reap for the first
+  // message of these bytes, else the end of the message before it (only read when sampled).
+  const std::uint64_t reaped = reader_.reap_tsc();
+  std::uint64_t start = reaped;
   WsMessage m;
   WsStatus st;
   while ((st = deframer_.next(m)) == WsStatus::kMessage) {
@@ -240,9 +247,12 @@ void WsClient::on_bytes(const char* p, std::size_t n, std::int64_t ts, Handler& 
         out.capacity = m.copied ? m.len + kWsPadding
                                 : static_cast<std::size_t>(p + n - m.data) + kWsPadding;
         out.recv_mono_ns = ts;
+        const bool sampled = reaped != 0 && stage_sampled(stats_.messages);
         ++stats_.messages;
+        if (sampled) out.stamps = FeedStamps{reaped, start, tsc_now()};
         h.on_message(out);
         if (!is_open()) return;  // the handler aborted
+        if (stage_sampled(stats_.messages)) start = tsc_now();
         break;
       }
       case WsOpcode::kPing:

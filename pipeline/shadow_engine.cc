@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "core/clock.h"
+#include "core/stage_timing.h"
 
 namespace shadow {
 namespace {
@@ -97,7 +98,14 @@ void ShadowEngine::on_event(const MarketEvent& e, IterationKpis& k) noexcept {
   kp.invalid_qty += e.invalid_qty;
   const std::int64_t now = event_time(e);
   if (!kp.marked_start && s.book.synced()) mark(s, kp, true);
+  if (e.first_in_message()) {
+    stage_.on = false;
+    if ((e.flags & kStageSampled) != 0) stage_begin(e, k.stages);
+  } else if (stage_.on) {
+    stage_lap(stage_.book);  // between a message's events: their dispatch
+  }
   s.sim->advance(now);
+  if (stage_.on) stage_lap(stage_.sim);
   switch (e.kind) {
     case EventKind::kBookSnapshot:
     case EventKind::kBookDelta: {
@@ -111,7 +119,9 @@ void ShadowEngine::on_event(const MarketEvent& e, IterationKpis& k) noexcept {
       kp.gaps += s.book.stats().gaps - gaps;
       kp.resyncs += s.book.stats().resyncs - resyncs;
       kp.crossed += s.book.stats().crossed - crossed;
+      if (stage_.on) stage_lap(stage_.book);
       if (s.book.synced()) report_book_event(*s.sim, e, s.book.book(), now);
+      if (stage_.on) stage_lap(stage_.sim);
       if (!e.last_in_message()) return;
       ++kp.ticks;
       if (applied > 0) {
@@ -124,6 +134,7 @@ void ShadowEngine::on_event(const MarketEvent& e, IterationKpis& k) noexcept {
     case EventKind::kTrade:
       ++kp.trades;  // trades count events; ticks count messages
       s.sim->on_trade(e.trade.px, e.trade.qty, e.trade.aggressor, now);
+      if (stage_.on) stage_lap(stage_.sim);
       if (!e.last_in_message()) return;
       ++kp.ticks;
       break;
@@ -143,9 +154,60 @@ void ShadowEngine::on_event(const MarketEvent& e, IterationKpis& k) noexcept {
     kp.has_drift = true;
   }
   decide(s, now);
+  const std::uint64_t quoted = stage_.on ? tsc_now() : 0;
   const Fixed mid = FillSimulator::mid_of(s.book.book());
   if (mid > 0) kp.on_risk(s.sim->risk_ratio(mid));
-  kp.latency.record(monotonic_ns() - e.recv_mono_ns);
+  const std::int64_t latency = monotonic_ns() - e.recv_mono_ns;
+  kp.latency.record(latency);
+  chunk_decided(e, k.stages, latency);
+  if (stage_.on) stage_end(e, k.stages, quoted);
+}
+
+// ---- per-stage breakdown (sim/stage_kpis.h) ------------------------------------------------
+
+void ShadowEngine::stage_begin(const MarketEvent& e, StageKpis& k) noexcept {
+  const std::uint64_t t = tsc_now();
+  const std::uint64_t fed = feed_done_tsc(e);
+  stage_ = StageScratch{true, t, 0, 0, t > fed ? t - fed : 0};
+  k.ticks_per_ns = cfg_.tsc.ticks_per_ns();
+}
+
+void ShadowEngine::stage_lap(std::uint64_t& into) noexcept {
+  const std::uint64_t t = tsc_now();
+  into += t - stage_.last;
+  stage_.last = t;
+}
+
+void ShadowEngine::stage_end(const MarketEvent& e, StageKpis& k, std::uint64_t quoted) noexcept {
+  const std::uint64_t t = tsc_now();
+  const TscScale& c = cfg_.tsc;
+  k[Stage::kWait].record(c.ns(e.wait_ticks));
+  k[Stage::kDeframe].record(c.ns(e.deframe_ticks));
+  k[Stage::kDecode].record(c.ns(e.decode_ticks));
+  k[Stage::kRingHop].record(c.ns(stage_.hop));
+  k[Stage::kBook].record(c.ns(stage_.book));
+  k[Stage::kFillSim].record(c.ns(stage_.sim));
+  k[Stage::kQuoter].record(c.ns(quoted - stage_.last));
+  k[Stage::kKpis].record(c.ns(t - quoted));
+  const std::uint64_t fed = feed_done_tsc(e);
+  k[Stage::kOwn].record(c.ns(std::uint64_t{e.deframe_ticks} + e.decode_ticks + (t > fed ? t - fed : 0)));
+  stage_.on = false;
+}
+
+void ShadowEngine::chunk_decided(const MarketEvent& e, StageKpis& k, std::int64_t latency_ns) noexcept {
+  if (e.recv_mono_ns != chunk_mono_) {  // the messages of one completion share its receive time
+    flush_chunk(k);
+    chunk_mono_ = e.recv_mono_ns;
+  }
+  ++chunk_msgs_;
+  chunk_latency_ = latency_ns;
+}
+
+void ShadowEngine::flush_chunk(StageKpis& k) noexcept {
+  if (chunk_msgs_ == 0) return;
+  k.chunk_size.record(chunk_msgs_);
+  k.chunk_decided.record(chunk_latency_);
+  chunk_msgs_ = 0;
 }
 
 void ShadowEngine::decide(Slot& s, std::int64_t now) noexcept {
@@ -272,6 +334,8 @@ void ShadowEngine::mark(Slot& s, SymbolKpis& k, bool start) noexcept {
 }
 
 void ShadowEngine::close_iteration(IterationKpis& closing, IterationKpis& next) noexcept {
+  flush_chunk(closing.stages);
+  next.stages.reset();
   for (std::size_t i = 0; i < slots_.size(); ++i) {
     Slot& s = *slots_[i];
     SymbolKpis& c = closing.symbols[i];

@@ -14,7 +14,9 @@
 //   3. on the message's last event: the quoter decides; each placement passes the execution
 //      checks (book synced, quote fresh, spread, depth) or is rejected by rule and counted;
 //      replacements cancel the working order (it can still fill during the cancel latency);
-//   4. wire-to-decision latency = CLOCK_MONOTONIC now − the event's recv_mono_ns.
+//   4. wire-to-decision latency = CLOCK_MONOTONIC now − the event's recv_mono_ns; per
+//      completion, its size and when its last message was decided; on the messages the feed
+//      sampled (kStageSampled), the time of each stage (sim/stage_kpis.h) into k.stages.
 // Simulator time (`now` above) is the event's local receive time (CLOCK_REALTIME ns; the
 // capture timestamp in replay), so latencies and quote ages mean the same live and in replay.
 //
@@ -32,6 +34,7 @@
 
 #include "core/market_event.h"
 #include "core/symbol_table.h"
+#include "core/tsc.h"
 #include "sim/book_sync.h"
 #include "sim/fill_simulator.h"
 #include "sim/flat_book.h"
@@ -58,6 +61,7 @@ struct EngineConfig {
   std::vector<std::int64_t> latency_samples_ns;  // non-empty: sampled instead of constant
   std::uint64_t latency_seed = 1;
   ExecutionChecks checks;
+  TscScale tsc;  // the counter's rate (TscScale::calibrate) for the per-stage breakdown
 };
 
 // What the engine emits besides KPIs.
@@ -143,6 +147,18 @@ class ShadowEngine {
   // depth, checks and risk context. Returns whether it may be placed (o.rejection says why not).
   bool check_order(Slot& s, Side side, Fixed px, Fixed qty, std::int64_t now, ShadowOrder& o) noexcept;
   void mark(Slot& s, SymbolKpis& k, bool start) noexcept;
+  // Per-stage breakdown of the sampled message being processed (its events share it).
+  struct StageScratch {
+    bool on = false;
+    std::uint64_t last = 0;  // the counter at the last stamp
+    std::uint64_t book = 0, sim = 0;
+    std::uint64_t hop = 0;   // feed decoded -> engine start
+  };
+  void stage_begin(const MarketEvent& e, StageKpis& k) noexcept;
+  void stage_lap(std::uint64_t& into) noexcept;
+  void stage_end(const MarketEvent& e, StageKpis& k, std::uint64_t quoted) noexcept;
+  void chunk_decided(const MarketEvent& e, StageKpis& k, std::int64_t latency_ns) noexcept;
+  void flush_chunk(StageKpis& k) noexcept;
 
   EngineConfig cfg_;
   EngineOutput* out_;
@@ -151,6 +167,11 @@ class ShadowEngine {
   std::uint64_t unknown_symbol_events_ = 0;
   std::int64_t exch_ts_ms_ = 0;  // of the event being processed
   QuoteDecision decision_;
+  StageScratch stage_;
+  // The completion being decided: its receive time, messages so far, latency of the last one.
+  std::int64_t chunk_mono_ = 0;
+  std::uint32_t chunk_msgs_ = 0;
+  std::int64_t chunk_latency_ = 0;
 };
 
 }  // namespace shadow

@@ -161,7 +161,9 @@ struct ShadowRun::Impl {
     // Symbols: ids for every venue code a configured name may arrive under.
     std::vector<std::uint16_t> ids;
     for (const std::string& s : c.symbols) ids.push_back(symbols.find_or_add(Venue::kBybit, s));
-    engine = std::make_unique<ShadowEngine>(c.engine, ids, &*clock);
+    EngineConfig ec = c.engine;
+    ec.tsc = TscScale::calibrate();  // ~6 ms: the per-stage breakdown's ticks -> ns
+    engine = std::make_unique<ShadowEngine>(ec, ids, &*clock);
     for (std::size_t i = 0; i < own.size(); ++i) engine->set_own_orders(i, own[i].get());
     for (std::size_t i = 0; i < c.symbols.size(); ++i) {
       engine->alias(symbols.find_or_add(Venue::kBinanceSpot, c.symbols[i]), i);
@@ -412,6 +414,7 @@ RunResult ShadowRun::run() {
   res.partial = p->sinks->any_partial() || stop_reason != "completed";
   res.stop_reason = stop_reason.empty() ? "error" : stop_reason;
   res.fills = p->sinks->fills_written();
+  res.stage_table = stage_table_text(p->sinks->run_stages());
   if (!failure.empty()) {
     res.stop_reason = "error";
     res.error = failure;

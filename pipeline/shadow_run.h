@@ -34,6 +34,7 @@ struct RunResult {
   std::string error;        // why, with stop_reason "error", "venue_unreachable" or "input_error"
   std::uint64_t fills = 0;
   std::uint64_t dryrun_left_open = 0;  // dry-run: real orders still open after the end's cancel-all
+  std::string stage_table;  // where the time went (sinks/run_artifacts.h stage_table_text)
 };
 
 // Live progress, updated by the engine thread with relaxed stores, read by the main thread.

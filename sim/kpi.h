@@ -27,6 +27,7 @@
 
 #include "sim/fill_simulator.h"
 #include "sim/latency_histogram.h"
+#include "sim/stage_kpis.h"
 
 namespace shadow {
 
@@ -110,6 +111,7 @@ struct IterationKpis {
   std::int64_t ended_realtime_ns = 0;
   double warmup_s = 0;
   std::vector<SymbolKpis> symbols;  // sized at construction; never resized on the hot path
+  StageKpis stages;                 // where the messages' time went (all symbols)
 };
 
 }  // namespace shadow

@@ -39,6 +39,9 @@ constexpr Family kFamilies[] = {
     {"shadow_position", "gauge", "Signed position in base units at the end of the last iteration."},
     {"shadow_p95_latency_seconds", "gauge", "Wire-to-decision latency p95 in seconds, last iteration (audit: <= 0.350)."},
     {"shadow_wire_to_decision_latency_seconds", "gauge", "Wire-to-decision latency percentiles (p50 p95 p99 p999 max) in seconds, last iteration."},
+    {"shadow_stage_latency_seconds", "gauge", "Per-stage time of the sampled messages (stage: wait deframe decode ring_hop book fill_sim quoter kpis own; percentile: p50 p99 p999 max) in seconds, last iteration."},
+    {"shadow_chunk_decided_latency_seconds", "gauge", "Completion reaped to its last message decided (percentile: p50 p99 p999 max) in seconds, last iteration."},
+    {"shadow_chunk_messages", "gauge", "Messages per io_uring completion (percentile: p50 p99 max), last iteration."},
     {"shadow_feed_latency_seconds", "gauge", "Feed latency (local receive - exchange time) percentiles in seconds, last iteration."},
     {"shadow_clock_drift_seconds", "gauge", "EWMA of the feed latency in seconds (audit: abs <= 0.5)."},
     {"shadow_risk_ratio", "gauge", "Max abs(position notional) / max position notional in the last iteration (audit: <= 0.40)."},
@@ -118,6 +121,15 @@ void MetricsRegistry::on_iteration(const IterationExport& it) {
     else if (n.rfind("latency_us_", 0) == 0 && n != "latency_us_samples") {
       gauge("shadow_wire_to_decision_latency_seconds",
             sym + ",percentile=\"" + std::string(n.substr(11)) + "\"", 1e-6);
+    } else if (n.rfind("stage_us_", 0) == 0) {
+      const std::size_t cut = n.rfind('_');
+      gauge("shadow_stage_latency_seconds",
+            "stage=\"" + std::string(n.substr(9, cut - 9)) + "\",percentile=\"" + std::string(n.substr(cut + 1)) + "\"",
+            1e-6);
+    } else if (n.rfind("chunk_decided_us_", 0) == 0) {
+      gauge("shadow_chunk_decided_latency_seconds", "percentile=\"" + std::string(n.substr(17)) + "\"", 1e-6);
+    } else if (n.rfind("chunk_size_", 0) == 0) {
+      gauge("shadow_chunk_messages", "percentile=\"" + std::string(n.substr(11)) + "\"");
     } else if (n.rfind("feed_latency_ms_", 0) == 0) {
       gauge("shadow_feed_latency_seconds", sym + ",percentile=\"" + std::string(n.substr(16)) + "\"", 1e-3);
     } else if (n == "clock_drift_ms") gauge("shadow_clock_drift_seconds", sym, 1e-3);

@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "core/json_text.h"
+#include "core/stage_timing.h"
 
 namespace shadow {
 namespace {
@@ -119,6 +120,48 @@ std::string kpis_json(const SymbolKpis& k, bool totals) {
   return o;
 }
 
+namespace {
+
+// {p50, p95, p99, p999, max, mean} in µs of a ns histogram (nulls when empty).
+void quantiles_us(std::string& o, std::string_view name, const LatencyHistogram& h) {
+  const bool has = h.count() > 0;
+  const LatencySummaryUs l = h.summary_us();
+  key(o, name);
+  o += '{';
+  opt(o, "p50", has, l.p50);
+  opt(o, "p95", has, l.p95);
+  opt(o, "p99", has, l.p99);
+  opt(o, "p999", has, l.p999);
+  opt(o, "max", has, l.max);
+  opt(o, "mean", has, h.mean() / 1000.0);
+  o += '}';
+}
+
+}  // namespace
+
+std::string stage_kpis_json(const StageKpis& k) {
+  std::string o = "{";
+  whole(o, "sample_every", kStageSampleEvery);
+  whole(o, "samples", k[Stage::kOwn].count());
+  opt(o, "tsc_ticks_per_ns", k.ticks_per_ns > 0, k.ticks_per_ns);
+  key(o, "stages_us");
+  o += '{';
+  for (std::size_t i = 0; i < kStageCount; ++i) quantiles_us(o, kStageNames[i], k.stage[i]);
+  o += '}';
+  whole(o, "chunks", k.chunk_size.count());
+  const bool has = k.chunk_size.count() > 0;
+  key(o, "chunk_size");
+  o += '{';
+  opt(o, "p50", has, static_cast<double>(k.chunk_size.value_at_quantile(0.50)));
+  opt(o, "p99", has, static_cast<double>(k.chunk_size.value_at_quantile(0.99)));
+  opt(o, "max", has, static_cast<double>(k.chunk_size.max()));
+  opt(o, "mean", has, k.chunk_size.mean());
+  o += '}';
+  quantiles_us(o, "chunk_decided_us", k.chunk_decided);
+  o += '}';
+  return o;
+}
+
 SymbolKpis total_of(const IterationKpis& it) {
   SymbolKpis t;
   for (const SymbolKpis& s : it.symbols) t.merge(s);
@@ -143,7 +186,10 @@ std::string iter_summary_json(const RunInfo& run, const IterationKpis& it) {
     key(o, run.symbols[i]);
     o += kpis_json(it.symbols[i], false);
   }
-  o += "}}\n";
+  o += '}';
+  key(o, "latency_stages");
+  o += stage_kpis_json(it.stages);
+  o += "}\n";
   return o;
 }
 
@@ -162,8 +208,9 @@ IterationBrief brief_of(const IterationKpis& it) {
 }
 
 std::string run_summary_json(const RunInfo& run, const std::vector<SymbolKpis>& per_symbol,
-                             const std::vector<IterationBrief>& iterations, bool partial,
-                             std::string_view stop_reason, std::int64_t ended_realtime_ns) {
+                             const StageKpis& stages, const std::vector<IterationBrief>& iterations,
+                             bool partial, std::string_view stop_reason,
+                             std::int64_t ended_realtime_ns) {
   std::string o = "{";
   common_head(o, run, "shadow.run_summary/1");
   text(o, "started_at", rfc3339_utc(run.started_realtime_ns));
@@ -189,6 +236,8 @@ std::string run_summary_json(const RunInfo& run, const std::vector<SymbolKpis>& 
     o += kpis_json(per_symbol[i], false);
   }
   o += '}';
+  key(o, "latency_stages");
+  o += stage_kpis_json(stages);
   key(o, "iterations");
   o += '[';
   for (const IterationBrief& b : iterations) {
@@ -353,8 +402,50 @@ IterationExport export_of(const RunInfo& run, const IterationKpis& it, std::stri
   }
   auto t = flatten_kpis("_all", total_of(it), true);
   e.kpis.insert(e.kpis.end(), t.begin(), t.end());
+  auto st = flatten_stages(it.stages);
+  e.kpis.insert(e.kpis.end(), st.begin(), st.end());
   e.iter_summary_json = std::move(iter_summary_json);
   return e;
+}
+
+std::vector<KpiValue> flatten_stages(const StageKpis& k) {
+  std::vector<KpiValue> v;
+  const auto add = [&](std::string name, const LatencyHistogram& h) {
+    const bool has = h.count() > 0;
+    const LatencySummaryUs l = h.summary_us();
+    const std::pair<const char*, double> qs[] = {{"p50", l.p50}, {"p99", l.p99}, {"p999", l.p999}, {"max", l.max}};
+    for (const auto& [q, x] : qs) v.push_back(KpiValue{"_all", name + "_" + q, x, has});
+  };
+  for (std::size_t i = 0; i < kStageCount; ++i) add("stage_us_" + std::string(kStageNames[i]), k.stage[i]);
+  add("chunk_decided_us", k.chunk_decided);
+  const bool has = k.chunk_size.count() > 0;
+  v.push_back(KpiValue{"_all", "chunk_size_p50", static_cast<double>(k.chunk_size.value_at_quantile(0.5)), has});
+  v.push_back(KpiValue{"_all", "chunk_size_p99", static_cast<double>(k.chunk_size.value_at_quantile(0.99)), has});
+  v.push_back(KpiValue{"_all", "chunk_size_max", static_cast<double>(k.chunk_size.max()), has});
+  return v;
+}
+
+std::string stage_table_text(const StageKpis& k) {
+  std::string o;
+  char line[160];
+  std::snprintf(line, sizeof line,
+                "where the time went (us; %llu sampled messages, 1 in %u; %llu completions):\n",
+                static_cast<unsigned long long>(k[Stage::kOwn].count()), kStageSampleEvery,
+                static_cast<unsigned long long>(k.chunk_size.count()));
+  o += line;
+  std::snprintf(line, sizeof line, "  %-16s %9s %9s %9s %9s %9s\n", "stage", "p50", "p99", "p99.9", "max", "mean");
+  o += line;
+  const auto row = [&](std::string_view name, const LatencyHistogram& h, double scale) {
+    const LatencySummaryUs l = h.summary_us();
+    std::snprintf(line, sizeof line, "  %-16.*s %9.3f %9.3f %9.3f %9.3f %9.3f\n", static_cast<int>(name.size()),
+                  name.data(), l.p50 * scale, l.p99 * scale, l.p999 * scale, l.max * scale,
+                  h.mean() / 1000.0 * scale);
+    o += line;
+  };
+  for (std::size_t i = 0; i < kStageCount; ++i) row(kStageNames[i], k.stage[i], 1.0);
+  row("chunk_decided", k.chunk_decided, 1.0);
+  row("chunk_size (msgs)", k.chunk_size, 1000.0);
+  return o;
 }
 
 }  // namespace shadow

@@ -54,9 +54,14 @@ IterationBrief brief_of(const IterationKpis& it);
 // `totals[i]`: symbol i merged over the iterations; stop_reason: completed | signal | error |
 // venue_unreachable | duration. iterations_completed counts the full iterations (not partial),
 // iterations_partial the ones closed early: the same counts shadow-run prints.
+// `stages`: the per-stage breakdown merged over the iterations.
 std::string run_summary_json(const RunInfo& run, const std::vector<SymbolKpis>& per_symbol,
-                             const std::vector<IterationBrief>& iterations, bool partial,
-                             std::string_view stop_reason, std::int64_t ended_realtime_ns);
+                             const StageKpis& stages, const std::vector<IterationBrief>& iterations,
+                             bool partial, std::string_view stop_reason,
+                             std::int64_t ended_realtime_ns);
+
+// The latency_stages object of both summaries (sim/stage_kpis.h; quantiles in µs).
+std::string stage_kpis_json(const StageKpis& k);
 
 // One shadow_orders.jsonl line (with the trailing newline): the DRY_RUN execution log.
 void append_shadow_order_jsonl(std::string& out, const RunInfo& run, std::uint32_t iteration,
@@ -100,5 +105,12 @@ struct IterationExport {
 // invalid_market_data_crossed.
 std::vector<KpiValue> flatten_kpis(const std::string& symbol, const SymbolKpis& k, bool totals);
 IterationExport export_of(const RunInfo& run, const IterationKpis& it, std::string iter_summary_json);
+
+// The per-stage breakdown's export values (symbol "_all"): stage_us_<stage>_<q> and
+// chunk_decided_us_<q> for q in p50 p99 p999 max, and chunk_size_p50 / _p99 / _max.
+std::vector<KpiValue> flatten_stages(const StageKpis& k);
+
+// The breakdown as the text table shadow-run prints at the end of a run.
+std::string stage_table_text(const StageKpis& k);
 
 }  // namespace shadow

@@ -228,6 +228,7 @@ void SinkStage::write_iteration(IterationKpis& k) {
     if (redis_ && !redis_->export_iteration(ex, monotonic_ns())) note_export_failure();
   }
   for (std::size_t i = 0; i < k.symbols.size(); ++i) run_totals_[i].merge(k.symbols[i]);
+  run_stages_.merge(k.stages);
   briefs_.push_back(brief_of(k));
   const SymbolKpis t = total_of(k);
   if (cfg_.last_p99_us != nullptr && t.latency.count() > 0) {
@@ -254,7 +255,7 @@ void SinkStage::write_run_summary() {
   if (redis_) redis_->flush(monotonic_ns());
   sync_jsonl();
   std::string err;
-  const std::string json = run_summary_json(info_, run_totals_, briefs_,
+  const std::string json = run_summary_json(info_, run_totals_, run_stages_, briefs_,
                                             any_partial_ || stop_reason_ != "completed", stop_reason_,
                                             realtime_ns());
   if (!write_file_atomically(run_dir_ + "/SHADOW_RUN_SUMMARY.json", json, err)) {

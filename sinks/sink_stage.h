@@ -83,6 +83,8 @@ class SinkStage {
   void book_decode_errors_of(const std::atomic<std::uint64_t>* counter) noexcept { decode_errors_ = counter; }
 
   const std::string& run_dir() const noexcept { return run_dir_; }
+  // The per-stage breakdown of the iterations written so far; read after the sinks finished.
+  const StageKpis& run_stages() const noexcept { return run_stages_; }
 
   // ---- producer (engine thread) ----------------------------------------------------------
 
@@ -198,6 +200,7 @@ class SinkStage {
   std::unique_ptr<DryRunSink> dry_;
   bool engine_ended_ = false;
   std::vector<SymbolKpis> run_totals_;
+  StageKpis run_stages_;  // the per-stage breakdown merged over the iterations
   std::vector<IterationBrief> briefs_;
   std::uint64_t fills_total_ = 0, order_events_ = 0, decode_errors_booked_ = 0;
   std::uint32_t completed_ = 0, partial_ = 0;

@@ -245,6 +245,7 @@ int main(int argc, char** argv) {
   std::printf("shadow-run: %s: %u iteration(s) completed, %u partial, %llu fills, stopped: %s\n",
               r.run_dir.c_str(), r.iterations_completed, r.iterations_partial,
               static_cast<unsigned long long>(r.fills), r.stop_reason.c_str());
+  std::fputs(r.stage_table.c_str(), stdout);
   if (!r.error.empty()) std::fprintf(stderr, "shadow-run: error: %s\n", r.error.c_str());
   // Exit: bad capture input → 2; a stop signal N → 128 + N (artifacts complete); an error or the
   // venue given up → 3.

@@ -145,7 +145,7 @@ class EventWriter {
     e->local_ns = h.local_ns;
     e->recv_mono_ns = h.recv_mono_ns;
     e->exch_ts_ms = h.exch_ts_ms;
-    e->msg_seq = h.msg_seq;
+    e->msg_seq = static_cast<std::uint32_t>(h.msg_seq);
     e->kind = h.kind;
     e->venue = h.venue;
     e->flags = static_cast<std::uint8_t>(h.flags | edge_flags(i));
