@@ -18,7 +18,7 @@ CONFIG ?= config/shadow.toml
 RUN_ARGS ?=
 
 .PHONY: deps build run dryrun shadow-run shadow-audit shadow-ci test test-release test-asan test-tsan bench bench-sandbox \
-        bench-latency fuzz clean
+        bench-latency bench-replay fuzz clean
 
 deps:
 	@tools/install-deps
@@ -79,6 +79,16 @@ bench: build
 LATENCY_ARGS ?=
 bench-latency: build
 	@build/release/bench/wire-latency --exchange build/release/tools/shadow-exchange $(LATENCY_ARGS)
+
+# make bench-replay    replay throughput on the Binance and Bybit captures: shadow-replay against
+#                      a naive C++ peer (nlohmann + std::map + blocking reads) and the seed's
+#                      Python stack (json + dict books), same run, medians of 5; file in memory,
+#                      end to end, and process start included (docs/PERFORMANCE.md "Replay").
+#                      REPLAY_ARGS adds options, e.g. REPLAY_ARGS="--repetitions 9 --json out.json".
+REPLAY_ARGS ?=
+bench-replay: build
+	@python3 bench/replay_peers.py --replay build/release/tools/shadow-replay \
+	  --naive build/release/bench/naive-replay --data $(DATA) $(REPLAY_ARGS)
 
 # make bench-sandbox   the public stream's publisher delay with and without 1,000 order
 #                      requests/s on the sandbox REST API, and create -> ack round trips.

@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "core/exit_codes.h"
+#include "core/json_text.h"
 
 namespace shadow {
 namespace {
@@ -105,6 +106,55 @@ void print_summary(FILE* out, const ReplayOptions& opt, const Replayer& replayer
   }
 }
 
+// --json: the same run as one JSON object on one line (bench/replay_peers.py reads it).
+void print_json(FILE* out, const ReplayOptions& opt, const Replayer& replayer, std::int64_t busy_ns) {
+  const ReplayCounters& c = replayer.counters();
+  const double secs = static_cast<double>(busy_ns) / 1e9;
+  std::string o = "{";
+  json::text(o, "program", "shadow-replay");
+  json::key(o, "files");
+  o += '[';
+  for (const std::string& f : opt.files) {
+    if (o.back() != '[') o += ',';
+    append_json_string(o, f);
+  }
+  o += ']';
+  json::boolean(o, "preload", opt.preload);
+  json::whole(o, "messages", c.messages);
+  json::whole(o, "bytes", c.bytes);
+  json::whole(o, "busy_ns", static_cast<unsigned long long>(busy_ns));
+  json::num(o, "msgs_per_s", secs > 0 ? static_cast<double>(c.messages) / secs : 0.0);
+  json::whole(o, "book_messages", c.book_messages);
+  json::whole(o, "trades", c.trades);
+  json::whole(o, "bbo", c.bbo);
+  json::whole(o, "decode_errors", c.decode_errors);
+  json::key(o, "books");
+  o += '[';
+  // A level's price and quantity as JSON numbers (canonical decimals), null on an empty side.
+  const auto level = [&o](std::string_view side, Level l) {
+    char buf[kFixedMaxChars];
+    json::key(o, std::string(side) + "_px");
+    o += l.qty == 0 ? std::string_view("null") : to_chars_fixed(l.px, buf);
+    json::key(o, std::string(side) + "_qty");
+    o += l.qty == 0 ? std::string_view("null") : to_chars_fixed(l.qty, buf);
+  };
+  for (std::uint16_t id = 0; id < replayer.book_slots(); ++id) {
+    const Replayer::Book* book = replayer.book(id);
+    if (book == nullptr) continue;
+    if (o.back() != '[') o += ',';
+    o += '{';
+    json::text(o, "symbol", replayer.symbols().name(id));
+    json::text(o, "venue", venue_name(replayer.symbols().venue(id)));
+    json::boolean(o, "synced", book->synced());
+    json::whole(o, "last_update_id", book->last_update_id());
+    level("bid", book->book().best_bid());
+    level("ask", book->book().best_ask());
+    o += '}';
+  }
+  o += "]}\n";
+  std::fputs(o.c_str(), out);
+}
+
 }  // namespace
 
 int replay_files(const ReplayOptions& opt) {
@@ -164,7 +214,11 @@ int replay_files(const ReplayOptions& opt) {
     fail(kExitRuntimeFailure);
   }
 
-  print_summary(out, opt, replayer, trace.lines(), static_cast<double>(busy_ns) / 1e9);
+  if (opt.json) {
+    print_json(out, opt, replayer, busy_ns);
+  } else {
+    print_summary(out, opt, replayer, trace.lines(), static_cast<double>(busy_ns) / 1e9);
+  }
   return rc;
 }
 

@@ -22,6 +22,8 @@ struct ReplayOptions {
   bool preload = false;            // read each file into memory first: times decode + book only
   std::uint64_t max_errors = 20;   // decode errors printed (all are counted)
   std::size_t max_line_bytes = 0;  // longest capture line; 0 = CaptureReaderOptions' default
+  bool json = false;               // the summary as one JSON line (messages, busy_ns, msgs_per_s,
+                                   // each book's best bid and ask) instead of text
 };
 
 // Replays every file and prints the summary (stdout, or stderr when the trace takes standard

@@ -1,7 +1,7 @@
 // shadow-replay: replays capture files through the feed decoders and the books at full speed.
 //
 //   shadow-replay [--book-trace FILE] [--protocol auto|bybit|binance] [--binance-symbol SYM]
-//                 [--preload] [--max-errors N] [--max-line-bytes N] CAPTURE...
+//                 [--preload] [--json] [--max-errors N] [--max-line-bytes N] CAPTURE...
 //
 // Reads the flags into ReplayOptions and replays with replay_files() (pipeline/replay_files.h),
 // which prints a summary (messages, counts per type, errors, gaps, resyncs, throughput). With
@@ -24,7 +24,7 @@ using namespace shadow;
 
 constexpr const char* kUsage =
     "usage: shadow-replay [--book-trace FILE] [--protocol auto|bybit|binance]\n"
-    "                     [--binance-symbol SYM] [--preload] [--max-errors N]\n"
+    "                     [--binance-symbol SYM] [--preload] [--json] [--max-errors N]\n"
     "                     [--max-line-bytes N] CAPTURE...\n"
     "\n"
     "Replays capture files (`<local_ns> <json>` lines, plain JSONL, optionally .gz) through the\n"
@@ -35,6 +35,10 @@ constexpr const char* kUsage =
     "  --binance-symbol SYM  symbol of Binance REST snapshot lines (default: the symbol of the\n"
     "                        latest depthUpdate)\n"
     "  --preload             read each file into memory first, so the timing is decode + book\n"
+    "  --json                print the summary as one JSON line instead: files, preload,\n"
+    "                        messages, bytes, busy_ns, msgs_per_s, book_messages, trades, bbo,\n"
+    "                        decode_errors, books (symbol, venue, synced, last_update_id,\n"
+    "                        bid_px, bid_qty, ask_px, ask_qty; null on an empty side)\n"
     "  --max-errors N        print at most N decode errors (default 20); all are counted\n"
     "  --max-line-bytes N    longest capture line kept, 1024..1073741824 (default 4194304);\n"
     "                        a longer line is skipped and counted as a decode error\n"
@@ -57,6 +61,8 @@ ReplayOptions parse_args(int argc, char** argv) {
       if (std::string why = check_symbol(a.binance_symbol, "--binance-symbol"); !why.empty()) cl.fail(why);
     } else if (cl.is("--preload")) {
       a.preload = true;
+    } else if (cl.is("--json")) {
+      a.json = true;
     } else if (cl.is("--max-errors")) {
       a.max_errors = cl.whole();
     } else if (cl.is("--max-line-bytes")) {
