@@ -22,6 +22,8 @@
 // serves, and prints the exit summary (stopped:, faults:, send-log:) on stderr.
 #pragma once
 
+#include <sys/epoll.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -90,7 +92,10 @@ class ExchangeServer {
   void reap();
   void serve_clients(std::int64_t now, std::int64_t after_ns, bool drop_slow);
   void start_stall();
-  int poll_timeout_ms(std::int64_t now, std::int64_t deadline) const;
+  // How long the loop may sleep: 0 when busy pacing or something is due, else until the next
+  // scheduled send (stall end, replay line), at most to the deadline.
+  std::int64_t wait_ns(std::int64_t now, std::int64_t deadline) const;
+  int wait_events(epoll_event* events, int max, std::int64_t wait);
   void shut_down(std::uint16_t code, std::string_view reason, std::int64_t grace_ns);
 
   ExchangeOptions opt_;
@@ -113,6 +118,7 @@ class ExchangeServer {
   int listen_fd_ = -1;
   int ep_ = -1;
   std::uint64_t next_client_id_ = 1;
+  bool coarse_timer_ = false;        // no epoll_pwait2: millisecond waits
   bool shutting_down_ = false;       // shut_down(): our close frames are out or queued
   std::int64_t stall_until_ns_ = 0;  // a stall fault: nothing is written before this
 };
