@@ -5,7 +5,9 @@
 //
 // One thread: an epoll loop over non-blocking loopback sockets that accepts connections,
 // reads handshakes and frames (RequestHandler answers the requests), writes what MarketFanout
-// queued, and between polls lets the driver advance on its schedule. A client that falls more
+// queued, and between polls lets the driver advance on its schedule (timer pacing: it sleeps in
+// epoll_pwait2 until the next scheduled send, ns timeout, 1 ns timer slack; busy: never
+// sleeps). A client that falls more
 // than --max-send-buffer behind is dropped (except at --speed max, where it paces the replay).
 // Stops on signals::stop_requested() (the handlers only set the flag; epoll_wait returns EINTR
 // without SA_RESTART), at --duration, or at the end of a replay; then every client gets a close
