@@ -222,6 +222,12 @@ std::size_t BybitPublisher::write_side_diff(Side side, char*& out) {
   return written;
 }
 
+std::size_t BybitPublisher::flush_trades(std::int64_t ts_ms) {
+  if (trades_.empty()) return 0;
+  send_trades(ts_ms);
+  return 1;
+}
+
 std::size_t BybitPublisher::flush(std::int64_t ts_ms) {
   std::size_t sent = 0;
   if (!trades_.empty()) {

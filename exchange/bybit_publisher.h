@@ -91,6 +91,10 @@ class BybitPublisher final : public BookListener {
   // Sends the pending trades (publicTrade, grouped) and then one orderbook delta with every
   // visible change since the previous flush. Returns the number of messages sent.
   std::size_t flush(std::int64_t ts_ms);
+  // Sends the pending trades only (publicTrade, grouped); the book changes stay pending for the
+  // next flush(). Returns the number of messages sent (0 or 1). The venue arrival profile's
+  // real-time trades between its 20 ms book pushes.
+  std::size_t flush_trades(std::int64_t ts_ms);
 
   // Text of an orderbook snapshot of the *published* view (top depth levels, u = update_id()):
   // what a newly subscribed client gets first; the next delta (u + 1) applies on top of it.

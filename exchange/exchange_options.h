@@ -9,12 +9,32 @@
 #include <string_view>
 #include <vector>
 
+#include "core/enum_names.h"
 #include "exchange/faults.h"
 
 namespace shadow {
 
 // The one path the order-flow model serves (Bybit v5 public linear); a replay accepts any.
 inline constexpr std::string_view kExchangeResource = "/v5/public/linear";
+
+// When the model's messages leave (docs/EMBEDDED_EXCHANGE.md, "Arrival profiles"):
+//   kPaced  every order-flow event at its own scheduled time (flushed per --batch);
+//   kBurst  every --burst-interval-ms, the events scheduled since the last tick back to back,
+//           each its own message (per --batch), all symbols together;
+//   kVenue  Bybit's push: per symbol one merged orderbook delta per kVenueBookIntervalMs tick
+//           (all symbols together), trades in real time at their event's scheduled time.
+enum class ArrivalProfile : std::uint8_t { kPaced, kBurst, kVenue };
+// How the loop waits for the next scheduled send: a nanosecond timer (epoll_pwait2 with 1 ns
+// timer slack) or never sleeping (burns a core; the --busy-poll of earlier releases).
+enum class Pacing : std::uint8_t { kTimer, kBusy };
+
+// Bybit v5 orderbook.50 (linear, inverse, spot): "Push frequency: 20ms".
+inline constexpr double kVenueBookIntervalMs = 20.0;
+
+// The flags' (and shadow-run's config keys') spellings.
+inline constexpr auto kArrivalProfileNames = make_enum_names<ArrivalProfile>(
+    {{ArrivalProfile::kPaced, "paced"}, {ArrivalProfile::kBurst, "burst"}, {ArrivalProfile::kVenue, "venue"}});
+inline constexpr auto kPacingNames = make_enum_names<Pacing>({{Pacing::kTimer, "timer"}, {Pacing::kBusy, "busy"}});
 
 struct ExchangeOptions {
   int port = -1;                          // 127.0.0.1 only; 0 picks a free port
@@ -27,7 +47,10 @@ struct ExchangeOptions {
   double duration = 0.0;                  // seconds; 0 = until a stop signal
   std::size_t max_send_buffer = 8u << 20; // bytes queued for one client before it is dropped
   std::size_t batch = 0;                  // flush every N events; 0 = the automatic rule
-  bool busy_poll = false;                 // never sleep in epoll_wait
+                                          // (kBurst: 0 = 1, every event its own message)
+  ArrivalProfile profile = ArrivalProfile::kPaced;
+  double burst_interval_ms = 10.0;        // kBurst: the cadence of the bursts
+  Pacing pacing = Pacing::kTimer;
   std::string send_log;                   // file of SendLog records; empty = none
   std::vector<std::string> replay;        // capture files served instead of the model
   double speed = 1.0;                     // replay pace: 1 = recorded, X times faster

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <exception>
 #include <string>
 
@@ -338,16 +340,31 @@ void ExchangeServer::start_stall() {
   }
 }
 
-int ExchangeServer::poll_timeout_ms(std::int64_t now, std::int64_t deadline) const {
-  if (opt_.busy_poll) return 0;
+std::int64_t ExchangeServer::wait_ns(std::int64_t now, std::int64_t deadline) const {
+  if (opt_.pacing == Pacing::kBusy) return 0;
   std::int64_t wait;
   if (stall_until_ns_ != 0) wait = stall_until_ns_ - now;
   else if (replay_ != nullptr) wait = replay_->wait_ns(now);
   else wait = market_->next_due_ns() - now;
   if (opt_.faults.disconnect_after_s > 0) wait = std::min<std::int64_t>(wait, 10 * kMs);
   if (deadline != 0) wait = std::min(wait, deadline - now);
-  // At least 1 ms when waiting at all: the kernel's granularity here.
-  return wait <= 0 ? 0 : static_cast<int>(std::max<std::int64_t>(1, wait / kMs));
+  return std::max<std::int64_t>(0, wait);
+}
+
+// Timer pacing: epoll_pwait2's nanosecond timeout, with the thread's timer slack at 1 ns (set
+// in run()), wakes the loop when the next message is due, not at the next millisecond. A
+// kernel without epoll_pwait2 (before 5.11) gets millisecond waits, rounded up, and a warning.
+int ExchangeServer::wait_events(epoll_event* events, int max, std::int64_t wait) {
+  if (wait <= 0) return ::epoll_wait(ep_, events, max, 0);
+  if (!coarse_timer_) {
+    const timespec ts{static_cast<time_t>(wait / 1'000'000'000), static_cast<long>(wait % 1'000'000'000)};
+    const int n = ::epoll_pwait2(ep_, events, max, &ts, nullptr);
+    if (n >= 0 || errno != ENOSYS) return n;
+    coarse_timer_ = true;
+    std::fprintf(stderr, "shadow-exchange: warning: no epoll_pwait2 (Linux < 5.11): timer pacing waits whole "
+                         "milliseconds; use --pacing busy for messages on time\n");
+  }
+  return ::epoll_wait(ep_, events, max, static_cast<int>(std::min<std::int64_t>((wait + kMs - 1) / kMs, 1'000'000)));
 }
 
 // Clean stop: a close frame to every client, then up to `grace_ns` to write what is queued and
@@ -409,6 +426,9 @@ int ExchangeServer::run() {
               static_cast<int>(kExchangeResource.size()), kExchangeResource.data(), rest.c_str());
   std::fflush(stdout);
 
+  // Timer pacing: timed waits of this thread expire within ~1 ns of their time, not the
+  // default 50 us later (prctl(2) PR_SET_TIMERSLACK; per thread).
+  if (opt_.pacing == Pacing::kTimer) ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
   const std::int64_t start_ns = monotonic_ns();
   if (market_ != nullptr) market_->start(start_ns);
   const std::int64_t deadline =
@@ -433,7 +453,7 @@ int ExchangeServer::run() {
     serve_clients(now, after_ns, drop_slow);
     if (fanout_.stall_requested() && stall_until_ns_ == 0) start_stall();
     reap();
-    const int n = ::epoll_wait(ep_, events, 64, poll_timeout_ms(monotonic_ns(), deadline));
+    const int n = wait_events(events, 64, wait_ns(monotonic_ns(), deadline));
     for (int i = 0; i < n; ++i) {
       const int fd = events[i].data.fd;
       if (fd == listen_fd_) {

@@ -5,7 +5,9 @@
 //
 // One thread: an epoll loop over non-blocking loopback sockets that accepts connections,
 // reads handshakes and frames (RequestHandler answers the requests), writes what MarketFanout
-// queued, and between polls lets the driver advance on its schedule. A client that falls more
+// queued, and between polls lets the driver advance on its schedule (timer pacing: it sleeps in
+// epoll_pwait2 until the next scheduled send, ns timeout, 1 ns timer slack; busy: never
+// sleeps). A client that falls more
 // than --max-send-buffer behind is dropped (except at --speed max, where it paces the replay).
 // Stops on signals::stop_requested() (the handlers only set the flag; epoll_wait returns EINTR
 // without SA_RESTART), at --duration, or at the end of a replay; then every client gets a close
@@ -21,6 +23,8 @@
 // "wss://localhost:PORT/...", the name the certificate carries; what launchers wait for),
 // serves, and prints the exit summary (stopped:, faults:, send-log:) on stderr.
 #pragma once
+
+#include <sys/epoll.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -90,7 +94,10 @@ class ExchangeServer {
   void reap();
   void serve_clients(std::int64_t now, std::int64_t after_ns, bool drop_slow);
   void start_stall();
-  int poll_timeout_ms(std::int64_t now, std::int64_t deadline) const;
+  // How long the loop may sleep: 0 when busy pacing or something is due, else until the next
+  // scheduled send (stall end, replay line), at most to the deadline.
+  std::int64_t wait_ns(std::int64_t now, std::int64_t deadline) const;
+  int wait_events(epoll_event* events, int max, std::int64_t wait);
   void shut_down(std::uint16_t code, std::string_view reason, std::int64_t grace_ns);
 
   ExchangeOptions opt_;
@@ -113,6 +120,7 @@ class ExchangeServer {
   int listen_fd_ = -1;
   int ep_ = -1;
   std::uint64_t next_client_id_ = 1;
+  bool coarse_timer_ = false;        // no epoll_pwait2: millisecond waits
   bool shutting_down_ = false;       // shut_down(): our close frames are out or queued
   std::int64_t stall_until_ns_ = 0;  // a stall fault: nothing is written before this
 };

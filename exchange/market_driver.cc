@@ -71,7 +71,8 @@ struct MarketDriver::Market : BybitMessageSink {
 };
 
 MarketDriver::MarketDriver(const ExchangeOptions& opt, MarketFanout& fanout)
-    : opt_(opt), fanout_(fanout), ns_per_event_(1e9 / opt.rate) {
+    : opt_(opt), fanout_(fanout), ns_per_event_(1e9 / opt.rate),
+      max_batch_(std::max<std::uint64_t>(64, static_cast<std::uint64_t>(opt.rate / 50))) {
   const std::size_t total = opt.symbols.size() + opt.spot_symbols.size();
   for (std::size_t i = 0; i < total; ++i) {
     const bool spot = i >= opt.symbols.size();
@@ -85,9 +86,21 @@ MarketDriver::MarketDriver(const ExchangeOptions& opt, MarketFanout& fanout)
     m.publisher.flush(wall_ms());  // nobody subscribed yet: establishes the published view
   }
   const double per_symbol = 5000.0 * static_cast<double>(std::max<std::size_t>(1, markets_.size()));
-  flush_every_ = opt.batch != 0
-                     ? opt.batch
-                     : std::max<std::size_t>(1, static_cast<std::size_t>(opt.rate / per_symbol));
+  switch (opt.profile) {
+    case ArrivalProfile::kPaced:
+      flush_every_ = opt.batch != 0
+                         ? opt.batch
+                         : std::max<std::size_t>(1, static_cast<std::size_t>(opt.rate / per_symbol));
+      break;
+    case ArrivalProfile::kBurst:
+      flush_every_ = opt.batch != 0 ? opt.batch : 1;
+      ns_per_tick_ = opt.burst_interval_ms * 1e6;
+      break;
+    case ArrivalProfile::kVenue:
+      flush_every_ = 0;  // not used: the book goes out at the ticks, trades at once
+      ns_per_tick_ = kVenueBookIntervalMs * 1e6;
+      break;
+  }
 }
 
 MarketDriver::~MarketDriver() = default;
@@ -100,7 +113,9 @@ void MarketDriver::on_message(std::size_t market, BybitTopic topic, std::string_
 
 void MarketDriver::flush_now() {
   current_intended_ns_ = monotonic_ns();  // not a scheduled event: sent as soon as it happened
-  flush_markets(wall_ms());
+  // venue: the book changes of sandbox orders wait for the next tick, like the model's.
+  if (opt_.profile == ArrivalProfile::kVenue) flush_trades(wall_ms());
+  else flush_markets(wall_ms());
 }
 
 void MarketDriver::flush_markets(std::int64_t ms) {
@@ -108,20 +123,53 @@ void MarketDriver::flush_markets(std::int64_t ms) {
   since_flush_ = 0;
 }
 
+void MarketDriver::flush_trades(std::int64_t ms) {
+  for (auto& mk : markets_) mk->publisher.flush_trades(ms);
+}
+
+std::int64_t MarketDriver::next_due_ns() const noexcept {
+  switch (opt_.profile) {
+    case ArrivalProfile::kPaced:
+      break;
+    case ArrivalProfile::kBurst:
+      return tick_ns(ticks_done_ + 1);
+    case ArrivalProfile::kVenue:
+      return std::min(intended_ns(events_done_ + 1), tick_ns(ticks_done_ + 1));
+  }
+  return intended_ns(events_done_ + 1);
+}
+
+void MarketDriver::step(std::int64_t ms) {
+  Market& m = *markets_[events_done_ % markets_.size()];
+  m.publisher.set_time_ms(ms);
+  m.model.step(m.engine);
+  if (venue_ != nullptr) venue_->settle(ms);
+  ++events_done_;
+}
+
 void MarketDriver::advance(std::int64_t now) {
+  switch (opt_.profile) {
+    case ArrivalProfile::kPaced:
+      advance_paced(now);
+      break;
+    case ArrivalProfile::kBurst:
+      advance_burst(now);
+      break;
+    case ArrivalProfile::kVenue:
+      advance_venue(now);
+      break;
+  }
+}
+
+void MarketDriver::advance_paced(std::int64_t now) {
   const auto due = static_cast<std::uint64_t>(static_cast<double>(now - start_ns_) / ns_per_event_);
   // Bounded catch-up per loop turn so the sockets stay served; the schedule keeps its origin,
   // so a slow turn (or a stall) is made up by later ones instead of shifting every later event.
-  const std::uint64_t max_batch = std::max<std::uint64_t>(64, static_cast<std::uint64_t>(opt_.rate / 50));
-  std::uint64_t backlog = due > events_done_ ? std::min(due - events_done_, max_batch) : 0;
+  std::uint64_t backlog = due > events_done_ ? std::min(due - events_done_, max_batch_) : 0;
   if (backlog == 0) return;
   const std::int64_t ms = wall_ms();
   while (backlog-- > 0) {
-    Market& m = *markets_[events_done_ % markets_.size()];
-    m.publisher.set_time_ms(ms);
-    m.model.step(m.engine);
-    if (venue_ != nullptr) venue_->settle(ms);
-    ++events_done_;
+    step(ms);
     if (++since_flush_ >= flush_every_) {
       current_intended_ns_ = intended_ns(events_done_);
       flush_markets(ms);
@@ -132,6 +180,45 @@ void MarketDriver::advance(std::int64_t now) {
   if (opt_.batch == 0 && since_flush_ != 0) {
     current_intended_ns_ = intended_ns(events_done_);
     flush_markets(ms);
+  }
+}
+
+// One tick per call: its events back to back, every message stamped with the tick's time. A
+// stall fault in the middle leaves the tick open; the next call finishes it.
+void MarketDriver::advance_burst(std::int64_t now) {
+  const std::int64_t tick = tick_ns(ticks_done_ + 1);
+  if (now < tick) return;
+  const auto due = static_cast<std::uint64_t>(static_cast<double>(tick - start_ns_) / ns_per_event_);
+  const std::int64_t ms = wall_ms();
+  current_intended_ns_ = tick;
+  while (events_done_ < due) {
+    step(ms);
+    if (++since_flush_ >= flush_every_) {
+      flush_markets(ms);
+      if (fanout_.stall_requested()) return;
+    }
+  }
+  if (since_flush_ != 0) flush_markets(ms);  // the tick's remainder (--batch N)
+  ++ticks_done_;
+}
+
+// Events and ticks in time order (an event due at a tick's time runs before the tick's push).
+void MarketDriver::advance_venue(std::int64_t now) {
+  const std::int64_t ms = wall_ms();
+  for (std::uint64_t n = 0; n < max_batch_; ++n) {
+    const std::int64_t event = intended_ns(events_done_ + 1);
+    const std::int64_t tick = tick_ns(ticks_done_ + 1);
+    if (std::min(event, tick) > now) return;
+    if (event <= tick) {
+      step(ms);
+      current_intended_ns_ = event;
+      flush_trades(ms);
+    } else {
+      current_intended_ns_ = tick;
+      flush_markets(ms);
+      ++ticks_done_;
+    }
+    if (fanout_.stall_requested()) return;
   }
 }
 
@@ -182,8 +269,14 @@ void MarketDriver::send_snapshot(ClientSession& c, std::size_t market) {
 }
 
 void MarketDriver::flush_pending() {
-  if (opt_.batch == 0 || since_flush_ == 0) return;  // the automatic rule leaves nothing over
-  current_intended_ns_ = intended_ns(events_done_);
+  // paced with the automatic rule leaves nothing over; burst only inside a stalled tick.
+  if (opt_.profile == ArrivalProfile::kVenue) {
+    current_intended_ns_ = monotonic_ns();  // off the tick: sent when asked for
+    flush_markets(wall_ms());
+    return;
+  }
+  if (since_flush_ == 0) return;
+  if (opt_.profile == ArrivalProfile::kPaced) current_intended_ns_ = intended_ns(events_done_);
   flush_markets(wall_ms());
 }
 

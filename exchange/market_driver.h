@@ -3,10 +3,21 @@
 // orderbook.50 / publicTrade messages; MarketFanout hands them to the subscribed sessions.
 //
 // Schedule: constant rate over all symbols, round robin; event k (1-based) is due at
-// start + k / rate. advance() runs the events due by `now` in bounded batches, so a late loop
-// catches up over the next turns instead of drifting (and the sockets stay served meanwhile).
-// The publishers flush every `flush_every` events: each event is its own delta up to 5000
-// events/s per symbol, small batches above, or exactly --batch N.
+// start + k / rate. When its messages leave is the arrival profile's (ExchangeOptions::profile,
+// docs/EMBEDDED_EXCHANGE.md "Arrival profiles"):
+//   paced  each event runs at its own time; the publishers flush every `flush_every` events:
+//          each event is its own delta up to 5000 events/s per symbol, small batches above, or
+//          exactly --batch N. Intended send time: the schedule time of the flush's last event.
+//   burst  at each tick j (start + j * --burst-interval-ms) the events due by the tick run back
+//          to back, flushed every --batch N events (default 1: each event its own message).
+//          Intended send time: the tick.
+//   venue  each event runs at its own time and its trades leave at once (Bybit's publicTrade is
+//          real time); at each 20 ms tick every symbol's book changes since the previous tick
+//          go out as one merged delta (Bybit's orderbook.50 push). Intended send time: the
+//          event's time for trades, the tick for deltas.
+// advance() runs what is due by `now` in bounded batches (paced, venue: at most
+// max(64, rate / 50) events; burst: one tick), so a late loop catches up over the next turns
+// instead of drifting (and the sockets stay served meanwhile).
 //
 // One thread (the server's loop). Books are seeded and published at construction, before any
 // client can connect.
@@ -45,8 +56,9 @@ class MarketDriver {
   // Runs the events due by `now`, at most a bounded batch; stops early when a stall fault
   // fires (the message that fired it is the last before the stall).
   void advance(std::int64_t now);
-  // When the next event is due (CLOCK_MONOTONIC ns).
-  std::int64_t next_due_ns() const noexcept { return intended_ns(events_done_ + 1); }
+  // When the next message may be due (CLOCK_MONOTONIC ns): the next event (paced), the next
+  // tick (burst), whichever comes first (venue).
+  std::int64_t next_due_ns() const noexcept;
   std::uint64_t events() const noexcept { return events_done_; }
 
   std::size_t size() const noexcept { return markets_.size(); }
@@ -77,7 +89,16 @@ class MarketDriver {
   std::int64_t intended_ns(std::uint64_t events) const noexcept {
     return start_ns_ + static_cast<std::int64_t>(static_cast<double>(events) * ns_per_event_);
   }
+  std::int64_t tick_ns(std::uint64_t ticks) const noexcept {
+    return start_ns_ + static_cast<std::int64_t>(static_cast<double>(ticks) * ns_per_tick_);
+  }
+  void advance_paced(std::int64_t now);
+  void advance_burst(std::int64_t now);
+  void advance_venue(std::int64_t now);
+  // One model event on the next market in round robin (engine clock `ms`).
+  void step(std::int64_t ms);
   void flush_markets(std::int64_t ms);
+  void flush_trades(std::int64_t ms);
   void on_message(std::size_t market, BybitTopic topic, std::string_view text);
 
   const ExchangeOptions& opt_;
@@ -85,6 +106,9 @@ class MarketDriver {
   std::vector<std::unique_ptr<Market>> markets_;
   std::int64_t start_ns_ = 0;
   double ns_per_event_;
+  double ns_per_tick_ = 0;     // burst, venue: the cadence
+  std::uint64_t ticks_done_ = 0;
+  std::uint64_t max_batch_;    // paced, venue: events per advance() at most
   std::uint64_t events_done_ = 0;
   std::size_t flush_every_;
   SandboxVenue* venue_ = nullptr;

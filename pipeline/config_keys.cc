@@ -34,6 +34,9 @@ constexpr const auto& names_of(RunMode*) { return kRunModeNames; }
 
 constexpr std::string_view kProtocols[] = {"auto", "bybit", "binance"};
 constexpr std::string_view kOrderModes[] = {"cancel_create", "amend"};
+// shadow-exchange's --profile and --pacing (exchange/exchange_options.h).
+constexpr std::string_view kExchangeProfiles[] = {"paced", "burst", "venue"};
+constexpr std::string_view kExchangePacings[] = {"timer", "busy"};
 
 constexpr std::int64_t kSeedMax = std::numeric_limits<std::int64_t>::max();  // the JSON writes seeds signed
 constexpr double kDayMs = 86'400'000;
@@ -98,6 +101,17 @@ constexpr ConfigKey kKeys[] = {
     {.path = "venue.exchange_batch", .flag = "--batch", .metavar = "N", .range = whole_range(0, 1'000'000),
      .doc = "embedded: order-flow events per published delta (0: the exchange's own rule)",
      .slot = [](RunConfig& c) -> S { return &c.exchange_batch; }},
+    {.path = "venue.exchange_profile", .flag = "--profile", .metavar = "P", .choices = kExchangeProfiles,
+     .doc = "embedded: when messages leave: paced (each event at its scheduled time), burst (every burst "
+            "interval, the events since the last tick back to back), venue (Bybit: one merged delta per symbol "
+            "per 20 ms, trades in real time; exchange_batch does not apply) (docs/EMBEDDED_EXCHANGE.md)",
+     .slot = [](RunConfig& c) -> S { return &c.exchange_profile; }},
+    {.path = "venue.exchange_burst_interval_ms", .flag = "--burst-interval-ms", .metavar = "MS",
+     .range = closed_range(0.1, 10'000), .doc = "embedded, profile burst: the cadence of the bursts",
+     .slot = [](RunConfig& c) -> S { return &c.exchange_burst_interval_ms; }},
+    {.path = "venue.exchange_pacing", .flag = "--pacing", .metavar = "P", .choices = kExchangePacings,
+     .doc = "embedded: timer (sleep until the next scheduled send, ns timer) or busy (never sleep: burns a core)",
+     .slot = [](RunConfig& c) -> S { return &c.exchange_pacing; }},
     {.path = "venue.connect_attempts", .flag = "--connect-attempts", .metavar = "N", .range = whole_range(0, 1'000'000'000),
      .doc = "embedded/url: give up (exit 3) after this many failed connects in a row (0: no limit)",
      .slot = [](RunConfig& c) -> S { return &c.connect_attempts; }},

@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <variant>
 
+#include <sched.h>
 #include <unistd.h>
 
 #include <toml++/toml.h>
@@ -399,6 +400,30 @@ void RunConfig::finalize() {
   j.close();
   json = std::move(j.out());
   hash = sha256_hex(json);
+}
+
+int embedded_exchange_cpu(const RunConfig& c, const std::vector<int>& allowed) {
+  if (allowed.size() < 2) return -1;
+  const auto pick = [&](bool avoid_sinks) {
+    for (const int cpu : allowed) {
+      if (cpu == c.feed_cpu || cpu == c.engine_cpu || (avoid_sinks && cpu == c.sinks_cpu)) continue;
+      return cpu;
+    }
+    return -1;
+  };
+  const int cpu = pick(true);
+  return cpu >= 0 ? cpu : pick(false);
+}
+
+std::vector<int> allowed_cpus() {
+  std::vector<int> out;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return out;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) out.push_back(cpu);
+  }
+  return out;
 }
 
 }  // namespace shadow

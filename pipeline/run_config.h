@@ -91,6 +91,9 @@ struct RunConfig {
   double exchange_rate = 2000;          // kEmbedded: order-flow events per second
   std::uint64_t exchange_seed = 1;
   std::uint32_t exchange_batch = 0;     // kEmbedded: events per published delta; 0 = its default
+  std::string exchange_profile = "paced";   // kEmbedded: paced | burst | venue (--profile)
+  double exchange_burst_interval_ms = 10;   // kEmbedded, burst: the cadence
+  std::string exchange_pacing = "timer";    // kEmbedded: timer | busy
   // kEmbedded/kUrl give-up policy (feed/feed_session.h): 10 failed connects in a row, or 30 s
   // without a working connection, ends the run with exit 3; 0 = no limit (both 0: retry forever).
   std::uint32_t connect_attempts = 10;
@@ -154,6 +157,15 @@ RunConfig load_run_config(const std::string& path);
 // entry point. At most kMaxConfigFile bytes.
 RunConfig parse_run_config(std::string_view text, const std::string& source);
 RunConfig default_run_config();
+
+// The CPU the embedded exchange child is pinned to (docs/EMBEDDED_EXCHANGE.md, "Placement"), so
+// it never takes the hot thread's CPU: the first CPU of `allowed` (this process's affinity set,
+// sorted) that no pipeline thread is pinned to (feed_cpu, engine_cpu, and sinks_cpu while a CPU
+// is left besides it); with the threads unpinned, the first allowed CPU (the scheduler then keeps
+// the hot thread on the others). -1 (not pinned) with fewer than 2 allowed CPUs.
+int embedded_exchange_cpu(const RunConfig& c, const std::vector<int>& allowed);
+// This process's allowed CPUs (sched_getaffinity), sorted.
+std::vector<int> allowed_cpus();
 
 // "quick" preset for smoke runs and `make run`: 6 × 10 s, 2 s warm-up.
 void apply_quick_preset(RunConfig& c);

@@ -4,7 +4,8 @@
 // --replay, with fault injection and the latency harness's send log on either.
 //
 //   shadow-exchange --port P [--symbols BTCUSDT,ETHUSDT] [--rate EVENTS_PER_S] [--seed N]
-//                   [--duration S] [--max-send-buffer BYTES] [--batch N] [--busy-poll]
+//                   [--duration S] [--max-send-buffer BYTES] [--batch N]
+//                   [--profile paced|burst|venue] [--burst-interval-ms MS] [--pacing timer|busy]
 //                   [--send-log FILE] [--replay CAPTURE[,CAPTURE...] [--speed X|max]]
 //                   [--tls-cert PEM --tls-key PEM] [--spot-symbols LIST]
 //                   [--rest-port P [--accounts FILE] [--ground-truth FILE]] [fault flags, see kUsage]
@@ -33,7 +34,8 @@ using namespace shadow;
 constexpr const char* kUsage =
     "usage: shadow-exchange --port P [--symbols BTCUSDT,ETHUSDT] [--rate EVENTS_PER_S]\n"
     "                       [--seed N] [--duration S] [--max-send-buffer BYTES]\n"
-    "                       [--batch N] [--busy-poll] [--send-log FILE]\n"
+    "                       [--batch N] [--profile paced|burst|venue] [--burst-interval-ms MS]\n"
+    "                       [--pacing timer|busy] [--busy-poll] [--send-log FILE]\n"
     "                       [--replay CAPTURE[,CAPTURE...]] [--speed X|max]\n"
     "                       [--tls-cert PEM --tls-key PEM] [--spot-symbols LIST]\n"
     "                       [--rest-port P [--accounts FILE] [--ground-truth FILE]] [FAULTS]\n"
@@ -62,11 +64,21 @@ constexpr const char* kUsage =
     "                         TLS 1.2 or 1.3; the ready line says wss://localhost:P/...\n"
     "                         (the certificate must name localhost)\n"
     "  --tls-key PEM          the certificate's private key\n"
+    "Arrival profile and pacing (model mode; docs/EMBEDDED_EXCHANGE.md):\n"
+    "  --profile P            when messages leave (default paced):\n"
+    "                         paced: every event at its own scheduled time;\n"
+    "                         burst: every --burst-interval-ms the events since the last tick\n"
+    "                         back to back, each its own message, all symbols together;\n"
+    "                         venue: Bybit's push: per symbol one merged orderbook delta every\n"
+    "                         20 ms (all symbols together), trades in real time\n"
+    "  --burst-interval-ms MS the burst cadence, in [0.1, 10000] ms (default 10; burst only)\n"
+    "  --pacing timer|busy    timer (default): sleep until the next scheduled send (ns timer,\n"
+    "                         1 ns timer slack); busy: never sleep (burns a core)\n"
+    "  --busy-poll            the same as --pacing busy\n"
     "Latency harness (model mode):\n"
-    "  --batch N              flush the publisher every N order-flow events (default: each\n"
-    "                         event up to 5000 events/s per symbol, small batches above)\n"
-    "  --busy-poll            never sleep in epoll_wait: messages leave at their scheduled time\n"
-    "                         (burns a core)\n"
+    "  --batch N              flush the publisher every N order-flow events (paced default:\n"
+    "                         each event up to 5000 events/s per symbol, small batches above;\n"
+    "                         burst default 1; not with --profile venue)\n"
     "  --send-log FILE        one 32-byte record per orderbook message sent: int64 intended_ns,\n"
     "                         int64 sent_ns (CLOCK_MONOTONIC), uint64 u, uint32 market,\n"
     "                         uint32 kind (1 delta, 2 snapshot), little-endian\n"
@@ -93,6 +105,7 @@ ExchangeOptions parse_args(int argc, char** argv) {
   ExchangeOptions a;
   std::optional<std::vector<std::string>> symbols;  // unset: the library's default
   bool speed_given = false;
+  bool profile_given = false, interval_given = false;
   cli::Args cl("shadow-exchange", kUsage, argc, argv);
   // A whole number >= 1 (the fault periods: 0 would mean "every 0th message").
   const auto every = [&cl] {
@@ -124,8 +137,22 @@ ExchangeOptions parse_args(int argc, char** argv) {
       const std::uint64_t n = every();
       if (n > 1'000'000) cl.fail("--batch needs a whole number in [1, 1000000], not '" + std::to_string(n) + "'");
       a.batch = static_cast<std::size_t>(n);
+    } else if (cl.is("--profile")) {
+      const std::string v = cl.value();
+      const auto p = kArrivalProfileNames.parse(v);
+      if (!p) cl.fail("--profile needs " + kArrivalProfileNames.choices() + ", not '" + printable(v) + "'");
+      a.profile = *p;
+      profile_given = true;
+    } else if (cl.is("--burst-interval-ms")) {
+      a.burst_interval_ms = cl.number(0.1, 10'000);
+      interval_given = true;
+    } else if (cl.is("--pacing")) {
+      const std::string v = cl.value();
+      const auto p = kPacingNames.parse(v);
+      if (!p) cl.fail("--pacing needs " + kPacingNames.choices() + ", not '" + printable(v) + "'");
+      a.pacing = *p;
     } else if (cl.is("--busy-poll")) {
-      a.busy_poll = true;
+      a.pacing = Pacing::kBusy;
     } else if (cl.is("--send-log")) {
       a.send_log = cl.value();
       if (a.send_log.empty()) cl.fail("--send-log needs a file name");
@@ -198,6 +225,10 @@ ExchangeOptions parse_args(int argc, char** argv) {
   if (!a.replay.empty() && a.batch != 0) cl.fail("--batch applies to the order-flow model, not --replay");
   if (!a.replay.empty() && !a.send_log.empty())
     cl.fail("--send-log applies to the order-flow model, not --replay");
+  if (!a.replay.empty() && profile_given) cl.fail("--profile applies to the order-flow model, not --replay");
+  if (interval_given && a.profile != ArrivalProfile::kBurst) cl.fail("--burst-interval-ms needs --profile burst");
+  if (a.profile == ArrivalProfile::kVenue && a.batch != 0)
+    cl.fail("--batch does not apply to --profile venue (one merged delta per symbol per 20 ms tick)");
   if (a.rest_port < 0 && (!a.accounts_file.empty() || !a.ground_truth.empty()))
     cl.fail("--accounts and --ground-truth need --rest-port");
   if (!a.replay.empty() && (a.rest_port >= 0 || !a.spot_symbols.empty()))

@@ -74,7 +74,13 @@ std::vector<std::string> exchange_argv(const std::string& bin, const RunConfig& 
   std::vector<std::string> args = {bin, "--port", "0", "--symbols", symbols, "--rate",
                                    std::to_string(c.exchange_rate), "--seed",
                                    std::to_string(c.exchange_seed)};
-  if (c.exchange_batch > 0) {
+  args.insert(args.end(), {"--profile", c.exchange_profile, "--pacing", c.exchange_pacing});
+  if (c.exchange_profile == "burst") {
+    args.push_back("--burst-interval-ms");
+    args.push_back(format_number(c.exchange_burst_interval_ms));
+  }
+  // venue merges every change of a 20 ms tick into one delta per symbol: no batch to set.
+  if (c.exchange_batch > 0 && c.exchange_profile != "venue") {
     args.push_back("--batch");
     args.push_back(std::to_string(c.exchange_batch));
   }
@@ -193,6 +199,11 @@ int main(int argc, char** argv) {
   if (cfg.venue == VenueKind::kEmbedded) {
     ExchangeProcessOptions xo;
     xo.ready_timeout_ms = 10'000;
+    xo.cpu = embedded_exchange_cpu(cfg, allowed_cpus());  // never on the hot thread's CPU
+    if (cfg.exchange_batch > 0 && cfg.exchange_profile == "venue") {
+      std::fprintf(stderr, "shadow-run: note: venue.exchange_batch %u does not apply to exchange_profile venue "
+                           "(one merged delta per symbol per 20 ms tick)\n", cfg.exchange_batch);
+    }
     if (dry && cfg.dryrun_keys_file.empty()) make_sandbox_key(cfg);
     if (dry) {
       ::setenv(kSandboxApiKeyEnv, cfg.dryrun_api_key.c_str(), 1);
@@ -208,8 +219,10 @@ int main(int argc, char** argv) {
       return kExitRuntimeFailure;  // nothing written: the run directory is made only by a run that starts
     }
     url = exchange.url();
-    std::fprintf(stderr, "shadow-run: embedded exchange at %s%s%s\n", url.c_str(), dry ? ", sandbox at " : "",
-                 dry ? exchange.rest_url().c_str() : "");
+    std::fprintf(stderr, "shadow-run: embedded exchange at %s%s%s (profile %s, pacing %s, %s)\n", url.c_str(),
+                 dry ? ", sandbox at " : "", dry ? exchange.rest_url().c_str() : "", cfg.exchange_profile.c_str(),
+                 cfg.exchange_pacing.c_str(),
+                 xo.cpu >= 0 ? ("pinned to CPU " + std::to_string(xo.cpu)).c_str() : "not pinned");
   }
   const DryRunEndpoints endpoints = dry ? dryrun_endpoints(cfg, exchange.rest_url(), url) : DryRunEndpoints{};
   if (dry) {

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -138,6 +139,55 @@ TEST(ConfigKeys, OutOfRangeOrUnrepresentableValuesNameTheKeyAndTheRange) {
 // Issue 11: text from a config file or a flag is a path, a URL or a name: no control byte (a NUL
 // would cut a path short at the system call, a CR/LF would reach a request line or a log) and no
 // megabyte strings; the message quotes nothing raw.
+// Issue 15: the embedded exchange's arrival profile, burst cadence and pacing.
+TEST(ConfigKeys, ExchangeProfileKeysNameTheKeyAndTheAllowedValues) {
+  const auto has = [](const std::string& toml, const std::string& text) {
+    const std::string e = load_error(toml);
+    EXPECT_NE(e.find(text), std::string::npos) << "error: '" << e << "' expected: '" << text << "'";
+  };
+  has("[venue]\nexchange_profile = \"bursty\"\n", ":2: venue.exchange_profile: must be paced, burst or venue, not 'bursty'");
+  has("[venue]\nexchange_profile = 1\n", "venue.exchange_profile: must be");
+  has("[venue]\nexchange_pacing = \"coarse\"\n", ":2: venue.exchange_pacing: must be timer or busy, not 'coarse'");
+  has("[venue]\nexchange_burst_interval_ms = 0\n", "venue.exchange_burst_interval_ms: must be a number in [0.1, 10000], not 0");
+  has("[venue]\nexchange_burst_interval_ms = 10001\n", "venue.exchange_burst_interval_ms: must be a number in [0.1, 10000], not 10001");
+  EXPECT_EQ(load_error("[venue]\nexchange_profile = \"burst\"\nexchange_burst_interval_ms = 0.1\nexchange_pacing = \"busy\"\n"), "");
+  EXPECT_EQ(load_error("[venue]\nexchange_burst_interval_ms = 10000\n"), "");
+
+  RunConfig c = default_run_config();
+  EXPECT_EQ(c.exchange_profile, "paced");
+  EXPECT_EQ(c.exchange_pacing, "timer");
+  EXPECT_EQ(c.exchange_burst_interval_ms, 10);
+  EXPECT_EQ(set_from_text(*find_config_flag("--profile"), c, "venue"), "");
+  EXPECT_EQ(set_from_text(*find_config_flag("--pacing"), c, "busy"), "");
+  EXPECT_EQ(set_from_text(*find_config_flag("--burst-interval-ms"), c, "2.5"), "");
+  EXPECT_EQ(set_from_text(*find_config_flag("--profile"), c, "Venue"), "must be paced, burst or venue, not 'Venue'");
+  EXPECT_EQ(set_from_text(*find_config_flag("--burst-interval-ms"), c, "0.05"),
+            "must be a number in [0.1, 10000], not 0.05");
+  c.finalize();
+  // Part of the canonical config: every artifact shows the profile the run's figures came from.
+  EXPECT_NE(c.json.find(R"("exchange_batch":0,"exchange_profile":"venue","exchange_burst_interval_ms":2.5,)"
+                        R"("exchange_pacing":"busy",)"), std::string::npos) << c.json;
+}
+
+// The embedded exchange child never shares the hot thread's CPU (docs/EMBEDDED_EXCHANGE.md, "Placement").
+TEST(ConfigKeys, EmbeddedExchangeCpuAvoidsThePipelineThreads) {
+  RunConfig c = default_run_config();
+  EXPECT_EQ(embedded_exchange_cpu(c, {0}), -1);          // one CPU: nothing to choose
+  EXPECT_EQ(embedded_exchange_cpu(c, {0, 1}), 0);        // threads unpinned: the first CPU
+  c.feed_cpu = 0;
+  EXPECT_EQ(embedded_exchange_cpu(c, {0, 1}), 1);        // fused on CPU 0
+  c.feed_cpu = 1;
+  c.engine_cpu = 2;
+  c.sinks_cpu = 3;
+  EXPECT_EQ(embedded_exchange_cpu(c, {1, 2, 3, 5}), 5);  // split: none of the three
+  EXPECT_EQ(embedded_exchange_cpu(c, {1, 2, 3}), 3);     // only the sinks' CPU is left: shared with it
+  c.engine_cpu = 1;
+  EXPECT_EQ(embedded_exchange_cpu(c, {1, 2}), 2);
+  const std::vector<int> here = allowed_cpus();
+  ASSERT_FALSE(here.empty());
+  EXPECT_TRUE(std::is_sorted(here.begin(), here.end()));
+}
+
 TEST(ConfigKeys, TextAndListKeysRefuseControlCharactersAndHugeValues) {
   const auto has = [](const std::string& toml, const std::string& text) {
     const std::string e = load_error(toml);
@@ -305,11 +355,13 @@ TEST(ConfigKeys, CanonicalJsonAndHashAreUnchanged) {
   const RunConfig d = as_run(default_run_config());
   // Issue 11 added venue.connect_attempts and venue.give_up_s (the connect give-up policy) to the
   // canonical JSON, issue 12 venue.rest_url, venue.insecure_skip_verify and venue.tls_max_version
-  // (venue.ca_file is a host path, left out): the only changes of these two hashes.
-  EXPECT_EQ(d.hash, "409d7083a87e5909c92993316dc38d25a3bd354323227eac1257082951c4ae33") << d.json;
+  // (venue.ca_file is a host path, left out), issue 15 venue.exchange_profile,
+  // exchange_burst_interval_ms and exchange_pacing: the only changes of these two hashes.
+  EXPECT_EQ(d.hash, "a4f3811ff41b44154dccacac5f9acdea1d4a8d642e26a2df69c95758d47d9716") << d.json;
   EXPECT_NE(d.json.find(R"("url":"","rest_url":"","insecure_skip_verify":false,"tls_max_version":13,)"),
             std::string::npos) << d.json;
-  EXPECT_NE(d.json.find(R"("exchange_batch":0,"connect_attempts":10,"give_up_s":30})"), std::string::npos) << d.json;
+  EXPECT_NE(d.json.find(R"("exchange_batch":0,"exchange_profile":"paced","exchange_burst_interval_ms":10,)"
+                        R"("exchange_pacing":"timer","connect_attempts":10,"give_up_s":30})"), std::string::npos) << d.json;
   EXPECT_EQ(d.json.substr(0, 81), R"({"run":{"iterations":1,"duration_s":1,"warmup_s":0,"out_dir":"/tmp/cfgbase/art"},)");
   EXPECT_NE(d.json.find(R"("samples_file":"","samples":0,"seed":1})"), std::string::npos) << d.json;
   EXPECT_EQ(d.json.find("exchange_bin"), std::string::npos);
@@ -375,7 +427,7 @@ record_ring = 65536
   fs::remove(p);
   // (issue 11: the fixture's export.redis_url lost its password, URLs carry no credentials; two venue
   // keys were added, connect_attempts and give_up_s)
-  EXPECT_EQ(f.hash, "e6d7e4c6420c4a343a18beb7ca9fd25dccd7e68f55f4ad34064f186b2a2007b2") << f.json;
+  EXPECT_EQ(f.hash, "866945deff5536738825a90ed926d3f54064721a84f8c9201a93c136956c773a") << f.json;
   EXPECT_NE(f.json.find(R"j("redis_url":"redis://127.0.0.1:6379/0")j"), std::string::npos) << f.json;
 }
 
