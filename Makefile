@@ -72,12 +72,18 @@ bench: build
 	@for b in build/release/bench/*_benchmark; do echo "== $$b"; $$b; done
 	@build/release/tools/shadow-replay --preload $(DATA)/binance/spot_btcusdt_20240808.gz
 
-# make bench-latency   wire-to-decoded latency of the live feed against shadow-exchange at
-#                      10 k / 100 k / 1 M events/s, the loopback TCP ping-pong floor measured in
-#                      the same run, and reader syscalls per message (docs/PERFORMANCE.md).
-#                      LATENCY_ARGS adds options, e.g. LATENCY_ARGS="--sqpoll --json out.json".
+# make bench-latency   1) shadow-run's wire-to-decision latency per arrival profile (paced 10 k and
+#                      100 k events/s, 100-message bursts), 3 runs each, medians, with the
+#                      per-stage breakdown and the hot thread's preemptions for every row
+#                      (bench/latency_matrix.py; MATRIX_ARGS adds options, e.g. "--repeat 5");
+#                      2) the live feed alone against shadow-exchange at 10 k / 100 k / 1 M
+#                      events/s, the loopback TCP ping-pong floor measured in the same run, and
+#                      reader syscalls per message (LATENCY_ARGS, e.g. "--sqpoll --json out.json").
+#                      docs/PERFORMANCE.md.
 LATENCY_ARGS ?=
+MATRIX_ARGS ?=
 bench-latency: build
+	@python3 bench/latency_matrix.py build/release/tools/shadow-run $(MATRIX_ARGS)
 	@build/release/bench/wire-latency --exchange build/release/tools/shadow-exchange $(LATENCY_ARGS)
 
 # make bench-replay    replay throughput on the Binance and Bybit captures: shadow-replay against

@@ -33,7 +33,7 @@ inline std::uint64_t tsc_now() noexcept {
 #endif
 }
 
-// ticks -> ns as one multiply and one shift: ns = ticks * mult >> 32.
+// ticks -> ns as a multiply and a shift: ns = round(ticks * mult / 2^32).
 class TscScale {
  public:
   // Measures the counter against CLOCK_MONOTONIC over about `window_ns` (the best of three
@@ -44,7 +44,7 @@ class TscScale {
 
   std::int64_t ns(std::uint64_t ticks) const noexcept {
     const std::uint64_t hi = ticks >> 32, lo = ticks & 0xFFFFFFFFu;  // no 128-bit product
-    return static_cast<std::int64_t>(hi * mult_ + ((lo * mult_) >> 32));
+    return static_cast<std::int64_t>(hi * mult_ + ((lo * mult_ + 0x80000000u) >> 32));  // rounded
   }
   double ticks_per_ns() const noexcept { return ticks_per_ns_; }
 

@@ -34,6 +34,7 @@ std::vector<FeedSessionConfig> session_configs(const FeedStageConfig& cfg, FeedV
   fc.max_connect_attempts = cfg.connect_attempts;
   fc.give_up_after_ns = cfg.give_up_ns;
   fc.client.tls = cfg.tls;
+  fc.client.reader.busy_poll_cq = cfg.busy_poll;
   // A bare URL: the preset of its family's defaults (Bybit linear depth 50, Binance spot), all
   // symbols on one connection.
   const VenuePreset& p = preset != nullptr ? *preset

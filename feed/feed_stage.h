@@ -64,6 +64,10 @@ struct FeedStageConfig {
   // capture line (detect_protocol, feed/capture_decoder.h).
   std::optional<FeedVenue> venue;
   std::vector<std::string> symbols;   // live: subscribed (book and trades)
+  // Live: the socket reader only peeks its completion queue (no syscall, never sleeps) and the
+  // thread's idle strategy does the waiting; false: it waits in io_uring_enter (up to 1 ms) when
+  // nothing came, and each wake-up is a voluntary context switch of the hot thread.
+  bool busy_poll = false;
   std::size_t live_headroom = 1024;   // split: free ring slots needed before reading the socket
   std::size_t capture_headroom = 511; // split: free ring slots needed before decoding a line
   std::atomic<std::uint64_t>* reconnects = nullptr;  // bumped at each lost connection (progress)

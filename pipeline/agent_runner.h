@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "core/thread_affinity.h"
+#include "core/thread_sched.h"
 #include "pipeline/idle_strategy.h"
 
 namespace shadow {
@@ -45,9 +46,12 @@ class AgentRunner {
   // The exception text; read after failed() returned true.
   const std::string& error() const noexcept { return error_; }
   bool pinned() const noexcept { return pinned_; }
+  // The thread's kernel id once it runs (0 before): for its scheduler counters.
+  const std::atomic<int>& tid() const noexcept { return tid_; }
 
  private:
   void run() noexcept {
+    tid_.store(current_tid(), std::memory_order_release);
     name_current_thread(agent_.name());
     if (cpu_ >= 0) {
       pinned_ = pin_current_thread(cpu_);
@@ -78,6 +82,7 @@ class AgentRunner {
   std::atomic<bool> running_{true};
   std::atomic<bool> failed_{false};
   std::atomic<bool> finished_{false};
+  std::atomic<int> tid_{0};
   std::string error_;
 };
 

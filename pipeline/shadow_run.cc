@@ -107,6 +107,8 @@ FeedStageConfig feed_config(const RunConfig& c, const std::string& url, RunProgr
   if (c.protocol == "bybit") f.venue = FeedVenue::kBybit;
   if (c.protocol == "binance") f.venue = FeedVenue::kBinance;
   f.symbols = c.symbols;
+  // A spinning hot thread busy-polls its completion queue; a parking one sleeps in the kernel.
+  f.busy_poll = c.feed_idle != IdleKind::kBackoffPark;
   f.live_headroom = std::min<std::size_t>(c.event_ring / 2, 2048);
   f.capture_headroom = std::min<std::size_t>(kMaxEventsPerMessage, c.event_ring) - 1;
   f.reconnects = &progress.reconnects;
@@ -127,6 +129,7 @@ SinkStageConfig sink_config(const RunConfig& c, RunProgress& progress) {
                                   .ttl_s = static_cast<int>(c.redis_ttl_s)};
   }
   s.last_p99_us = &progress.last_p99_us;
+  s.iteration = &progress.iteration;
   return s;
 }
 
@@ -281,6 +284,23 @@ RunResult ShadowRun::run() {
   RunResult res;
   res.run_id = info.run_id;
   res.run_dir = p->sinks->run_dir();
+  // The hot threads' runners exist (not yet started) before the sinks start: the sinks watch
+  // their scheduler counters (core/thread_sched.h) from iteration 1 on.
+  std::optional<AgentRunner<FeedAgent>> feed_runner;
+  std::optional<AgentRunner<EngineAgent>> engine_runner;
+  std::optional<AgentRunner<FusedAgent>> fused_runner;
+  FeedAgent feed{p, "shadow-feed"};
+  EngineAgent engine{p, "shadow-engine"};
+  FusedAgent fused{p, "shadow-fused"};
+  if (cfg_.layout == ThreadLayout::kSplit) {
+    engine_runner.emplace(engine, IdleStrategy(cfg_.engine_idle), cfg_.engine_cpu);
+    feed_runner.emplace(feed, IdleStrategy(cfg_.feed_idle), cfg_.feed_cpu);
+    p->sinks->watch_thread("shadow-feed", feed_runner->tid());
+    p->sinks->watch_thread("shadow-engine", engine_runner->tid());
+  } else {
+    fused_runner.emplace(fused, IdleStrategy(cfg_.feed_idle), cfg_.feed_cpu);
+    p->sinks->watch_thread("shadow-fused", fused_runner->tid());
+  }
   SinksAgent sinks{p, "shadow-sinks"};
   AgentRunner<SinksAgent> sinks_runner(sinks, IdleStrategy(cfg_.sinks_idle), cfg_.sinks_cpu);
   sinks_runner.start();
@@ -295,21 +315,9 @@ RunResult ShadowRun::run() {
     recorder_runner.emplace(*p->recorder, IdleStrategy(IdleKind::kBackoffPark), -1);
     recorder_runner->start();
   }
-  std::optional<AgentRunner<FeedAgent>> feed_runner;
-  std::optional<AgentRunner<EngineAgent>> engine_runner;
-  std::optional<AgentRunner<FusedAgent>> fused_runner;
-  FeedAgent feed{p, "shadow-feed"};
-  EngineAgent engine{p, "shadow-engine"};
-  FusedAgent fused{p, "shadow-fused"};
-  if (cfg_.layout == ThreadLayout::kSplit) {
-    engine_runner.emplace(engine, IdleStrategy(cfg_.engine_idle), cfg_.engine_cpu);
-    feed_runner.emplace(feed, IdleStrategy(cfg_.feed_idle), cfg_.feed_cpu);
-    engine_runner->start();
-    feed_runner->start();
-  } else {
-    fused_runner.emplace(fused, IdleStrategy(cfg_.feed_idle), cfg_.feed_cpu);
-    fused_runner->start();
-  }
+  if (engine_runner) engine_runner->start();
+  if (feed_runner) feed_runner->start();
+  if (fused_runner) fused_runner->start();
   // The first runner that failed: its exception text.
   const auto failure_of = [&]() -> std::string {
     if (sinks_runner.failed()) return sinks_runner.error();
@@ -414,7 +422,7 @@ RunResult ShadowRun::run() {
   res.partial = p->sinks->any_partial() || stop_reason != "completed";
   res.stop_reason = stop_reason.empty() ? "error" : stop_reason;
   res.fills = p->sinks->fills_written();
-  res.stage_table = stage_table_text(p->sinks->run_stages());
+  res.stage_table = stage_table_text(p->sinks->run_stages(), p->sinks->run_hot_threads());
   if (!failure.empty()) {
     res.stop_reason = "error";
     res.error = failure;

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "sim/fill_simulator.h"
+#include "core/thread_sched.h"
 #include "sim/latency_histogram.h"
 #include "sim/stage_kpis.h"
 
@@ -103,6 +104,12 @@ struct SymbolKpis {
   void merge(const SymbolKpis& o) noexcept;
 };
 
+// A hot thread (fused, or feed and engine) and its scheduler counters over an iteration or a run.
+struct HotThreadSched {
+  const char* name = nullptr;  // the thread's name (static storage)
+  ThreadSched sched;
+};
+
 // One iteration's KPIs: one SymbolKpis per engine symbol slot (config order).
 struct IterationKpis {
   std::uint32_t iteration = 0;
@@ -112,6 +119,9 @@ struct IterationKpis {
   double warmup_s = 0;
   std::vector<SymbolKpis> symbols;  // sized at construction; never resized on the hot path
   StageKpis stages;                 // where the messages' time went (all symbols)
+  // How the scheduler treated the hot threads during the iteration (the sinks fill it in when
+  // they write it; core/thread_sched.h). name == nullptr: unused.
+  std::array<HotThreadSched, 2> hot_threads{};
 };
 
 }  // namespace shadow

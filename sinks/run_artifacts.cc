@@ -139,6 +139,24 @@ void quantiles_us(std::string& o, std::string_view name, const LatencyHistogram&
 
 }  // namespace
 
+std::string hot_threads_json(const std::array<HotThreadSched, 2>& threads) {
+  std::string o = "[";
+  for (const HotThreadSched& t : threads) {
+    if (t.name == nullptr || !t.sched.ok) continue;
+    if (o.back() != '[') o += ',';
+    o += '{';
+    text(o, "thread", t.name);
+    whole(o, "involuntary_switches", t.sched.involuntary);
+    whole(o, "voluntary_switches", t.sched.voluntary);
+    num(o, "on_cpu_ms", static_cast<double>(t.sched.on_cpu_ns) / 1e6);
+    num(o, "runqueue_wait_ms", static_cast<double>(t.sched.runqueue_ns) / 1e6);
+    whole(o, "timeslices", t.sched.timeslices);
+    o += '}';
+  }
+  o += ']';
+  return o;
+}
+
 std::string stage_kpis_json(const StageKpis& k) {
   std::string o = "{";
   whole(o, "sample_every", kStageSampleEvery);
@@ -189,6 +207,8 @@ std::string iter_summary_json(const RunInfo& run, const IterationKpis& it) {
   o += '}';
   key(o, "latency_stages");
   o += stage_kpis_json(it.stages);
+  key(o, "hot_threads");
+  o += hot_threads_json(it.hot_threads);
   o += "}\n";
   return o;
 }
@@ -208,9 +228,9 @@ IterationBrief brief_of(const IterationKpis& it) {
 }
 
 std::string run_summary_json(const RunInfo& run, const std::vector<SymbolKpis>& per_symbol,
-                             const StageKpis& stages, const std::vector<IterationBrief>& iterations,
-                             bool partial, std::string_view stop_reason,
-                             std::int64_t ended_realtime_ns) {
+                             const StageKpis& stages, const std::array<HotThreadSched, 2>& hot_threads,
+                             const std::vector<IterationBrief>& iterations, bool partial,
+                             std::string_view stop_reason, std::int64_t ended_realtime_ns) {
   std::string o = "{";
   common_head(o, run, "shadow.run_summary/1");
   text(o, "started_at", rfc3339_utc(run.started_realtime_ns));
@@ -238,6 +258,8 @@ std::string run_summary_json(const RunInfo& run, const std::vector<SymbolKpis>& 
   o += '}';
   key(o, "latency_stages");
   o += stage_kpis_json(stages);
+  key(o, "hot_threads");
+  o += hot_threads_json(hot_threads);
   key(o, "iterations");
   o += '[';
   for (const IterationBrief& b : iterations) {
@@ -425,7 +447,7 @@ std::vector<KpiValue> flatten_stages(const StageKpis& k) {
   return v;
 }
 
-std::string stage_table_text(const StageKpis& k) {
+std::string stage_table_text(const StageKpis& k, const std::array<HotThreadSched, 2>& hot_threads) {
   std::string o;
   char line[160];
   std::snprintf(line, sizeof line,
@@ -445,6 +467,15 @@ std::string stage_table_text(const StageKpis& k) {
   for (std::size_t i = 0; i < kStageCount; ++i) row(kStageNames[i], k.stage[i], 1.0);
   row("chunk_decided", k.chunk_decided, 1.0);
   row("chunk_size (msgs)", k.chunk_size, 1000.0);
+  for (const HotThreadSched& t : hot_threads) {
+    if (t.name == nullptr || !t.sched.ok) continue;
+    std::snprintf(line, sizeof line,
+                  "hot thread %s: %llu preemptions, %llu voluntary switches, %.1f ms waiting for a CPU, %.1f ms on CPU\n",
+                  t.name, static_cast<unsigned long long>(t.sched.involuntary),
+                  static_cast<unsigned long long>(t.sched.voluntary), static_cast<double>(t.sched.runqueue_ns) / 1e6,
+                  static_cast<double>(t.sched.on_cpu_ns) / 1e6);
+    o += line;
+  }
   return o;
 }
 

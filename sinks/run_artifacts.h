@@ -4,6 +4,7 @@
 // fsynced per iteration). Runs off the hot path; allocates freely.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -54,11 +55,15 @@ IterationBrief brief_of(const IterationKpis& it);
 // `totals[i]`: symbol i merged over the iterations; stop_reason: completed | signal | error |
 // venue_unreachable | duration. iterations_completed counts the full iterations (not partial),
 // iterations_partial the ones closed early: the same counts shadow-run prints.
-// `stages`: the per-stage breakdown merged over the iterations.
+// `stages`: the per-stage breakdown merged over the iterations; `hot_threads`: their scheduler
+// counters summed over them.
 std::string run_summary_json(const RunInfo& run, const std::vector<SymbolKpis>& per_symbol,
-                             const StageKpis& stages, const std::vector<IterationBrief>& iterations,
-                             bool partial, std::string_view stop_reason,
-                             std::int64_t ended_realtime_ns);
+                             const StageKpis& stages, const std::array<HotThreadSched, 2>& hot_threads,
+                             const std::vector<IterationBrief>& iterations, bool partial,
+                             std::string_view stop_reason, std::int64_t ended_realtime_ns);
+
+// The hot_threads array of both summaries: each watched thread's scheduler counters.
+std::string hot_threads_json(const std::array<HotThreadSched, 2>& threads);
 
 // The latency_stages object of both summaries (sim/stage_kpis.h; quantiles in µs).
 std::string stage_kpis_json(const StageKpis& k);
@@ -110,7 +115,8 @@ IterationExport export_of(const RunInfo& run, const IterationKpis& it, std::stri
 // chunk_decided_us_<q> for q in p50 p99 p999 max, and chunk_size_p50 / _p99 / _max.
 std::vector<KpiValue> flatten_stages(const StageKpis& k);
 
-// The breakdown as the text table shadow-run prints at the end of a run.
-std::string stage_table_text(const StageKpis& k);
+// The breakdown as the text table shadow-run prints at the end of a run, with the hot threads'
+// scheduler counters under it.
+std::string stage_table_text(const StageKpis& k, const std::array<HotThreadSched, 2>& hot_threads);
 
 }  // namespace shadow

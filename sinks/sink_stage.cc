@@ -132,6 +132,7 @@ void SinkStage::end(const std::string& stop_reason) noexcept {
 }
 
 int SinkStage::work() {
+  if (!sched_started_ && n_watched_ > 0) start_sched();
   int n = 0;
   SinkRecord r;
   while (n < 256 && records_.try_pop(r)) {
@@ -200,7 +201,38 @@ void SinkStage::sync_jsonl() {
   if (!orders_->sync()) throw std::runtime_error(orders_->error());
 }
 
+void SinkStage::start_sched() noexcept {
+  if (cfg_.iteration != nullptr && cfg_.iteration->load(std::memory_order_relaxed) == 0) return;
+  for (std::size_t i = 0; i < n_watched_; ++i) {
+    if (watched_[i].tid->load(std::memory_order_acquire) == 0) return;  // not running yet
+  }
+  for (std::size_t i = 0; i < n_watched_; ++i) {
+    watched_[i].last = read_thread_sched(watched_[i].tid->load(std::memory_order_acquire));
+    run_hot_[i].name = watched_[i].name;
+    run_hot_[i].sched.ok = watched_[i].last.ok;
+  }
+  sched_started_ = true;
+}
+
+void SinkStage::sample_threads(IterationKpis& k) noexcept {
+  if (!sched_started_) start_sched();
+  for (std::size_t i = 0; i < n_watched_; ++i) {
+    const ThreadSched now = read_thread_sched(watched_[i].tid->load(std::memory_order_acquire));
+    const ThreadSched d = now.since(watched_[i].last);
+    k.hot_threads[i] = HotThreadSched{watched_[i].name, d};
+    watched_[i].last = now;
+    ThreadSched& r = run_hot_[i].sched;
+    r.ok = r.ok && d.ok;
+    r.voluntary += d.voluntary;
+    r.involuntary += d.involuntary;
+    r.on_cpu_ns += d.on_cpu_ns;
+    r.runqueue_ns += d.runqueue_ns;
+    r.timeslices += d.timeslices;
+  }
+}
+
 void SinkStage::write_iteration(IterationKpis& k) {
+  sample_threads(k);
   // Feed-level counters belong to the whole feed, and exports that failed since the last
   // iteration to the sinks: both booked on the first symbol (so the totals carry them).
   if (!k.symbols.empty()) {
@@ -255,7 +287,7 @@ void SinkStage::write_run_summary() {
   if (redis_) redis_->flush(monotonic_ns());
   sync_jsonl();
   std::string err;
-  const std::string json = run_summary_json(info_, run_totals_, run_stages_, briefs_,
+  const std::string json = run_summary_json(info_, run_totals_, run_stages_, run_hot_, briefs_,
                                             any_partial_ || stop_reason_ != "completed", stop_reason_,
                                             realtime_ns());
   if (!write_file_atomically(run_dir_ + "/SHADOW_RUN_SUMMARY.json", json, err)) {

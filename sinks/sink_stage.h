@@ -51,6 +51,8 @@ struct SinkStageConfig {
   std::string metrics_textfile;   // write the metrics there after each iteration when set
   std::optional<RedisExporterConfig> redis;  // export each iteration to Redis when set
   std::atomic<double>* last_p99_us = nullptr;  // of the last written iteration, for progress
+  // The iteration running (0: warm-up): the hot threads' scheduler counters start at 1.
+  const std::atomic<std::uint32_t>* iteration = nullptr;
   // Dry-run (issue 14): the gateway's ring and the tracker's settings. The stage is done only
   // when both the engine and the gateway ended; PREDICTION_VS_REALITY.json is written then.
   std::optional<DryRunSinkConfig> dryrun;
@@ -85,6 +87,13 @@ class SinkStage {
   const std::string& run_dir() const noexcept { return run_dir_; }
   // The per-stage breakdown of the iterations written so far; read after the sinks finished.
   const StageKpis& run_stages() const noexcept { return run_stages_; }
+  // The hot threads' scheduler counters over the written iterations; after the sinks finished.
+  const std::array<HotThreadSched, 2>& run_hot_threads() const noexcept { return run_hot_; }
+  // A hot thread whose scheduler counters each iteration reports (at most 2; `name` static).
+  // Call before the sinks thread starts; `tid` is set by the thread itself when it runs.
+  void watch_thread(const char* name, const std::atomic<int>& tid) noexcept {
+    if (n_watched_ < watched_.size()) watched_[n_watched_++] = Watched{name, &tid, {}};
+  }
 
   // ---- producer (engine thread) ----------------------------------------------------------
 
@@ -201,6 +210,17 @@ class SinkStage {
   bool engine_ended_ = false;
   std::vector<SymbolKpis> run_totals_;
   StageKpis run_stages_;  // the per-stage breakdown merged over the iterations
+  struct Watched {
+    const char* name = nullptr;
+    const std::atomic<int>* tid = nullptr;
+    ThreadSched last;  // the reading the next iteration is counted from
+  };
+  std::array<Watched, 2> watched_{};
+  std::size_t n_watched_ = 0;
+  bool sched_started_ = false;
+  std::array<HotThreadSched, 2> run_hot_{};
+  void start_sched() noexcept;             // first readings once iteration 1 runs
+  void sample_threads(IterationKpis& k) noexcept;
   std::vector<IterationBrief> briefs_;
   std::uint64_t fills_total_ = 0, order_events_ = 0, decode_errors_booked_ = 0;
   std::uint32_t completed_ = 0, partial_ = 0;

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/stage_timing.h"
+#include "core/tsc.h"
 #include "core/symbol_table.h"
 #include "exchange/bybit_publisher.h"
 #include "exchange/matching_engine.h"
@@ -343,3 +345,99 @@ TEST(ShadowEngine, InvalidMarketDataIsCountedPerKind) {
 }
 
 }  // namespace
+
+// The per-stage breakdown (sim/stage_kpis.h): a message the feed stamped (kStageSampled) is
+// timed stage by stage with the feed's own stages taken from its events; every completion (the
+// messages sharing one recv_mono_ns) is counted with its size.
+TEST(ShadowEngine, SampledMessagesAreTimedByStageAndCompletionsCounted) {
+  SymbolTable symbols;
+  BybitDecoder decoder(symbols);
+  const std::uint16_t btc = symbols.find_or_add(Venue::kBybit, "BTCUSDT");
+  Collect out;
+  EngineConfig cfg = engine_config();
+  cfg.tsc = TscScale::from_ghz(1.0);  // 1 tick = 1 ns: the feed's stages come back exactly
+  ShadowEngine engine(cfg, {btc}, &out);
+
+  OrderFlowConfig fc;
+  fc.seed = 7;
+  fc.start_price = 65'000 * kFixedScale;
+  OrderFlowModel model(fc);
+  MatchingEngine me(MatchingEngine::Config{});
+  Market market;
+  BybitPublisherConfig pc;
+  pc.symbol = "BTCUSDT";
+  pc.price_decimals = 2;
+  pc.qty_decimals = 3;
+  pc.depth = 50;
+  BybitPublisher pub(pc, &market);
+  me.set_listener(&pub);
+  std::int64_t ms = 1'732'000'000'000;
+  pub.set_time_ms(ms);
+  model.seed_book(me);
+  pub.flush(ms);
+  market.out.clear();
+  market.out.push_back(std::string(pub.snapshot(ms)));
+  for (int k = 0; k < 3000; ++k) {
+    pub.set_time_ms(ms);
+    model.step(me);
+    pub.flush(ms);
+    ms += 1;
+  }
+
+  std::vector<IterationKpis> iters(2);
+  for (auto& it : iters) it.symbols.resize(1);
+  // Decodes into a buffer, stamps the sampled messages' first and last events as FeedStage
+  // does, then hands the events to the engine.
+  struct StampingSink {
+    std::vector<MarketEvent> ev = std::vector<MarketEvent>(kMaxEventsPerMessage);
+    std::size_t n = 0;
+    MarketEvent* claim() noexcept { return n < ev.size() ? &ev[n++] : nullptr; }
+    void publish() noexcept {}
+    void abort() noexcept { n = 0; }
+  } sink;
+  const std::int64_t mono0 = monotonic_ns();
+  std::uint64_t messages = 0, sampled = 0;
+  std::string buf;
+  for (const std::string& m : market.out) {
+    buf.assign(m);
+    buf.append(64, '\0');
+    sink.n = 0;
+    // Three messages per completion: they share its receive time.
+    const std::int64_t recv_mono = mono0 + static_cast<std::int64_t>(messages / 3) * 1000;
+    ASSERT_EQ(decoder.decode(buf.data(), m.size(), buf.size(), ms * 1'000'000, recv_mono, sink), DecodeStatus::kOk);
+    if (stage_sampled(messages)) {
+      const std::uint64_t decoded = tsc_now();
+      const FeedStamps s{decoded - 300, decoded - 200, decoded - 150};  // wait 100, deframe 50
+      stamp_feed_stages(sink.ev[0], s, decoded);                          // decode 150
+      stamp_feed_stages(sink.ev[sink.n - 1], s, decoded);
+      ++sampled;
+    }
+    for (std::size_t i = 0; i < sink.n; ++i) engine.on_event(sink.ev[i], iters[0]);
+    ++messages;
+  }
+  engine.close_iteration(iters[0], iters[1]);
+
+  const StageKpis& st = iters[0].stages;
+  ASSERT_GT(sampled, 300u);
+  // Every sampled message reaches a decision (book or trade message) and is timed once.
+  EXPECT_EQ(st[Stage::kOwn].count(), sampled);
+  for (std::size_t i = 0; i < kStageCount; ++i) EXPECT_EQ(st.stage[i].count(), sampled) << kStageNames[i];
+  EXPECT_EQ(st[Stage::kWait].min(), 100);
+  EXPECT_EQ(st[Stage::kWait].max(), 100);
+  EXPECT_EQ(st[Stage::kDeframe].max(), 50);
+  EXPECT_EQ(st[Stage::kDecode].min(), 150);
+  EXPECT_EQ(st[Stage::kDecode].max(), 150);
+  // own = deframe + decode + everything the engine did: more than the feed's 200 ns.
+  EXPECT_GT(st[Stage::kOwn].min(), 200);
+  EXPECT_GE(st[Stage::kOwn].max(), st[Stage::kBook].max());
+  EXPECT_DOUBLE_EQ(st.ticks_per_ns, 1.0);
+  // Completions: three messages each (the last may hold fewer), the whole run accounted for.
+  EXPECT_EQ(st.chunk_size.count(), (messages + 2) / 3);
+  EXPECT_EQ(st.chunk_size.max(), 3);
+  EXPECT_EQ(st.chunk_size.value_at_quantile(0.5), 3);
+  EXPECT_EQ(st.chunk_decided.count(), st.chunk_size.count());
+  EXPECT_LE(st.chunk_decided.max(), iters[0].symbols[0].latency.max());
+  // The next iteration starts empty.
+  EXPECT_EQ(iters[1].stages[Stage::kOwn].count(), 0u);
+  EXPECT_EQ(iters[1].stages.chunk_size.count(), 0u);
+}

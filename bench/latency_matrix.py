@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Wire-to-decision latency of shadow-run against the embedded exchange, per arrival profile and
+rate, with the per-stage breakdown and the hot thread's scheduler counters of every row
+(docs/PERFORMANCE.md "Where a message's time goes"; `make bench-latency` runs it).
+
+Each row is REPEAT shadow-run runs (one iteration of SECONDS after a WARMUP, fused layout,
+--batch 1), medians over the runs of each figure from SHADOW_RUN_SUMMARY.json:
+  paced-10k    --profile paced at 10,000 events/s: every event its own message at its own time
+  paced-100k   --profile paced at 100,000 events/s
+  burst-100    --profile burst at 10,000 events/s every 10 ms: 100-message bursts
+
+usage: latency_matrix.py SHADOW_RUN [--repeat N] [--seconds S] [--warmup S] [--rows a,b]
+                         [--config FILE] [--json OUT]
+exit 0; 2 bad usage; 3 a run failed.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROWS = {
+    "paced-10k": ["--profile", "paced", "--rate", "10000"],
+    "paced-100k": ["--profile", "paced", "--rate", "100000"],
+    "burst-100": ["--profile", "burst", "--rate", "10000", "--burst-interval-ms", "10"],
+}
+STAGES = ["wait", "deframe", "decode", "ring_hop", "book", "fill_sim", "quoter", "kpis", "own"]
+QS = ["p50", "p99", "p999", "max"]
+
+
+def run_once(shadow_run, config, extra, seconds, warmup, tmp):
+    out = tempfile.mkdtemp(dir=tmp)
+    cmd = [shadow_run, "--config", config, "--iterations", "1", "--duration", str(seconds),
+           "--warmup", str(warmup), "--batch", "1", "--layout", "fused", "--out", out, *extra]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120 + 2 * seconds)
+    if r.returncode != 0:
+        sys.exit(f"latency_matrix: {' '.join(cmd)} exited {r.returncode}:\n{r.stderr[-2000:]}")
+    with open(os.path.join(out, "latest", "SHADOW_RUN_SUMMARY.json")) as f:
+        s = json.load(f)
+    t = s["totals"]
+    hot = s["hot_threads"][0] if s["hot_threads"] else {}
+    return {
+        "messages_per_s": t["ticks"] / seconds,
+        "latency_us": t["latency_us"],
+        "stages_us": {k: s["latency_stages"]["stages_us"][k] for k in STAGES},
+        "chunk_size": s["latency_stages"]["chunk_size"],
+        "chunk_decided_us": s["latency_stages"]["chunk_decided_us"],
+        "involuntary_switches": hot.get("involuntary_switches", 0),
+        "voluntary_switches": hot.get("voluntary_switches", 0),
+        "runqueue_wait_ms": hot.get("runqueue_wait_ms", 0.0),
+    }
+
+
+def median_of(runs, path):
+    vals = []
+    for r in runs:
+        v = r
+        for p in path:
+            v = v[p]
+        if v is not None:
+            vals.append(v)
+    return statistics.median(vals) if vals else None
+
+
+def fmt(v):
+    if v is None:
+        return "—"
+    return f"{v:,.2f}" if abs(v) < 100 else f"{v:,.0f}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("shadow_run")
+    ap.add_argument("--config", default=os.path.join(os.path.dirname(__file__), "..", "config", "shadow.toml"))
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--warmup", type=float, default=2)
+    ap.add_argument("--rows", default=",".join(ROWS))
+    ap.add_argument("--json")
+    a = ap.parse_args()
+    rows = a.rows.split(",")
+    bad = [r for r in rows if r not in ROWS]
+    if bad or a.repeat < 1 or a.seconds <= 0 or a.warmup < 0:
+        print(f"latency_matrix: --rows must be among {', '.join(ROWS)}; --repeat >= 1; --seconds > 0; "
+              "--warmup >= 0", file=sys.stderr)
+        return 2
+    result = {}
+    with tempfile.TemporaryDirectory(prefix="latency-matrix-") as tmp:
+        for rep in range(a.repeat):  # interleaved: a noisy minute hurts every row alike
+            for row in rows:
+                result.setdefault(row, []).append(
+                    run_once(a.shadow_run, a.config, ROWS[row], a.seconds, a.warmup, tmp))
+    print(f"Medians of {a.repeat} runs per row; shadow-run --iterations 1 --duration {a.seconds:g} "
+          f"--warmup {a.warmup:g} --batch 1 --layout fused, config {os.path.relpath(a.config)}\n")
+    print("| row | msgs/s | p50 µs | p99 µs | p99.9 µs | max µs | burst decided p99 µs | msgs/completion p50 / p99 "
+          "| preemptions | voluntary switches | runqueue wait ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        runs = result[row]
+        lat = [median_of(runs, ["latency_us", q]) for q in ("p50", "p99", "p999", "max")]
+        print(f"| {row} | {fmt(median_of(runs, ['messages_per_s']))} | " + " | ".join(fmt(x) for x in lat) +
+              f" | {fmt(median_of(runs, ['chunk_decided_us', 'p99']))}"
+              f" | {fmt(median_of(runs, ['chunk_size', 'p50']))} / {fmt(median_of(runs, ['chunk_size', 'p99']))}"
+              f" | {fmt(median_of(runs, ['involuntary_switches']))} | {fmt(median_of(runs, ['voluntary_switches']))}"
+              f" | {fmt(median_of(runs, ['runqueue_wait_ms']))} |")
+    for row in rows:
+        runs = result[row]
+        print(f"\n{row}: where the time went (µs, medians of {a.repeat} runs; one message in 8 stamped)\n")
+        print("| stage | " + " | ".join(QS) + " |")
+        print("|---|" + "---|" * len(QS))
+        for st in STAGES:
+            print(f"| {st} | " + " | ".join(fmt(median_of(runs, ['stages_us', st, q])) for q in QS) + " |")
+        print("| burst decided | " + " | ".join(fmt(median_of(runs, ['chunk_decided_us', q])) for q in QS) + " |")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(result, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
