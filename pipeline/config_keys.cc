@@ -268,6 +268,10 @@ constexpr ConfigKey kKeys[] = {
      .slot = [](RunConfig& c) -> S { return &c.engine_idle; }},
     {.path = "threads.sinks_idle", .doc = "what the sinks thread does with no records",
      .slot = [](RunConfig& c) -> S { return &c.sinks_idle; }},
+    {.path = "threads.sinks_background",
+     .doc = "run the sinks thread as SCHED_IDLE: it gets a CPU only when no other thread wants one, so it never "
+            "preempts the hot thread",
+     .slot = [](RunConfig& c) -> S { return &c.sinks_background; }},
     {.path = "threads.event_ring", .range = whole_range(64, 1 << 24), .power_of_two = true,
      .doc = "MarketEvent slots feed -> engine", .slot = [](RunConfig& c) -> S { return &c.event_ring; }},
     {.path = "threads.record_ring", .range = whole_range(64, 1 << 24), .power_of_two = true,

@@ -134,6 +134,9 @@ struct RunConfig {
   IdleKind feed_idle = IdleKind::kBusySpin;
   IdleKind engine_idle = IdleKind::kBusySpin;
   IdleKind sinks_idle = IdleKind::kBackoffPark;
+  // The sinks thread runs as SCHED_IDLE: a CPU only when nothing else wants it, so it never
+  // preempts a hot thread (docs/TUNING.md).
+  bool sinks_background = false;
   std::size_t event_ring = 4096;    // MarketEvent slots feed → engine (power of two)
   std::size_t record_ring = 16384;  // fills / order events engine → sinks (power of two)
 

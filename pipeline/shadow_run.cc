@@ -1,8 +1,11 @@
 #include "pipeline/shadow_run.h"
 
+#include <sched.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -256,8 +259,16 @@ template <int (*Work)(ShadowRun::Impl&)>
 struct StageAgent {
   ShadowRun::Impl* im;
   std::string_view label;
+  bool background = false;  // SCHED_IDLE: never preempts another thread (threads.sinks_background)
   std::string_view name() const noexcept { return label; }
-  void on_start() {}
+  void on_start() {
+    if (!background) return;
+    sched_param none{};
+    if (::sched_setscheduler(0, SCHED_IDLE, &none) != 0) {
+      std::fprintf(stderr, "shadow-run: warning: %.*s: SCHED_IDLE refused (%s); running at normal priority\n",
+                   static_cast<int>(label.size()), label.data(), std::strerror(errno));
+    }
+  }
   int do_work() { return Work(*im); }
   void on_close() {}
 };
@@ -301,7 +312,7 @@ RunResult ShadowRun::run() {
     fused_runner.emplace(fused, IdleStrategy(cfg_.feed_idle), cfg_.feed_cpu);
     p->sinks->watch_thread("shadow-fused", fused_runner->tid());
   }
-  SinksAgent sinks{p, "shadow-sinks"};
+  SinksAgent sinks{p, "shadow-sinks", cfg_.sinks_background};
   AgentRunner<SinksAgent> sinks_runner(sinks, IdleStrategy(cfg_.sinks_idle), cfg_.sinks_cpu);
   sinks_runner.start();
   GatewayAgent gateway{p, "shadow-gateway"};
