@@ -270,7 +270,7 @@ constexpr ConfigKey kKeys[] = {
      .slot = [](RunConfig& c) -> S { return &c.sinks_idle; }},
     {.path = "threads.sinks_background",
      .doc = "run the sinks thread as SCHED_IDLE: it gets a CPU only when no other thread wants one, so it never "
-            "preempts the hot thread",
+            "preempts the hot thread; without idle CPU time it falls behind and drops records (sink_drops)",
      .slot = [](RunConfig& c) -> S { return &c.sinks_background; }},
     {.path = "threads.event_ring", .range = whole_range(64, 1 << 24), .power_of_two = true,
      .doc = "MarketEvent slots feed -> engine", .slot = [](RunConfig& c) -> S { return &c.event_ring; }},
