@@ -68,6 +68,45 @@ EngineConfig engine_config() {
 }
 
 
+// The embedded exchange's market in process: order flow -> matching engine -> Bybit messages,
+// seeded and with its first message the book snapshot (in `market.out`).
+struct SimulatedMarket {
+  OrderFlowModel model;
+  MatchingEngine me{MatchingEngine::Config{}};
+  Market market;
+  BybitPublisher pub;
+  std::int64_t ms = 1'732'000'000'000;
+
+  static OrderFlowConfig flow(std::uint64_t seed) {
+    OrderFlowConfig fc;
+    fc.seed = seed;
+    fc.start_price = 65'000 * kFixedScale;
+    return fc;
+  }
+  static BybitPublisherConfig publisher() {
+    BybitPublisherConfig pc;
+    pc.symbol = "BTCUSDT";
+    pc.price_decimals = 2;
+    pc.qty_decimals = 3;
+    pc.depth = 50;
+    return pc;
+  }
+  explicit SimulatedMarket(std::uint64_t seed) : model(flow(seed)), pub(publisher(), &market) {
+    me.set_listener(&pub);
+    pub.set_time_ms(ms);
+    model.seed_book(me);
+    pub.flush(ms);
+    market.out.clear();
+    market.out.push_back(std::string(pub.snapshot(ms)));
+  }
+  // One order-flow event, published at `ms`.
+  void step() {
+    pub.set_time_ms(ms);
+    model.step(me);
+    pub.flush(ms);
+  }
+};
+
 TEST(ShadowEngine, QuotesFillInEveryIterationAndTheBooksAddUp) {
   SymbolTable symbols;
   BybitDecoder decoder(symbols);
@@ -75,25 +114,9 @@ TEST(ShadowEngine, QuotesFillInEveryIterationAndTheBooksAddUp) {
   Collect out;
   ShadowEngine engine(engine_config(), {btc}, &out);
 
-  OrderFlowConfig fc;
-  fc.seed = 2026;
-  fc.start_price = 65'000 * kFixedScale;
-  OrderFlowModel model(fc);
-  MatchingEngine me(MatchingEngine::Config{});
-  Market market;
-  BybitPublisherConfig pc;
-  pc.symbol = "BTCUSDT";
-  pc.price_decimals = 2;
-  pc.qty_decimals = 3;
-  pc.depth = 50;
-  BybitPublisher pub(pc, &market);
-  me.set_listener(&pub);
-  std::int64_t ms = 1'732'000'000'000;
-  pub.set_time_ms(ms);
-  model.seed_book(me);
-  pub.flush(ms);
-  market.out.clear();
-  market.out.push_back(std::string(pub.snapshot(ms)));
+  SimulatedMarket sm(2026);
+  Market& market = sm.market;
+  std::int64_t& ms = sm.ms;
 
   constexpr int kIterations = 4;
   constexpr int kEventsPerIteration = 20'000;
@@ -122,9 +145,7 @@ TEST(ShadowEngine, QuotesFillInEveryIterationAndTheBooksAddUp) {
   for (int it = 0; it < kIterations; ++it) {
     sink.kpis = &iters[it];
     for (int k = 0; k < kEventsPerIteration; ++k) {
-      pub.set_time_ms(ms);
-      model.step(me);
-      pub.flush(ms);
+      sm.step();
       feed();
       ms += 1;  // one order-flow event per ms: quote ages are real numbers
     }
@@ -358,31 +379,10 @@ TEST(ShadowEngine, SampledMessagesAreTimedByStageAndCompletionsCounted) {
   cfg.tsc = TscScale::from_ghz(1.0);  // 1 tick = 1 ns: the feed's stages come back exactly
   ShadowEngine engine(cfg, {btc}, &out);
 
-  OrderFlowConfig fc;
-  fc.seed = 7;
-  fc.start_price = 65'000 * kFixedScale;
-  OrderFlowModel model(fc);
-  MatchingEngine me(MatchingEngine::Config{});
-  Market market;
-  BybitPublisherConfig pc;
-  pc.symbol = "BTCUSDT";
-  pc.price_decimals = 2;
-  pc.qty_decimals = 3;
-  pc.depth = 50;
-  BybitPublisher pub(pc, &market);
-  me.set_listener(&pub);
-  std::int64_t ms = 1'732'000'000'000;
-  pub.set_time_ms(ms);
-  model.seed_book(me);
-  pub.flush(ms);
-  market.out.clear();
-  market.out.push_back(std::string(pub.snapshot(ms)));
-  for (int k = 0; k < 3000; ++k) {
-    pub.set_time_ms(ms);
-    model.step(me);
-    pub.flush(ms);
-    ms += 1;
-  }
+  SimulatedMarket sm(7);
+  for (int k = 0; k < 3000; ++k, sm.ms += 1) sm.step();
+  const Market& market = sm.market;
+  const std::int64_t ms = sm.ms;
 
   std::vector<IterationKpis> iters(2);
   for (auto& it : iters) it.symbols.resize(1);
