@@ -34,6 +34,7 @@
 #include "core/symbol_table.h"
 #include "feed/decode_status.h"
 #include "feed/internal/decoder_base.h"
+#include "feed/internal/json_one_pass.h"
 #include "feed/internal/json_util.h"
 
 namespace shadow {
@@ -41,6 +42,9 @@ namespace shadow {
 class BinanceDecoder : public feed_internal::DecoderBase<BinanceDecoder> {
  public:
   explicit BinanceDecoder(SymbolTable& symbols) noexcept : DecoderBase(symbols) {}
+
+  // Messages are read by the one-pass path first (feed/internal/json_one_pass.h).
+  static constexpr bool kOnePass = true;
 
   // The REST depth snapshot names no symbol: it is attributed to this symbol when set (at most
   // SymbolTable::kMaxNameLen characters; longer names are ignored), else to the symbol of the
@@ -76,8 +80,14 @@ class BinanceDecoder : public feed_internal::DecoderBase<BinanceDecoder> {
   DecodeStatus parse(simdjson::ondemand::document& doc, simdjson::ondemand::object& root,
                      feed_internal::EventWriter<S>& w, feed_internal::MessageHeader& h,
                      Outcome& outcome) noexcept;
+  // The one-pass path (json_one_pass.h): false when it gave up on the message.
   template <EventSink S>
-  DecodeStatus read_object(simdjson::ondemand::object& obj, bool root, Fields& f,
+  bool parse_one_pass(const char* data, std::size_t len, std::size_t capacity,
+                      feed_internal::EventWriter<S>& w, feed_internal::MessageHeader& h,
+                      Outcome& outcome, DecodeStatus& st) noexcept;
+  // Reads the fields of `obj` (od::object or feed_internal::ScanObject) into f.
+  template <class Object, EventSink S>
+  DecodeStatus read_object(Object& obj, bool root, Fields& f,
                            feed_internal::EventWriter<S>& w) noexcept;
   template <EventSink S>
   DecodeStatus build(Fields& f, feed_internal::EventWriter<S>& w, feed_internal::MessageHeader& h,
@@ -105,19 +115,36 @@ DecodeStatus BinanceDecoder::parse(simdjson::ondemand::document& doc,
 }
 
 template <EventSink S>
-DecodeStatus BinanceDecoder::read_object(simdjson::ondemand::object& obj, bool root, Fields& f,
+bool BinanceDecoder::parse_one_pass(const char* data, std::size_t len, std::size_t capacity,
+                                    feed_internal::EventWriter<S>& w,
+                                    feed_internal::MessageHeader& h, Outcome& outcome,
+                                    DecodeStatus& st) noexcept {
+  feed_internal::ScanObject root;
+  if (!feed_internal::scan_root(data, len, capacity, root)) return false;
+  Fields f;
+  if (read_object(root, true, f, w) != DecodeStatus::kOk || !feed_internal::scan_root_ends(root)) {
+    return false;
+  }
+  st = build(f, w, h, outcome);
+  return true;
+}
+
+template <class Object, EventSink S>
+DecodeStatus BinanceDecoder::read_object(Object& obj, bool root, Fields& f,
                                          feed_internal::EventWriter<S>& w) noexcept {
-  namespace od = simdjson::ondemand;
   using feed_internal::decimal;
+  using feed_internal::first_char;
+  using feed_internal::get_bool;
+  using feed_internal::get_i64;
+  using feed_internal::get_u64;
   using feed_internal::key_is;
   using feed_internal::raw_string;
+  using feed_internal::read_levels;
   using feed_internal::status_of;
+  using feed_internal::with_object;
 
-  for (auto field_result : obj) {
-    od::field field;
-    if (auto err = std::move(field_result).get(field)) return status_of(err);
-    const char* k = field.key().raw();
-    od::value& v = field.value();
+  return feed_internal::for_each_field(obj, [&](const char* k, auto& v)
+                                                noexcept SHADOW_FEED_INLINE_LAMBDA {
     DecodeStatus st = DecodeStatus::kOk;
     // Keys are one or two characters except a few; dispatch on the first one.
     switch (k[0]) {
@@ -137,13 +164,13 @@ DecodeStatus BinanceDecoder::read_object(simdjson::ondemand::object& obj, bool r
         break;
       case 'E':
         if (key_is(k, "E")) {
-          if (auto err = feed_internal::get_i64(v, f.event_time)) return status_of(err);
+          if (auto err = get_i64(v, f.event_time)) return status_of(err);
           f.seen |= Fields::kEventTime;
         }
         break;
       case 'T':
         if (key_is(k, "T")) {
-          if (auto err = feed_internal::get_i64(v, f.txn_time)) return status_of(err);
+          if (auto err = get_i64(v, f.txn_time)) return status_of(err);
           f.seen |= Fields::kT;
         }
         break;
@@ -155,13 +182,13 @@ DecodeStatus BinanceDecoder::read_object(simdjson::ondemand::object& obj, bool r
         break;
       case 'U':
         if (key_is(k, "U")) {
-          if (auto err = feed_internal::get_u64(v, f.first_u)) return status_of(err);
+          if (auto err = get_u64(v, f.first_u)) return status_of(err);
           f.seen |= Fields::kFirstU;
         }
         break;
       case 'u':
         if (key_is(k, "u")) {
-          if (auto err = feed_internal::get_u64(v, f.u)) return status_of(err);
+          if (auto err = get_u64(v, f.u)) return status_of(err);
           f.seen |= Fields::kU;
         }
         break;
@@ -170,7 +197,7 @@ DecodeStatus BinanceDecoder::read_object(simdjson::ondemand::object& obj, bool r
           if (!decimal(v, f.px)) return DecodeStatus::kBadValue;
           f.seen |= Fields::kP;
         } else if (key_is(k, "pu")) {
-          if (auto err = feed_internal::get_u64(v, f.pu)) return status_of(err);
+          if (auto err = get_u64(v, f.pu)) return status_of(err);
           f.seen |= Fields::kPu;
         }
         break;
@@ -182,13 +209,13 @@ DecodeStatus BinanceDecoder::read_object(simdjson::ondemand::object& obj, bool r
         break;
       case 't':
         if (key_is(k, "t")) {
-          if (auto err = feed_internal::get_u64(v, f.trade_id)) return status_of(err);
+          if (auto err = get_u64(v, f.trade_id)) return status_of(err);
           f.seen |= Fields::kTradeId;
         }
         break;
       case 'm':
         if (key_is(k, "m")) {
-          if (auto err = v.get_bool().get(f.buyer_maker)) return status_of(err);
+          if (auto err = get_bool(v, f.buyer_maker)) return status_of(err);
           f.seen |= Fields::kM;
         }
         break;
@@ -197,21 +224,21 @@ DecodeStatus BinanceDecoder::read_object(simdjson::ondemand::object& obj, bool r
         const bool bid = k[0] == 'b';
         if (k[1] == '"') {
           // "b"/"a": depth levels (array), bookTicker price (string) or aggTrade id (number).
-          const char c = v.raw_json_token().empty() ? '\0' : v.raw_json_token()[0];
+          const char c = first_char(v);
           if (c == '[') {
-            st = feed_internal::read_levels(v, bid, w);
+            st = read_levels(v, bid, w);
             f.seen |= bid ? Fields::kBLevels : Fields::kALevels;
           } else if (c == '"') {
             if (!decimal(v, bid ? f.bid_px : f.ask_px)) return DecodeStatus::kBadValue;
             f.seen |= bid ? Fields::kBStr : Fields::kAStr;
           } else if (!bid) {
-            if (auto err = feed_internal::get_u64(v, f.agg_id)) return status_of(err);
+            if (auto err = get_u64(v, f.agg_id)) return status_of(err);
             f.seen |= Fields::kAggId;
           } else {
             return DecodeStatus::kBadValue;
           }
         } else if (bid ? key_is(k, "bids") : key_is(k, "asks")) {
-          st = feed_internal::read_levels(v, bid, w);
+          st = read_levels(v, bid, w);
           f.seen |= bid ? Fields::kBids : Fields::kAsks;
         }
         break;
@@ -230,7 +257,7 @@ DecodeStatus BinanceDecoder::read_object(simdjson::ondemand::object& obj, bool r
         break;
       case 'l':
         if (key_is(k, "lastUpdateId")) {
-          if (auto err = feed_internal::get_u64(v, f.last_update_id)) return status_of(err);
+          if (auto err = get_u64(v, f.last_update_id)) return status_of(err);
           f.seen |= Fields::kLastUpdateId;
         }
         break;
@@ -243,20 +270,16 @@ DecodeStatus BinanceDecoder::read_object(simdjson::ondemand::object& obj, bool r
       case 'd':
         if (root && key_is(k, "data")) {
           f.seen |= Fields::kData;
-          od::object payload;
-          if (v.get_object().get(payload)) {
-            f.data_not_object = true;  // e.g. "!ticker@arr" streams: not decoded here
-          } else {
-            st = read_object(payload, false, f, w);
-          }
+          // Not an object (e.g. "!ticker@arr" streams): not decoded here.
+          st = with_object(v, f.data_not_object,
+                           [&](auto& payload) noexcept { return read_object(payload, false, f, w); });
         }
         break;
       default:
         break;
     }
-    if (st != DecodeStatus::kOk) return st;
-  }
-  return DecodeStatus::kOk;
+    return st;
+  });
 }
 
 template <EventSink S>

@@ -34,6 +34,8 @@ class BybitDecoder : public feed_internal::DecoderBase<BybitDecoder> {
  public:
   explicit BybitDecoder(SymbolTable& symbols) noexcept : DecoderBase(symbols) {}
 
+  static constexpr bool kOnePass = false;  // every message through simdjson
+
  private:
   friend DecoderBase;
   using Outcome = feed_internal::Outcome;

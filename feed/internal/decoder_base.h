@@ -7,7 +7,14 @@
 //                      MessageHeader& h, Outcome& outcome) noexcept;
 //
 // reading the root object's fields into events (claimed through w) and the header, and saying
-// what kind of message it was. The base owns the rest of a message's life: the stats, the
+// what kind of message it was. A decoder whose `kOnePass` is true also supplies
+//
+//   template <EventSink S>
+//   bool parse_one_pass(const char* data, std::size_t len, std::size_t capacity,
+//                       EventWriter<S>& w, MessageHeader& h, Outcome& outcome, DecodeStatus& st);
+//
+// (json_one_pass.h), which decode() tries first: true with the message's status, or false when
+// it gave up, and then the events it claimed are dropped and parse() reads the message again. The base owns the rest of a message's life: the stats, the
 // simdjson document and the root-object check, the publish-or-abort rule (all events of the
 // message or none) and the stamping of the shared header with the first/last flags.
 //
@@ -66,6 +73,11 @@ class DecoderBase {
 
   const DecoderStats& stats() const noexcept { return stats_; }
 
+  // Messages the one-pass path read (json_one_pass.h); the others went through simdjson.
+  std::uint64_t one_pass_messages() const noexcept { return one_pass_; }
+  // Off: every message goes through simdjson (tests compare the two paths; benchmarks).
+  void set_one_pass(bool on) noexcept { one_pass_on_ = on; }
+
  protected:
   explicit DecoderBase(SymbolTable& symbols) noexcept : symbols_(symbols) {
     // Reserve up front so that decode() does not allocate for any message below this size. On
@@ -95,6 +107,8 @@ class DecoderBase {
 
   simdjson::ondemand::parser parser_{kMaxDocumentBytes};
   std::uint16_t cached_id_ = SymbolTable::kInvalid;
+  bool one_pass_on_ = true;
+  std::uint64_t one_pass_ = 0;
   MarketEvent* slots_[kMaxEventsPerMessage];
 };
 
@@ -113,7 +127,19 @@ DecodeStatus DecoderBase<Derived>::decode(const char* data, std::size_t len,
   h.recv_mono_ns = mono_ns;
   h.msg_seq = stats_.messages;
   Outcome outcome = Outcome::kNone;
-  const DecodeStatus st = parse_root(data, len, capacity, w, h, outcome);
+  DecodeStatus st = DecodeStatus::kOk;
+  bool read = false;
+  if constexpr (Derived::kOnePass) {
+    if (one_pass_on_) {
+      read = static_cast<Derived*>(this)->parse_one_pass(data, len, capacity, w, h, outcome, st);
+      if (read) {
+        ++one_pass_;
+      } else {
+        w.restart();
+      }
+    }
+  }
+  if (!read) st = parse_root(data, len, capacity, w, h, outcome);
   if (st != DecodeStatus::kOk) {
     w.abort();
     stats_.count_error(st);

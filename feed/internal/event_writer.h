@@ -138,6 +138,13 @@ class EventWriter {
     if (n_ != 0) sink_.abort();
     n_ = 0;
   }
+  // abort() and forget everything read, so the message can be read again from the start.
+  void restart() noexcept {
+    abort();
+    book_ = nullptr;
+    levels_ = 0;
+    invalid_price_ = invalid_qty_ = 0;
+  }
 
  private:
   // The fields every event of a message shares, whatever its payload.

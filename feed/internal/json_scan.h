@@ -166,24 +166,29 @@ SHADOW_FEED_INLINE std::uint64_t digits16(__m128i d, unsigned n) noexcept {
   return static_cast<std::uint64_t>(hi) * 100000000ull + lo;
 }
 
-// The value of a JSON number token that is a plain non-negative integer of 1-16 digits with
-// no leading zero, followed by whitespace or a ',', '}' or ']' (so simdjson's get_uint64() and
-// get_int64() would return the same value); false for anything else, which the caller then
-// hands to simdjson. The value is left unconsumed: the object iteration skips it (one token).
-SHADOW_FEED_INLINE bool plain_uint(od::value& v, std::uint64_t& out) noexcept {
-  const char* const s = v.raw_json_token().data();
+// The value of the JSON number at s when it is a plain non-negative integer of 1-16 digits
+// with no leading zero, followed by whitespace or a ',', '}' or ']' (so simdjson's get_uint64()
+// and get_int64() would return the same value): returns its length in digits; 0 for anything
+// else. Reads 16 bytes at s and the byte after the digits.
+SHADOW_FEED_INLINE unsigned plain_uint_at(const char* s, std::uint64_t& out) noexcept {
   const __m128i d = _mm_sub_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s)),
                                  _mm_set1_epi8('0'));
   const __m128i is_digit = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
   const auto digits = static_cast<unsigned>(_mm_movemask_epi8(is_digit));
   const auto n = static_cast<unsigned>(std::countr_zero(~digits));
-  if (n == 0 || n > 16 || (s[0] == '0' && n != 1)) return false;
+  if (n == 0 || n > 16 || (s[0] == '0' && n != 1)) return 0;
   switch (s[n]) {
     case ',': case '}': case ']': case ' ': case '\t': case '\n': case '\r': break;
-    default: return false;
+    default: return 0;
   }
   out = digits16(d, n);
-  return true;
+  return n;
+}
+
+// plain_uint_at() on a simdjson number token; false means: hand it to simdjson. The value is
+// left unconsumed: the object iteration skips it (one token).
+SHADOW_FEED_INLINE bool plain_uint(od::value& v, std::uint64_t& out) noexcept {
+  return plain_uint_at(v.raw_json_token().data(), out) != 0;
 }
 #endif
 

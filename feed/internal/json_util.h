@@ -78,6 +78,28 @@ SHADOW_FEED_INLINE DecodeStatus for_each_field(od::object& obj, F&& f) noexcept 
   return DecodeStatus::kOk;
 }
 
+// The first character of a value's token ('[', '"', '{', a digit...), '\0' for none.
+SHADOW_FEED_INLINE char first_char(od::value& v) noexcept {
+  const std::string_view tok = v.raw_json_token();
+  return tok.empty() ? '\0' : tok[0];
+}
+
+SHADOW_FEED_INLINE simdjson::error_code get_bool(od::value& v, bool& out) noexcept {
+  return v.get_bool().get(out);
+}
+
+// Calls f(object) when `v` is an object and returns what f returns; otherwise sets
+// `not_object` and returns kOk (a payload of another type is skipped, not an error).
+template <class F>
+SHADOW_FEED_INLINE DecodeStatus with_object(od::value& v, bool& not_object, F&& f) noexcept {
+  od::object obj;
+  if (v.get_object().get(obj)) {
+    not_object = true;
+    return DecodeStatus::kOk;
+  }
+  return f(obj);
+}
+
 // Digits only ("3735683259") into a uint64; false for anything else (a UUID) or overflow.
 inline bool numeric_id(std::string_view s, std::uint64_t& out) noexcept {
   if (s.empty() || s.size() > 20) return false;

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,25 @@ class CountingSink {
   std::size_t n_pending_ = 0;
 };
 static_assert(EventSink<VectorSink> && EventSink<CountingSink>);
+
+// Two events carry the same message data: the header (receive stamps and TSC stamps
+// included) and the payload their kind uses (the levels they hold, the trade, the BBO).
+inline bool same_event(const MarketEvent& a, const MarketEvent& b) noexcept {
+  if (std::memcmp(&a, &b, offsetof(MarketEvent, levels)) != 0) return false;
+  switch (a.kind) {
+    case EventKind::kBookDelta:
+    case EventKind::kBookSnapshot:
+      return std::memcmp(a.levels, b.levels,
+                         sizeof(Level) * (std::size_t{a.n_bids} + a.n_asks)) == 0;
+    case EventKind::kTrade:
+      return a.trade.px == b.trade.px && a.trade.qty == b.trade.qty &&
+             a.trade.trade_id == b.trade.trade_id && a.trade.aggressor == b.trade.aggressor;
+    case EventKind::kBbo:
+      return std::memcmp(&a.bbo, &b.bbo, sizeof(BboData)) == 0;
+    default:
+      return true;
+  }
+}
 
 // A whole sample or capture file in memory, ready for the decoders: feed's CaptureFile.
 using LoadedFile = CaptureFile;

@@ -14,6 +14,7 @@
 #include "core/event_sink.h"
 #include "core/market_event.h"
 #include "feed/decode_status.h"
+#include "tests/fuzz/decoder_test_support.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace shadow::fuzz {
@@ -28,6 +29,7 @@ class CheckingSink {
   }
   void publish() noexcept {
     SHADOW_FUZZ_CHECK(n_ > 0);
+    last_count = n_;
     last_invalid = slots_[0].invalid_price + slots_[0].invalid_qty;
     for (std::size_t i = 0; i < n_; ++i) {
       const MarketEvent& e = slots_[i];
@@ -57,7 +59,9 @@ class CheckingSink {
   }
   void abort() noexcept { n_ = 0; }
   std::size_t pending() const noexcept { return n_; }
+  const MarketEvent& slot(std::size_t i) const noexcept { return slots_[i]; }
   std::size_t publishes = 0;
+  std::size_t last_count = 0;      // events of the last published message (in slot(0..))
   std::uint64_t last_invalid = 0;  // invalid values the last published message carried
 
  private:
@@ -66,9 +70,10 @@ class CheckingSink {
   std::size_t n_ = 0;
 };
 
+// Decodes one input into `sink` and checks the invariants; returns the status.
 template <class Decoder>
-int run_one(Decoder& dec, const std::uint8_t* data, std::size_t size) {
-  static CheckingSink sink;
+DecodeStatus check_one(Decoder& dec, const std::uint8_t* data, std::size_t size,
+                       CheckingSink& sink) {
   static std::vector<char> buf;
   buf.assign(size + simdjson::SIMDJSON_PADDING, '\0');
   if (size != 0) std::memcpy(buf.data(), data, size);
@@ -85,6 +90,34 @@ int run_one(Decoder& dec, const std::uint8_t* data, std::size_t size) {
   const std::uint64_t invalid = after.invalid_price + after.invalid_qty -
                                 before.invalid_price - before.invalid_qty;
   SHADOW_FUZZ_CHECK(invalid == (st == DecodeStatus::kOk ? sink.last_invalid : 0));
+  return st;
+}
+
+template <class Decoder>
+int run_one(Decoder& dec, const std::uint8_t* data, std::size_t size) {
+  static CheckingSink sink;
+  check_one(dec, data, size, sink);
+  return 0;
+}
+
+// The one-pass path against simdjson's (feed/internal/json_one_pass.h): `one_pass` decodes as
+// it always does, `reference` (set_one_pass(false), its own symbol table) through simdjson
+// only. Same status, same events, same stats, whichever path `one_pass` took.
+template <class Decoder>
+int run_both_paths(Decoder& one_pass, Decoder& reference, const std::uint8_t* data,
+                   std::size_t size) {
+  static CheckingSink a, b;
+  const std::size_t publishes = a.publishes;
+  const DecodeStatus sa = check_one(one_pass, data, size, a);
+  const DecodeStatus sb = check_one(reference, data, size, b);
+  SHADOW_FUZZ_CHECK(sa == sb);
+  if (a.publishes != publishes) {
+    SHADOW_FUZZ_CHECK(a.last_count == b.last_count);
+    for (std::size_t i = 0; i < a.last_count; ++i) {
+      SHADOW_FUZZ_CHECK(testing::same_event(a.slot(i), b.slot(i)));
+    }
+  }
+  SHADOW_FUZZ_CHECK(std::memcmp(&one_pass.stats(), &reference.stats(), sizeof(DecoderStats)) == 0);
   return 0;
 }
 

@@ -1,0 +1,259 @@
+// The decoders' one-pass path: a venue message read straight from its text in a single pass,
+// without simdjson's stage 1 (the structural index of the whole document, about 4.5
+// instructions per byte here) and without the On-Demand iterator in front of every value.
+//
+// It reads a strict subset of JSON: objects, strings of printable ASCII without escapes, plain
+// integers (1-16 digits), true/false/null, the level arrays of scan_levels(), and values it
+// skips when they are strings, numbers or literals. Anything else (an escape, a byte >= 0x80
+// or < 0x20 in a string, a nested array or object under a key the decoder does not read, a
+// negative or long number, trailing text) makes it give up, and the decoder reads the message
+// again with simdjson, which then decides: the one-pass path never accepts what simdjson would
+// refuse, and on what both accept it reads the same values in the same order, through the
+// same field code (the decoders' field readers are templates over the value type: od::value
+// or ScanValue below).
+//
+// Not part of the feed API: include only from feed/*_decoder.h.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+#include "core/event_sink.h"
+#include "core/fixed_point.h"
+#include "feed/decode_status.h"
+#include "feed/internal/event_writer.h"
+#include "feed/internal/json_scan.h"
+#include "feed/internal/json_util.h"
+
+namespace shadow::feed_internal {
+
+// What a one-pass reader returns when it gives up; any status other than kOk means the same.
+inline constexpr DecodeStatus kGiveUp = DecodeStatus::kMalformedJson;
+
+// Advances `p` to the first byte at or after it that ends the plain part of a JSON string: a
+// '"', a '\\', a control character (< 0x20, which JSON forbids unescaped) or a non-ASCII byte
+// (>= 0x80: UTF-8, left to simdjson to validate). Eight bytes at a time (SWAR; the lowest
+// flagged byte is exact, the borrows only disturb bytes above it). False when none is found
+// before `end`; reads up to 7 bytes past `end`, inside the caller's padding.
+SHADOW_FEED_INLINE bool find_string_end(const char*& p, const char* end) noexcept {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHighs = 0x8080808080808080ull;
+  for (;;) {
+    std::uint64_t x;
+    std::memcpy(&x, p, sizeof x);
+    const std::uint64_t q = x ^ (kOnes * '"'), b = x ^ (kOnes * '\\');
+    const std::uint64_t hit = ((q - kOnes) & ~q) | ((b - kOnes) & ~b) |
+                              ((x - kOnes * 0x20) & ~x) | x;
+    if ((hit & kHighs) != 0) {
+      p += static_cast<unsigned>(__builtin_ctzll(hit & kHighs)) / 8;
+      return p < end;
+    }
+    p += 8;
+    if (p >= end) return false;
+  }
+}
+
+// The plain string at p (its opening quote); `next` is set past the closing quote.
+SHADOW_FEED_INLINE bool scan_plain_string(const char* p, const char* end, std::string_view& out,
+                                          const char*& next) noexcept {
+  if (*p != '"') return false;
+  const char* const s = p + 1;
+  const char* q = s;
+  if (!find_string_end(q, end) || *q != '"') return false;
+  out = std::string_view(s, static_cast<std::size_t>(q - s));
+  next = q + 1;
+  return true;
+}
+
+// A plain unsigned integer at p (see plain_uint_at), or 0 digits.
+SHADOW_FEED_INLINE unsigned scan_plain_uint(const char* p, const char* end,
+                                            std::uint64_t& out) noexcept {
+#if defined(__SSE4_1__)
+  const unsigned n = plain_uint_at(p, out);
+#else
+  unsigned n = 0;
+  std::uint64_t v = 0;
+  while (n < 17 && static_cast<unsigned char>(p[n] - '0') <= 9) v = v * 10 + (p[n++] - '0');
+  if (n == 0 || n > 16 || (p[0] == '0' && n != 1)) return 0;
+  out = v;
+#endif
+  return p + n < end ? n : 0;
+}
+
+// A value of a field the decoder reads, at its first byte. Every accessor either consumes the
+// value (sets `next` past it) or fails; a value no accessor consumed is skipped by the object
+// loop (for_each_field below).
+struct ScanValue {
+  const char* p;
+  const char* end;
+  const char* next = nullptr;
+};
+
+// An object at its '{'; for_each_field() leaves `p` past its '}'.
+struct ScanObject {
+  const char* p;
+  const char* end;
+};
+
+// The same accessors as json_util.h's od::value ones, with the one-pass path's stricter rules.
+SHADOW_FEED_INLINE char first_char(ScanValue& v) noexcept { return *v.p; }
+
+SHADOW_FEED_INLINE bool raw_string(ScanValue& v, std::string_view& out) noexcept {
+  return scan_plain_string(v.p, v.end, out, v.next);
+}
+
+SHADOW_FEED_INLINE bool decimal(ScanValue& v, Fixed& out) noexcept {
+  const char* p = v.p;
+  if (*p != '"' || !scan_decimal(p, v.end, out)) return false;
+  v.next = p;
+  return true;
+}
+
+SHADOW_FEED_INLINE simdjson::error_code get_u64(ScanValue& v, std::uint64_t& out) noexcept {
+  const unsigned n = scan_plain_uint(v.p, v.end, out);
+  if (n == 0) return simdjson::NUMBER_ERROR;
+  v.next = v.p + n;
+  return simdjson::SUCCESS;
+}
+
+SHADOW_FEED_INLINE simdjson::error_code get_i64(ScanValue& v, std::int64_t& out) noexcept {
+  std::uint64_t u;
+  if (auto err = get_u64(v, u)) return err;
+  out = static_cast<std::int64_t>(u);
+  return simdjson::SUCCESS;
+}
+
+SHADOW_FEED_INLINE simdjson::error_code get_bool(ScanValue& v, bool& out) noexcept {
+  if (v.p + 4 <= v.end && std::memcmp(v.p, "true", 4) == 0) {
+    out = true;
+    v.next = v.p + 4;
+  } else if (v.p + 5 <= v.end && std::memcmp(v.p, "false", 5) == 0) {
+    out = false;
+    v.next = v.p + 5;
+  } else {
+    return simdjson::INCORRECT_TYPE;
+  }
+  return simdjson::SUCCESS;
+}
+
+template <EventSink S>
+SHADOW_FEED_INLINE DecodeStatus read_levels(ScanValue& v, bool bid, EventWriter<S>& w) noexcept {
+  const char* p = v.p;
+  std::size_t n = 0;
+  if (const DecodeStatus st = scan_levels(p, v.end, bid, w, n); st != DecodeStatus::kOk) {
+    return st;
+  }
+  v.next = p + 1;  // past the ']' scan_levels stopped on
+  return DecodeStatus::kOk;
+}
+
+// An object is read through f; anything else makes the one-pass path give up (simdjson's path
+// then decides what a payload of another type is).
+template <class F>
+SHADOW_FEED_INLINE DecodeStatus with_object(ScanValue& v, bool& /*not_object*/, F&& f) noexcept {
+  if (*v.p != '{') return kGiveUp;
+  ScanObject obj{v.p, v.end};
+  const DecodeStatus st = f(obj);
+  if (st == DecodeStatus::kOk) v.next = obj.p;
+  return st;
+}
+
+// Past the JSON number at p (RFC 8259 section 6 grammar), or nullptr.
+inline const char* skip_number(const char* p, const char* end) noexcept {
+  auto digit = [end](const char* c) noexcept {
+    return c < end && static_cast<unsigned char>(*c - '0') <= 9;
+  };
+  if (p < end && *p == '-') ++p;
+  if (!digit(p)) return nullptr;
+  if (*p == '0') {
+    ++p;
+  } else {
+    while (digit(p)) ++p;
+  }
+  if (p < end && *p == '.') {
+    if (!digit(++p)) return nullptr;
+    while (digit(p)) ++p;
+  }
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    ++p;
+    if (p < end && (*p == '+' || *p == '-')) ++p;
+    if (!digit(p)) return nullptr;
+    while (digit(p)) ++p;
+  }
+  return p;
+}
+
+// Past a value nobody read: a plain string, a number or a literal; nullptr for anything else
+// (arrays, objects, escapes), on which the one-pass path gives up.
+inline const char* skip_value(const char* p, const char* end) noexcept {
+  switch (*p) {
+    case '"': {
+      std::string_view s;
+      const char* next;
+      return scan_plain_string(p, end, s, next) ? next : nullptr;
+    }
+    case 't':
+      return p + 4 <= end && std::memcmp(p, "true", 4) == 0 ? p + 4 : nullptr;
+    case 'f':
+      return p + 5 <= end && std::memcmp(p, "false", 5) == 0 ? p + 5 : nullptr;
+    case 'n':
+      return p + 4 <= end && std::memcmp(p, "null", 4) == 0 ? p + 4 : nullptr;
+    default:
+      return skip_number(p, end);
+  }
+}
+
+// Calls f(key, value) for each field of `obj` in document order (json_util.h's for_each_field
+// for the one-pass path): `key` is the raw key that key_is() takes, `value` a ScanValue at the
+// value's first byte. Stops at the first status other than kOk that f returns and returns it;
+// kGiveUp for text outside the subset.
+template <class F>
+SHADOW_FEED_INLINE DecodeStatus for_each_field(ScanObject& obj, F&& f) noexcept {
+  const char* const end = obj.end;
+  const char* p = skip_space(obj.p + 1, end);
+  if (p < end && *p == '}') {
+    obj.p = p + 1;
+    return DecodeStatus::kOk;
+  }
+  for (;;) {
+    std::string_view key;
+    if (p >= end || !scan_plain_string(p, end, key, p)) return kGiveUp;
+    if (!expect(p, end, ':')) return kGiveUp;
+    p = skip_space(p, end);
+    if (p >= end) return kGiveUp;
+    ScanValue v{p, end};
+    if (const DecodeStatus st = f(key.data(), v); st != DecodeStatus::kOk) return st;
+    p = v.next != nullptr ? v.next : skip_value(p, end);
+    if (p == nullptr) return kGiveUp;
+    if (expect(p, end, ',')) {
+      p = skip_space(p, end);
+      continue;
+    }
+    if (!expect(p, end, '}')) return kGiveUp;
+    obj.p = p;
+    return DecodeStatus::kOk;
+  }
+}
+
+// The root object of a message for the one-pass path: false (give up) where simdjson would
+// refuse the buffer (too little padding, too long) or the root is not an object.
+inline bool scan_root(const char* data, std::size_t len, std::size_t capacity,
+                      ScanObject& root) noexcept {
+  if (len == 0 || len > kMaxDocumentBytes || capacity < len ||
+      capacity - len < simdjson::SIMDJSON_PADDING) {
+    return false;
+  }
+  const char* const end = data + len;
+  const char* p = skip_space(data, end);
+  if (p == end || *p != '{') return false;
+  root = ScanObject{p, end};
+  return true;
+}
+
+// After the root object: nothing but whitespace.
+inline bool scan_root_ends(const ScanObject& root) noexcept {
+  return skip_space(root.p, root.end) == root.end;
+}
+
+}  // namespace shadow::feed_internal

@@ -1,0 +1,176 @@
+// The decoders' one-pass path (feed/internal/json_one_pass.h) against simdjson's: every message
+// of the recorded Binance capture, and thousands of damaged copies of real and hand-written
+// messages, decode to the same status, the same events and the same stats whether the decoder
+// reads them in one pass or through simdjson only, and the one-pass path does read what
+// venues send (it is not a path that always gives up).
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/symbol_table.h"
+#include "feed/binance_decoder.h"
+#include "tests/fuzz/decoder_test_support.h"
+
+namespace shadow {
+namespace {
+
+using testing::CountingSink;
+
+// One decoder as it runs and one reading through simdjson only, fed the same messages.
+template <class Decoder>
+struct BothPaths {
+  SymbolTable symbols_a, symbols_b;
+  Decoder a{symbols_a}, b{symbols_b};
+  CountingSink sink_a, sink_b;
+  std::string buf;
+
+  BothPaths() { b.set_one_pass(false); }
+
+  ::testing::AssertionResult same(std::string_view msg) {
+    buf.assign(msg);
+    buf.resize(msg.size() + simdjson::SIMDJSON_PADDING, '\0');
+    return same(buf.data(), msg.size(), buf.size());
+  }
+  ::testing::AssertionResult same(const char* data, std::size_t len, std::size_t capacity) {
+    const std::uint64_t before_a = sink_a.published, before_b = sink_b.published;
+    const DecodeStatus sa = a.decode(data, len, capacity, 5, 6, sink_a);
+    const DecodeStatus sb = b.decode(data, len, capacity, 5, 6, sink_b);
+    const std::string_view text(data, len);
+    if (sa != sb) {
+      return ::testing::AssertionFailure()
+             << "status " << to_string(sa) << " (one pass) vs " << to_string(sb)
+             << " (simdjson) for: " << text;
+    }
+    const std::uint64_t n = sink_a.published - before_a;
+    if (n != sink_b.published - before_b) {
+      return ::testing::AssertionFailure() << "event counts differ for: " << text;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!testing::same_event(sink_a.slot(i), sink_b.slot(i))) {
+        return ::testing::AssertionFailure() << "event " << i << " differs for: " << text;
+      }
+    }
+    if (std::memcmp(&a.stats(), &b.stats(), sizeof(DecoderStats)) != 0) {
+      return ::testing::AssertionFailure() << "stats differ after: " << text;
+    }
+    return ::testing::AssertionSuccess();
+  }
+};
+
+std::string need_data(const char* rel) {
+  const std::string path = testing::data_path(rel);
+  EXPECT_FALSE(path.empty()) << "SHADOW_DATA_DIR is not set: the recorded captures are needed";
+  return path;
+}
+
+TEST(OnePass, ReadsTheBinanceCaptureLikeSimdjson) {
+  const std::string path = need_data(testing::kBinanceSample);
+  ASSERT_FALSE(path.empty());
+  const testing::LoadedFile file = testing::load_lines(path);
+  ASSERT_TRUE(file.ok) << path << ": " << file.error;
+  ASSERT_GT(file.messages.size(), 40000u);
+  auto both = std::make_unique<BothPaths<BinanceDecoder>>();
+  for (const CaptureLine& m : file.messages) {
+    ASSERT_TRUE(both->same(m.data, m.len, m.capacity)) << path << ":" << m.line_no;
+  }
+  EXPECT_EQ(both->a.stats().errors, 0u);
+  EXPECT_EQ(both->b.one_pass_messages(), 0u);
+  // Every depthUpdate, bookTicker and trade of the capture: what venues send is one-pass text.
+  EXPECT_EQ(both->a.one_pass_messages(), file.messages.size());
+}
+
+// Real messages of each kind the decoder reads, and the shapes it answers without events.
+const char* const kBinanceMessages[] = {
+    R"({"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1723161255208,"s":"BTCUSDT","U":50093239189,"u":50093239202,"b":[["61737.63000000","0.00000000"],["61730.17000000","1.25"]],"a":[["61837.64000000","1.54698000"]]}})",
+    R"({"stream":"btcusdt@bookTicker","data":{"u":50093239212,"s":"BTCUSDT","b":"61837.63000000","B":"3.78826000","a":"61837.64000000","A":"1.54698000"}})",
+    R"({"stream":"btcusdt@trade","data":{"e":"trade","E":1723161255310,"s":"BTCUSDT","t":3735683259,"p":"61837.64000000","q":"0.00010000","T":1723161255309,"m":false,"M":true}})",
+    R"({"e":"aggTrade","E":123456789,"s":"BNBBTC","a":12345,"p":"0.001","q":"100","f":100,"l":105,"T":123456785,"m":true,"M":true})",
+    R"({"e":"depthUpdate","E":1591270260907,"T":1591270260891,"s":"BTCUSDT","U":157,"u":160,"pu":149,"b":[["9517.12","10"]],"a":[]})",
+    R"({"lastUpdateId":1027024,"bids":[["4.00000000","431.00000000"]],"asks":[["4.00000200","12.00000000"]]})",
+    R"({"result":null,"id":1})",
+    R"({"code":2,"msg":"Invalid request: unknown variant"})",
+    R"({"e":"24hrTicker","E":1,"s":"BNBBTC","p":"0.0015","P":"250.00","c":"0.0025"})",
+};
+
+// Damage at every byte: each of these bytes in its place, the byte deleted, a space inserted.
+// Quotes, escapes, control and non-ASCII bytes, structure, number and literal characters.
+constexpr char kReplacements[] = {'"', '\\', ' ', '\t', '\x01', '\xc3', '\xff', '{', '}', '[',
+                                  ']', ',', ':', '0', '9', '-', '.', 'e', 't', 'n', 'x'};
+
+TEST(OnePass, DamagedMessagesReadTheSameOnBothPaths) {
+  auto both = std::make_unique<BothPaths<BinanceDecoder>>();
+  std::size_t cases = 0;
+  for (const char* base : kBinanceMessages) {
+    const std::string msg(base);
+    ASSERT_TRUE(both->same(msg));
+    for (std::size_t i = 0; i < msg.size(); ++i) {
+      for (const char c : kReplacements) {
+        std::string m = msg;
+        m[i] = c;
+        ASSERT_TRUE(both->same(m));
+      }
+      const std::string_view head = std::string_view(msg).substr(0, i);
+      const std::string_view tail = std::string_view(msg).substr(i);
+      std::string cut(head);
+      cut.append(tail.substr(1));
+      ASSERT_TRUE(both->same(cut));
+      std::string spaced(head);
+      spaced.push_back(' ');
+      spaced.append(tail);
+      ASSERT_TRUE(both->same(spaced));
+      cases += std::size(kReplacements) + 2;
+    }
+  }
+  // Both paths were exercised: the one-pass path read some damaged copies (spaces between
+  // tokens, other digits) and gave the others to simdjson.
+  const std::uint64_t one_pass = both->a.one_pass_messages();
+  EXPECT_GT(one_pass, cases / 10) << "of " << cases;
+  EXPECT_LT(one_pass, cases / 2) << "of " << cases;
+}
+
+// What the one-pass path must give up on, where simdjson decides (an error, or a value read
+// in a way the one-pass subset does not cover), and what it may read itself.
+TEST(OnePass, EdgeCasesReadTheSameOnBothPaths) {
+  auto both = std::make_unique<BothPaths<BinanceDecoder>>();
+  const char* const cases[] = {
+      R"({"u":1,"s":"BTC\u0055SDT","b":"1.5","B":"2","a":"1.6","A":"3"})",    // escape in a value
+      R"({"u":1,"s":"BTCUSDT","b":"1.5","B":"2","a":"1.6","A":"3","x\"y":1})",  // escape in a key
+      R"({"u":1,"s":"BTCUSDT","b":"1.5","B":"2","a":"1.6","A":"3","n":"é"})",    // UTF-8 in a value
+      "{\"u\":1,\"s\":\"BTCUSDT\",\"b\":\"1.5\",\"B\":\"2\",\"a\":\"1.6\",\"A\":\"3\",\"n\":\"\xff\"}",
+      R"({"u":1,"s":"BTCUSDT","b":"1.5","B":"2","a":"1.6","A":"3"} x)",          // trailing text
+      R"({"u":1,"s":"BTCUSDT","b":"1.5","B":"2","a":"1.6","A":"3"}{})",
+      " \t\r\n{ \"u\" : 1 , \"s\" : \"BTCUSDT\" , \"b\" : \"1.5\" , \"B\" : \"2\" , \"a\" : "
+      "\"1.6\" , \"A\" : \"3\" } \n",                                               // whitespace
+      R"({"u":1,"s":"BTCUSDT","b":"1.5","B":"2","a":"1.6","A":"3","x":{"y":[1,2]}})",  // nested
+      R"({"u":1,"s":"BTCUSDT","b":"1.5","B":"2","a":"1.6","A":"3","x":-1.5e+3,"y":true,"z":null})",
+      R"({"u":1,"s":"BTCUSDT","b":"1.5","B":"2","a":"1.6","A":"3","x":01})",     // bad number
+      R"({"u":1,"s":"BTCUSDT","b":"1.5","B":"2","a":"1.6","A":"3","x":1.})",
+      R"({"u":1,"s":"BTCUSDT","b":"1.5","B":"2","a":"1.6","A":"3","x":tru})",
+      R"({"u":18446744073709551615,"s":"BTCUSDT","b":"1.5","B":"2","a":"1.6","A":"3"})",
+      R"({"u":-1,"s":"BTCUSDT","b":"1.5","B":"2","a":"1.6","A":"3"})",
+      R"({"u":1,"u":2,"s":"BTCUSDT","b":"1.5","B":"2","a":"1.6","A":"3"})",        // duplicate key
+      R"({"u":1,"s":"BTCUSDT","b":"1.5","B":"2","a":"1.6"})",                     // missing A
+      R"({"u":1,"s":"BTCUSDT","b":"-1.5","B":"2","a":"1.6","A":"3"})",
+      R"({"e":"trade","E":1,"s":"BTCUSDT","t":1,"p":"0","q":"1","T":1,"m":true})",  // invalid px
+      R"({"e":"trade","E":1,"s":"BTCUSDT","t":1,"p":"1","q":"1","T":1,"m":1})",
+      R"({"stream":"!ticker@arr","data":[{"e":"24hrTicker"}]})",                  // data not object
+      R"({"stream":"x","data":"text"})",
+      R"({"stream":"x","data":{}})",
+      R"([{"u":1}])",
+      R"({})",
+      "",
+      R"({"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[["1","1"],["2"]],"a":[]})",
+      R"({"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[ [ "1" , "1" ] ],"a":[ ]})",
+      R"({"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[["1","1"]],"a":[]],"x":1})",
+  };
+  for (const char* c : cases) EXPECT_TRUE(both->same(c));
+  EXPECT_GT(both->a.one_pass_messages(), 0u);
+}
+
+}  // namespace
+}  // namespace shadow
