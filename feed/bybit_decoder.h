@@ -26,6 +26,7 @@
 #include "core/symbol_table.h"
 #include "feed/decode_status.h"
 #include "feed/internal/decoder_base.h"
+#include "feed/internal/json_one_pass.h"
 #include "feed/internal/json_util.h"
 
 namespace shadow {
@@ -34,24 +35,59 @@ class BybitDecoder : public feed_internal::DecoderBase<BybitDecoder> {
  public:
   explicit BybitDecoder(SymbolTable& symbols) noexcept : DecoderBase(symbols) {}
 
-  static constexpr bool kOnePass = false;  // every message through simdjson
+  // Messages are read by the one-pass path first (feed/internal/json_one_pass.h).
+  static constexpr bool kOnePass = true;
 
  private:
   friend DecoderBase;
   using Outcome = feed_internal::Outcome;
   enum class Topic : std::uint8_t { kNone, kBook, kTrade, kOther };
 
+  // What the root object's fields said.
+  struct Root {
+    Topic topic = Topic::kNone;
+    std::string_view type, op, ret_msg;
+    std::string_view book_symbol;  // data.s of a book message
+    bool have_type = false, have_ts = false, have_op = false, have_success = false;
+    bool success = true, data_done = false, data_pending = false, snapshot_by_u = false;
+  };
+
   template <EventSink S>
   DecodeStatus parse(simdjson::ondemand::document& doc, simdjson::ondemand::object& root,
                      feed_internal::EventWriter<S>& w, feed_internal::MessageHeader& h,
                      Outcome& outcome) noexcept;
+  // The one-pass path (json_one_pass.h): false when it gave up on the message.
   template <EventSink S>
-  DecodeStatus read_book(simdjson::ondemand::value& v, feed_internal::EventWriter<S>& w,
-                         feed_internal::MessageHeader& h, bool& snapshot_by_u) noexcept;
-  template <EventSink S>
-  DecodeStatus read_trades(simdjson::ondemand::value& v, feed_internal::EventWriter<S>& w,
+  bool parse_one_pass(const char* data, std::size_t len, std::size_t capacity,
+                      feed_internal::EventWriter<S>& w, feed_internal::MessageHeader& h,
+                      Outcome& outcome, DecodeStatus& st) noexcept;
+
+  // The fields of the root object (od::object or feed_internal::ScanObject); `data` only when
+  // the topic came before it (else r.data_pending).
+  template <class Object, EventSink S>
+  DecodeStatus read_root(Object& root, Root& r, feed_internal::EventWriter<S>& w,
+                         feed_internal::MessageHeader& h) noexcept;
+  template <class Value, EventSink S>
+  DecodeStatus read_data(Value& v, Root& r, feed_internal::EventWriter<S>& w,
+                         feed_internal::MessageHeader& h) noexcept;
+  template <class Value, EventSink S>
+  DecodeStatus read_book(Value& v, Root& r, feed_internal::EventWriter<S>& w,
+                         feed_internal::MessageHeader& h) noexcept;
+  template <class Value, EventSink S>
+  DecodeStatus read_trades(Value& v, feed_internal::EventWriter<S>& w,
                            feed_internal::MessageHeader& h) noexcept;
 
+  // Acks, pongs and topics without market data: true with `st` set.
+  bool answer_without_data(const Root& r, Outcome& outcome, DecodeStatus& st) noexcept;
+  // Once the whole document has been read: the symbols (resolved only now, so a message that
+  // fails adds none), the kind and the outcome of a book or trade message.
+  template <EventSink S>
+  DecodeStatus finish(const Root& r, feed_internal::EventWriter<S>& w,
+                      feed_internal::MessageHeader& h, Outcome& outcome) noexcept;
+
+  // Symbols of the message's valid trades, by event index, and of its last invalid one.
+  std::string_view trade_symbols_[kMaxEventsPerMessage];
+  std::string_view invalid_trade_symbol_;
 };
 
 // --- implementation -------------------------------------------------------------------------
@@ -62,98 +98,138 @@ DecodeStatus BybitDecoder::parse(simdjson::ondemand::document& doc,
                                  feed_internal::EventWriter<S>& w,
                                  feed_internal::MessageHeader& h, Outcome& outcome) noexcept {
   namespace od = simdjson::ondemand;
-  using feed_internal::key_is;
-  using feed_internal::raw_string;
   using feed_internal::status_of;
 
   h.venue = Venue::kBybit;
-
-  Topic topic = Topic::kNone;
-  std::string_view type, op, ret_msg;
-  bool have_type = false, have_ts = false, have_op = false, have_success = false;
-  bool success = true, data_done = false, data_pending = false, snapshot_by_u = false;
-  DecodeStatus data_status = DecodeStatus::kOk;
-
-  auto read_data = [&](od::value& v) noexcept {
-    data_done = true;
-    if (topic == Topic::kBook) {
-      data_status = read_book(v, w, h, snapshot_by_u);
-    } else if (topic == Topic::kTrade) {
-      data_status = read_trades(v, w, h);
-    }
-  };
-
-  for (auto field_result : root) {
-    od::field field;
-    if (auto err = std::move(field_result).get(field)) return status_of(err);
-    const char* k = field.key().raw();
-    od::value& v = field.value();
-    if (key_is(k, "topic")) {
-      std::string_view t;
-      if (!raw_string(v, t)) return DecodeStatus::kBadValue;
-      topic = t.starts_with("orderbook.")     ? Topic::kBook
-              : t.starts_with("publicTrade.") ? Topic::kTrade
-                                              : Topic::kOther;
-    } else if (key_is(k, "type")) {
-      if (!raw_string(v, type)) return DecodeStatus::kBadValue;
-      have_type = true;
-    } else if (key_is(k, "ts")) {
-      if (auto err = v.get_int64().get(h.exch_ts_ms)) return status_of(err);
-      have_ts = true;
-    } else if (key_is(k, "cts")) {
-      if (auto err = v.get_int64().get(h.txn_ts_ms)) return status_of(err);
-    } else if (key_is(k, "data")) {
-      if (topic == Topic::kNone) {
-        data_pending = true;  // topic comes later: read data in a second pass
-      } else {
-        read_data(v);
-        if (data_status != DecodeStatus::kOk) return data_status;
-      }
-    } else if (key_is(k, "op")) {
-      if (!raw_string(v, op)) return DecodeStatus::kBadValue;
-      have_op = true;
-    } else if (key_is(k, "ret_msg")) {
-      if (!raw_string(v, ret_msg)) return DecodeStatus::kBadValue;
-    } else if (key_is(k, "success")) {
-      if (auto err = v.get_bool().get(success)) return status_of(err);
-      have_success = true;
-    }
-  }
+  Root r;
+  if (auto st = read_root(root, r, w, h); st != DecodeStatus::kOk) return st;
   if (!root_ends_document(doc)) return DecodeStatus::kMalformedJson;
-
-  if (topic == Topic::kNone) {
-    if (op == "pong" || ret_msg == "pong") {
-      outcome = Outcome::kPong;
-    } else if (have_op || have_success) {
-      outcome = Outcome::kAck;
-      if (!success) ++stats_.failed_acks;
-    } else {
-      return DecodeStatus::kUnknownMessage;
-    }
-    return DecodeStatus::kOk;
-  }
-  if (topic == Topic::kOther) {
-    outcome = Outcome::kSkip;
-    return DecodeStatus::kOk;
-  }
-  if (data_pending && !data_done) {
+  if (DecodeStatus st; answer_without_data(r, outcome, st)) return st;
+  if (r.data_pending && !r.data_done) {  // data came before topic: a second pass for it
     doc.rewind();
     if (auto err = doc.get_object().get(root)) return status_of(err);
     for (auto field_result : root) {
       od::field field;
       if (auto err = std::move(field_result).get(field)) return status_of(err);
-      if (key_is(field.key().raw(), "data")) {
-        read_data(field.value());
-        if (data_status != DecodeStatus::kOk) return data_status;
+      if (feed_internal::key_is(field.key().raw(), "data")) {
+        if (auto st = read_data(field.value(), r, w, h); st != DecodeStatus::kOk) return st;
         break;
       }
     }
   }
-  if (!data_done || !have_ts) return DecodeStatus::kMissingField;
+  return finish(r, w, h, outcome);
+}
 
-  if (topic == Topic::kTrade) {
+template <EventSink S>
+bool BybitDecoder::parse_one_pass(const char* data, std::size_t len, std::size_t capacity,
+                                  feed_internal::EventWriter<S>& w,
+                                  feed_internal::MessageHeader& h, Outcome& outcome,
+                                  DecodeStatus& st) noexcept {
+  feed_internal::ScanObject root;
+  if (!feed_internal::scan_root(data, len, capacity, root)) return false;
+  h.venue = Venue::kBybit;
+  Root r;
+  if (read_root(root, r, w, h) != DecodeStatus::kOk || !feed_internal::scan_root_ends(root)) {
+    return false;
+  }
+  if (answer_without_data(r, outcome, st)) return true;
+  if (r.data_pending && !r.data_done) return false;  // data before topic: simdjson's rewind
+  st = finish(r, w, h, outcome);
+  return true;
+}
+
+template <class Object, EventSink S>
+DecodeStatus BybitDecoder::read_root(Object& root, Root& r, feed_internal::EventWriter<S>& w,
+                                     feed_internal::MessageHeader& h) noexcept {
+  using feed_internal::get_bool;
+  using feed_internal::get_i64;
+  using feed_internal::key_is;
+  using feed_internal::raw_string;
+  using feed_internal::status_of;
+
+  return feed_internal::for_each_field(root, [&](const char* k, auto& v)
+                                                 noexcept SHADOW_FEED_INLINE_LAMBDA {
+    if (key_is(k, "topic")) {
+      std::string_view t;
+      if (!raw_string(v, t)) return DecodeStatus::kBadValue;
+      r.topic = t.starts_with("orderbook.")     ? Topic::kBook
+                : t.starts_with("publicTrade.") ? Topic::kTrade
+                                                : Topic::kOther;
+    } else if (key_is(k, "type")) {
+      if (!raw_string(v, r.type)) return DecodeStatus::kBadValue;
+      r.have_type = true;
+    } else if (key_is(k, "ts")) {
+      if (auto err = get_i64(v, h.exch_ts_ms)) return status_of(err);
+      r.have_ts = true;
+    } else if (key_is(k, "cts")) {
+      if (auto err = get_i64(v, h.txn_ts_ms)) return status_of(err);
+    } else if (key_is(k, "data")) {
+      if (r.topic == Topic::kNone) {
+        r.data_pending = true;  // topic comes later: read data in a second pass
+      } else {
+        return read_data(v, r, w, h);
+      }
+    } else if (key_is(k, "op")) {
+      if (!raw_string(v, r.op)) return DecodeStatus::kBadValue;
+      r.have_op = true;
+    } else if (key_is(k, "ret_msg")) {
+      if (!raw_string(v, r.ret_msg)) return DecodeStatus::kBadValue;
+    } else if (key_is(k, "success")) {
+      if (auto err = get_bool(v, r.success)) return status_of(err);
+      r.have_success = true;
+    }
+    return DecodeStatus::kOk;
+  });
+}
+
+template <class Value, EventSink S>
+DecodeStatus BybitDecoder::read_data(Value& v, Root& r, feed_internal::EventWriter<S>& w,
+                                     feed_internal::MessageHeader& h) noexcept {
+  r.data_done = true;
+  if (r.topic == Topic::kBook) return read_book(v, r, w, h);
+  if (r.topic == Topic::kTrade) return read_trades(v, w, h);
+  return DecodeStatus::kOk;
+}
+
+inline bool BybitDecoder::answer_without_data(const Root& r, Outcome& outcome,
+                                              DecodeStatus& st) noexcept {
+  st = DecodeStatus::kOk;
+  if (r.topic == Topic::kNone) {
+    if (r.op == "pong" || r.ret_msg == "pong") {
+      outcome = Outcome::kPong;
+    } else if (r.have_op || r.have_success) {
+      outcome = Outcome::kAck;
+      if (!r.success) ++stats_.failed_acks;
+    } else {
+      st = DecodeStatus::kUnknownMessage;
+    }
+    return true;
+  }
+  if (r.topic == Topic::kOther) {
+    outcome = Outcome::kSkip;
+    return true;
+  }
+  return false;
+}
+
+template <EventSink S>
+DecodeStatus BybitDecoder::finish(const Root& r, feed_internal::EventWriter<S>& w,
+                                  feed_internal::MessageHeader& h, Outcome& outcome) noexcept {
+  if (!r.data_done || !r.have_ts) return DecodeStatus::kMissingField;
+
+  if (r.topic == Topic::kTrade) {
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      if (auto st = symbol_id(Venue::kBybit, trade_symbols_[i], w.at(i)->symbol);
+          st != DecodeStatus::kOk) {
+        return st;
+      }
+    }
     if (w.size() == 0 && w.any_invalid()) {
-      // Every trade was invalid: one event carries the counts (h.symbol: the last trade's).
+      // Every trade was invalid: one event carries the counts, with the last trade's symbol.
+      if (auto st = symbol_id(Venue::kBybit, invalid_trade_symbol_, h.symbol);
+          st != DecodeStatus::kOk) {
+        return st;
+      }
       MarketEvent* e = w.add();
       if (e == nullptr) return DecodeStatus::kSinkFull;
       e->trade = TradeData{};
@@ -168,93 +244,95 @@ DecodeStatus BybitDecoder::parse(simdjson::ondemand::document& doc,
     outcome = Outcome::kTrades;
     return DecodeStatus::kOk;
   }
-  if (!have_type) return DecodeStatus::kMissingField;
-  if (type == "snapshot" || snapshot_by_u) {
+  if (!r.have_type) return DecodeStatus::kMissingField;
+  if (r.type == "snapshot" || r.snapshot_by_u) {
     h.kind = EventKind::kBookSnapshot;
     outcome = Outcome::kSnapshot;
-  } else if (type == "delta") {
+  } else if (r.type == "delta") {
     h.kind = EventKind::kBookDelta;
     outcome = Outcome::kDelta;
   } else {
     return DecodeStatus::kBadValue;
+  }
+  if (auto st = symbol_id(Venue::kBybit, r.book_symbol, h.symbol); st != DecodeStatus::kOk) {
+    return st;
   }
   // A message without levels still yields one event so sequencing sees its update id.
   if (w.size() == 0 && w.add() == nullptr) return DecodeStatus::kSinkFull;
   return DecodeStatus::kOk;
 }
 
-template <EventSink S>
-DecodeStatus BybitDecoder::read_book(simdjson::ondemand::value& v,
-                                     feed_internal::EventWriter<S>& w,
-                                     feed_internal::MessageHeader& h,
-                                     bool& snapshot_by_u) noexcept {
-  namespace od = simdjson::ondemand;
+template <class Value, EventSink S>
+DecodeStatus BybitDecoder::read_book(Value& v, Root& r, feed_internal::EventWriter<S>& w,
+                                     feed_internal::MessageHeader& h) noexcept {
+  using feed_internal::get_u64;
   using feed_internal::key_is;
+  using feed_internal::raw_string;
+  using feed_internal::read_levels;
   using feed_internal::status_of;
 
-  od::object obj;
-  if (auto err = v.get_object().get(obj)) return status_of(err);
   enum : unsigned { kS = 1, kB = 2, kA = 4, kU = 8 };
   unsigned seen = 0;
-  std::string_view symbol;
-  auto read_field = [&](const char* k, od::value& fv) noexcept SHADOW_FEED_INLINE_LAMBDA {
+  auto read_field = [&](const char* k, auto& fv) noexcept SHADOW_FEED_INLINE_LAMBDA {
     if (key_is(k, "b")) {
       seen |= kB;
-      return feed_internal::read_levels(fv, true, w);
+      return read_levels(fv, true, w);
     }
     if (key_is(k, "a")) {
       seen |= kA;
-      return feed_internal::read_levels(fv, false, w);
+      return read_levels(fv, false, w);
     }
     if (key_is(k, "s")) {
-      if (!feed_internal::raw_string(fv, symbol)) return DecodeStatus::kBadValue;
+      if (!raw_string(fv, r.book_symbol)) return DecodeStatus::kBadValue;
       seen |= kS;
     } else if (key_is(k, "u")) {
-      if (auto err = fv.get_uint64().get(h.update_id)) return status_of(err);
+      if (auto err = get_u64(fv, h.update_id)) return status_of(err);
       seen |= kU;
     } else if (key_is(k, "seq")) {
-      if (auto err = fv.get_uint64().get(h.seq)) return status_of(err);
+      if (auto err = get_u64(fv, h.seq)) return status_of(err);
     }
     return DecodeStatus::kOk;
   };
-  if (auto st = feed_internal::for_each_field(obj, read_field); st != DecodeStatus::kOk) return st;
+  if (auto st = feed_internal::visit_object(
+          v, [&](auto& obj) noexcept { return feed_internal::for_each_field(obj, read_field); });
+      st != DecodeStatus::kOk) {
+    return st;
+  }
   if (seen != (kS | kB | kA | kU)) return DecodeStatus::kMissingField;
   h.first_update_id = h.update_id;
-  snapshot_by_u = h.update_id == 1;
-  return symbol_id(Venue::kBybit, symbol, h.symbol);
+  r.snapshot_by_u = h.update_id == 1;
+  return DecodeStatus::kOk;
 }
 
 // A trade with a price <= 0 or a size <= 0 is dropped and counted (EventWriter::check_trade);
 // the message's other trades are published.
-template <EventSink S>
-DecodeStatus BybitDecoder::read_trades(simdjson::ondemand::value& v,
-                                       feed_internal::EventWriter<S>& w,
+template <class Value, EventSink S>
+DecodeStatus BybitDecoder::read_trades(Value& v, feed_internal::EventWriter<S>& w,
                                        feed_internal::MessageHeader& h) noexcept {
-  namespace od = simdjson::ondemand;
+  using feed_internal::decimal;
+  using feed_internal::get_i64;
+  using feed_internal::get_u64;
   using feed_internal::key_is;
+  using feed_internal::raw_string;
   using feed_internal::status_of;
 
-  od::array arr;
-  if (auto err = v.get_array().get(arr)) return status_of(err);
-  for (auto trade_result : arr) {
-    od::object obj;
-    if (auto err = trade_result.get_object().get(obj)) return status_of(err);
+  return feed_internal::visit_objects(v, [&](auto& obj) noexcept {
     TradeData t{};
     std::int64_t txn_ts_ms = 0;
     std::uint64_t seq = 0;
     enum : unsigned { kT = 1, kSym = 2, kSide = 4, kV = 8, kP = 16 };
     unsigned seen = 0;
     std::string_view symbol;
-    auto read_field = [&](const char* k, od::value& fv) noexcept SHADOW_FEED_INLINE_LAMBDA {
+    auto read_field = [&](const char* k, auto& fv) noexcept SHADOW_FEED_INLINE_LAMBDA {
       if (key_is(k, "p")) {
-        if (!feed_internal::decimal(fv, t.px)) return DecodeStatus::kBadValue;
+        if (!decimal(fv, t.px)) return DecodeStatus::kBadValue;
         seen |= kP;
       } else if (key_is(k, "v")) {
-        if (!feed_internal::decimal(fv, t.qty)) return DecodeStatus::kBadValue;
+        if (!decimal(fv, t.qty)) return DecodeStatus::kBadValue;
         seen |= kV;
       } else if (key_is(k, "S")) {
         std::string_view side;
-        if (!feed_internal::raw_string(fv, side)) return DecodeStatus::kBadValue;
+        if (!raw_string(fv, side)) return DecodeStatus::kBadValue;
         if (side == "Buy") {
           t.aggressor = Side::kBuy;
         } else if (side == "Sell") {
@@ -264,17 +342,17 @@ DecodeStatus BybitDecoder::read_trades(simdjson::ondemand::value& v,
         }
         seen |= kSide;
       } else if (key_is(k, "T")) {
-        if (auto err = fv.get_int64().get(txn_ts_ms)) return status_of(err);
+        if (auto err = get_i64(fv, txn_ts_ms)) return status_of(err);
         seen |= kT;
       } else if (key_is(k, "s")) {
-        if (!feed_internal::raw_string(fv, symbol)) return DecodeStatus::kBadValue;
+        if (!raw_string(fv, symbol)) return DecodeStatus::kBadValue;
         seen |= kSym;
       } else if (key_is(k, "i")) {
         std::string_view id;
-        if (!feed_internal::raw_string(fv, id)) return DecodeStatus::kBadValue;
+        if (!raw_string(fv, id)) return DecodeStatus::kBadValue;
         if (!feed_internal::numeric_id(id, t.trade_id)) t.trade_id = 0;  // UUIDs: no number
       } else if (key_is(k, "seq")) {
-        if (auto err = fv.get_uint64().get(seq)) return status_of(err);
+        if (auto err = get_u64(fv, seq)) return status_of(err);
       }
       return DecodeStatus::kOk;
     };
@@ -282,23 +360,22 @@ DecodeStatus BybitDecoder::read_trades(simdjson::ondemand::value& v,
       return st;
     }
     if (seen != (kT | kSym | kSide | kV | kP)) return DecodeStatus::kMissingField;
-    std::uint16_t sym;
-    if (auto st = symbol_id(Venue::kBybit, symbol, sym); st != DecodeStatus::kOk) return st;
+    if (symbol.empty()) return DecodeStatus::kBadValue;  // what symbol_id() says, said now
     if (auto st = w.check_trade(t.px, t.qty); st != DecodeStatus::kOk) {
       if (st != DecodeStatus::kSkipped) return st;
-      h.symbol = sym;  // for the event that carries the counts if no trade is valid
+      invalid_trade_symbol_ = symbol;  // for the event that carries the counts if none is valid
       h.txn_ts_ms = txn_ts_ms;
       h.seq = seq;
-      continue;
+      return DecodeStatus::kOk;
     }
     MarketEvent* e = w.add();
     if (e == nullptr) return DecodeStatus::kSinkFull;
+    trade_symbols_[w.size() - 1] = symbol;
     e->txn_ts_ms = txn_ts_ms;
     e->seq = seq;
-    e->symbol = sym;
     e->trade = t;
-  }
-  return DecodeStatus::kOk;
+    return DecodeStatus::kOk;
+  });
 }
 
 }  // namespace shadow

@@ -159,6 +159,33 @@ SHADOW_FEED_INLINE DecodeStatus with_object(ScanValue& v, bool& /*not_object*/, 
   return st;
 }
 
+template <class F>
+SHADOW_FEED_INLINE DecodeStatus visit_object(ScanValue& v, F&& f) noexcept {
+  bool not_object = false;
+  return with_object(v, not_object, f);
+}
+
+template <class F>
+SHADOW_FEED_INLINE DecodeStatus visit_objects(ScanValue& v, F&& f) noexcept {
+  const char* p = v.p + 1;
+  if (*v.p != '[') return kGiveUp;
+  if (expect(p, v.end, ']')) {
+    v.next = p;
+    return DecodeStatus::kOk;
+  }
+  for (;;) {
+    p = skip_space(p, v.end);
+    if (p >= v.end || *p != '{') return kGiveUp;
+    ScanObject obj{p, v.end};
+    if (const DecodeStatus st = f(obj); st != DecodeStatus::kOk) return st;
+    p = obj.p;
+    if (expect(p, v.end, ',')) continue;
+    if (!expect(p, v.end, ']')) return kGiveUp;
+    v.next = p;
+    return DecodeStatus::kOk;
+  }
+}
+
 // Past the JSON number at p (RFC 8259 section 6 grammar), or nullptr.
 inline const char* skip_number(const char* p, const char* end) noexcept {
   auto digit = [end](const char* c) noexcept {

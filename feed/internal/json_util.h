@@ -100,6 +100,29 @@ SHADOW_FEED_INLINE DecodeStatus with_object(od::value& v, bool& not_object, F&& 
   return f(obj);
 }
 
+// Calls f(object) when `v` is an object and returns what f returns; a value of another type
+// is an error (kBadValue).
+template <class F>
+SHADOW_FEED_INLINE DecodeStatus visit_object(od::value& v, F&& f) noexcept {
+  od::object obj;
+  if (auto err = v.get_object().get(obj)) return status_of(err);
+  return f(obj);
+}
+
+// Calls f(object) for each element of the array `v`, in order, stopping at the first status
+// other than kOk; an element that is not an object, or `v` not an array, is an error.
+template <class F>
+SHADOW_FEED_INLINE DecodeStatus visit_objects(od::value& v, F&& f) noexcept {
+  od::array arr;
+  if (auto err = v.get_array().get(arr)) return status_of(err);
+  for (auto element : arr) {
+    od::object obj;
+    if (auto err = element.get_object().get(obj)) return status_of(err);
+    if (const DecodeStatus st = f(obj); st != DecodeStatus::kOk) return st;
+  }
+  return DecodeStatus::kOk;
+}
+
 // Digits only ("3735683259") into a uint64; false for anything else (a UUID) or overflow.
 inline bool numeric_id(std::string_view s, std::uint64_t& out) noexcept {
   if (s.empty() || s.size() > 20) return false;

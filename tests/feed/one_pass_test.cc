@@ -1,5 +1,5 @@
 // The decoders' one-pass path (feed/internal/json_one_pass.h) against simdjson's: every message
-// of the recorded Binance capture, and thousands of damaged copies of real and hand-written
+// of the recorded Binance and Bybit captures, and thousands of damaged copies of real and hand-written
 // messages, decode to the same status, the same events and the same stats whether the decoder
 // reads them in one pass or through simdjson only, and the one-pass path does read what
 // venues send (it is not a path that always gives up).
@@ -14,6 +14,7 @@
 
 #include "core/symbol_table.h"
 #include "feed/binance_decoder.h"
+#include "feed/bybit_decoder.h"
 #include "tests/fuzz/decoder_test_support.h"
 
 namespace shadow {
@@ -84,6 +85,20 @@ TEST(OnePass, ReadsTheBinanceCaptureLikeSimdjson) {
   EXPECT_EQ(both->a.one_pass_messages(), file.messages.size());
 }
 
+TEST(OnePass, ReadsTheBybitCaptureLikeSimdjson) {
+  const std::string path = need_data(testing::kBybitSample);
+  ASSERT_FALSE(path.empty());
+  const testing::LoadedFile file = testing::load_lines(path);
+  ASSERT_TRUE(file.ok) << path << ": " << file.error;
+  ASSERT_EQ(file.messages.size(), 50u);
+  auto both = std::make_unique<BothPaths<BybitDecoder>>();
+  for (const CaptureLine& m : file.messages) {
+    ASSERT_TRUE(both->same(m.data, m.len, m.capacity)) << path << ":" << m.line_no;
+  }
+  EXPECT_EQ(both->a.stats().errors, 0u);
+  EXPECT_EQ(both->a.one_pass_messages(), file.messages.size());
+}
+
 // Real messages of each kind the decoder reads, and the shapes it answers without events.
 const char* const kBinanceMessages[] = {
     R"({"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1723161255208,"s":"BTCUSDT","U":50093239189,"u":50093239202,"b":[["61737.63000000","0.00000000"],["61730.17000000","1.25"]],"a":[["61837.64000000","1.54698000"]]}})",
@@ -102,10 +117,23 @@ const char* const kBinanceMessages[] = {
 constexpr char kReplacements[] = {'"', '\\', ' ', '\t', '\x01', '\xc3', '\xff', '{', '}', '[',
                                   ']', ',', ':', '0', '9', '-', '.', 'e', 't', 'n', 'x'};
 
-TEST(OnePass, DamagedMessagesReadTheSameOnBothPaths) {
-  auto both = std::make_unique<BothPaths<BinanceDecoder>>();
+// Bybit v5 public messages (bybit-exchange.github.io/docs/v5/websocket/public/orderbook,
+// .../trade) and the answers without market data.
+const char* const kBybitMessages[] = {
+    R"({"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1687940967466,"data":{"s":"BTCUSDT","b":[["30247.20","30.028"],["30245.40","0.224"]],"a":[["30248.70","0"]],"u":177400507,"seq":66544703342},"cts":1687940967464})",
+    R"({"topic":"orderbook.50.BTCUSDT","type":"snapshot","ts":1672304484978,"data":{"s":"BTCUSDT","b":[["16493.50","0.006"]],"a":[["16611.00","0.029"],["16612.00","0.213"]],"u":18521288,"seq":7961638724},"cts":1672304484976})",
+    R"({"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1672304486868,"data":[{"T":1672304486865,"s":"BTCUSDT","S":"Buy","v":"0.001","p":"16578.50","L":"PlusTick","i":"20f43950-d8dd-5b31-9112-a178eb6023af","BT":false},{"T":1672304486866,"s":"BTCUSDT","S":"Sell","v":"0.25","p":"16578.00","L":"ZeroMinusTick","i":"3735683259","BT":false,"seq":1}]})",
+    R"({"data":{"s":"BTCUSDT","b":[],"a":[],"u":1,"seq":2},"topic":"orderbook.1.BTCUSDT","type":"delta","ts":1})",
+    R"({"success":true,"ret_msg":"subscribe","conn_id":"2324d924-aa4d-45b0-a858-7b8be29ab52b","req_id":"10001","op":"subscribe"})",
+    R"({"success":true,"ret_msg":"pong","conn_id":"0970e817-426e-429a-a679-ff7f55e0b16a","op":"ping"})",
+    R"({"topic":"tickers.BTCUSDT","type":"snapshot","data":{"symbol":"BTCUSDT"},"cs":1,"ts":1})",
+};
+
+template <class Decoder, std::size_t N>
+void damage_each_byte(const char* const (&messages)[N]) {
+  auto both = std::make_unique<BothPaths<Decoder>>();
   std::size_t cases = 0;
-  for (const char* base : kBinanceMessages) {
+  for (const char* base : messages) {
     const std::string msg(base);
     ASSERT_TRUE(both->same(msg));
     for (std::size_t i = 0; i < msg.size(); ++i) {
@@ -131,6 +159,14 @@ TEST(OnePass, DamagedMessagesReadTheSameOnBothPaths) {
   const std::uint64_t one_pass = both->a.one_pass_messages();
   EXPECT_GT(one_pass, cases / 10) << "of " << cases;
   EXPECT_LT(one_pass, cases / 2) << "of " << cases;
+}
+
+TEST(OnePass, DamagedBinanceMessagesReadTheSameOnBothPaths) {
+  damage_each_byte<BinanceDecoder>(kBinanceMessages);
+}
+
+TEST(OnePass, DamagedBybitMessagesReadTheSameOnBothPaths) {
+  damage_each_byte<BybitDecoder>(kBybitMessages);
 }
 
 // What the one-pass path must give up on, where simdjson decides (an error, or a value read
@@ -170,6 +206,33 @@ TEST(OnePass, EdgeCasesReadTheSameOnBothPaths) {
   };
   for (const char* c : cases) EXPECT_TRUE(both->same(c));
   EXPECT_GT(both->a.one_pass_messages(), 0u);
+}
+
+TEST(OnePass, BybitEdgeCasesReadTheSameOnBothPaths) {
+  auto both = std::make_unique<BothPaths<BybitDecoder>>();
+  const char* const cases[] = {
+      // A trade list whose every trade is invalid: one event with the counts and the symbol.
+      R"({"topic":"publicTrade.ETHUSDT","ts":1,"data":[{"T":1,"s":"ETHUSDT","S":"Buy","v":"0","p":"1"}]})",
+      R"({"topic":"publicTrade.ETHUSDT","ts":1,"data":[{"T":1,"s":"","S":"Buy","v":"1","p":"1"}]})",
+      R"({"topic":"publicTrade.ETHUSDT","ts":1,"data":[]})",
+      R"({"topic":"publicTrade.ETHUSDT","ts":1,"data":{}})",
+      R"({"topic":"publicTrade.ETHUSDT","ts":1,"data":[1]})",
+      R"({"topic":"publicTrade.SOLUSDT","ts":1,"data":[{"T":1,"s":"SOLUSDT","S":"Buy","v":"1","p":"1"}]} x)",
+      "{\"topic\":\"publicTrade.ADAUSDT\",\"ts\":1,\"data\":[{\"T\":1,\"s\":\"ADAUSDT\",\"S\":\"Buy\",\"v\":\"1\",\"p\":\"1\"}],\"x\":\"\xff\"}",
+      R"({"topic":"orderbook.50.XRPUSDT","type":"delta","ts":1,"data":{"s":"XRPUSDT","b":[],"a":[],"u":2},"x":[1]})",
+      R"({"topic":"orderbook.50.XRPUSDT","type":"delta","ts":1,"data":{"s":"XRPUSDT","b":[],"a":[],"u":2}})",
+      R"({"topic":"orderbook.50.XRPUSDT","type":"bogus","ts":1,"data":{"s":"DOGEUSDT","b":[],"a":[],"u":2}})",
+      R"({"topic":"orderbook.50.XRPUSDT","ts":1,"data":{"s":"XRPUSDT","b":[],"a":[],"u":2}})",
+      R"({"topic":"orderbook.50.XRPUSDT","type":"delta","ts":1,"data":{"s":"XRPUSDT","b":[],"a":[]}})",
+      R"({"topic":"orderbook.50.XRPUSDT","type":"delta","ts":1,"data":[]})",
+      R"({"type":"delta","ts":1,"data":{"s":"XRPUSDT","b":[],"a":[],"u":2},"topic":"orderbook.50.XRPUSDT"})",
+      R"({"op":"pong"})",
+      R"({"success":false,"ret_msg":"bad","op":"subscribe"})",
+      R"({"ts":1})",
+  };
+  for (const char* c : cases) EXPECT_TRUE(both->same(c));
+  EXPECT_GT(both->a.one_pass_messages(), 0u);
+  EXPECT_EQ(both->symbols_a.size(), both->symbols_b.size());
 }
 
 }  // namespace

@@ -7,7 +7,10 @@
 #include "tests/fuzz/fuzz_common.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static shadow::SymbolTable symbols;
+  // The decoder as it runs (one-pass path first) against one that reads through simdjson only.
+  static shadow::SymbolTable symbols, reference_symbols;
   static shadow::BybitDecoder decoder(symbols);
-  return shadow::fuzz::run_one(decoder, data, size);
+  static shadow::BybitDecoder reference(reference_symbols);
+  reference.set_one_pass(false);
+  return shadow::fuzz::run_both_paths(decoder, reference, data, size);
 }
