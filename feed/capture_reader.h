@@ -24,6 +24,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/default_init.h"
+
 namespace shadow {
 
 inline constexpr std::size_t kCapturePadding = 64;  // >= simdjson::SIMDJSON_PADDING
@@ -109,7 +111,8 @@ class CaptureReader {
   std::string path_;
   std::string error_;
   CaptureErrorKind error_kind_ = CaptureErrorKind::kNone;
-  std::vector<char> buf_;
+  // Not zeroed when it grows (core/default_init.h): its pages are touched when read into.
+  std::vector<char, DefaultInitAllocator<char>> buf_;
   std::size_t max_buf_ = 0;  // data bytes the buffer may grow to (excluding padding)
   std::size_t begin_ = 0;    // first unread byte
   std::size_t end_ = 0;      // one past the last valid byte
