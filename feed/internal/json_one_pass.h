@@ -15,10 +15,15 @@
 // Not part of the feed API: include only from feed/*_decoder.h.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "core/event_sink.h"
 #include "core/fixed_point.h"
@@ -34,10 +39,28 @@ inline constexpr DecodeStatus kGiveUp = DecodeStatus::kMalformedJson;
 
 // Advances `p` to the first byte at or after it that ends the plain part of a JSON string: a
 // '"', a '\\', a control character (< 0x20, which JSON forbids unescaped) or a non-ASCII byte
-// (>= 0x80: UTF-8, left to simdjson to validate). Eight bytes at a time (SWAR; the lowest
-// flagged byte is exact, the borrows only disturb bytes above it). False when none is found
-// before `end`; reads up to 7 bytes past `end`, inside the caller's padding.
+// (>= 0x80: UTF-8, left to simdjson to validate). Sixteen bytes at a time with SSE2 (one signed
+// compare finds both the control and the non-ASCII bytes), else eight (SWAR; the lowest flagged
+// byte is exact, the borrows only disturb bytes above it). False when none is found before
+// `end`; reads up to 15 bytes past `end`, inside the caller's padding.
 SHADOW_FEED_INLINE bool find_string_end(const char*& p, const char* end) noexcept {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(' ');
+  for (;;) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote),
+                                                   _mm_cmpeq_epi8(x, backslash)),
+                                      _mm_cmplt_epi8(x, space));
+    const auto bits = static_cast<unsigned>(_mm_movemask_epi8(stop));
+    if (bits != 0) {
+      p += std::countr_zero(bits);
+      return p < end;
+    }
+    p += 16;
+    if (p >= end) return false;
+  }
+#else
   constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHighs = 0x8080808080808080ull;
   for (;;) {
     std::uint64_t x;
@@ -52,6 +75,7 @@ SHADOW_FEED_INLINE bool find_string_end(const char*& p, const char* end) noexcep
     p += 8;
     if (p >= end) return false;
   }
+#endif
 }
 
 // The plain string at p (its opening quote); `next` is set past the closing quote.
