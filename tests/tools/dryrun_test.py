@@ -237,7 +237,7 @@ class AmendMode(unittest.TestCase):
             self.assertEqual(p.returncode, 0, p.stderr)
             m = __import__("re").search(r"(\d+) amends \((\d+) refused\).* (\d+) left open", p.stderr)
             self.assertIsNotNone(m, p.stderr)
-            self.assertGreater(int(m.group(1)) - int(m.group(2)), 0, "no amend went through")
+            self.assertGreater(int(m.group(1)) - int(m.group(2)), 0, "no amend went through:\n" + p.stderr[-3000:])
             self.assertEqual(m.group(3), "0")
             run_dir = os.path.realpath(os.path.join(out, "latest"))
             real = jsonl(os.path.join(run_dir, "dryrun_real.jsonl"))
