@@ -231,8 +231,11 @@ class AmendMode(unittest.TestCase):
     def test_amend_mode(self):
         with tempfile.TemporaryDirectory(prefix="dryrun_amend.") as tmp:
             out = os.path.join(tmp, "art")
+            # A re-quote is an amend only once the venue has acked the resting order (else it is
+            # cancel + create): 14 s, so that a host slow enough to delay every ack for a while
+            # (ASan under a parallel ctest once gave none in 8 s) still shows amends.
             p = subprocess.run([RUN, "--config", CONFIG, "--dryrun-order-mode", "amend", "--iterations", "1",
-                                "--duration", "8", "--warmup", "1", "--out", out],
+                                "--duration", "14", "--warmup", "1", "--out", out],
                                capture_output=True, text=True, timeout=180)
             self.assertEqual(p.returncode, 0, p.stderr)
             m = __import__("re").search(r"(\d+) amends \((\d+) refused\).* (\d+) left open", p.stderr)
