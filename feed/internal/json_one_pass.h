@@ -268,13 +268,21 @@ SHADOW_FEED_INLINE DecodeStatus for_each_field(ScanObject& obj, F&& f) noexcept 
     return DecodeStatus::kOk;
   }
   for (;;) {
-    std::string_view key;
-    if (p >= end || !scan_plain_string(p, end, key, p)) return kGiveUp;
-    if (!expect(p, end, ':')) return kGiveUp;
+    const char* key;
+    if (p + 3 < end && p[0] == '"' && p[2] == '"' && p[3] == ':' &&
+        static_cast<unsigned char>(p[1] - 0x20) < 0x5f && p[1] != '\\' && p[1] != '"') {
+      key = p + 1;  // a one-character key ("u":), most of Binance's: checked in place
+      p += 4;
+    } else {
+      std::string_view k;
+      if (p >= end || !scan_plain_string(p, end, k, p)) return kGiveUp;
+      if (!expect(p, end, ':')) return kGiveUp;
+      key = k.data();
+    }
     p = skip_space(p, end);
     if (p >= end) return kGiveUp;
     ScanValue v{p, end};
-    if (const DecodeStatus st = f(key.data(), v); st != DecodeStatus::kOk) return st;
+    if (const DecodeStatus st = f(key, v); st != DecodeStatus::kOk) return st;
     p = v.next != nullptr ? v.next : skip_value(p, end);
     if (p == nullptr) return kGiveUp;
     if (expect(p, end, ',')) {
