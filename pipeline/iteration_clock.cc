@@ -41,6 +41,7 @@ void IterationClock::on_idle(bool stop_requested, bool feed_ended, bool feed_fai
   if (stop_requested) return finish("signal", true);
   if (!cfg_.recorded_time) tick(realtime_ns());
   if (feed_ended) finish(!feed_failed && cfg_.recorded_time ? "completed" : failure_reason, true);
+  publish_intents();
 }
 
 void IterationClock::on_fill(const Fill& f) noexcept {
@@ -118,6 +119,7 @@ void IterationClock::finish(const char* reason, bool close_open) noexcept {
   finished_ = true;
   sinks_->end(stop_reason_);
   if (gateway_ != nullptr) {
+    publish_intents();
     // The gateway's end: it cancels everything, settles and reports its end to the sinks. The
     // run is over: waiting for room is fine.
     const GatewayIntent end{.order_id = 0, .decision_ns = last_event_time(), .px = 0, .qty = 0, .slot = 0,
@@ -127,7 +129,13 @@ void IterationClock::finish(const char* reason, bool close_open) noexcept {
 }
 
 void IterationClock::to_gateway(const GatewayIntent& in) noexcept {
-  if (!gateway_->try_push(in)) ++gateway_drops_;
+  GatewayIntent* slot = gateway_->claim(gateway_pending_);
+  if (slot == nullptr) {
+    ++gateway_drops_;
+    return;
+  }
+  *slot = in;
+  ++gateway_pending_;
 }
 
 void IterationClock::sample_marks(std::int64_t t) noexcept {

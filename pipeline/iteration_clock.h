@@ -84,6 +84,7 @@ class IterationClock final : public EngineOutput {
     ++messages_;
     if ((messages_ & 63) == 0) report_progress();
     tick(t);
+    publish_intents();
   }
 
   // No event came. A stop request ends the run as "signal"; a live run's wall clock may close
@@ -129,7 +130,17 @@ class IterationClock final : public EngineOutput {
   void close_current(std::int64_t t, bool partial) noexcept;
   void report_progress() noexcept;
   void sample_marks(std::int64_t t) noexcept;
+  // Writes an intent into the gateway's ring without publishing it: what one event (or one
+  // idle turn) decides reaches the gateway at once, in publish_intents(), so a re-quote's
+  // cancel is never seen without the place that follows it (amend mode makes the pair one
+  // amend; seen alone, the cancel went out by itself and the place became a new order).
   void to_gateway(const GatewayIntent& in) noexcept;
+  void publish_intents() noexcept {
+    if (gateway_pending_ != 0) {
+      gateway_->publish(gateway_pending_);
+      gateway_pending_ = 0;
+    }
+  }
   std::int64_t last_event_time() const noexcept;
   // Slot of a SymbolTable id (by name: a symbol may arrive under several venue codes).
   std::size_t slot_of(std::uint16_t symbol_id) const noexcept;
@@ -153,6 +164,7 @@ class IterationClock final : public EngineOutput {
   std::vector<std::int64_t> last_mark_ns_;
   std::vector<Fixed> last_mid_;
   std::uint64_t gateway_drops_ = 0;
+  std::size_t gateway_pending_ = 0;  // intents written but not yet published
   std::string stop_reason_;
 };
 
