@@ -50,6 +50,7 @@ def run_once(shadow_run, config, extra, seconds, warmup, tmp):
         "involuntary_switches": hot.get("involuntary_switches", 0),
         "voluntary_switches": hot.get("voluntary_switches", 0),
         "runqueue_wait_ms": hot.get("runqueue_wait_ms", 0.0),
+        "minor_faults": hot.get("minor_faults", 0),
     }
 
 
@@ -95,8 +96,8 @@ def main():
     print(f"Medians of {a.repeat} runs per row; shadow-run --iterations 1 --duration {a.seconds:g} "
           f"--warmup {a.warmup:g} --batch 1 --layout fused, config {os.path.relpath(a.config)}\n")
     print("| row | msgs/s | p50 µs | p99 µs | p99.9 µs | max µs | burst decided p99 µs | msgs/completion p50 / p99 "
-          "| preemptions | voluntary switches | runqueue wait ms |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| preemptions | voluntary switches | runqueue wait ms | page faults |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         runs = result[row]
         lat = [median_of(runs, ["latency_us", q]) for q in ("p50", "p99", "p999", "max")]
@@ -104,7 +105,7 @@ def main():
               f" | {fmt(median_of(runs, ['chunk_decided_us', 'p99']))}"
               f" | {fmt(median_of(runs, ['chunk_size', 'p50']))} / {fmt(median_of(runs, ['chunk_size', 'p99']))}"
               f" | {fmt(median_of(runs, ['involuntary_switches']))} | {fmt(median_of(runs, ['voluntary_switches']))}"
-              f" | {fmt(median_of(runs, ['runqueue_wait_ms']))} |")
+              f" | {fmt(median_of(runs, ['runqueue_wait_ms']))} | {fmt(median_of(runs, ['minor_faults']))} |")
     for row in rows:
         runs = result[row]
         print(f"\n{row}: where the time went (µs, medians of {a.repeat} runs; one message in 8 stamped)\n")

@@ -45,6 +45,7 @@ ThreadSched ThreadSched::since(const ThreadSched& b) const noexcept {
   s.on_cpu_ns = d(on_cpu_ns, b.on_cpu_ns);
   s.runqueue_ns = d(runqueue_ns, b.runqueue_ns);
   s.timeslices = d(timeslices, b.timeslices);
+  s.minor_faults = d(minor_faults, b.minor_faults);
   return s;
 }
 
@@ -71,6 +72,24 @@ bool parse_schedstat(std::string_view line, ThreadSched& out) noexcept {
   return true;
 }
 
+bool parse_stat_faults(std::string_view line, ThreadSched& out) noexcept {
+  const std::size_t close = line.rfind(')');
+  if (close == std::string_view::npos) return false;
+  const char* p = line.data() + close + 1;
+  const char* const end = line.data() + line.size();
+  // Fields 3 (state) to 9 (flags), then 10: minflt.
+  for (int field = 3; field <= 10; ++field) {
+    while (p < end && *p == ' ') ++p;
+    if (p == end) return false;
+    if (field == 10) {
+      const auto r = std::from_chars(p, end, out.minor_faults);
+      return r.ec == std::errc{};
+    }
+    while (p < end && *p != ' ') ++p;
+  }
+  return false;
+}
+
 ThreadSched read_thread_sched(int tid) noexcept {
   ThreadSched s;
   if (tid <= 0) return s;
@@ -81,6 +100,8 @@ ThreadSched read_thread_sched(int tid) noexcept {
   if (!read_small(path, buf, sizeof buf, text) || !parse_status_switches(text, s)) return s;
   std::snprintf(path, sizeof path, "/proc/self/task/%d/schedstat", tid);
   if (!read_small(path, buf, sizeof buf, text) || !parse_schedstat(text, s)) return s;
+  std::snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+  if (!read_small(path, buf, sizeof buf, text) || !parse_stat_faults(text, s)) return s;
   s.ok = true;
   return s;
 }

@@ -1,5 +1,7 @@
 #include "pipeline/replay_files.h"
 
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <iterator>
 #include <string>
@@ -106,8 +108,15 @@ void print_summary(FILE* out, const ReplayOptions& opt, const Replayer& replayer
   }
 }
 
+// Minor page faults of the calling thread so far (getrusage(RUSAGE_THREAD)).
+std::uint64_t thread_minor_faults() noexcept {
+  rusage u{};
+  return getrusage(RUSAGE_THREAD, &u) == 0 ? static_cast<std::uint64_t>(u.ru_minflt) : 0;
+}
+
 // --json: the same run as one JSON object on one line (bench/replay_peers.py reads it).
-void print_json(FILE* out, const ReplayOptions& opt, const Replayer& replayer, std::int64_t busy_ns) {
+void print_json(FILE* out, const ReplayOptions& opt, const Replayer& replayer, std::int64_t busy_ns,
+                std::uint64_t busy_faults) {
   const ReplayCounters& c = replayer.counters();
   const double secs = static_cast<double>(busy_ns) / 1e9;
   std::string o = "{";
@@ -123,6 +132,7 @@ void print_json(FILE* out, const ReplayOptions& opt, const Replayer& replayer, s
   json::whole(o, "messages", c.messages);
   json::whole(o, "bytes", c.bytes);
   json::whole(o, "busy_ns", static_cast<unsigned long long>(busy_ns));
+  json::whole(o, "busy_minor_faults", busy_faults);
   json::num(o, "msgs_per_s", secs > 0 ? static_cast<double>(c.messages) / secs : 0.0);
   json::whole(o, "book_messages", c.book_messages);
   json::whole(o, "trades", c.trades);
@@ -174,6 +184,7 @@ int replay_files(const ReplayOptions& opt) {
   const auto fail = [&rc](int code) { rc = code > rc ? code : rc; };  // the worst one wins
   std::uint64_t errors_printed = 0;
   std::int64_t busy_ns = 0;  // time spent replaying (excludes --preload reads)
+  std::uint64_t busy_faults = 0;  // page faults taken meanwhile (first touch of new memory)
   for (const std::string& path : opt.files) {
     CaptureReaderOptions ro;
     if (opt.max_line_bytes != 0) ro.max_line_bytes = opt.max_line_bytes;
@@ -186,6 +197,7 @@ int replay_files(const ReplayOptions& opt) {
     Protocol protocol = opt.protocol;
     CaptureTally tally;
     CaptureLine line;
+    const std::uint64_t faults0 = thread_minor_faults();
     const std::int64_t t0 = monotonic_ns();
     while (reader.next(line)) {
       if (protocol == Protocol::kAuto && !line.too_long) protocol = detect_protocol({line.data, line.len});
@@ -200,6 +212,7 @@ int replay_files(const ReplayOptions& opt) {
       }
     }
     busy_ns += monotonic_ns() - t0;
+    busy_faults += thread_minor_faults() - faults0;
     if (!reader.error().empty()) {
       // Truncated or corrupt gzip, or an I/O error: the file was not replayed to its end.
       std::fprintf(stderr, "shadow-replay: %s\n", reader.error().c_str());
@@ -215,7 +228,7 @@ int replay_files(const ReplayOptions& opt) {
   }
 
   if (opt.json) {
-    print_json(out, opt, replayer, busy_ns);
+    print_json(out, opt, replayer, busy_ns, busy_faults);
   } else {
     print_summary(out, opt, replayer, trace.lines(), static_cast<double>(busy_ns) / 1e9);
   }

@@ -151,6 +151,7 @@ std::string hot_threads_json(const std::array<HotThreadSched, 2>& threads) {
     num(o, "on_cpu_ms", static_cast<double>(t.sched.on_cpu_ns) / 1e6);
     num(o, "runqueue_wait_ms", static_cast<double>(t.sched.runqueue_ns) / 1e6);
     whole(o, "timeslices", t.sched.timeslices);
+    whole(o, "minor_faults", t.sched.minor_faults);
     o += '}';
   }
   o += ']';
@@ -470,10 +471,11 @@ std::string stage_table_text(const StageKpis& k, const std::array<HotThreadSched
   for (const HotThreadSched& t : hot_threads) {
     if (t.name == nullptr || !t.sched.ok) continue;
     std::snprintf(line, sizeof line,
-                  "hot thread %s: %llu preemptions, %llu voluntary switches, %.1f ms waiting for a CPU, %.1f ms on CPU\n",
+                  "hot thread %s: %llu preemptions, %llu voluntary switches, %.1f ms waiting for a CPU, %.1f ms on CPU, "
+                  "%llu page faults\n",
                   t.name, static_cast<unsigned long long>(t.sched.involuntary),
                   static_cast<unsigned long long>(t.sched.voluntary), static_cast<double>(t.sched.runqueue_ns) / 1e6,
-                  static_cast<double>(t.sched.on_cpu_ns) / 1e6);
+                  static_cast<double>(t.sched.on_cpu_ns) / 1e6, static_cast<unsigned long long>(t.sched.minor_faults));
     o += line;
   }
   return o;

@@ -228,6 +228,7 @@ void SinkStage::sample_threads(IterationKpis& k) noexcept {
     r.on_cpu_ns += d.on_cpu_ns;
     r.runqueue_ns += d.runqueue_ns;
     r.timeslices += d.timeslices;
+    r.minor_faults += d.minor_faults;
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <new>
 #include <thread>
 
 #include <time.h>
@@ -26,7 +27,12 @@ TEST(ThreadSched, ParsesTheStatusCountersAndTheSchedstatLine) {
   EXPECT_EQ(s.on_cpu_ns, 123456789u);
   EXPECT_EQ(s.runqueue_ns, 2345u);
   EXPECT_EQ(s.timeslices, 67u);
+  // minflt is the 10th field; a comm with spaces and parentheses does not shift it.
+  EXPECT_TRUE(parse_stat_faults("4242 (shadow (x) y) R 1 4242 4242 0 -1 4194560 731 0 2 0 5 3\n", s));
+  EXPECT_EQ(s.minor_faults, 731u);
   ThreadSched bad;
+  EXPECT_FALSE(parse_stat_faults("4242 (x) R 1 2 3", bad));
+  EXPECT_FALSE(parse_stat_faults("no parenthesis 1 2 3 4 5 6 7 8 9", bad));
   EXPECT_FALSE(parse_status_switches("Name:\tx\nvoluntary_ctxt_switches:\t1\n", bad));
   EXPECT_FALSE(parse_schedstat("12 x 3", bad));
   EXPECT_FALSE(parse_schedstat("", bad));
@@ -50,8 +56,15 @@ TEST(ThreadSched, ReadsAnotherThreadOfTheProcess) {
   std::thread t([&] {
     tid.store(current_tid());
     while (phase.load() == 0) std::this_thread::yield();
-    // Five sleeps (voluntary switches), then 10 ms of this thread's own CPU time.
+    // Five sleeps (voluntary switches), 64 fresh pages touched (page faults), then 10 ms of
+    // this thread's own CPU time.
     for (int i = 0; i < 5; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    {
+      constexpr std::size_t kBytes = std::size_t{64} << 12;
+      char* fresh = static_cast<char*>(::operator new(std::size_t{16} << 20));  // mmap'ed by malloc
+      for (std::size_t i = 0; i < kBytes; i += 4096) static_cast<volatile char*>(fresh)[i] = 1;
+      ::operator delete(fresh);
+    }
     timespec start{}, now{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start);
     do {
@@ -72,6 +85,7 @@ TEST(ThreadSched, ReadsAnotherThreadOfTheProcess) {
   const ThreadSched d = later.since(first);
   EXPECT_GE(d.voluntary, 5u);           // the five sleeps at least
   EXPECT_GE(d.on_cpu_ns, 9'000'000u);   // the 10 ms of CPU time (tick accounting: 10 % slack)
+  EXPECT_GE(d.minor_faults, 64u);       // the 64 pages
   EXPECT_FALSE(read_thread_sched(0).ok);
   EXPECT_FALSE(read_thread_sched(-1).ok);
 }
