@@ -409,18 +409,7 @@ Sample& binance_sample() {
   return s;
 }
 
-bool same_event(const MarketEvent& a, const MarketEvent& b) {
-  if (std::memcmp(&a, &b, offsetof(MarketEvent, levels)) != 0) return false;
-  switch (a.kind) {
-    case EventKind::kTrade:
-      return a.trade.px == b.trade.px && a.trade.qty == b.trade.qty &&
-             a.trade.trade_id == b.trade.trade_id && a.trade.aggressor == b.trade.aggressor;
-    case EventKind::kBbo:
-      return std::memcmp(&a.bbo, &b.bbo, sizeof(BboData)) == 0;
-    default:
-      return std::memcmp(a.levels, b.levels, sizeof(Level) * (a.n_bids + a.n_asks)) == 0;
-  }
-}
+using testing::same_event;  // decoder_test_support.h
 
 template <class Decoder>
 std::vector<MarketEvent> decode_all(const Sample& s) {

@@ -119,10 +119,10 @@ bool BinanceDecoder::parse_one_pass(const char* data, std::size_t len, std::size
                                     feed_internal::EventWriter<S>& w,
                                     feed_internal::MessageHeader& h, Outcome& outcome,
                                     DecodeStatus& st) noexcept {
-  feed_internal::ScanObject root;
-  if (!feed_internal::scan_root(data, len, capacity, root)) return false;
   Fields f;
-  if (read_object(root, true, f, w) != DecodeStatus::kOk || !feed_internal::scan_root_ends(root)) {
+  if (!feed_internal::read_one_pass(data, len, capacity, [&](auto& root) noexcept {
+        return read_object(root, true, f, w);
+      })) {
     return false;
   }
   st = build(f, w, h, outcome);

@@ -125,11 +125,11 @@ bool BybitDecoder::parse_one_pass(const char* data, std::size_t len, std::size_t
                                   feed_internal::EventWriter<S>& w,
                                   feed_internal::MessageHeader& h, Outcome& outcome,
                                   DecodeStatus& st) noexcept {
-  feed_internal::ScanObject root;
-  if (!feed_internal::scan_root(data, len, capacity, root)) return false;
   h.venue = Venue::kBybit;
   Root r;
-  if (read_root(root, r, w, h) != DecodeStatus::kOk || !feed_internal::scan_root_ends(root)) {
+  if (!feed_internal::read_one_pass(data, len, capacity, [&](auto& root) noexcept {
+        return read_root(root, r, w, h);
+      })) {
     return false;
   }
   if (answer_without_data(r, outcome, st)) return true;

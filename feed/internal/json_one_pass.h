@@ -315,4 +315,14 @@ inline bool scan_root_ends(const ScanObject& root) noexcept {
   return skip_space(root.p, root.end) == root.end;
 }
 
+// A whole message in one pass: true when read(root object) returned kOk and only whitespace
+// follows the root; false when the one-pass path gives up (then simdjson reads the message).
+template <class F>
+SHADOW_FEED_INLINE bool read_one_pass(const char* data, std::size_t len, std::size_t capacity,
+                                      F&& read) noexcept {
+  ScanObject root;
+  return scan_root(data, len, capacity, root) && read(root) == DecodeStatus::kOk &&
+         scan_root_ends(root);
+}
+
 }  // namespace shadow::feed_internal
