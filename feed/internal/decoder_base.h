@@ -14,9 +14,10 @@
 //                       EventWriter<S>& w, MessageHeader& h, Outcome& outcome, DecodeStatus& st);
 //
 // (json_one_pass.h), which decode() tries first: true with the message's status, or false when
-// it gave up, and then the events it claimed are dropped and parse() reads the message again. The base owns the rest of a message's life: the stats, the
-// simdjson document and the root-object check, the publish-or-abort rule (all events of the
-// message or none) and the stamping of the shared header with the first/last flags.
+// it gave up, and then the events it claimed are dropped and parse() reads the message again.
+// The base owns the rest of a message's life: the stats, the simdjson document and the
+// root-object check, the publish-or-abort rule (all events of the message or none) and the
+// stamping of the shared header with the first/last flags.
 //
 // Not part of the feed API: include only from feed/*_decoder.h.
 #pragma once
