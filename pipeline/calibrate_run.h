@@ -7,7 +7,8 @@
 //
 // Re-prediction without re-deciding: the recorded market (market.capture) is replayed through
 // one SyncedBook<FlatBook> per symbol and a FillSimulator(θ) is driven exactly as the engine
-// drives it (advance, book apply, on_level per level, on_book_reset after a snapshot, on_trade);
+// drives it (advance, book apply, on_book_delta per delta, on_book_reset after a snapshot,
+// on_trade);
 // the recorded decisions (dryrun_decisions.jsonl) are submitted / cancelled at their recorded
 // ts_ns, and an OwnOrders registry replayed from dryrun_real.jsonl (an acked order's open
 // quantity appears at its "new" ts_ns, shrinks at each fill's ts_ns, disappears at its final

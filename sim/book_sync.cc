@@ -1,8 +1,12 @@
 #include "sim/book_sync.h"
 
+#include <cstring>
+
 namespace shadow {
 
-MessageBuffer::MessageBuffer(std::size_t capacity_events) : slots_(capacity_events) {}
+MessageBuffer::MessageBuffer(std::size_t capacity_events, bool prefault) : slots_(capacity_events) {
+  if (prefault) std::memset(static_cast<void*>(slots_.data()), 0, slots_.size() * sizeof(MarketEvent));
+}
 
 std::size_t MessageBuffer::push(const MarketEvent& e, bool* self_dropped) noexcept {
   *self_dropped = false;

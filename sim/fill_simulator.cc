@@ -412,6 +412,10 @@ void FillSimulator::cross_check(Side book_side, Fixed px, std::int64_t now) noex
 void FillSimulator::on_level(Side side, Fixed px, Fixed new_qty, std::int64_t now) noexcept {
   advance(now);
   ++stats_.level_updates;
+  level_changed(side, px, new_qty, now);
+}
+
+void FillSimulator::level_changed(Side side, Fixed px, Fixed new_qty, std::int64_t now) noexcept {
   if (new_qty < 0) new_qty = 0;
   const Fixed theirs = others(side, px, new_qty);
   for (const std::uint32_t s : live_) {
@@ -423,6 +427,32 @@ void FillSimulator::on_level(Side side, Fixed px, Fixed new_qty, std::int64_t no
   }
   if (new_qty > 0 && (side == Side::kBuy || side == Side::kSell)) cross_check(side, px, now);
   remove_done_from_live();
+}
+
+void FillSimulator::on_book_delta(const MarketEvent& e, const FlatBook& book, std::int64_t now) noexcept {
+  advance(now);
+  stats_.level_updates += static_cast<std::uint64_t>(e.n_bids) + e.n_asks;
+  // A bid level at px matters to a live buy at px (its queue) or a live sell priced <= px (a
+  // cross), so only at px >= the lowest live price; an ask level only at px <= the highest.
+  // Levels outside change nothing: most of a depth message's, with two quotes resting.
+  Fixed lo = 0, hi = 0;
+  bool any = false;
+  for (const std::uint32_t s : live_) {
+    const Order& o = slots_[s];
+    if (o.state != State::kLive) continue;
+    lo = any ? std::min(lo, o.px) : o.px;
+    hi = any ? std::max(hi, o.px) : o.px;
+    any = true;
+  }
+  if (!any) return;
+  for (std::uint8_t j = 0; j < e.n_bids; ++j) {
+    const Fixed px = e.bids()[j].px;
+    if (px >= lo) level_changed(Side::kBuy, px, book.qty_at(Side::kBuy, px), now);
+  }
+  for (std::uint8_t j = 0; j < e.n_asks; ++j) {
+    const Fixed px = e.asks()[j].px;
+    if (px <= hi) level_changed(Side::kSell, px, book.qty_at(Side::kSell, px), now);
+  }
 }
 
 void FillSimulator::on_book_reset(std::int64_t now) noexcept {
@@ -446,14 +476,7 @@ void report_book_event(FillSimulator& sim, const MarketEvent& e, const FlatBook&
     if (e.last_in_message()) sim.on_book_reset(now);
     return;
   }
-  for (std::uint8_t j = 0; j < e.n_bids; ++j) {
-    const Fixed px = e.bids()[j].px;
-    sim.on_level(Side::kBuy, px, book.qty_at(Side::kBuy, px), now);
-  }
-  for (std::uint8_t j = 0; j < e.n_asks; ++j) {
-    const Fixed px = e.asks()[j].px;
-    sim.on_level(Side::kSell, px, book.qty_at(Side::kSell, px), now);
-  }
+  sim.on_book_delta(e, book, now);
 }
 
 }  // namespace shadow

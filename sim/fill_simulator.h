@@ -242,6 +242,9 @@ class FillSimulator {
   void on_trade(Fixed px, Fixed qty, Side aggressor, std::int64_t now) noexcept;
   // The book now holds new_qty at (side, px) (0: deleted). Call after book.set().
   void on_level(Side side, Fixed px, Fixed new_qty, std::int64_t now) noexcept;
+  // A delta `book` has just applied: on_level for each of its levels, with the book's new
+  // quantity, except the levels that can touch no live order (they are only counted).
+  void on_book_delta(const MarketEvent& e, const FlatBook& book, std::int64_t now) noexcept;
   // After a snapshot (or any wholesale book change) is applied: every live order re-reads its
   // level from the book (a vanished level is a decrease to 0) and the cross rule runs against
   // the best bid/ask.
@@ -299,6 +302,8 @@ class FillSimulator {
   void release(Order& o) noexcept;  // slot back to free; drops it from live_
   void remove_done_from_live() noexcept;
   void cross_check(Side book_side, Fixed px, std::int64_t now) noexcept;
+  // on_level without its advance() and its count: the level (side, px) now holds new_qty.
+  void level_changed(Side side, Fixed px, Fixed new_qty, std::int64_t now) noexcept;
   void recompute_next_due() noexcept;
   // The level's quantity without our own real orders (as displayed when own_ is null).
   Fixed others(Side side, Fixed px, Fixed displayed) const noexcept {
@@ -331,8 +336,9 @@ class FillSimulator {
 
 // The engine's way of telling a simulator what a book event changed, shared by ShadowEngine and
 // the calibration's re-prediction (pipeline/calibrate_run.h): after `book` applied `e` (a
-// snapshot or delta, the book synced), a delta reports each of its levels (on_level with the
-// book's new quantity), a snapshot the whole book at its message's last event (on_book_reset).
+// snapshot or delta, the book synced), a delta reports its levels (on_book_delta: on_level
+// with the book's new quantity for each level that can touch a live order), a snapshot the
+// whole book at its message's last event (on_book_reset).
 void report_book_event(FillSimulator& sim, const MarketEvent& e, const FlatBook& book, std::int64_t now) noexcept;
 
 }  // namespace shadow
