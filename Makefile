@@ -75,6 +75,7 @@ bench: build
 # make bench-latency   1) shadow-run's wire-to-decision latency per arrival profile (paced 10 k and
 #                      100 k events/s, 100-message bursts), 3 runs each, medians, with the
 #                      per-stage breakdown and the hot thread's preemptions for every row
+#                      and the host's noise floor (bench/host-jitter) before each repetition
 #                      (bench/latency_matrix.py; MATRIX_ARGS adds options, e.g. "--repeat 5");
 #                      2) the live feed alone against shadow-exchange at 10 k / 100 k / 1 M
 #                      events/s, the loopback TCP ping-pong floor measured in the same run, and
@@ -83,7 +84,8 @@ bench: build
 LATENCY_ARGS ?=
 MATRIX_ARGS ?=
 bench-latency: build
-	@python3 bench/latency_matrix.py build/release/tools/shadow-run $(MATRIX_ARGS)
+	@python3 bench/latency_matrix.py build/release/tools/shadow-run \
+	  --host-jitter build/release/bench/host-jitter $(MATRIX_ARGS)
 	@build/release/bench/wire-latency --exchange build/release/tools/shadow-exchange $(LATENCY_ARGS)
 
 # make bench-replay    replay throughput on the Binance and Bybit captures: shadow-replay against
