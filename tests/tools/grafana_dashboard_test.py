@@ -18,21 +18,18 @@ usage: grafana_dashboard_test.py SHADOW_RUN CONFIG REPO_ROOT
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import unittest
-import urllib.parse
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import prometheus_peer  # noqa: E402
 import requirements  # noqa: E402
 
 RUN = CONFIG = ROOT = None
-PROMETHEUS = "/usr/bin/prometheus"
 DS = {"type": "prometheus", "uid": "${datasource}"}
 # KPI panel -> (alert in shadow_rules.yml, threshold)
 KPI_PANELS = {
@@ -59,12 +56,6 @@ def queries(dash):
 def fill(expr, symbol):
     return (expr.replace("$__rate_interval", "15s").replace("$job", "shadow")
             .replace("$symbol", symbol))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class DashboardLint(unittest.TestCase):
@@ -130,8 +121,8 @@ class DashboardLint(unittest.TestCase):
 
 class DashboardQueriesAgainstALiveRun(unittest.TestCase):
     def test_every_query_returns_data(self):
-        if not os.path.exists(PROMETHEUS):
-            requirements.unavailable(self, f"prometheus not found at {PROMETHEUS}")
+        if not os.path.exists(prometheus_peer.PROMETHEUS):
+            requirements.unavailable(self, f"prometheus not found at {prometheus_peer.PROMETHEUS}")
         dash = load()
         with tempfile.TemporaryDirectory(prefix="grafana_dash.") as d:
             with open(CONFIG) as f:
@@ -148,46 +139,19 @@ class DashboardQueriesAgainstALiveRun(unittest.TestCase):
             threading.Thread(target=lambda: lines.extend(run.stderr), daemon=True).start()
             prom = None
             try:
-                url = None
-                deadline = time.time() + 20
-                while url is None and time.time() < deadline:
-                    for line in list(lines):
-                        if "metrics at http://" in line:
-                            url = line.split("metrics at ", 1)[1].strip()
-                    time.sleep(0.05)
+                url = prometheus_peer.metrics_url(lines, timeout_s=20)
                 self.assertIsNotNone(url, "".join(lines))
-                port = free_port()
-                pcfg = os.path.join(d, "prometheus.yml")
-                with open(pcfg, "w") as f:
-                    f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-                            f"rule_files: ['{os.path.join(ROOT, 'ops', 'alerts', 'shadow_rules.yml')}']\n"
-                            "scrape_configs:\n  - job_name: shadow\n    static_configs:\n"
-                            f"      - targets: ['{urllib.parse.urlparse(url).netloc}']\n")
-                prom = subprocess.Popen([PROMETHEUS, f"--config.file={pcfg}",
-                                         f"--storage.tsdb.path={os.path.join(d, 'tsdb')}",
-                                         f"--web.listen-address=127.0.0.1:{port}"],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-                api = f"http://127.0.0.1:{port}/api/v1"
-
-                def get(path, **params):
-                    q = urllib.parse.urlencode(params, doseq=True)
-                    return json.loads(urllib.request.urlopen(f"{api}/{path}?{q}", timeout=5).read())
+                prom = prometheus_peer.Prometheus(
+                    d, url, rule_files=[os.path.join(ROOT, "ops", "alerts", "shadow_rules.yml")])
 
                 def query(expr):
-                    r = get("query", query=expr)
+                    r = prom.get("query", query=expr)
                     self.assertEqual(r["status"], "success", expr)
                     return r["data"]["result"]
 
                 # Four iterations scraped: every counter has moved inside the 15 s rate window.
-                deadline = time.time() + 40
-                ready = False
-                while not ready and time.time() < deadline:
-                    try:
-                        ready = bool(query('shadow_iteration{job="shadow"} >= 4'))
-                    except OSError:
-                        pass
-                    time.sleep(0.3)
-                self.assertTrue(ready, "prometheus never saw 4 iterations of the run")
+                self.assertTrue(prom.wait_for('shadow_iteration{job="shadow"} >= 4', timeout_s=40),
+                                "prometheus never saw 4 iterations of the run")
                 pending = {(t, r, s): e for t, r, e in queries(dash) for s in (".+", "BTCUSDT")}
                 deadline = time.time() + 20  # alerts need a rule evaluation or two
                 while pending and time.time() < deadline:
@@ -201,7 +165,7 @@ class DashboardQueriesAgainstALiveRun(unittest.TestCase):
                     if v["type"] != "query":
                         continue
                     m = re.match(r"label_values\((.+), (\w+)\)$", v["query"]["query"])
-                    series = get("series", **{"match[]": fill(m.group(1), ".+")})["data"]
+                    series = prom.get("series", **{"match[]": fill(m.group(1), ".+")})["data"]
                     values = {s[m.group(2)] for s in series if m.group(2) in s}
                     want = {"shadow"} if v["name"] == "job" else {"BTCUSDT", "_all"}
                     self.assertEqual(values & want, want, v["name"])
@@ -211,8 +175,7 @@ class DashboardQueriesAgainstALiveRun(unittest.TestCase):
                 self.assertEqual(run.returncode, 0, "".join(lines)[-2000:])
             finally:
                 if prom is not None:
-                    prom.terminate()
-                    prom.wait(timeout=10)
+                    prom.stop()
                 if run.poll() is None:
                     run.kill()
                     run.wait()

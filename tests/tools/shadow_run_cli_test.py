@@ -21,17 +21,12 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import prometheus_peer  # noqa: E402
 import requirements  # noqa: E402
+from prometheus_peer import free_port  # noqa: E402
 jsonschema = requirements.require_module("jsonschema", "python3-jsonschema")
 
 RUN = AUDIT = SCHEMAS = CONFIG = DATA = None
-
-
-def free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def schema(name):
@@ -364,9 +359,8 @@ class ShadowRunTest(unittest.TestCase):
 
     def test_metrics_endpoint_promtool_and_a_real_prometheus(self):
         import threading
-        import urllib.parse
         import urllib.request
-        if not (os.path.exists("/usr/bin/promtool") and os.path.exists("/usr/bin/prometheus")):
+        if not (os.path.exists("/usr/bin/promtool") and os.path.exists(prometheus_peer.PROMETHEUS)):
             requirements.unavailable(self, "prometheus not installed")
         d = tempfile.mkdtemp(dir=self.tmp)
         textfile = os.path.join(d, "shadow.prom")
@@ -379,16 +373,11 @@ class ShadowRunTest(unittest.TestCase):
         reader.start()
         prom = None
         try:
-            url = None
-            deadline = time.time() + 15
-            while url is None and time.time() < deadline:
-                for line in list(lines):
-                    if "metrics at http://" in line:
-                        url = line.split("metrics at ", 1)[1].strip()
-                time.sleep(0.05)
+            url = prometheus_peer.metrics_url(lines)
             self.assertIsNotNone(url, "".join(lines))
             # a real scrape after the first iteration, checked by promtool (errors and lint)
             body = ""
+            deadline = time.time() + 15
             while time.time() < deadline and "shadow_iteration " not in body:
                 body = urllib.request.urlopen(url, timeout=5).read().decode()
                 time.sleep(0.1)
@@ -399,27 +388,8 @@ class ShadowRunTest(unittest.TestCase):
             self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
             self.assertEqual(check.stdout + check.stderr, "", "promtool lint findings")
             # a real Prometheus scraping the run; its query API returns the KPI series
-            port = free_port()
-            cfg = os.path.join(d, "prometheus.yml")
-            target = urllib.parse.urlparse(url).netloc
-            with open(cfg, "w") as f:
-                f.write("global:\n  scrape_interval: 1s\nscrape_configs:\n"
-                        f"  - job_name: shadow\n    static_configs:\n      - targets: ['{target}']\n")
-            prom = subprocess.Popen(["/usr/bin/prometheus", f"--config.file={cfg}",
-                                     f"--storage.tsdb.path={os.path.join(d, 'tsdb')}",
-                                     f"--web.listen-address=127.0.0.1:{port}"],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            q = urllib.parse.quote('shadow_net_bps{symbol="_all",job="shadow"}')
-            result = []
-            deadline = time.time() + 30
-            while not result and time.time() < deadline:
-                try:
-                    r = json.loads(urllib.request.urlopen(
-                        f"http://127.0.0.1:{port}/api/v1/query?query={q}", timeout=2).read())
-                    result = r["data"]["result"]
-                except OSError:
-                    pass
-                time.sleep(0.3)
+            prom = prometheus_peer.Prometheus(d, url)
+            result = prom.wait_for('shadow_net_bps{symbol="_all",job="shadow"}')
             self.assertTrue(result, "prometheus never returned the shadow_net_bps series")
             self.assertEqual(result[0]["metric"]["symbol"], "_all")
             float(result[0]["value"][1])
@@ -429,8 +399,7 @@ class ShadowRunTest(unittest.TestCase):
                 self.assertIn("shadow_iteration 8", f.read())
         finally:
             if prom is not None:
-                prom.terminate()
-                prom.wait(timeout=10)
+                prom.stop()
             if run.poll() is None:
                 run.kill()
 
