@@ -3,10 +3,12 @@
 #
 #   make build   Release build in build/release
 #   make run     the main job: a quick shadow run against the embedded exchange (6 x 10 s, config/
-#                shadow.toml), then its audit (table + verdict; HOLD does not fail `make run`)
+#                shadow.toml), then its audit (table + verdict; HOLD does not fail `make run`) and
+#                its HTML report (the path printed last; docs/OPERATIONS.md "The report")
 #   make test    every test: Release, then ASan+UBSan, then the concurrency tests under TSan
 #   make dryrun  a dry-run on the embedded sandbox (config/dryrun.toml, 3 x 20 s): the shadow's
-#                decisions as real orders, then the audit with the prediction-vs-reality gate
+#                decisions as real orders, then the audit with the prediction-vs-reality gate, and
+#                the report
 #   make bench   the Google Benchmark programs (peers side by side) and the replay throughput
 #   make fuzz    libFuzzer targets (clang) for FUZZ_SECONDS each on a corpus from the samples
 
@@ -17,7 +19,7 @@ RUN_DIR ?= artifacts/shadow/latest
 CONFIG ?= config/shadow.toml
 RUN_ARGS ?=
 
-.PHONY: deps build run dryrun shadow-run shadow-audit shadow-ci test test-release test-asan test-tsan bench bench-sandbox \
+.PHONY: deps build run dryrun shadow-run shadow-audit shadow-report shadow-ci test test-release test-asan test-tsan bench bench-sandbox \
         bench-latency bench-replay fuzz clean
 
 deps:
@@ -30,24 +32,34 @@ build: deps
 run: build
 	build/release/tools/shadow-run --config $(CONFIG) --quick $(RUN_ARGS)
 	build/release/tools/shadow-audit artifacts/shadow/latest
+	build/release/tools/shadow-report artifacts/shadow/latest
 
 dryrun: build
 	build/release/tools/shadow-run --config config/dryrun.toml $(RUN_ARGS)
 	build/release/tools/shadow-audit artifacts/shadow/latest
+	build/release/tools/shadow-report artifacts/shadow/latest
 
 # make shadow-run     a shadow run with CONFIG (default config/shadow.toml: 6 x 60 s); RUN_ARGS
 #                     adds shadow-run flags, e.g. RUN_ARGS="--quick --layout split".
 # make shadow-audit   audit RUN_DIR (default artifacts/shadow/latest): table, verdict and
 #                     POST_SHADOW_AUDIT_SUMMARY.json; exit 0 on PASS or HOLD, 2 on unusable input.
-# make shadow-ci      the CI gate: the same with --fail-on-hold (HOLD exits 1; docs/KPIS.md).
+# make shadow-report  the HTML report of RUN_DIR (RUN_DIR/report.html); REPORT_ARGS adds flags, e.g.
+#                     REPORT_ARGS="--compare artifacts/shadow/<baseline run> -o /tmp/r.html".
+# make shadow-ci      the CI gate: the audit with --fail-on-hold (HOLD exits 1; docs/KPIS.md),
+#                     then the report either way (its path printed), then the audit's exit status.
 shadow-run: build
 	build/release/tools/shadow-run --config $(CONFIG) $(RUN_ARGS)
 
 shadow-audit: build
 	build/release/tools/shadow-audit $(RUN_DIR)
 
+REPORT_ARGS ?=
+shadow-report: build
+	build/release/tools/shadow-report $(RUN_DIR) $(REPORT_ARGS)
+
 shadow-ci: build
-	build/release/tools/shadow-audit $(RUN_DIR) --fail-on-hold
+	@rc=0; build/release/tools/shadow-audit $(RUN_DIR) --fail-on-hold || rc=$$?; \
+	  build/release/tools/shadow-report $(RUN_DIR) $(REPORT_ARGS) || exit $$?; exit $$rc
 
 test: deps test-release test-asan test-tsan
 	@echo "make test: all suites passed (release, asan+ubsan, tsan)"
