@@ -5,11 +5,31 @@ prediction-vs-reality), the running aggregates of the two JSONL logs (fills.json
 shadow_orders.jsonl: Orders) and an Artifact status for every file it looked for.
 """
 import os
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from . import artifacts as A
 
 MAX_PATH_POINTS = 4000   # per symbol: the position path is thinned past this (every k-th fill)
+SIDES = ("buy", "sell")
+LIQUIDITY = ("maker", "taker")
+
+
+def _str(v):
+    if not isinstance(v, str) or not v:
+        raise TypeError(f"expected a non-empty string, got {v!r:.40}")
+    return v
+
+
+def _int(v):
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise TypeError(f"expected an integer, got {v!r:.40}")
+    return v
+
+
+def _enum(v, allowed):
+    if v not in allowed:
+        raise ValueError(f"{v!r:.40} is not one of {allowed}")
+    return v
 
 
 class PositionPath:
@@ -46,7 +66,6 @@ class SymbolFills:
         self.fees = Decimal(0)
         self.position = Decimal(0)
         self.path = PositionPath()
-        self.prices = PositionPath()   # (ts_ns, fill price), thinned the same way
 
 
 class Fills:
@@ -57,20 +76,22 @@ class Fills:
         self.per_iteration = {}   # iteration -> fills
 
     def add(self, _line, f):
-        try:
-            px, qty, fee = Decimal(f["px"]), Decimal(f["qty"]), Decimal(f["fee"])
-        except InvalidOperation:
-            return
-        s = self.symbols.setdefault(f["symbol"], SymbolFills())
-        s.count[f["liquidity"]] += 1
-        s.by_reason[f["reason"]] = s.by_reason.get(f["reason"], 0) + 1
-        s.qty[f["side"]] += qty
+        """One line; raises (KeyError, TypeError, ValueError, ArithmeticError) before changing
+        anything when a field it reads is missing or mistyped (a line the schema check skipped)."""
+        px, qty, fee = Decimal(f["px"]), Decimal(f["qty"]), Decimal(f["fee"])
+        sym, side, liquidity, ts, iteration = (
+            _str(f["symbol"]), _enum(f["side"], SIDES), _enum(f["liquidity"], LIQUIDITY),
+            _int(f["ts_ns"]), _int(f["iteration"]))
+        reason = _str(f["reason"])
+        s = self.symbols.setdefault(sym, SymbolFills())
+        s.count[liquidity] += 1
+        s.by_reason[reason] = s.by_reason.get(reason, 0) + 1
+        s.qty[side] += qty
         s.notional += px * qty
         s.fees += fee
-        s.position += qty if f["side"] == "buy" else -qty
-        s.path.add(f["ts_ns"], s.position)
-        s.prices.add(f["ts_ns"], px)
-        self.per_iteration[f["iteration"]] = self.per_iteration.get(f["iteration"], 0) + 1
+        s.position += qty if side == "buy" else -qty
+        s.path.add(ts, s.position)
+        self.per_iteration[iteration] = self.per_iteration.get(iteration, 0) + 1
 
     @property
     def total(self):
@@ -88,14 +109,17 @@ class Orders:
         self.rejected_by_iteration = {}   # (iteration, reason) -> count
 
     def add(self, _line, o):
-        sym = o["symbol"]
-        self.decisions[sym] = self.decisions.get(sym, 0) + 1
-        if o["would_place"]:
-            self.placed[sym] = self.placed.get(sym, 0) + 1
+        """One line; raises like Fills.add before changing anything."""
+        sym, placed, iteration = _str(o["symbol"]), o["would_place"], _int(o["iteration"])
         reason = o["rejection_reason"]
+        if not isinstance(placed, bool) or not (reason is None or isinstance(reason, str)):
+            raise TypeError("would_place or rejection_reason")
+        self.decisions[sym] = self.decisions.get(sym, 0) + 1
+        if placed:
+            self.placed[sym] = self.placed.get(sym, 0) + 1
         if reason is not None:
             self.rejected[(sym, reason)] = self.rejected.get((sym, reason), 0) + 1
-            key = (o["iteration"], reason)
+            key = (iteration, reason)
             self.rejected_by_iteration[key] = self.rejected_by_iteration.get(key, 0) + 1
 
     def reasons(self):

@@ -385,6 +385,17 @@ class BrokenRunDir(unittest.TestCase):
             f.write('{"schema": "shadow.audit_summary/1", "verdict": "MAYBE"}')
         with open(os.path.join(d, "fills.jsonl"), "a") as f:
             f.write('{"not": "a fill"}\n' + "x" * 70000 + "\n" + '{"cut": ')
+        # Past the lines checked in full (artifacts.py FULL_CHECK_LINES) only every 100th is
+        # schema-checked; a mistyped field the report reads is caught on any line.
+        orders = os.path.join(d, "shadow_orders.jsonl")
+        with open(orders) as f:
+            lines = f.readlines()
+        cls.orders_lines = 10050
+        bad = json.loads(lines[0])
+        bad["would_place"] = "yes"
+        with open(orders, "a") as f:
+            for n in range(len(lines) + 1, cls.orders_lines + 1):
+                f.write(json.dumps(bad) + "\n" if n == 10001 else lines[0])
         cls.result = report(d)
 
     @classmethod
@@ -399,7 +410,9 @@ class BrokenRunDir(unittest.TestCase):
                        f"{d}/ITER_SUMMARY_3.json: not JSON",
                        f"{d}/POST_SHADOW_AUDIT_SUMMARY.json: /: 'run_id' is a required property",
                        f"{d}/fills.jsonl: 3 of ", ": /: 'run_id' is a required property",
-                       ": line longer than 65536 bytes", ": last line has no newline"):
+                       ": line longer than 65536 bytes", ": last line has no newline",
+                       f"{d}/shadow_orders.jsonl: 1 of {self.orders_lines} lines invalid: line 10001: "
+                       "a field is missing or of the wrong type"):
             self.assertIn(needle, r.stderr)
         dom = chromium_dom(self, os.path.join(self.run_dir, "report.html"))
         self.assertEqual(dom.sections, SECTIONS)
