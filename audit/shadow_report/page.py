@@ -56,7 +56,8 @@ def table(table_id, headers, rows, caption=None):
         cells = []
         for i, cell in enumerate(row):
             text = esc(cell) if isinstance(cell, str) else esc(num(cell))
-            cls = ' class="n"' if not isinstance(cell, str) else ""
+            cls = ' class="n"' if not isinstance(cell, str) else (
+                ' class="t"' if not isinstance(cell, Raw) and len(cell) > 24 else "")
             cells.append(f'<th scope="row">{text}</th>' if i == 0 else f"<td{cls}>{text}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
     if not rows:
@@ -94,7 +95,7 @@ dl.facts dt { font-weight: 600; } dl.facts dd { margin: 0; overflow-wrap: anywhe
 table { border-collapse: collapse; margin: 4px 0 12px; font-variant-numeric: tabular-nums; }
 caption { text-align: left; font-weight: 600; padding: 2px 0; }
 th, td { border: 1px solid #d0d7de; padding: 3px 8px; text-align: left; vertical-align: top; }
-thead th { background: #f6f8fa; } td.n { text-align: right; }
+thead th { background: #f6f8fa; } td.n { text-align: right; } td.t { min-width: 16em; }
 .pair { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 16px;
         align-items: start; margin-bottom: 12px; }
 .pair figure { margin: 0; } svg.plot { width: 100%; height: auto; display: block; }
