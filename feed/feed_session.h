@@ -223,12 +223,15 @@ int FeedSession::poll(Handler& h) {
   const std::int64_t now = n > 0 && client_.last_rx_mono_ns() != 0 ? client_.last_rx_mono_ns()
                                                                   : monotonic_ns();
   if (closed_) {
+    // Stamped now, not with `now`: the receive stamp is that of the last bytes, which can be
+    // long before the close (a quiet venue), and the give-up clock starts here.
+    const std::int64_t at = monotonic_ns();
     closed_ = false;
     if (state_ == State::kStopping) {
-      give_up(now, "stopped", h);
+      give_up(at, "stopped", h);
       return n + 1;
     }
-    ended(now, close_reason_, detail_, h);
+    ended(at, close_reason_, detail_, h);
     return n + 1;
   }
   if (state_ == State::kStopping) {
