@@ -35,6 +35,8 @@ struct ClientSession {
   bool open = false;           // handshake done
   bool closing = false;        // close frame sent (or HTTP error): drop once `out` is written
   bool aborting = false;       // fault: cut the TCP connection (no close frame) once written
+  bool poisoned = false;       // fault: a malformed or oversized frame is queued; its client
+                               // closes on it, so no more market data is queued (or counted)
   bool want_write = false;     // EPOLLOUT registered
   bool bybit = true;           // a /v5/... path: market data only after subscribing
   bool market = false;         // receives market data (has subscribed, or a replay client on

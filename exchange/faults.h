@@ -9,6 +9,8 @@
 // count market-data messages over all connections. Every kind is injected at most `max` times
 // in the whole run. When two replacements fall on the same message, the first of oversized,
 // malformed frame, malformed JSON wins and the others are not injected (nor counted) for it.
+// A connection that was sent a malformed or oversized frame gets no further market data
+// (market_fanout.cc), so each of those faults is one its client sees and closes on.
 //
 // Single-threaded (the exchange's loop); no allocation except in the frame builders' target.
 #pragma once

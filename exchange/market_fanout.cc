@@ -7,12 +7,16 @@ void MarketFanout::send_frame(ClientSession& c, WsOpcode op, std::string_view pa
 }
 
 // Without per-message faults this is the plain append; with them, the injector may drop or
-// replace the message, mark the connection to be cut after it, or ask for a stall.
+// replace the message, mark the connection to be cut after it, or ask for a stall. Once a
+// malformed or oversized frame is queued the connection gets nothing more: its client closes
+// on that frame, and a fault queued behind it (which a slow client never reads) would still
+// be counted against --faults-max.
 bool MarketFanout::send_market(ClientSession& c, std::string_view frame, std::string_view text,
                                MarketMessage kind) {
   if (!per_message_faults_) {
     c.out += frame;
   } else {
+    if (c.poisoned) return false;
     const FaultInjector::Decision d = faults_.on_message(c.faults, kind);
     switch (d.action) {
       case FaultInjector::Action::kDrop:
@@ -22,12 +26,14 @@ bool MarketFanout::send_market(ClientSession& c, std::string_view frame, std::st
         break;
       case FaultInjector::Action::kMalformedFrame:
         FaultInjector::append_rsv1_frame(c.out, text);
+        c.poisoned = true;
         break;
       case FaultInjector::Action::kMalformedJson:
         FaultInjector::append_truncated_json(c.out, text);
         break;
       case FaultInjector::Action::kOversized:
         FaultInjector::append_oversized_header(c.out, text);
+        c.poisoned = true;
         break;
     }
     if (d.disconnect) c.aborting = true;  // nothing more is queued for it

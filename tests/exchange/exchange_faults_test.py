@@ -123,13 +123,19 @@ class FaultTest(ServerCase):
         raw.send_text(json.dumps({"op": "subscribe", "args": [SYNTH_TOPIC]}))
         ack = raw.frame()
         self.assertIn(b'"op":"subscribe"', ack[2])
-        frames = [raw.frame() for _ in range(len(lines))]
+        frames = [raw.frame() for _ in range(5)]
+        # No market data follows the malformed frame, only the end of the replay's close: its
+        # client closes on it (and a slow client would never read a fault queued behind it,
+        # which would still count against --faults-max).
+        rest = []
+        while (f := raw.frame()) is not None and f[0] != 0x88:
+            rest.append(f)
         raw.close()
+        self.assertEqual(rest, [])
+        self.assertGreater(len(lines), 5)
         self.assertEqual([f[0] for f in frames[:4]], [0x81] * 4)
         self.assertEqual(frames[4][0], 0xC1, "FIN | RSV1 | text")
-        self.assertEqual(frames[4][2].decode(), lines[4])
-        self.assertEqual({f[0] for f in frames[5:]}, {0x81}, "--faults-max 1")
-        self.assertEqual([f[2].decode() for f in frames], lines)
+        self.assertEqual([f[2].decode() for f in frames], lines[:5])
         self.assertIn(fault_line(malformed_frames=1), self.wait_clean(server))
         # A correct client fails the connection with 1002 at the 5th line.
         server = self.start("--replay", capture, "--malformed-frame-every", "5")
