@@ -13,8 +13,7 @@ std::vector<Gap> spin_and_record(double seconds, std::int64_t threshold_ns, std:
   const double per_ns = scale.ticks_per_ns();
   const auto threshold = static_cast<std::uint64_t>(static_cast<double>(threshold_ns) * per_ns);
   std::vector<std::pair<std::uint64_t, std::uint64_t>> raw;  // (start, length) in ticks
-  raw.reserve(max_gaps);  // written now: the loop below never allocates nor takes a fault
-  raw.resize(max_gaps);
+  raw.resize(max_gaps);  // written now: the loop below never allocates nor takes a fault
   std::size_t n = 0;
   std::uint64_t lost = 0;
   const std::uint64_t t0 = tsc_now();

@@ -14,18 +14,14 @@
 #include "core/market_event.h"
 #include "sim/fill_simulator.h"
 #include "sim/flat_book.h"
+#include "tests/support/fill_recorder.h"
 
 namespace shadow {
 namespace {
 
 constexpr Fixed U = kFixedScale;
 
-struct Recorder final : FillListener {
-  std::vector<Fill> fills;
-  std::vector<OrderEvent> events;
-  void on_fill(const Fill& f) noexcept override { fills.push_back(f); }
-  void on_order_event(const OrderEvent& e) noexcept override { events.push_back(e); }
-};
+using Recorder = test_support::FillRecorder;
 
 struct Side_ {
   FlatBook book{FlatBook::Config{U}};

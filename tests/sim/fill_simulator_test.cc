@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tests/support/counting_new.h"
+#include "tests/support/fill_recorder.h"
 
 namespace shadow {
 namespace {
@@ -18,19 +19,7 @@ namespace {
 constexpr Fixed U = kFixedScale;
 constexpr Money kM = static_cast<Money>(U) * U;  // 1.0 quote currency in Money units
 
-struct Recorder final : FillListener {
-  std::vector<Fill> fills;
-  std::vector<OrderEvent> events;
-  void on_fill(const Fill& f) noexcept override { fills.push_back(f); }
-  void on_order_event(const OrderEvent& e) noexcept override { events.push_back(e); }
-  std::vector<OrderEvent> of_kind(OrderEventKind k) const {
-    std::vector<OrderEvent> out;
-    for (const auto& e : events) {
-      if (e.kind == k) out.push_back(e);
-    }
-    return out;
-  }
-};
+using Recorder = test_support::FillRecorder;
 
 // A fill's order, quantity, price and rule, each compared on its own so that a failure names the
 // field; SCOPED_TRACE adds the line of the EXPECT_FILL that failed.
