@@ -69,18 +69,30 @@ def kpi_over_iterations(name, unit, iterations, values, threshold, op):
         ax.axhline(threshold, color=color, linestyle="--", label=f"threshold {op} {threshold:g}")
         if op == "abs<=":
             ax.axhline(-threshold, color=color, linestyle="--")
-        if ys:   # keep the data readable when the threshold is far away: mark it, do not zoom to it
+        # Data that keeps its threshold by far is drawn at its own scale, the threshold marked
+        # "off scale"; data that breaks it is drawn with the line, however far apart they are.
+        if ys and all(within(v, threshold, op) for v in ys):
             lo, hi = min(ys), max(ys)
             span = (hi - lo) or abs(hi) or 1.0
             if threshold > hi + 4 * span or threshold < lo - 4 * span:
                 ax.set_ylim(lo - span, hi + span)
                 ax.annotate(f"threshold {op} {threshold:g} (off scale)", xy=(0.01, 0.92),
                             xycoords="axes fraction", color=color)
+    ax.ticklabel_format(axis="y", useOffset=False)
     ax.set_xlabel("iteration")
     ax.set_ylabel(f"{name} ({unit})" if unit else name)
     ax.xaxis.set_major_locator(FixedLocator(iterations or [1]))
     ax.legend(loc="best", fontsize=8)
     return to_svg(fig, f"{name} per iteration")
+
+
+def within(value, threshold, op):
+    """Whether `value` keeps `threshold` under `op` (>=, <=, abs<=; docs/KPIS.md)."""
+    if op == ">=":
+        return value >= threshold
+    if op == "<=":
+        return value <= threshold
+    return abs(value) <= threshold
 
 
 def _tail_x(q):

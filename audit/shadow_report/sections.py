@@ -26,11 +26,7 @@ STAGES = ["wait", "deframe", "decode", "ring_hop", "book", "fill_sim", "quoter",
 def within(value, threshold, op):
     if value is None or threshold is None:
         return None
-    if op == ">=":
-        return value >= threshold
-    if op == "<=":
-        return value <= threshold
-    return abs(value) <= threshold
+    return F.within(value, threshold, op)
 
 
 def verdict_of(run):

@@ -147,6 +147,15 @@ def shadow_run(out, config, *flags):
     return os.path.realpath(os.path.join(out, "latest"))
 
 
+def audited_run(out, *flags):
+    """A shadow run with config/shadow.toml (`make run`'s) and `flags`, then its audit."""
+    run_dir = shadow_run(out, os.path.join(ROOT, "config", "shadow.toml"), *flags)
+    a = subprocess.run([AUDIT, run_dir], capture_output=True, text=True, timeout=60)
+    if a.returncode != 0:
+        raise AssertionError(f"shadow-audit exited {a.returncode}: {a.stderr[-3000:]}")
+    return run_dir
+
+
 def report(*args):
     return subprocess.run([REPORT, *args], capture_output=True, text=True, timeout=120)
 
@@ -162,10 +171,7 @@ class FreshRun(ReportCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="report_test.")
-        cls.run_dir = shadow_run(cls.tmp, os.path.join(ROOT, "config", "shadow.toml"),
-                                 "--iterations", "3", "--duration", "3", "--warmup", "1")
-        a = subprocess.run([AUDIT, cls.run_dir], capture_output=True, text=True, timeout=60)
-        assert a.returncode == 0, a.stderr
+        cls.run_dir = audited_run(cls.tmp, "--iterations", "3", "--duration", "3", "--warmup", "1")
         cls.result = report(cls.run_dir)
         cls.page = os.path.join(cls.run_dir, "report.html")
 
@@ -373,10 +379,7 @@ class BrokenRunDir(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="report_test.broken.")
-        cls.run_dir = shadow_run(cls.tmp, os.path.join(ROOT, "config", "shadow.toml"),
-                                 "--iterations", "4", "--duration", "1", "--warmup", "0.5")
-        a = subprocess.run([AUDIT, cls.run_dir], capture_output=True, text=True, timeout=60)
-        assert a.returncode == 0, a.stderr
+        cls.run_dir = audited_run(cls.tmp, "--iterations", "4", "--duration", "1", "--warmup", "0.5")
         d = cls.run_dir
         os.unlink(os.path.join(d, "ITER_SUMMARY_2.json"))
         with open(os.path.join(d, "ITER_SUMMARY_3.json"), "r+") as f:
