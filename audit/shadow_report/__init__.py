@@ -50,7 +50,8 @@ def write_report(run_dir, schema_dir, output=None, compare_dir=None, generator="
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".report.", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        # errors="replace": a path that is not UTF-8 (shown in the header) cannot fail the write
+        with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())

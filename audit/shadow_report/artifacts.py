@@ -32,7 +32,9 @@ AUDIT_SUMMARY = "POST_SHADOW_AUDIT_SUMMARY.json"
 PREDICTION = "PREDICTION_VS_REALITY.json"
 FILLS = "fills.jsonl"
 ORDERS = "shadow_orders.jsonl"
-ITER_NAME = re.compile(r"^ITER_SUMMARY_([1-9][0-9]*)\.json$")
+ITER_NAME = re.compile(r"ITER_SUMMARY_([1-9][0-9]{0,8})\.json")   # re.fullmatch
+MAX_ITERATION = 1000000            # shadow-run's run.iterations range
+MAX_INT = 2 ** 63                  # a JSON integer beyond +-2^63 is refused, as the audit does
 
 SCHEMA_FILES = {
     "iter_summary": "iter_summary.schema.json",
@@ -80,6 +82,39 @@ class Artifact:
         return text
 
 
+def _finite_float(text):
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"number {text[:40]} is out of range (not a finite double)")
+    return value
+
+
+def _bounded_int(text):
+    value = int(text)
+    if not -MAX_INT <= value <= MAX_INT:
+        raise ValueError(f"integer {text[:40]}... is out of range")
+    return value
+
+
+def _no_constant(name):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_json(raw):
+    """bytes -> document; ValueError (with the reason) for what is not strict JSON here: bad
+    UTF-8, NaN/Infinity, a number that overflows a double or an integer beyond 2^63, or
+    nesting too deep for the parser."""
+    try:
+        return json.loads(raw.decode("utf-8"), parse_float=_finite_float, parse_int=_bounded_int,
+                          parse_constant=_no_constant)
+    except UnicodeDecodeError as e:
+        raise ValueError(f"not UTF-8 at byte {e.start}") from None
+    except RecursionError:
+        raise ValueError("not JSON: nested too deep") from None
+    except ValueError as e:
+        raise ValueError(f"not JSON: {str(e)[:160]}") from None
+
+
 class Schemas:
     """The project's JSON Schemas, each compiled once."""
 
@@ -93,6 +128,15 @@ class Schemas:
             except (OSError, ValueError) as e:
                 raise RunDirError(f"{path}: cannot read the schema: {e}") from e
             self.validators[key] = jsonschema.Draft7Validator(schema)
+
+    def allowed(self, key, prop):
+        """The values a top-level property's "enum" allows (also inside oneOf/anyOf), so the
+        report's own checks of unsampled JSONL lines use the schema's lists."""
+        spec = self.validators[key].schema["properties"][prop]
+        out = set(spec.get("enum", []))
+        for alt in spec.get("oneOf", []) + spec.get("anyOf", []):
+            out.update(alt.get("enum", []))
+        return frozenset(out)
 
     def problems(self, key, document):
         """The schema violations of `document`, each as "/pointer: message", first by path."""
@@ -130,12 +174,13 @@ def read_document(run_dir, name, schemas, key, required=False):
         return art, None
     try:
         with open(path, "rb") as f:
-            document = json.loads(f.read().decode("utf-8"))
-    except UnicodeDecodeError as e:
-        art.problem(f"not UTF-8 at byte {e.start}")
-        return art, None
+            raw = f.read(MAX_JSON_BYTES + 1)
+        if len(raw) > MAX_JSON_BYTES:
+            art.problem(f"over the {MAX_JSON_BYTES >> 20} MiB limit")
+            return art, None
+        document = parse_json(raw)
     except ValueError as e:
-        art.problem(f"not JSON: {e}")
+        art.problem(str(e))
         return art, None
     except OSError as e:
         art.problem(f"cannot read: {e.strerror}")
@@ -179,10 +224,10 @@ def read_lines(run_dir, name, schemas, key, sink):
                     art.problem(f"line {n}: last line has no newline (cut short)")
                     continue
                 try:
-                    document = json.loads(raw.decode("utf-8"))
-                except (UnicodeDecodeError, ValueError) as e:
+                    document = parse_json(raw)
+                except ValueError as e:
                     art.bad_lines += 1
-                    art.problem(f"line {n}: not JSON: {str(e)[:120]}")
+                    art.problem(f"line {n}: {str(e)[:160]}")
                     continue
                 if n <= FULL_CHECK_LINES or n % SAMPLE_EVERY == 0:
                     art.checked += 1

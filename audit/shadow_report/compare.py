@@ -26,6 +26,9 @@ def metrics(run):
                 "fills_per_iteration"):
         out.append((f"audit: {kpi}", audited.get(kpi)))
     t = _get(s, "totals")
+    seconds = sum(d["duration_s"] for d in run.iterations.values())
+    ticks = sum(d["totals"]["ticks"] for d in run.iterations.values())
+    out.append(("ticks/s (over the readable iterations)", ticks / seconds if seconds else None))
     for key in ("ticks", "fills_maker", "fills_taker", "orders_considered", "would_place"):
         out.append((key, _get(t, key)))
     out.append(("net PnL", _get(t, "pnl", "net")))
@@ -37,8 +40,10 @@ def metrics(run):
     threads = _get(s, "hot_threads") or []
     out.append(("hot threads' involuntary switches",
                 sum(x["involuntary_switches"] for x in threads) if threads else None))
-    for key in ("gaps", "reconnects", "decode_errors", "sink_drops"):
+    for key in ("gaps", "resyncs", "reconnects", "decode_errors", "sink_drops"):
         out.append((key, _get(t, key)))
+    invalid = _get(t, "invalid_market_data")
+    out.append(("invalid market data", sum(invalid.values()) if invalid else None))
     return out
 
 

@@ -11,9 +11,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FixedLocator, NullLocator  # noqa: E402
+from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator  # noqa: E402
 
 plt.rcParams.update({
+    "text.parse_math": False,   # names from the artifacts ("$...$") are text, never math
     "svg.fonttype": "none",
     "svg.hashsalt": "shadow-report",
     "font.size": 9,
@@ -44,10 +45,19 @@ def to_svg(fig, title):
         svg = svg.replace(f'id="{old}"', f'id="{prefix}{old}"')
         svg = svg.replace(f"url(#{old})", f"url(#{prefix}{old})")
         svg = svg.replace(f'xlink:href="#{old}"', f'xlink:href="#{prefix}{old}"')
+    label = _attr(title)   # a function replacement: nothing in the title is a regex escape
     svg = re.sub(r'<svg ([^>]*?)width="[^"]+" height="[^"]+"',
-                 r'<svg \1class="plot" role="img" aria-label="' + _attr(title) + '"', svg, count=1)
+                 lambda m: f'<svg {m.group(1)}class="plot" role="img" aria-label="{label}"', svg, count=1)
     head_end = svg.index(">") + 1
     return svg[:head_end] + f"<title>{_text(title)}</title>" + svg[head_end:]
+
+
+def iteration_axis(ax, iterations):
+    """Integer iteration ticks: each one while they fit, else a few."""
+    if iterations and len(iterations) <= 20:
+        ax.xaxis.set_major_locator(FixedLocator(iterations))
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=10))
 
 
 def _attr(s):
@@ -81,7 +91,7 @@ def kpi_over_iterations(name, unit, iterations, values, threshold, op):
     ax.ticklabel_format(axis="y", useOffset=False)
     ax.set_xlabel("iteration")
     ax.set_ylabel(f"{name} ({unit})" if unit else name)
-    ax.xaxis.set_major_locator(FixedLocator(iterations or [1]))
+    iteration_axis(ax, iterations)
     ax.legend(loc="best", fontsize=8)
     return to_svg(fig, f"{name} per iteration")
 
@@ -150,7 +160,7 @@ def position_and_pnl(symbol, path, iter_ends, pnl_cum, positions):
     ax2.set_xlabel("iteration")
     ax2.set_ylabel("net PnL (quote)")
     ax2b.set_ylabel("position (base)")
-    ax2.xaxis.set_major_locator(FixedLocator(iter_ends or [1]))
+    iteration_axis(ax2, iter_ends)
     ax2.set_title(f"{symbol} per iteration", fontsize=9)
     lines = ax2.get_legend_handles_labels()
     lines2 = ax2b.get_legend_handles_labels()
@@ -198,7 +208,7 @@ def feed_health(iterations, counters, drift, feed_p95):
         ax1.bar([i + (g - (n - 1) / 2) * width for i in iterations], values, width=width, label=label)
     ax1.set_xlabel("iteration")
     ax1.set_ylabel("count")
-    ax1.xaxis.set_major_locator(FixedLocator(iterations or [1]))
+    iteration_axis(ax1, iterations)
     ax1.legend(fontsize=7, loc="best")
     ax1.set_title("faults", fontsize=9)
     for label, values in (("clock drift", drift), ("feed latency p95", feed_p95)):
@@ -206,7 +216,7 @@ def feed_health(iterations, counters, drift, feed_p95):
         ax2.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=label)
     ax2.set_xlabel("iteration")
     ax2.set_ylabel("ms")
-    ax2.xaxis.set_major_locator(FixedLocator(iterations or [1]))
+    iteration_axis(ax2, iterations)
     ax2.legend(fontsize=7, loc="best")
     ax2.set_title("clock", fontsize=9)
     fig.tight_layout()
@@ -220,7 +230,8 @@ def calibration(buckets):
     pts = [(b["predicted_fill_fraction_mean"], b["real_fill_rate"], b["orders"]) for b in buckets
            if b["predicted_fill_fraction_mean"] is not None and b["real_fill_rate"] is not None]
     if pts:
-        sizes = [10 + 90 * o / max(p[2] for p in pts) for _, _, o in pts]
+        most = max(p[2] for p in pts) or 1
+        sizes = [10 + 90 * o / most for _, _, o in pts]
         ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=sizes, color="#0969da",
                    label="buckets (area: orders)")
     ax.set_xlim(0, 1)

@@ -5,30 +5,32 @@ prediction-vs-reality), the running aggregates of the two JSONL logs (fills.json
 shadow_orders.jsonl: Orders) and an Artifact status for every file it looked for.
 """
 import os
+import re
 from decimal import Decimal
 
 from . import artifacts as A
 
 MAX_PATH_POINTS = 4000   # per symbol: the position path is thinned past this (every k-th fill)
-SIDES = ("buy", "sell")
-LIQUIDITY = ("maker", "taker")
+
+
+MAX_SYMBOLS = 1000       # distinct symbols a log may name; a line naming one more is refused
 
 
 def _str(v):
-    if not isinstance(v, str) or not v:
-        raise TypeError(f"expected a non-empty string, got {v!r:.40}")
+    if not isinstance(v, str) or not v or len(v) > 64:
+        raise TypeError(f"expected a string of 1-64 characters, got {v!r:.40}")
     return v
 
 
-def _int(v):
-    if not isinstance(v, int) or isinstance(v, bool):
-        raise TypeError(f"expected an integer, got {v!r:.40}")
+def _int(v, minimum=None):
+    if not isinstance(v, int) or isinstance(v, bool) or (minimum is not None and v < minimum):
+        raise TypeError(f"expected an integer{'' if minimum is None else f' >= {minimum}'}, got {v!r:.40}")
     return v
 
 
 def _enum(v, allowed):
     if v not in allowed:
-        raise ValueError(f"{v!r:.40} is not one of {allowed}")
+        raise ValueError(f"{v!r:.40} is not one of {sorted(map(str, allowed))}")
     return v
 
 
@@ -40,19 +42,20 @@ class PositionPath:
         self.points = []   # (ts_ns, position as float)
         self.stride = 1
         self.seen = 0
+        self.last = None
 
     def add(self, ts_ns, position):
+        self.last = (ts_ns, float(position))
         if self.seen % self.stride == 0:
-            self.points.append((ts_ns, float(position)))
+            self.points.append(self.last)
             if len(self.points) >= 2 * MAX_PATH_POINTS:
                 self.points = self.points[::2]
                 self.stride *= 2
         self.seen += 1
-        self.last = (ts_ns, float(position))
 
     def series(self):
         pts = list(self.points)
-        if self.seen and pts[-1] != self.last:
+        if self.last is not None and pts[-1] != self.last:
             pts.append(self.last)
         return pts
 
@@ -60,7 +63,6 @@ class PositionPath:
 class SymbolFills:
     def __init__(self):
         self.count = {"maker": 0, "taker": 0}
-        self.by_reason = {}
         self.qty = {"buy": Decimal(0), "sell": Decimal(0)}
         self.notional = Decimal(0)
         self.fees = Decimal(0)
@@ -71,27 +73,35 @@ class SymbolFills:
 class Fills:
     """fills.jsonl aggregated per symbol (fills.schema.json lines)."""
 
-    def __init__(self):
+    def __init__(self, schemas):
         self.symbols = {}
-        self.per_iteration = {}   # iteration -> fills
+        self.decimal = re.compile(schemas.validators["fills"].schema["definitions"]["decimal"]["pattern"])
+        self.sides = schemas.allowed("fills", "side")
+        self.liquidity = schemas.allowed("fills", "liquidity")
+        self.reasons = schemas.allowed("fills", "reason")
+
+    def _decimal(self, v):
+        if not isinstance(v, str) or len(v) > 40 or not self.decimal.match(v):
+            raise ValueError(f"expected a decimal string (at most 40 characters), got {v!r:.40}")
+        return Decimal(v)
 
     def add(self, _line, f):
-        """One line; raises (KeyError, TypeError, ValueError, ArithmeticError) before changing
-        anything when a field it reads is missing or mistyped (a line the schema check skipped)."""
-        px, qty, fee = Decimal(f["px"]), Decimal(f["qty"]), Decimal(f["fee"])
-        sym, side, liquidity, ts, iteration = (
-            _str(f["symbol"]), _enum(f["side"], SIDES), _enum(f["liquidity"], LIQUIDITY),
-            _int(f["ts_ns"]), _int(f["iteration"]))
-        reason = _str(f["reason"])
+        """One line. Every field it reads is checked (the schema's own lists and decimal
+        pattern) before anything changes, so a line the sampled schema check skipped either
+        counts whole or raises (KeyError, TypeError, ValueError) and counts not at all."""
+        px, qty, fee = self._decimal(f["px"]), self._decimal(f["qty"]), self._decimal(f["fee"])
+        sym, side = _str(f["symbol"]), _enum(f["side"], self.sides)
+        liquidity, _ = _enum(f["liquidity"], self.liquidity), _enum(f["reason"], self.reasons)
+        ts, _ = _int(f["ts_ns"]), _int(f["iteration"], 1)
+        if sym not in self.symbols and len(self.symbols) >= MAX_SYMBOLS:
+            raise ValueError(f"more than {MAX_SYMBOLS} distinct symbols")
         s = self.symbols.setdefault(sym, SymbolFills())
         s.count[liquidity] += 1
-        s.by_reason[reason] = s.by_reason.get(reason, 0) + 1
         s.qty[side] += qty
         s.notional += px * qty
         s.fees += fee
         s.position += qty if side == "buy" else -qty
         s.path.add(ts, s.position)
-        self.per_iteration[iteration] = self.per_iteration.get(iteration, 0) + 1
 
     @property
     def total(self):
@@ -100,45 +110,46 @@ class Fills:
 
 class Orders:
     """shadow_orders.jsonl (the execution log) aggregated: decisions, placements and rejection
-    reasons per symbol and per iteration."""
+    reasons per symbol."""
 
-    def __init__(self):
+    def __init__(self, schemas):
         self.decisions = {}     # symbol -> count
         self.placed = {}        # symbol -> count
         self.rejected = {}      # (symbol, reason) -> count
-        self.rejected_by_iteration = {}   # (iteration, reason) -> count
+        self.reasons_allowed = schemas.allowed("orders", "rejection_reason") | {None}
 
     def add(self, _line, o):
-        """One line; raises like Fills.add before changing anything."""
-        sym, placed, iteration = _str(o["symbol"]), o["would_place"], _int(o["iteration"])
-        reason = o["rejection_reason"]
-        if not isinstance(placed, bool) or not (reason is None or isinstance(reason, str)):
-            raise TypeError("would_place or rejection_reason")
+        """One line; checked like Fills.add before anything changes."""
+        sym, placed = _str(o["symbol"]), o["would_place"]
+        reason = _enum(o["rejection_reason"], self.reasons_allowed)
+        _int(o["iteration"], 1)
+        if not isinstance(placed, bool):
+            raise TypeError(f"would_place: expected true or false, got {placed!r:.40}")
+        if sym not in self.decisions and len(self.decisions) >= MAX_SYMBOLS:
+            raise ValueError(f"more than {MAX_SYMBOLS} distinct symbols")
         self.decisions[sym] = self.decisions.get(sym, 0) + 1
         if placed:
             self.placed[sym] = self.placed.get(sym, 0) + 1
         if reason is not None:
             self.rejected[(sym, reason)] = self.rejected.get((sym, reason), 0) + 1
-            key = (iteration, reason)
-            self.rejected_by_iteration[key] = self.rejected_by_iteration.get(key, 0) + 1
 
     def reasons(self):
         return sorted({r for _, r in self.rejected})
 
 
 class Run:
-    def __init__(self, run_dir):
+    def __init__(self, run_dir, schemas):
         self.dir = run_dir
         self.artifacts = []
         self.summary = None
         self.iterations = {}          # n -> ITER_SUMMARY document (valid ones only)
-        self.missing_iterations = []  # numbers the run summary lists (or below the highest) absent
+        self.missing_iterations = []  # (first, last) ranges of iteration files that are absent
         self.audit = None
         self.prediction = None
-        self.fills = Fills()
-        self.orders = Orders()
+        self.fills = Fills(schemas)
+        self.orders = Orders(schemas)
 
-    # The run's identity, from the run summary or else any valid iteration.
+    # The run's identity, from the run summary or else the first valid iteration.
     def field(self, key):
         if self.summary is not None:
             return self.summary.get(key)
@@ -152,6 +163,9 @@ class Run:
 
     def iteration_numbers(self):
         return sorted(self.iterations)
+
+    def partial(self, n):
+        return self.iterations[n]["partial"]
 
     def symbols(self):
         names = set()
@@ -170,6 +184,60 @@ class Run:
         return out
 
 
+def missing_ranges(present, top):
+    """The numbers 1..top not in `present`, as (first, last) ranges (bounded by len(present))."""
+    out, expect = [], 1
+    for n in sorted(present) + [top + 1]:
+        if n > expect:
+            out.append((expect, n - 1))
+        expect = n + 1
+    return out
+
+
+def load_iterations(run, names, schemas):
+    """Every ITER_SUMMARY_<n>.json the directory holds or the run summary lists: validated,
+    checked against its name and the run's id; holes below the highest are missing."""
+    found, listed = set(), set()
+    for name in sorted(names):
+        m = A.ITER_NAME.fullmatch(name)
+        if m and int(m.group(1)) <= A.MAX_ITERATION:
+            found.add(int(m.group(1)))
+        elif name.startswith("ITER_SUMMARY_") and name.endswith(".json"):
+            art = A.Artifact(name, False)
+            art.problem(f"not an iteration file name ITER_SUMMARY_<n>.json, n in 1..{A.MAX_ITERATION}"
+                        " without leading zeros: left out")
+            run.artifacts.append(art)
+    if run.summary is not None:
+        for entry in run.summary["iterations"]:
+            if entry["iteration"] <= A.MAX_ITERATION:
+                listed.add(entry["iteration"])
+            else:
+                run.artifacts[0].problem(f"/iterations: iteration {entry['iteration']} is over "
+                                         f"{A.MAX_ITERATION}: left out")
+    top = max(found | listed, default=0)
+    run.missing_iterations = missing_ranges(found, top)
+    rows = [(a, a) for a in sorted(found)] + run.missing_iterations
+    reference = run.summary["run_id"] if run.summary is not None else None
+    for first, last in sorted(rows):
+        if first not in found:
+            name = f"ITER_SUMMARY_{first}.json" if first == last else \
+                f"ITER_SUMMARY_{first}.json .. ITER_SUMMARY_{last}.json"
+            run.artifacts.append(A.Artifact(name, True))
+            continue
+        name = f"ITER_SUMMARY_{first}.json"
+        art, doc = A.read_document(run.dir, name, schemas, "iter_summary", required=True)
+        if doc is not None:
+            if doc["iteration"] != first:
+                art.problem(f"/iteration: {doc['iteration']}, the file name says {first}")
+            elif reference is not None and doc["run_id"] != reference:
+                art.problem(f"/run_id: '{doc['run_id']}', the run's is '{reference}'")
+            else:
+                reference = doc["run_id"]
+                run.iterations[first] = doc
+        run.artifacts.append(art)
+    return bool(found or listed)
+
+
 def load_run(run_dir, schema_dir):
     """Loads `run_dir`; raises RunDirError when it is not a readable directory or holds neither
     a valid run summary nor a valid iteration summary."""
@@ -181,46 +249,25 @@ def load_run(run_dir, schema_dir):
     except OSError as e:
         raise A.RunDirError(f"{run_dir}: cannot list: {e.strerror}") from e
     schemas = A.Schemas(schema_dir)
-    run = Run(run_dir)
+    run = Run(run_dir, schemas)
 
     art, run.summary = A.read_document(run_dir, A.RUN_SUMMARY, schemas, "run_summary", required=True)
     run.artifacts.append(art)
-
-    found = {}
-    for name in names:
-        m = A.ITER_NAME.match(name)
-        if m:
-            found[int(m.group(1))] = name
-    expected = set(found)
-    if run.summary is not None:
-        expected.update(entry["iteration"] for entry in run.summary["iterations"])
-    if expected:
-        expected.update(range(1, max(expected) + 1))   # a hole below the highest is missing too
-    for n in sorted(expected):
-        name = f"ITER_SUMMARY_{n}.json"
-        art, doc = A.read_document(run_dir, name, schemas, "iter_summary", required=True)
-        if doc is not None:
-            if doc["iteration"] != n:
-                art.problem(f"/iteration: {doc['iteration']}, the file name says {n}")
-            elif run.summary is not None and doc["run_id"] != run.summary["run_id"]:
-                art.problem(f"/run_id: '{doc['run_id']}', the run summary's is "
-                            f"'{run.summary['run_id']}'")
-            else:
-                run.iterations[n] = doc
-        if art.status == "missing":
-            run.missing_iterations.append(n)
-        run.artifacts.append(art)
-
+    any_iteration = load_iterations(run, names, schemas)
     if run.summary is None and not run.iterations:
-        nothing = not expected and run.artifacts[0].status == "missing"
+        nothing = not any_iteration and run.artifacts[0].status == "missing"
         bad = (f"no {A.RUN_SUMMARY} and no ITER_SUMMARY_<n>.json" if nothing
                else "; ".join(run.problems()))
         raise A.RunDirError(f"{run_dir}: not a usable shadow run directory: {bad}")
 
-    art, run.audit = A.read_document(run_dir, A.AUDIT_SUMMARY, schemas, "audit_summary")
-    run.artifacts.append(art)
-    art, run.prediction = A.read_document(run_dir, A.PREDICTION, schemas, "prediction")
-    run.artifacts.append(art)
+    for name, key, attr in ((A.AUDIT_SUMMARY, "audit_summary", "audit"),
+                            (A.PREDICTION, "prediction", "prediction")):
+        art, doc = A.read_document(run_dir, name, schemas, key)
+        if doc is not None and doc["run_id"] != run.run_id:
+            art.problem(f"/run_id: '{doc['run_id']}', the run's is '{run.run_id}'")
+            doc = None
+        setattr(run, attr, doc)
+        run.artifacts.append(art)
     run.artifacts.append(A.read_lines(run_dir, A.FILLS, schemas, "fills", run.fills.add))
     run.artifacts.append(A.read_lines(run_dir, A.ORDERS, schemas, "orders", run.orders.add))
     return run

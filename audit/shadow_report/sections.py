@@ -21,6 +21,15 @@ KPIS = [
 PCT_KEYS = ["p50", "p95", "p99", "p999", "max"]
 PCT_HEADERS = ["p50", "p95", "p99", "p99.9", "max"]
 STAGES = ["wait", "deframe", "decode", "ring_hop", "book", "fill_sim", "quoter", "kpis", "own"]
+MAX_CURVES = 12         # latency curves drawn one per iteration up to this many iterations
+MAX_SYMBOL_PLOTS = 20   # symbols that get a position/PnL plot (all get their tables)
+MAX_BARS = 30           # rejection reasons drawn (all are in the table)
+
+
+def label(run, n):
+    """An iteration's row header: its number, "(partial)" when a signal closed it early (the
+    audit leaves those out)."""
+    return f"{n} (partial)" if run.partial(n) else str(n)
 
 
 def within(value, threshold, op):
@@ -63,8 +72,9 @@ def artifacts(run):
     rows = [(a.name, badge(a.status), a.detail) for a in run.artifacts]
     parts = [table("artifacts-table", ["file", "status", "detail"], rows)]
     if run.missing_iterations:
-        parts.insert(0, note("Missing iterations: " + ", ".join(map(str, run.missing_iterations)) +
-                             ". Their KPIs are absent from the plots and tables below."))
+        ranges = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in run.missing_iterations)
+        parts.insert(0, note(f"Missing iterations: {ranges}. Their KPIs are absent from the plots "
+                             "and tables below."))
     return section("artifacts", "Artifacts", *parts)
 
 
@@ -79,7 +89,8 @@ def audit(run):
                  f"from {esc(a['thresholds_source'])}, audited {esc(a['audited_at'])}.</p>"),
              table("audit-table", ["KPI", "value", "op", "threshold", "status", "reason"], rows)]
     if a["missing"]:
-        parts.append(note("Missing KPIs: " + ", ".join(a["missing"])))
+        parts.append(table("audit-missing", ["missing KPI", "reason"],
+                           [(m["kpi"], m["reason"]) for m in a["missing"]]))
     return section("audit", "Audit: KPIs against thresholds", *parts)
 
 
@@ -102,7 +113,8 @@ def kpis(run):
         rows = []
         for n, v in zip(iters, values):
             ok = within(v, threshold, op)
-            rows.append((str(n), v, MISSING if ok is None else badge("PASS" if ok else "HOLD")))
+            mark = MISSING if ok is None else badge("PASS" if ok else "HOLD")
+            rows.append((label(run, n), v, "not audited (partial)" if run.partial(n) else mark))
         caption = name + (f" (threshold {op} {num(threshold)})" if threshold is not None else "")
         parts.append(pair(svg, table(f"kpi-{name}", ["iteration", name, "within threshold"], rows,
                                      caption)))
@@ -111,16 +123,22 @@ def kpis(run):
 
 def latency(run):
     iters = run.iteration_numbers()
-    series = [(f"iteration {n}", run.iterations[n]["totals"]["latency_us"],
+    series = [(f"iteration {label(run, n)}", run.iterations[n]["totals"]["latency_us"],
                run.iterations[n]["totals"]["latency_samples"]) for n in iters]
     if run.summary:
         series.append(("run", run.summary["totals"]["latency_us"], run.summary["totals"]["latency_samples"]))
-    rows = [(label.replace("iteration ", ""), samples,
-             *[(pct or {}).get(k) for k in PCT_KEYS]) for label, pct, samples in series]
+    rows = [(name.replace("iteration ", ""), samples,
+             *[(pct or {}).get(k) for k in PCT_KEYS]) for name, pct, samples in series]
+    drawn, title = series, "wire-to-decision latency per iteration"
+    if len(iters) > MAX_CURVES:   # the first, the last, the worst p99s and the run
+        by_p99 = sorted(range(len(iters)), key=lambda i: -((series[i][1] or {}).get("p99") or 0))
+        keep = sorted({0, len(iters) - 1, *by_p99[:MAX_CURVES - 3]})
+        drawn = [series[i] for i in keep] + series[len(iters):]
+        title = f"wire-to-decision latency: the first, the last and the worst p99 of {len(iters)} iterations"
     parts = [
         note("Wire-to-decision latency (DESIGN.md): from the feed thread holding the bytes to the "
              "engine's decision for that event, in µs."),
-        pair(F.percentile_plot("wire-to-decision latency per iteration", series),
+        pair(F.percentile_plot(title, drawn),
              table("latency-table", ["iteration", "samples", *PCT_HEADERS], rows, "µs")),
     ]
     stages_doc = (run.summary or {}).get("latency_stages") or (
@@ -162,7 +180,11 @@ def fills(run):
     parts.append(table("fills-table", ["symbol", "maker fills", "taker fills", "bought", "sold",
                                        "net filled qty", "notional", "fees"], rows,
                        "fills.jsonl, per symbol"))
-    for sym in run.symbols():
+    symbols = run.symbols()
+    if len(symbols) > MAX_SYMBOL_PLOTS:
+        parts.append(note(f"{len(symbols)} symbols: the first {MAX_SYMBOL_PLOTS} are plotted, "
+                          "every one has its table."))
+    for i, sym in enumerate(symbols):
         cum, pnl_cum, positions, prow = 0.0, [], [], []
         for n in iters:
             k = run.iterations[n]["symbols"].get(sym)
@@ -173,14 +195,16 @@ def fills(run):
             cum += k["pnl"]["net"]
             pnl_cum.append(cum)
             positions.append(k["position"])
-            prow.append((str(n), k["fills_maker"] + k["fills_taker"], k["pnl"]["net"], cum,
+            prow.append((label(run, n), k["fills_maker"] + k["fills_taker"], k["pnl"]["net"], cum,
                          k["position"]))
-        path = fl.symbols[sym].path.series() if sym in fl.symbols else []
-        svg = F.position_and_pnl(sym, path, iters, pnl_cum, positions)
+        side = table(f"pnl-{sym}", ["iteration", "fills", "net PnL", "cumulative net PnL",
+                                    "position"], prow, f"{sym}: ITER_SUMMARY per iteration")
         parts.append(Raw(f"<h3>{esc(sym)}</h3>"))
-        parts.append(pair(svg, table(f"pnl-{sym}", ["iteration", "fills", "net PnL",
-                                                    "cumulative net PnL", "position"], prow,
-                                     f"{sym}: ITER_SUMMARY per iteration")))
+        if i < MAX_SYMBOL_PLOTS:
+            path = fl.symbols[sym].path.series() if sym in fl.symbols else []
+            parts.append(pair(F.position_and_pnl(sym, path, iters, pnl_cum, positions), side))
+        else:
+            parts.append(side)
     parts.append(note("Position through time: the net filled quantity from fills.jsonl since the "
                       "end of warm-up; PnL: each iteration's net PnL marked to mid at its end "
                       "(docs/KPIS.md), summed."))
@@ -198,8 +222,11 @@ def rejections(run):
     all_reasons = sorted(set(reasons) | set(iter_totals))
     rows = [(r, *[o.rejected.get((s, r), 0) for s in syms],
              sum(o.rejected.get((s, r), 0) for s in syms), iter_totals.get(r, 0)) for r in all_reasons]
-    groups = [(s, [o.rejected.get((s, r), 0) for r in all_reasons]) for s in syms]
-    svg = F.grouped_bars("rejection reasons (execution log)", all_reasons, groups, "orders")
+    drawn = sorted(all_reasons, key=lambda r: -sum(o.rejected.get((s, r), 0) for s in syms))[:MAX_BARS]
+    groups = [(s, [o.rejected.get((s, r), 0) for r in drawn]) for s in syms[:10]]
+    svg = F.grouped_bars("rejection reasons (execution log)" + (
+        f", the {MAX_BARS} most frequent and the first 10 symbols" if len(all_reasons) > MAX_BARS
+        or len(syms) > 10 else ""), drawn, groups, "orders")
     decided = [(s, o.decisions.get(s, 0), o.placed.get(s, 0),
                 sum(o.rejected.get((s, r), 0) for r in reasons)) for s in syms]
     return section(
@@ -223,7 +250,7 @@ def feed(run):
     rows = []
     for n, x, bad in zip(iters, t, invalid):
         d = run.iterations[n]["duration_s"]
-        rows.append((str(n), x["ticks"], x["ticks"] / d if d else None, *[x[k] for k in counter_keys],
+        rows.append((label(run, n), x["ticks"], x["ticks"] / d if d else None, *[x[k] for k in counter_keys],
                      bad, x["clock_drift_ms"], x["feed_latency_ms"]["p50"], x["feed_latency_ms"]["p95"]))
     return section("feed", "Feed health", pair(svg, table(
         "feed-table", ["iteration", "ticks", "ticks/s", *counter_keys, "invalid data",

@@ -45,12 +45,14 @@ class Dom(html.parser.HTMLParser):
         super().__init__()
         self.tables, self.sections, self.facts = {}, [], {}
         self.scripts = 0
+        self.handlers = []   # on* attributes anywhere: there must be none
         self._table = self._row = self._cell = None
         self._dt = self._dd = None
         self.feed(text)
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
+        self.handlers += [f"<{tag} {k}>" for k in a if k.lower().startswith("on")]
         if tag == "section":
             self.sections.append(a.get("id"))
         elif tag == "script":
@@ -380,6 +382,8 @@ class BrokenRunDir(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="report_test.broken.")
         cls.run_dir = audited_run(cls.tmp, "--iterations", "4", "--duration", "1", "--warmup", "0.5")
+        cls.pristine = os.path.join(cls.tmp, "pristine")
+        shutil.copytree(cls.run_dir, cls.pristine)
         d = cls.run_dir
         os.unlink(os.path.join(d, "ITER_SUMMARY_2.json"))
         with open(os.path.join(d, "ITER_SUMMARY_3.json"), "r+") as f:
@@ -430,6 +434,55 @@ class BrokenRunDir(unittest.TestCase):
         for n in (1, 4):
             t = read_json(os.path.join(self.run_dir, f"ITER_SUMMARY_{n}.json"))["totals"]
             self.assertTrue(same(rows[str(n)][2], t["latency_us"]["p95"]))
+
+    def test_hostile_values(self):
+        """Schema-valid names that are regex escapes, math text or markup, a partial iteration,
+        an audit with a missing KPI, numbers JSON allows but the audit refuses, an odd iteration
+        file name and a FIFO: still a page, every name shown as text, nothing crashes."""
+        d = os.path.join(self.tmp, "hostile")
+        shutil.copytree(self.pristine, d)
+        odd = 'X\\1 onload=alert(1) $\\foo$ <b>"'
+        path = os.path.join(d, "ITER_SUMMARY_1.json")
+        doc = read_json(path)
+        doc["symbols"][odd] = doc["symbols"].pop(next(iter(doc["symbols"])))
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        path = os.path.join(d, "ITER_SUMMARY_2.json")
+        doc = read_json(path)
+        doc["partial"] = True
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        with open(os.path.join(d, "ITER_SUMMARY_3.json")) as f:
+            text = f.read()
+        with open(os.path.join(d, "ITER_SUMMARY_3.json"), "w") as f:
+            f.write(text.replace('"ticks":', '"ticks":1e999, "x":', 1))
+        path = os.path.join(d, "POST_SHADOW_AUDIT_SUMMARY.json")
+        audit = read_json(path)
+        audit["verdict"] = "HOLD"   # as the audit writes a KPI it could not compute
+        audit["missing"] = [{"kpi": "net_bps", "reason": "no filled notional"}]
+        for k in audit["kpis"]:
+            if k["kpi"] == "net_bps":
+                k.update(status="MISSING", value=None)
+        with open(path, "w") as f:
+            json.dump(audit, f)
+        open(os.path.join(d, "ITER_SUMMARY_01.json"), "w").close()
+        os.unlink(os.path.join(d, "shadow_orders.jsonl"))
+        os.mkfifo(os.path.join(d, "shadow_orders.jsonl"))
+        r = report(d)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("internal error", r.stderr)
+        for needle in ("ITER_SUMMARY_3.json: not JSON: number 1e999 is out of range",
+                       "ITER_SUMMARY_01.json: not an iteration file name",
+                       "shadow_orders.jsonl: not a regular file"):
+            self.assertIn(needle, r.stderr)
+        dom = chromium_dom(self, os.path.join(d, "report.html"))
+        self.assertEqual(dom.sections, SECTIONS)
+        self.assertEqual(dom.handlers, [])
+        self.assertIn(odd, dom.facts["symbols"])
+        self.assertIn(f"pnl-{odd}", dom.tables)
+        self.assertEqual(dom.rows("audit-missing"), {"net_bps": ["no filled notional"]})
+        self.assertEqual(dom.rows("audit-table")["net_bps"][:4], ["\u2014", ">=", "0", "MISSING"])
+        self.assertEqual(dom.rows("kpi-net_bps")["2 (partial)"][1], "not audited (partial)")
 
     def test_unusable_directories_exit_2(self):
         empty = os.path.join(self.tmp, "empty")
