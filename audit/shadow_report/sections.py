@@ -48,7 +48,7 @@ def header(run, generated_at, generator):
     facts = [
         ("run id", run.run_id),
         ("verdict", badge(verdict_of(run)) if run.audit else Raw(
-            f'{badge("missing")} no {esc("POST_SHADOW_AUDIT_SUMMARY.json")}: run shadow-audit')),
+            f'{badge("missing")} no valid POST_SHADOW_AUDIT_SUMMARY.json (see Artifacts): run shadow-audit')),
         ("venue", run.field("venue")),
         ("symbols", ", ".join(run.symbols())),
         ("config hash", run.field("config_hash")),
