@@ -103,10 +103,6 @@ class Fills:
         s.position += qty if side == "buy" else -qty
         s.path.add(ts, s.position)
 
-    @property
-    def total(self):
-        return sum(sum(s.count.values()) for s in self.symbols.values())
-
 
 class Orders:
     """shadow_orders.jsonl (the execution log) aggregated: decisions, placements and rejection
