@@ -11,7 +11,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator  # noqa: E402
+from matplotlib.ticker import (FixedLocator, FuncFormatter, MaxNLocator, NullFormatter,  # noqa: E402
+                               NullLocator)
 
 plt.rcParams.update({
     "text.parse_math": False,   # names from the artifacts ("$...$") are text, never math
@@ -50,6 +51,14 @@ def to_svg(fig, title):
                  lambda m: f'<svg {m.group(1)}class="plot" role="img" aria-label="{label}"', svg, count=1)
     head_end = svg.index(">") + 1
     return svg[:head_end] + f"<title>{_text(title)}</title>" + svg[head_end:]
+
+
+def log_y(ax):
+    """A log y axis labelled in plain numbers (its default labels are math text, which
+    text.parse_math = False would print raw)."""
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def iteration_axis(ax, iterations):
@@ -96,6 +105,20 @@ def kpi_over_iterations(name, unit, iterations, values, threshold, op):
     return to_svg(fig, f"{name} per iteration")
 
 
+def lines_over_iterations(title, iterations, series, ylabel):
+    """One line per (label, values) over the iterations, log y (values <= 0 or None left out)."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.0))
+    for name, values in series:
+        pts = [(i, v) for i, v in zip(iterations, values) if v is not None and v > 0]
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", markersize=3, label=name)
+    log_y(ax)
+    ax.set_xlabel("iteration")
+    ax.set_ylabel(ylabel)
+    iteration_axis(ax, iterations)
+    ax.legend(fontsize=7, loc="best", ncol=2)
+    return to_svg(fig, title)
+
+
 def within(value, threshold, op):
     """Whether `value` keeps `threshold` under `op` (>=, <=, abs<=; docs/KPIS.md)."""
     if op == ">=":
@@ -125,7 +148,7 @@ def percentile_plot(title, series, ylabel="latency (µs)"):
         ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", markersize=3, label=label)
         drawn += 1
     ax.set_xscale("log")
-    ax.set_yscale("log")
+    log_y(ax)
     ax.xaxis.set_major_locator(FixedLocator([_tail_x(q) for _, q in PERCENTILES] + [max_x]))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xticklabels(["p50", "p95", "p99", "p99.9", "max"])

@@ -157,6 +157,8 @@ def latency(run):
                           "(everything but the wait), 'chunk decided' the whole read chunk."))
         parts.append(pair(F.percentile_plot("latency per stage", st_series),
                           table("stages-table", ["stage", *PCT_HEADERS, "mean"], st_rows, "µs")))
+    if iters:
+        parts.append(stages_per_iteration(run, iters))
     threads = (run.summary or {}).get("hot_threads") or []
     if threads:
         rows = [(t["thread"], t["involuntary_switches"], t["voluntary_switches"], t["on_cpu_ms"],
@@ -166,6 +168,26 @@ def latency(run):
                                              "run-queue wait (ms)", "minor faults"], rows,
                            "hot threads over the run"))
     return section("latency", "Latency", *parts)
+
+
+# Per iteration: the p99 of these stages (and the read chunk's decided time), µs.
+ITER_STAGES = [("wait", "wait"), ("decode", "decode"), ("fill_sim", "fill_sim"),
+               ("quoter", "quoter"), ("own", "own")]
+
+
+def stages_per_iteration(run, iters):
+    """The stages' p99 in each iteration: which stage a bad iteration lost its time in."""
+    names = [label for label, _ in ITER_STAGES] + ["chunk decided"]
+    rows, lines = [], {name: [] for name in names}
+    for n in iters:
+        st = run.iterations[n]["latency_stages"]
+        values = [(st["stages_us"].get(key) or {}).get("p99") for _, key in ITER_STAGES]
+        values.append((st.get("chunk_decided_us") or {}).get("p99"))
+        for name, v in zip(names, values):
+            lines[name].append(v)
+        rows.append((label(run, n), *values))
+    svg = F.lines_over_iterations("stage p99 per iteration", iters, list(lines.items()), "p99 (µs)")
+    return Raw(f"<h3>Stages per iteration (p99)</h3>{pair(svg, table('stages-iter-table', ['iteration', *names], rows, 'p99, µs'))}")
 
 
 def fills(run):

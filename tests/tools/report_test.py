@@ -200,6 +200,7 @@ class FreshRun(ReportCase):
         self.assertNotRegex(text, r"<script|<link |<img |<iframe|@import|url\(['\"]?https?:")
         self.assertNotRegex(text, r"\b(src|href)=\"(?!#)")   # only in-page links
         self.assertGreaterEqual(text.count("<svg"), 10)
+        self.assertNotIn("mathdefault", text)   # tick labels are numbers, not raw math text
         self.assertEqual(self.dom().scripts, 0)
 
     def test_every_section(self):
@@ -251,6 +252,12 @@ class FreshRun(ReportCase):
         stages = self.dom().rows("stages-table")
         for name, pct in s["latency_stages"]["stages_us"].items():
             self.assertRow(stages[name], [*[pct[k] for k in PCT], pct["mean"]], f"stage {name}")
+        per_iteration = self.dom().rows("stages-iter-table")
+        for n in (1, 2, 3):
+            st = self.art(f"ITER_SUMMARY_{n}.json")["latency_stages"]
+            self.assertRow(per_iteration[str(n)],
+                           [*[st["stages_us"][k]["p99"] for k in ("wait", "decode", "fill_sim", "quoter", "own")],
+                            st["chunk_decided_us"]["p99"]], f"stages iteration {n}")
         threads = self.dom().rows("threads-table")
         for t in s["hot_threads"]:
             self.assertRow(threads[t["thread"]], [t["involuntary_switches"], t["voluntary_switches"],
