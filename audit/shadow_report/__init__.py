@@ -12,7 +12,7 @@ import os
 import tempfile
 
 from . import sections as S
-from .artifacts import RunDirError
+from .artifacts import RunDirError, Schemas
 from .compare import compare
 from .dryrun import dryrun
 from .page import page
@@ -43,8 +43,9 @@ def write_report(run_dir, schema_dir, output=None, compare_dir=None, generator="
     """Loads the run (and the one to compare), writes the page atomically to `output` (default
     RUN_DIR/report.html) and returns (path, run). RunDirError when a run directory is unusable;
     OSError when the page cannot be written."""
-    run = load_run(run_dir, schema_dir)
-    other = load_run(compare_dir, schema_dir) if compare_dir else None
+    schemas = Schemas(schema_dir)   # compiled once for both runs
+    run = load_run(run_dir, schemas)
+    other = load_run(compare_dir, schemas) if compare_dir else None
     text = build_html(run, other, generator)
     path = output or os.path.join(run_dir, "report.html")
     directory = os.path.dirname(os.path.abspath(path))

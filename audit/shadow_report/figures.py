@@ -192,28 +192,26 @@ def position_and_pnl(symbol, path, iter_ends, pnl_cum, positions):
     return to_svg(fig, f"{symbol}: position and PnL")
 
 
-def grouped_bars(title, categories, groups, xlabel="", horizontal=True):
-    """Bars: one bar per (category, group); `groups` is [(label, [value per category])]."""
+def _grouped(bar, centers, groups):
+    """Draws `groups` ([(label, values)]) as bars side by side around each center with
+    bar(positions, values, thickness, label) (ax.bar or ax.barh)."""
     n = max(len(groups), 1)
-    height = max(1.8, 0.35 * len(categories) * (1 + 0.4 * (n - 1)) + 1.0)
-    fig, ax = plt.subplots(figsize=(6.4, height if horizontal else 3.0))
     width = 0.8 / n
     for g, (label, values) in enumerate(groups):
-        pos = [i + (g - (n - 1) / 2) * width for i in range(len(categories))]
-        if horizontal:
-            ax.barh(pos, values, height=width, label=label)
-        else:
-            ax.bar(pos, values, width=width, label=label)
+        bar([c + (g - (n - 1) / 2) * width for c in centers], values, width, label=label)
+
+
+def grouped_bars(title, categories, groups, xlabel=""):
+    """Horizontal bars: one per (category, group); `groups` is [(label, [value per category])]."""
+    n = max(len(groups), 1)
+    height = max(1.8, 0.35 * len(categories) * (1 + 0.4 * (n - 1)) + 1.0)
+    fig, ax = plt.subplots(figsize=(6.4, height))
     ticks = list(range(len(categories)))
-    if horizontal:
-        ax.set_yticks(ticks)
-        ax.set_yticklabels(categories)
-        ax.invert_yaxis()
-        ax.set_xlabel(xlabel)
-    else:
-        ax.set_xticks(ticks)
-        ax.set_xticklabels(categories)
-        ax.set_ylabel(xlabel)
+    _grouped(ax.barh, ticks, groups)
+    ax.set_yticks(ticks)
+    ax.set_yticklabels(categories)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
     if not categories:
         ax.text(0.5, 0.5, "none", transform=ax.transAxes, ha="center")
     elif n > 1 or groups and groups[0][0]:
@@ -225,10 +223,7 @@ def feed_health(iterations, counters, drift, feed_p95):
     """Per iteration: the feed's fault counters as bars, and the clock drift and feed latency
     p95 (ms) as lines."""
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7.6, 2.8))
-    n = max(len(counters), 1)
-    width = 0.8 / n
-    for g, (label, values) in enumerate(counters):
-        ax1.bar([i + (g - (n - 1) / 2) * width for i in iterations], values, width=width, label=label)
+    _grouped(ax1.bar, iterations, counters)
     ax1.set_xlabel("iteration")
     ax1.set_ylabel("count")
     iteration_axis(ax1, iterations)

@@ -234,9 +234,10 @@ def load_iterations(run, names, schemas):
     return bool(found or listed)
 
 
-def load_run(run_dir, schema_dir):
-    """Loads `run_dir`; raises RunDirError when it is not a readable directory or holds neither
-    a valid run summary nor a valid iteration summary."""
+def load_run(run_dir, schemas):
+    """Loads `run_dir`, checking its files with `schemas` (artifacts.Schemas); raises
+    RunDirError when it is not a readable directory or holds neither a valid run summary nor a
+    valid iteration summary."""
     if not os.path.isdir(run_dir):
         raise A.RunDirError(f"{run_dir}: not a directory" if os.path.exists(run_dir)
                             else f"{run_dir}: no such directory")
@@ -244,7 +245,6 @@ def load_run(run_dir, schema_dir):
         names = os.listdir(run_dir)
     except OSError as e:
         raise A.RunDirError(f"{run_dir}: cannot list: {e.strerror}") from e
-    schemas = A.Schemas(schema_dir)
     run = Run(run_dir, schemas)
 
     art, run.summary = A.read_document(run_dir, A.RUN_SUMMARY, schemas, "run_summary", required=True)
