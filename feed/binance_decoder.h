@@ -51,6 +51,11 @@ class BinanceDecoder : public feed_internal::DecoderBase<BinanceDecoder> {
   // most recent depthUpdate decoded. An empty name clears it.
   void set_snapshot_symbol(std::string_view symbol) noexcept;
 
+  // Messages read by an exact layout (read_layout() below), a subset of one_pass_messages().
+  std::uint64_t layout_messages() const noexcept { return layout_; }
+  // Off: the one-pass path reads every message field by field (tests compare the two).
+  void set_layouts(bool on) noexcept { layouts_on_ = on; }
+
  private:
   friend DecoderBase;
   using Outcome = feed_internal::Outcome;
@@ -89,12 +94,18 @@ class BinanceDecoder : public feed_internal::DecoderBase<BinanceDecoder> {
   template <class Object, EventSink S>
   DecodeStatus read_object(Object& obj, bool root, Fields& f,
                            feed_internal::EventWriter<S>& w) noexcept;
+  // An exact layout (json_one_pass.h) from the root's '{' at p: false when the text is not one.
+  template <EventSink S>
+  bool read_layout(const char* p, const char* end, Fields& f,
+                   feed_internal::EventWriter<S>& w) noexcept;
   template <EventSink S>
   DecodeStatus build(Fields& f, feed_internal::EventWriter<S>& w, feed_internal::MessageHeader& h,
                      Outcome& outcome) noexcept;
 
   DecodeStatus snapshot_symbol_id(Venue venue, std::uint16_t& id) noexcept;
 
+  bool layouts_on_ = true;
+  std::uint64_t layout_ = 0;
   bool futures_seen_ = false;
   std::uint16_t last_depth_symbol_ = SymbolTable::kInvalid;
   std::uint8_t snapshot_symbol_len_ = 0;
@@ -120,13 +131,87 @@ bool BinanceDecoder::parse_one_pass(const char* data, std::size_t len, std::size
                                     feed_internal::MessageHeader& h, Outcome& outcome,
                                     DecodeStatus& st) noexcept {
   Fields f;
-  if (!feed_internal::read_one_pass(data, len, capacity, [&](auto& root) noexcept {
-        return read_object(root, true, f, w);
-      })) {
-    return false;
+  feed_internal::ScanObject root;
+  if (!feed_internal::scan_root(data, len, capacity, root)) return false;
+  if (layouts_on_ && read_layout(root.p, root.end, f, w)) {
+    ++layout_;
+  } else {
+    w.restart();
+    f = Fields{};
+    if (read_object(root, true, f, w) != DecodeStatus::kOk ||
+        !feed_internal::scan_root_ends(root)) {
+      return false;
+    }
   }
   st = build(f, w, h, outcome);
   return true;
+}
+
+// The layouts Binance spot sends (docs/PERFORMANCE.md, "Exact layouts"), wrapped in the combined
+// stream's {"stream":"...","data":{...}} or bare:
+//   bookTicker   {"u":N,"s":"S","b":"D","B":"D","a":"D","A":"D"}
+//   trade        {"e":"trade","E":N,"s":"S","t":N,"p":"D","q":"D","T":N,"m":B,"M":B}
+//   depthUpdate  {"e":"depthUpdate","E":N,"s":"S","U":N,"u":N,"b":[levels],"a":[levels]}
+// Each field sets what read_object() sets for it, with the same value readers.
+template <EventSink S>
+bool BinanceDecoder::read_layout(const char* p, const char* end, Fields& f,
+                                 feed_internal::EventWriter<S>& w) noexcept {
+  using feed_internal::layout_bool;
+  using feed_internal::layout_int;
+  using feed_internal::layout_levels;
+  using feed_internal::layout_string;
+  using feed_internal::layout_uint;
+  using feed_internal::literal;
+  using feed_internal::scan_decimal;
+  using F = Fields;
+  const bool wrapped = literal(p, end, "{\"stream\":");
+  if (wrapped) {
+    std::string_view stream;
+    if (!layout_string(p, end, stream) || !literal(p, end, ",\"data\":{")) return false;
+    f.seen = F::kData;
+  } else {
+    ++p;  // the root's '{'
+  }
+  if (literal(p, end, "\"u\":")) {
+    if (!layout_uint(p, end, f.u) || !literal(p, end, ",\"s\":") ||
+        !layout_string(p, end, f.symbol) || !literal(p, end, ",\"b\":") ||
+        !scan_decimal(p, end, f.bid_px) || !literal(p, end, ",\"B\":") ||
+        !scan_decimal(p, end, f.bid_qty) || !literal(p, end, ",\"a\":") ||
+        !scan_decimal(p, end, f.ask_px) || !literal(p, end, ",\"A\":") ||
+        !scan_decimal(p, end, f.ask_qty)) {
+      return false;
+    }
+    f.seen |= F::kU | F::kS | F::kBStr | F::kBQty | F::kAStr | F::kAQty;
+  } else if (literal(p, end, "\"e\":\"trade\",\"E\":")) {
+    bool maker_match;  // "M": read, then ignored as read_object ignores it
+    if (!layout_int(p, end, f.event_time) || !literal(p, end, ",\"s\":") ||
+        !layout_string(p, end, f.symbol) || !literal(p, end, ",\"t\":") ||
+        !layout_uint(p, end, f.trade_id) || !literal(p, end, ",\"p\":") ||
+        !scan_decimal(p, end, f.px) || !literal(p, end, ",\"q\":") ||
+        !scan_decimal(p, end, f.qty) || !literal(p, end, ",\"T\":") ||
+        !layout_int(p, end, f.txn_time) || !literal(p, end, ",\"m\":") ||
+        !layout_bool(p, end, f.buyer_maker) || !literal(p, end, ",\"M\":") ||
+        !layout_bool(p, end, maker_match)) {
+      return false;
+    }
+    f.type = Type::kTrade;
+    f.seen |= F::kE | F::kEventTime | F::kS | F::kTradeId | F::kP | F::kQ | F::kT | F::kM;
+  } else if (literal(p, end, "\"e\":\"depthUpdate") && literal(p, end, "\",\"E\":")) {
+    if (!layout_int(p, end, f.event_time) || !literal(p, end, ",\"s\":") ||
+        !layout_string(p, end, f.symbol) || !literal(p, end, ",\"U\":") ||
+        !layout_uint(p, end, f.first_u) || !literal(p, end, ",\"u\":") ||
+        !layout_uint(p, end, f.u) || !literal(p, end, ",\"b\":") ||
+        !layout_levels(p, end, true, w) || !literal(p, end, ",\"a\":") ||
+        !layout_levels(p, end, false, w)) {
+      return false;
+    }
+    f.type = Type::kDepth;
+    f.seen |= F::kE | F::kEventTime | F::kS | F::kFirstU | F::kU | F::kBLevels | F::kALevels;
+  } else {
+    return false;
+  }
+  if (wrapped && !literal(p, end, "}")) return false;  // the payload's '}'
+  return feed_internal::layout_root_ends(p, end);
 }
 
 template <class Object, EventSink S>

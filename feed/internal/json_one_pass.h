@@ -328,6 +328,75 @@ inline bool scan_root_ends(const ScanObject& root) noexcept {
   return skip_space(root.p, root.end) == root.end;
 }
 
+// --- Exact layouts ---------------------------------------------------------------------------
+// A venue sends each message type with its fields in one fixed order and no whitespace. A
+// decoder may first try to read a message as exactly that text: each key with the punctuation
+// around it is one literal compared in one or two 8-byte loads, and each value goes through the
+// same readers as above. Any byte that differs gives up, and the decoder reads the message
+// through for_each_field() as before, so a layout accepts only text the field loop reads the
+// same way (one_pass_test.cc and the decoder fuzzers compare both with simdjson).
+
+// The literal `s` (1-16 bytes, no NUL) at p: advances p past it; false when the text differs
+// or would end past `end`. Reads 8 bytes (16 for a literal of more than 8) at p.
+template <std::size_t N>
+SHADOW_FEED_INLINE bool literal(const char*& p, const char* end, const char (&s)[N]) noexcept {
+  constexpr std::size_t n = N - 1;
+  static_assert(n >= 1 && n <= 16, "a layout literal is 1-16 bytes");
+  if constexpr (std::endian::native != std::endian::little) {
+    if (std::memcmp(p, s, n) != 0) return false;
+  } else if constexpr (n <= 8) {
+    std::uint64_t x, want = 0;
+    std::memcpy(&x, p, sizeof x);
+    std::memcpy(&want, s, n);
+    constexpr std::uint64_t mask = n == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * n)) - 1;
+    if (((x ^ want) & mask) != 0) return false;
+  } else {  // the first 8 bytes and the last 8 (overlapping)
+    std::uint64_t x, y, want_x, want_y;
+    std::memcpy(&x, p, sizeof x);
+    std::memcpy(&y, p + n - 8, sizeof y);
+    std::memcpy(&want_x, s, sizeof want_x);
+    std::memcpy(&want_y, s + n - 8, sizeof want_y);
+    if (((x ^ want_x) | (y ^ want_y)) != 0) return false;
+  }
+  p += n;
+  return p <= end;
+}
+
+// The values of a layout, at their first byte; each advances p past the value.
+SHADOW_FEED_INLINE bool layout_uint(const char*& p, const char* end, std::uint64_t& out) noexcept {
+  const unsigned n = scan_plain_uint(p, end, out);
+  p += n;
+  return n != 0;
+}
+SHADOW_FEED_INLINE bool layout_int(const char*& p, const char* end, std::int64_t& out) noexcept {
+  std::uint64_t u;
+  if (!layout_uint(p, end, u)) return false;
+  out = static_cast<std::int64_t>(u);
+  return true;
+}
+SHADOW_FEED_INLINE bool layout_string(const char*& p, const char* end,
+                                      std::string_view& out) noexcept {
+  return scan_plain_string(p, end, out, p);
+}
+SHADOW_FEED_INLINE bool layout_bool(const char*& p, const char* end, bool& out) noexcept {
+  ScanValue v{p, end};
+  if (get_bool(v, out) != simdjson::SUCCESS) return false;
+  p = v.next;
+  return true;
+}
+template <EventSink S>
+SHADOW_FEED_INLINE bool layout_levels(const char*& p, const char* end, bool bid,
+                                      EventWriter<S>& w) noexcept {
+  std::size_t n = 0;
+  if (*p != '[' || scan_levels(p, end, bid, w, n) != DecodeStatus::kOk) return false;
+  ++p;  // past the ']' scan_levels stopped on
+  return true;
+}
+// The end of a layout's root object at p: its '}' and nothing but whitespace after it.
+SHADOW_FEED_INLINE bool layout_root_ends(const char* p, const char* end) noexcept {
+  return p < end && *p == '}' && skip_space(p + 1, end) == end;
+}
+
 // A whole message in one pass: true when read(root object) returned kOk and only whitespace
 // follows the root; false when the one-pass path gives up (then simdjson reads the message).
 template <class F>

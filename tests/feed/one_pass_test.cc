@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "core/symbol_table.h"
@@ -85,6 +86,25 @@ TEST(OnePass, ReadsTheBinanceCaptureLikeSimdjson) {
   reads_capture_like_simdjson<BinanceDecoder>(testing::kBinanceSample, 41249);
 }
 
+// The exact layouts (BinanceDecoder::read_layout) read every market-data message of the
+// capture, all but its one REST snapshot, and read them as the field loop does.
+TEST(OnePass, BinanceLayoutsReadTheCaptureLikeTheFieldLoop) {
+  const std::string path = testing::data_path(testing::kBinanceSample);
+  ASSERT_FALSE(path.empty()) << "SHADOW_DATA_DIR is not set: the recorded captures are needed";
+  const testing::LoadedFile file = testing::load_lines(path);
+  ASSERT_TRUE(file.ok) << path << ": " << file.error;
+  auto both = std::make_unique<BothPaths<BinanceDecoder>>();
+  both->b.set_one_pass(true);
+  both->b.set_layouts(false);
+  for (const CaptureLine& m : file.messages) {
+    ASSERT_TRUE(both->same(m.data, m.len, m.capacity)) << path << ":" << m.line_no;
+  }
+  EXPECT_EQ(both->a.stats().errors, 0u);
+  EXPECT_EQ(both->a.layout_messages(), file.messages.size() - 1);
+  EXPECT_EQ(both->b.layout_messages(), 0u);
+  EXPECT_EQ(both->b.one_pass_messages(), file.messages.size());
+}
+
 TEST(OnePass, ReadsTheBybitCaptureLikeSimdjson) {
   reads_capture_like_simdjson<BybitDecoder>(testing::kBybitSample, 50);
 }
@@ -94,6 +114,8 @@ const char* const kBinanceMessages[] = {
     R"({"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1723161255208,"s":"BTCUSDT","U":50093239189,"u":50093239202,"b":[["61737.63000000","0.00000000"],["61730.17000000","1.25"]],"a":[["61837.64000000","1.54698000"]]}})",
     R"({"stream":"btcusdt@bookTicker","data":{"u":50093239212,"s":"BTCUSDT","b":"61837.63000000","B":"3.78826000","a":"61837.64000000","A":"1.54698000"}})",
     R"({"stream":"btcusdt@trade","data":{"e":"trade","E":1723161255310,"s":"BTCUSDT","t":3735683259,"p":"61837.64000000","q":"0.00010000","T":1723161255309,"m":false,"M":true}})",
+    R"({"u":400900217,"s":"BNBUSDT","b":"25.35190000","B":"31.21000000","a":"25.36520000","A":"40.66000000"})",
+    R"({"e":"trade","E":1672515782136,"s":"BNBBTC","t":12345,"p":"0.001","q":"100","T":1672515782136,"m":true,"M":true})",
     R"({"e":"aggTrade","E":123456789,"s":"BNBBTC","a":12345,"p":"0.001","q":"100","f":100,"l":105,"T":123456785,"m":true,"M":true})",
     R"({"e":"depthUpdate","E":1591270260907,"T":1591270260891,"s":"BTCUSDT","U":157,"u":160,"pu":149,"b":[["9517.12","10"]],"a":[]})",
     R"({"lastUpdateId":1027024,"bids":[["4.00000000","431.00000000"]],"asks":[["4.00000200","12.00000000"]]})",
@@ -149,6 +171,12 @@ void damage_each_byte(const char* const (&messages)[N]) {
   const std::uint64_t one_pass = both->a.one_pass_messages();
   EXPECT_GT(one_pass, cases / 10) << "of " << cases;
   EXPECT_LT(one_pass, cases / 2) << "of " << cases;
+  if constexpr (std::is_same_v<Decoder, BinanceDecoder>) {
+    // The exact layouts took some damaged copies (other digits) and left the rest to the
+    // field loop and simdjson.
+    EXPECT_GT(both->a.layout_messages(), cases / 20) << "of " << cases;
+    EXPECT_LT(both->a.layout_messages(), one_pass) << "of " << cases;
+  }
 }
 
 TEST(OnePass, DamagedBinanceMessagesReadTheSameOnBothPaths) {
