@@ -38,6 +38,11 @@ class BybitDecoder : public feed_internal::DecoderBase<BybitDecoder> {
   // Messages are read by the one-pass path first (feed/internal/json_one_pass.h).
   static constexpr bool kOnePass = true;
 
+  // Messages read by an exact layout (read_layout() below), a subset of one_pass_messages().
+  std::uint64_t layout_messages() const noexcept { return layout_; }
+  // Off: the one-pass path reads every message field by field (tests compare the two).
+  void set_layouts(bool on) noexcept { layouts_on_ = on; }
+
  private:
   friend DecoderBase;
   using Outcome = feed_internal::Outcome;
@@ -77,6 +82,18 @@ class BybitDecoder : public feed_internal::DecoderBase<BybitDecoder> {
   DecodeStatus read_trades(Value& v, feed_internal::EventWriter<S>& w,
                            feed_internal::MessageHeader& h) noexcept;
 
+  // An exact layout (json_one_pass.h) from the root's '{' at p: false when the text is not
+  // one. Sets h only once the whole message has matched.
+  template <EventSink S>
+  bool read_layout(const char* p, const char* end, Root& r, feed_internal::EventWriter<S>& w,
+                   feed_internal::MessageHeader& h) noexcept;
+  // One trade of a publicTrade message, its fields read: claims its event, or counts it when
+  // its price or size is impossible (EventWriter::check_trade).
+  template <EventSink S>
+  DecodeStatus add_trade(const TradeData& t, std::int64_t txn_ts_ms, std::uint64_t seq,
+                         std::string_view symbol, feed_internal::EventWriter<S>& w,
+                         feed_internal::MessageHeader& h) noexcept;
+
   // Acks, pongs and topics without market data: true with `st` set.
   bool answer_without_data(const Root& r, Outcome& outcome, DecodeStatus& st) noexcept;
   // Once the whole document has been read: the symbols (resolved only now, so a message that
@@ -88,6 +105,8 @@ class BybitDecoder : public feed_internal::DecoderBase<BybitDecoder> {
   // Symbols of the message's valid trades, by event index, and of its last invalid one.
   std::string_view trade_symbols_[kMaxEventsPerMessage];
   std::string_view invalid_trade_symbol_;
+  bool layouts_on_ = true;
+  std::uint64_t layout_ = 0;
 };
 
 // --- implementation -------------------------------------------------------------------------
@@ -127,10 +146,16 @@ bool BybitDecoder::parse_one_pass(const char* data, std::size_t len, std::size_t
                                   DecodeStatus& st) noexcept {
   h.venue = Venue::kBybit;
   Root r;
-  if (!feed_internal::read_one_pass(data, len, capacity, [&](auto& root) noexcept {
-        return read_root(root, r, w, h);
-      })) {
-    return false;
+  feed_internal::ScanObject root;
+  if (!feed_internal::scan_root(data, len, capacity, root)) return false;
+  if (layouts_on_ && read_layout(root.p, root.end, r, w, h)) {
+    ++layout_;
+  } else {
+    w.restart();
+    r = Root{};
+    if (read_root(root, r, w, h) != DecodeStatus::kOk || !feed_internal::scan_root_ends(root)) {
+      return false;
+    }
   }
   if (answer_without_data(r, outcome, st)) return true;
   if (r.data_pending && !r.data_done) return false;  // data before topic: simdjson's rewind
@@ -360,22 +385,118 @@ DecodeStatus BybitDecoder::read_trades(Value& v, feed_internal::EventWriter<S>& 
       return st;
     }
     if (seen != (kT | kSym | kSide | kV | kP)) return DecodeStatus::kMissingField;
-    if (symbol.empty()) return DecodeStatus::kBadValue;  // what symbol_id() says, said now
-    if (auto st = w.check_trade(t.px, t.qty); st != DecodeStatus::kOk) {
-      if (st != DecodeStatus::kSkipped) return st;
-      invalid_trade_symbol_ = symbol;  // for the event that carries the counts if none is valid
-      h.txn_ts_ms = txn_ts_ms;
-      h.seq = seq;
-      return DecodeStatus::kOk;
-    }
-    MarketEvent* e = w.add();
-    if (e == nullptr) return DecodeStatus::kSinkFull;
-    trade_symbols_[w.size() - 1] = symbol;
-    e->txn_ts_ms = txn_ts_ms;
-    e->seq = seq;
-    e->trade = t;
-    return DecodeStatus::kOk;
+    return add_trade(t, txn_ts_ms, seq, symbol, w, h);
   });
+}
+
+template <EventSink S>
+DecodeStatus BybitDecoder::add_trade(const TradeData& t, std::int64_t txn_ts_ms,
+                                     std::uint64_t seq, std::string_view symbol,
+                                     feed_internal::EventWriter<S>& w,
+                                     feed_internal::MessageHeader& h) noexcept {
+  if (symbol.empty()) return DecodeStatus::kBadValue;  // what symbol_id() says, said now
+  if (auto st = w.check_trade(t.px, t.qty); st != DecodeStatus::kOk) {
+    if (st != DecodeStatus::kSkipped) return st;
+    invalid_trade_symbol_ = symbol;  // for the event that carries the counts if none is valid
+    h.txn_ts_ms = txn_ts_ms;
+    h.seq = seq;
+    return DecodeStatus::kOk;
+  }
+  MarketEvent* e = w.add();
+  if (e == nullptr) return DecodeStatus::kSinkFull;
+  trade_symbols_[w.size() - 1] = symbol;
+  e->txn_ts_ms = txn_ts_ms;
+  e->seq = seq;
+  e->trade = t;
+  return DecodeStatus::kOk;
+}
+
+// The layouts Bybit v5 sends (docs/PERFORMANCE.md, "Exact layouts"); the embedded exchange
+// writes the same:
+//   orderbook    {"topic":"orderbook.…","type":"T","ts":N,
+//                 "data":{"s":"S","b":[levels],"a":[levels],"u":N,"seq":N},"cts":N}
+//   publicTrade  {"topic":"publicTrade.…","type":"T","ts":N,"data":[trade,…]}, each trade
+//                 {"T":N,"s":"S","S":"Buy"|"Sell","v":"D","p":"D","L":"…","i":"…","BT":B}
+//                 with an optional ,"seq":N before its '}'
+// Each field sets what read_root(), read_book() and read_trades() set for it, with the same
+// value readers.
+template <EventSink S>
+bool BybitDecoder::read_layout(const char* p, const char* end, Root& r,
+                               feed_internal::EventWriter<S>& w,
+                               feed_internal::MessageHeader& h) noexcept {
+  using feed_internal::layout_bool;
+  using feed_internal::layout_int;
+  using feed_internal::layout_levels;
+  using feed_internal::layout_string;
+  using feed_internal::layout_uint;
+  using feed_internal::literal;
+  using feed_internal::scan_decimal;
+  std::string_view topic;
+  std::int64_t ts = 0;
+  if (!literal(p, end, "{\"topic\":") || !layout_string(p, end, topic) ||
+      !literal(p, end, ",\"type\":") || !layout_string(p, end, r.type) ||
+      !literal(p, end, ",\"ts\":") || !layout_int(p, end, ts) ||
+      !literal(p, end, ",\"data\":")) {
+    return false;
+  }
+  r.have_type = r.have_ts = r.data_done = true;
+  if (topic.starts_with("orderbook.")) {
+    std::uint64_t u = 0, seq = 0;
+    std::int64_t cts = 0;
+    if (!literal(p, end, "{\"s\":") || !layout_string(p, end, r.book_symbol) ||
+        !literal(p, end, ",\"b\":") || !layout_levels(p, end, true, w) ||
+        !literal(p, end, ",\"a\":") || !layout_levels(p, end, false, w) ||
+        !literal(p, end, ",\"u\":") || !layout_uint(p, end, u) ||
+        !literal(p, end, ",\"seq\":") || !layout_uint(p, end, seq) ||
+        !literal(p, end, "},\"cts\":") || !layout_int(p, end, cts) ||
+        !feed_internal::layout_root_ends(p, end)) {
+      return false;
+    }
+    r.topic = Topic::kBook;
+    r.snapshot_by_u = u == 1;
+    h.exch_ts_ms = ts;
+    h.txn_ts_ms = cts;
+    h.first_update_id = h.update_id = u;
+    h.seq = seq;
+    return true;
+  }
+  if (!topic.starts_with("publicTrade.") || !literal(p, end, "[")) return false;
+  r.topic = Topic::kTrade;
+  if (*p != ']') {
+    for (;;) {
+      TradeData t{};
+      std::int64_t txn_ts_ms = 0;
+      std::uint64_t seq = 0;
+      std::string_view symbol, side, tick_direction, id;
+      bool block_trade;
+      if (!literal(p, end, "{\"T\":") || !layout_int(p, end, txn_ts_ms) ||
+          !literal(p, end, ",\"s\":") || !layout_string(p, end, symbol) ||
+          !literal(p, end, ",\"S\":") || !layout_string(p, end, side) ||
+          !literal(p, end, ",\"v\":") || !scan_decimal(p, end, t.qty) ||
+          !literal(p, end, ",\"p\":") || !scan_decimal(p, end, t.px) ||
+          !literal(p, end, ",\"L\":") || !layout_string(p, end, tick_direction) ||
+          !literal(p, end, ",\"i\":") || !layout_string(p, end, id) ||
+          !literal(p, end, ",\"BT\":") || !layout_bool(p, end, block_trade)) {
+        return false;
+      }
+      if (literal(p, end, ",\"seq\":") && !layout_uint(p, end, seq)) return false;
+      if (!literal(p, end, "}")) return false;
+      if (side == "Buy") {
+        t.aggressor = Side::kBuy;
+      } else if (side == "Sell") {
+        t.aggressor = Side::kSell;
+      } else {
+        return false;
+      }
+      if (!feed_internal::numeric_id(id, t.trade_id)) t.trade_id = 0;  // UUIDs: no number
+      if (add_trade(t, txn_ts_ms, seq, symbol, w, h) != DecodeStatus::kOk) return false;
+      if (literal(p, end, ",")) continue;
+      break;
+    }
+  }
+  if (!literal(p, end, "]") || !feed_internal::layout_root_ends(p, end)) return false;
+  h.exch_ts_ms = ts;
+  return true;
 }
 
 }  // namespace shadow

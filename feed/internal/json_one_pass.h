@@ -336,8 +336,8 @@ inline bool scan_root_ends(const ScanObject& root) noexcept {
 // through for_each_field() as before, so a layout accepts only text the field loop reads the
 // same way (one_pass_test.cc and the decoder fuzzers compare both with simdjson).
 
-// The literal `s` (1-16 bytes, no NUL) at p: advances p past it; false when the text differs
-// or would end past `end`. Reads 8 bytes (16 for a literal of more than 8) at p.
+// The literal `s` (1-16 bytes, no NUL) at p: advances p past it; false (p unmoved) when the
+// text differs or would end past `end`. Reads 8 bytes (16 for a literal of more than 8) at p.
 template <std::size_t N>
 SHADOW_FEED_INLINE bool literal(const char*& p, const char* end, const char (&s)[N]) noexcept {
   constexpr std::size_t n = N - 1;
@@ -358,8 +358,9 @@ SHADOW_FEED_INLINE bool literal(const char*& p, const char* end, const char (&s)
     std::memcpy(&want_y, s + n - 8, sizeof want_y);
     if (((x ^ want_x) | (y ^ want_y)) != 0) return false;
   }
+  if (end - p < static_cast<std::ptrdiff_t>(n)) return false;
   p += n;
-  return p <= end;
+  return true;
 }
 
 // The values of a layout, at their first byte; each advances p past the value.
