@@ -26,6 +26,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include "core/event_sink.h"
@@ -50,10 +51,50 @@ enum class Outcome : std::uint8_t {
   kInvalid,   // trades, none of them valid: one kNone event carries the counts (event_writer.h)
 };
 
-// Symbol id of `name` for `venue`, through a one-entry cache in front of the table (venues send
-// long runs of one symbol). kBadValue for an empty name, kSymbolTableFull when it cannot be
-// added.
-DecodeStatus cached_symbol_id(SymbolTable& symbols, std::uint16_t& cache, Venue venue,
+// a == b over n bytes with overlapping word loads that stay inside [0, n): symbol names are
+// short, and this runs for every message, where a memcmp call costs more than the compare.
+SHADOW_FEED_INLINE bool equal_short(const char* a, const char* b, std::size_t n) noexcept {
+  auto load8 = [](const char* p) noexcept {
+    std::uint64_t v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  };
+  auto load4 = [](const char* p) noexcept {
+    std::uint32_t v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  };
+  if (n >= 8) {
+    for (std::size_t i = 0; i + 8 < n; i += 8) {
+      if (load8(a + i) != load8(b + i)) return false;
+    }
+    return load8(a + n - 8) == load8(b + n - 8);
+  }
+  if (n >= 4) return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+// The last symbol a decoder resolved, with a copy of its name and venue: venues send long runs
+// of one symbol, and a hit then costs a length compare and two word compares, inline. The
+// table only grows, so a cached id stays valid.
+struct SymbolCache {
+  std::uint16_t id = SymbolTable::kInvalid;
+  Venue venue = Venue::kUnknown;
+  std::uint8_t len = 0;  // 0: nothing cached
+  char name[SymbolTable::kMaxNameLen] = {};
+
+  SHADOW_FEED_INLINE bool hit(Venue v, std::string_view n) const noexcept {
+    return n.size() == len && len != 0 && v == venue && equal_short(name, n.data(), len);
+  }
+};
+
+// Symbol id of `name` for `venue` from the table, which becomes the cache's entry (the miss
+// path of DecoderBase::symbol_id). kBadValue for an empty name, kSymbolTableFull when it
+// cannot be added.
+DecodeStatus lookup_symbol_id(SymbolTable& symbols, SymbolCache& cache, Venue venue,
                               std::string_view name, std::uint16_t& id) noexcept;
 
 template <class Derived>
@@ -89,7 +130,11 @@ class DecoderBase {
   ~DecoderBase() = default;
 
   DecodeStatus symbol_id(Venue venue, std::string_view name, std::uint16_t& id) noexcept {
-    return cached_symbol_id(symbols_, cached_id_, venue, name, id);
+    if (symbol_cache_.hit(venue, name)) [[likely]] {
+      id = symbol_cache_.id;
+      return DecodeStatus::kOk;
+    }
+    return lookup_symbol_id(symbols_, symbol_cache_, venue, name, id);
   }
 
   // On-Demand reads lazily: true when nothing but whitespace follows the root object, which a
@@ -107,7 +152,7 @@ class DecoderBase {
                           EventWriter<S>& w, MessageHeader& h, Outcome& outcome) noexcept;
 
   simdjson::ondemand::parser parser_{kMaxDocumentBytes};
-  std::uint16_t cached_id_ = SymbolTable::kInvalid;
+  SymbolCache symbol_cache_;
   bool one_pass_on_ = true;
   std::uint64_t one_pass_ = 0;
   MarketEvent* slots_[kMaxEventsPerMessage];
