@@ -156,53 +156,47 @@ bool BinanceDecoder::parse_one_pass(const char* data, std::size_t len, std::size
 template <EventSink S>
 bool BinanceDecoder::read_layout(const char* p, const char* end, Fields& f,
                                  feed_internal::EventWriter<S>& w) noexcept {
-  using feed_internal::layout_bool;
-  using feed_internal::layout_int;
-  using feed_internal::layout_levels;
-  using feed_internal::layout_string;
-  using feed_internal::layout_uint;
-  using feed_internal::literal;
-  using feed_internal::scan_decimal;
+  using namespace feed_internal::layout;  // lit, u64, i64, str, dec, boolean, levels, root_ends
   using F = Fields;
-  const bool wrapped = literal(p, end, "{\"stream\":");
+  const bool wrapped = lit(p, end, "{\"stream\":");
   if (wrapped) {
     std::string_view stream;
-    if (!layout_string(p, end, stream) || !literal(p, end, ",\"data\":{")) return false;
+    if (!str(p, end, stream) || !lit(p, end, ",\"data\":{")) return false;
     f.seen = F::kData;
   } else {
     ++p;  // the root's '{'
   }
-  if (literal(p, end, "\"u\":")) {
-    if (!layout_uint(p, end, f.u) || !literal(p, end, ",\"s\":") ||
-        !layout_string(p, end, f.symbol) || !literal(p, end, ",\"b\":") ||
-        !scan_decimal(p, end, f.bid_px) || !literal(p, end, ",\"B\":") ||
-        !scan_decimal(p, end, f.bid_qty) || !literal(p, end, ",\"a\":") ||
-        !scan_decimal(p, end, f.ask_px) || !literal(p, end, ",\"A\":") ||
-        !scan_decimal(p, end, f.ask_qty)) {
+  if (lit(p, end, "\"u\":")) {
+    if (!u64(p, end, f.u) || !lit(p, end, ",\"s\":") ||
+        !str(p, end, f.symbol) || !lit(p, end, ",\"b\":") ||
+        !dec(p, end, f.bid_px) || !lit(p, end, ",\"B\":") ||
+        !dec(p, end, f.bid_qty) || !lit(p, end, ",\"a\":") ||
+        !dec(p, end, f.ask_px) || !lit(p, end, ",\"A\":") ||
+        !dec(p, end, f.ask_qty)) {
       return false;
     }
     f.seen |= F::kU | F::kS | F::kBStr | F::kBQty | F::kAStr | F::kAQty;
-  } else if (literal(p, end, "\"e\":\"trade\",\"E\":")) {
+  } else if (lit(p, end, "\"e\":\"trade\",\"E\":")) {
     bool maker_match;  // "M": read, then ignored as read_object ignores it
-    if (!layout_int(p, end, f.event_time) || !literal(p, end, ",\"s\":") ||
-        !layout_string(p, end, f.symbol) || !literal(p, end, ",\"t\":") ||
-        !layout_uint(p, end, f.trade_id) || !literal(p, end, ",\"p\":") ||
-        !scan_decimal(p, end, f.px) || !literal(p, end, ",\"q\":") ||
-        !scan_decimal(p, end, f.qty) || !literal(p, end, ",\"T\":") ||
-        !layout_int(p, end, f.txn_time) || !literal(p, end, ",\"m\":") ||
-        !layout_bool(p, end, f.buyer_maker) || !literal(p, end, ",\"M\":") ||
-        !layout_bool(p, end, maker_match)) {
+    if (!i64(p, end, f.event_time) || !lit(p, end, ",\"s\":") ||
+        !str(p, end, f.symbol) || !lit(p, end, ",\"t\":") ||
+        !u64(p, end, f.trade_id) || !lit(p, end, ",\"p\":") ||
+        !dec(p, end, f.px) || !lit(p, end, ",\"q\":") ||
+        !dec(p, end, f.qty) || !lit(p, end, ",\"T\":") ||
+        !i64(p, end, f.txn_time) || !lit(p, end, ",\"m\":") ||
+        !boolean(p, end, f.buyer_maker) || !lit(p, end, ",\"M\":") ||
+        !boolean(p, end, maker_match)) {
       return false;
     }
     f.type = Type::kTrade;
     f.seen |= F::kE | F::kEventTime | F::kS | F::kTradeId | F::kP | F::kQ | F::kT | F::kM;
-  } else if (literal(p, end, "\"e\":\"depthUpdate") && literal(p, end, "\",\"E\":")) {
-    if (!layout_int(p, end, f.event_time) || !literal(p, end, ",\"s\":") ||
-        !layout_string(p, end, f.symbol) || !literal(p, end, ",\"U\":") ||
-        !layout_uint(p, end, f.first_u) || !literal(p, end, ",\"u\":") ||
-        !layout_uint(p, end, f.u) || !literal(p, end, ",\"b\":") ||
-        !layout_levels(p, end, true, w) || !literal(p, end, ",\"a\":") ||
-        !layout_levels(p, end, false, w)) {
+  } else if (lit(p, end, "\"e\":\"depthUpdate") && lit(p, end, "\",\"E\":")) {
+    if (!i64(p, end, f.event_time) || !lit(p, end, ",\"s\":") ||
+        !str(p, end, f.symbol) || !lit(p, end, ",\"U\":") ||
+        !u64(p, end, f.first_u) || !lit(p, end, ",\"u\":") ||
+        !u64(p, end, f.u) || !lit(p, end, ",\"b\":") ||
+        !levels(p, end, true, w) || !lit(p, end, ",\"a\":") ||
+        !levels(p, end, false, w)) {
       return false;
     }
     f.type = Type::kDepth;
@@ -210,8 +204,8 @@ bool BinanceDecoder::read_layout(const char* p, const char* end, Fields& f,
   } else {
     return false;
   }
-  if (wrapped && !literal(p, end, "}")) return false;  // the payload's '}'
-  return feed_internal::layout_root_ends(p, end);
+  if (wrapped && !lit(p, end, "}")) return false;  // the payload's '}'
+  return root_ends(p, end);
 }
 
 template <class Object, EventSink S>

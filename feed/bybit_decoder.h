@@ -424,32 +424,26 @@ template <EventSink S>
 bool BybitDecoder::read_layout(const char* p, const char* end, Root& r,
                                feed_internal::EventWriter<S>& w,
                                feed_internal::MessageHeader& h) noexcept {
-  using feed_internal::layout_bool;
-  using feed_internal::layout_int;
-  using feed_internal::layout_levels;
-  using feed_internal::layout_string;
-  using feed_internal::layout_uint;
-  using feed_internal::literal;
-  using feed_internal::scan_decimal;
+  using namespace feed_internal::layout;  // lit, u64, i64, str, dec, boolean, levels, root_ends
   std::string_view topic;
   std::int64_t ts = 0;
-  if (!literal(p, end, "{\"topic\":") || !layout_string(p, end, topic) ||
-      !literal(p, end, ",\"type\":") || !layout_string(p, end, r.type) ||
-      !literal(p, end, ",\"ts\":") || !layout_int(p, end, ts) ||
-      !literal(p, end, ",\"data\":")) {
+  if (!lit(p, end, "{\"topic\":") || !str(p, end, topic) ||
+      !lit(p, end, ",\"type\":") || !str(p, end, r.type) ||
+      !lit(p, end, ",\"ts\":") || !i64(p, end, ts) ||
+      !lit(p, end, ",\"data\":")) {
     return false;
   }
   r.have_type = r.have_ts = r.data_done = true;
   if (topic.starts_with("orderbook.")) {
     std::uint64_t u = 0, seq = 0;
     std::int64_t cts = 0;
-    if (!literal(p, end, "{\"s\":") || !layout_string(p, end, r.book_symbol) ||
-        !literal(p, end, ",\"b\":") || !layout_levels(p, end, true, w) ||
-        !literal(p, end, ",\"a\":") || !layout_levels(p, end, false, w) ||
-        !literal(p, end, ",\"u\":") || !layout_uint(p, end, u) ||
-        !literal(p, end, ",\"seq\":") || !layout_uint(p, end, seq) ||
-        !literal(p, end, "},\"cts\":") || !layout_int(p, end, cts) ||
-        !feed_internal::layout_root_ends(p, end)) {
+    if (!lit(p, end, "{\"s\":") || !str(p, end, r.book_symbol) ||
+        !lit(p, end, ",\"b\":") || !levels(p, end, true, w) ||
+        !lit(p, end, ",\"a\":") || !levels(p, end, false, w) ||
+        !lit(p, end, ",\"u\":") || !u64(p, end, u) ||
+        !lit(p, end, ",\"seq\":") || !u64(p, end, seq) ||
+        !lit(p, end, "},\"cts\":") || !i64(p, end, cts) ||
+        !root_ends(p, end)) {
       return false;
     }
     r.topic = Topic::kBook;
@@ -460,7 +454,7 @@ bool BybitDecoder::read_layout(const char* p, const char* end, Root& r,
     h.seq = seq;
     return true;
   }
-  if (!topic.starts_with("publicTrade.") || !literal(p, end, "[")) return false;
+  if (!topic.starts_with("publicTrade.") || !lit(p, end, "[")) return false;
   r.topic = Topic::kTrade;
   if (*p != ']') {
     for (;;) {
@@ -469,18 +463,18 @@ bool BybitDecoder::read_layout(const char* p, const char* end, Root& r,
       std::uint64_t seq = 0;
       std::string_view symbol, side, tick_direction, id;
       bool block_trade;
-      if (!literal(p, end, "{\"T\":") || !layout_int(p, end, txn_ts_ms) ||
-          !literal(p, end, ",\"s\":") || !layout_string(p, end, symbol) ||
-          !literal(p, end, ",\"S\":") || !layout_string(p, end, side) ||
-          !literal(p, end, ",\"v\":") || !scan_decimal(p, end, t.qty) ||
-          !literal(p, end, ",\"p\":") || !scan_decimal(p, end, t.px) ||
-          !literal(p, end, ",\"L\":") || !layout_string(p, end, tick_direction) ||
-          !literal(p, end, ",\"i\":") || !layout_string(p, end, id) ||
-          !literal(p, end, ",\"BT\":") || !layout_bool(p, end, block_trade)) {
+      if (!lit(p, end, "{\"T\":") || !i64(p, end, txn_ts_ms) ||
+          !lit(p, end, ",\"s\":") || !str(p, end, symbol) ||
+          !lit(p, end, ",\"S\":") || !str(p, end, side) ||
+          !lit(p, end, ",\"v\":") || !dec(p, end, t.qty) ||
+          !lit(p, end, ",\"p\":") || !dec(p, end, t.px) ||
+          !lit(p, end, ",\"L\":") || !str(p, end, tick_direction) ||
+          !lit(p, end, ",\"i\":") || !str(p, end, id) ||
+          !lit(p, end, ",\"BT\":") || !boolean(p, end, block_trade)) {
         return false;
       }
-      if (literal(p, end, ",\"seq\":") && !layout_uint(p, end, seq)) return false;
-      if (!literal(p, end, "}")) return false;
+      if (lit(p, end, ",\"seq\":") && !u64(p, end, seq)) return false;
+      if (!lit(p, end, "}")) return false;
       if (side == "Buy") {
         t.aggressor = Side::kBuy;
       } else if (side == "Sell") {
@@ -490,11 +484,11 @@ bool BybitDecoder::read_layout(const char* p, const char* end, Root& r,
       }
       if (!feed_internal::numeric_id(id, t.trade_id)) t.trade_id = 0;  // UUIDs: no number
       if (add_trade(t, txn_ts_ms, seq, symbol, w, h) != DecodeStatus::kOk) return false;
-      if (literal(p, end, ",")) continue;
+      if (lit(p, end, ",")) continue;
       break;
     }
   }
-  if (!literal(p, end, "]") || !feed_internal::layout_root_ends(p, end)) return false;
+  if (!lit(p, end, "]") || !root_ends(p, end)) return false;
   h.exch_ts_ms = ts;
   return true;
 }

@@ -336,10 +336,15 @@ inline bool scan_root_ends(const ScanObject& root) noexcept {
 // through for_each_field() as before, so a layout accepts only text the field loop reads the
 // same way (one_pass_test.cc and the decoder fuzzers compare both with simdjson).
 
-// The literal `s` (1-16 bytes, no NUL) at p: advances p past it; false (p unmoved) when the
-// text differs or would end past `end`. Reads 8 bytes (16 for a literal of more than 8) at p.
+namespace layout {
+
+// A decoder's read_layout() says `using namespace feed_internal::layout;` and reads its text
+// with these: each advances p past what it read and returns false where the text differs.
+
+// The literal `s` (1-16 bytes, no NUL) at p: false (p unmoved) when the text differs or would
+// end past `end`. Reads 8 bytes (16 for a literal of more than 8) at p.
 template <std::size_t N>
-SHADOW_FEED_INLINE bool literal(const char*& p, const char* end, const char (&s)[N]) noexcept {
+SHADOW_FEED_INLINE bool lit(const char*& p, const char* end, const char (&s)[N]) noexcept {
   constexpr std::size_t n = N - 1;
   static_assert(n >= 1 && n <= 16, "a layout literal is 1-16 bytes");
   if constexpr (std::endian::native != std::endian::little) {
@@ -363,40 +368,44 @@ SHADOW_FEED_INLINE bool literal(const char*& p, const char* end, const char (&s)
   return true;
 }
 
-// The values of a layout, at their first byte; each advances p past the value.
-SHADOW_FEED_INLINE bool layout_uint(const char*& p, const char* end, std::uint64_t& out) noexcept {
+// The values, at their first byte, through the one-pass readers above.
+SHADOW_FEED_INLINE bool u64(const char*& p, const char* end, std::uint64_t& out) noexcept {
   const unsigned n = scan_plain_uint(p, end, out);
   p += n;
   return n != 0;
 }
-SHADOW_FEED_INLINE bool layout_int(const char*& p, const char* end, std::int64_t& out) noexcept {
+SHADOW_FEED_INLINE bool i64(const char*& p, const char* end, std::int64_t& out) noexcept {
   std::uint64_t u;
-  if (!layout_uint(p, end, u)) return false;
+  if (!u64(p, end, u)) return false;
   out = static_cast<std::int64_t>(u);
   return true;
 }
-SHADOW_FEED_INLINE bool layout_string(const char*& p, const char* end,
-                                      std::string_view& out) noexcept {
+SHADOW_FEED_INLINE bool str(const char*& p, const char* end, std::string_view& out) noexcept {
   return scan_plain_string(p, end, out, p);
 }
-SHADOW_FEED_INLINE bool layout_bool(const char*& p, const char* end, bool& out) noexcept {
+SHADOW_FEED_INLINE bool dec(const char*& p, const char* end, Fixed& out) noexcept {
+  return scan_decimal(p, end, out);
+}
+SHADOW_FEED_INLINE bool boolean(const char*& p, const char* end, bool& out) noexcept {
   ScanValue v{p, end};
   if (get_bool(v, out) != simdjson::SUCCESS) return false;
   p = v.next;
   return true;
 }
 template <EventSink S>
-SHADOW_FEED_INLINE bool layout_levels(const char*& p, const char* end, bool bid,
-                                      EventWriter<S>& w) noexcept {
+SHADOW_FEED_INLINE bool levels(const char*& p, const char* end, bool bid,
+                               EventWriter<S>& w) noexcept {
   std::size_t n = 0;
   if (*p != '[' || scan_levels(p, end, bid, w, n) != DecodeStatus::kOk) return false;
   ++p;  // past the ']' scan_levels stopped on
   return true;
 }
-// The end of a layout's root object at p: its '}' and nothing but whitespace after it.
-SHADOW_FEED_INLINE bool layout_root_ends(const char* p, const char* end) noexcept {
+// The end of the root object at p: its '}' and nothing but whitespace after it.
+SHADOW_FEED_INLINE bool root_ends(const char* p, const char* end) noexcept {
   return p < end && *p == '}' && skip_space(p + 1, end) == end;
 }
+
+}  // namespace layout
 
 // A whole message in one pass: true when read(root object) returned kOk and only whitespace
 // follows the root; false when the one-pass path gives up (then simdjson reads the message).

@@ -22,7 +22,11 @@ namespace {
 
 using testing::CountingSink;
 
-// One decoder as it runs and one reading through simdjson only, fed the same messages.
+// What the reference decoder b reads with: simdjson only, or the one-pass field loop without
+// the exact layouts.
+enum class Reference { kSimdjson, kFieldLoop };
+
+// One decoder as it runs and a reference decoder, fed the same messages.
 template <class Decoder>
 struct BothPaths {
   SymbolTable symbols_a, symbols_b;
@@ -30,7 +34,13 @@ struct BothPaths {
   CountingSink sink_a, sink_b;
   std::string buf;
 
-  BothPaths() { b.set_one_pass(false); }
+  explicit BothPaths(Reference ref = Reference::kSimdjson) {
+    if (ref == Reference::kSimdjson) {
+      b.set_one_pass(false);
+    } else {
+      b.set_layouts(false);
+    }
+  }
 
   ::testing::AssertionResult same(std::string_view msg) {
     buf.assign(msg);
@@ -63,59 +73,42 @@ struct BothPaths {
   }
 };
 
-// Every message of a recorded capture through both paths; all of them must take the one pass
-// (what venues send is one-pass text) and decode without error.
+// Every message of a recorded capture through the decoder and the reference: the same
+// results, no error, every message read in one pass (what venues send is one-pass text) and
+// all but `not_layout` of them (Binance's REST snapshot) by an exact layout.
 template <class Decoder>
-void reads_capture_like_simdjson(const char* rel, std::size_t min_messages) {
+void reads_capture_like(Reference ref, const char* rel, std::size_t min_messages,
+                        std::size_t not_layout) {
   const std::string path = testing::data_path(rel);
   ASSERT_FALSE(path.empty()) << "SHADOW_DATA_DIR is not set: the recorded captures are needed";
   const testing::LoadedFile file = testing::load_lines(path);
   ASSERT_TRUE(file.ok) << path << ": " << file.error;
   ASSERT_GE(file.messages.size(), min_messages) << path;
-  auto both = std::make_unique<BothPaths<Decoder>>();
+  auto both = std::make_unique<BothPaths<Decoder>>(ref);
   for (const CaptureLine& m : file.messages) {
     ASSERT_TRUE(both->same(m.data, m.len, m.capacity)) << path << ":" << m.line_no;
   }
   EXPECT_EQ(both->a.stats().errors, 0u);
-  EXPECT_EQ(both->b.one_pass_messages(), 0u);
   EXPECT_EQ(both->a.one_pass_messages(), file.messages.size());
+  EXPECT_EQ(both->a.layout_messages(), file.messages.size() - not_layout);
+  EXPECT_EQ(both->b.one_pass_messages(), ref == Reference::kSimdjson ? 0u : file.messages.size());
+  EXPECT_EQ(both->b.layout_messages(), 0u);
 }
 
 TEST(OnePass, ReadsTheBinanceCaptureLikeSimdjson) {
-  reads_capture_like_simdjson<BinanceDecoder>(testing::kBinanceSample, 41249);
-}
-
-// The exact layouts (read_layout() of each decoder) read every market-data message of a
-// capture, all but `others` (Binance's one REST snapshot), and read them as the field loop
-// does.
-template <class Decoder>
-void layouts_read_capture_like_field_loop(const char* rel, std::size_t others) {
-  const std::string path = testing::data_path(rel);
-  ASSERT_FALSE(path.empty()) << "SHADOW_DATA_DIR is not set: the recorded captures are needed";
-  const testing::LoadedFile file = testing::load_lines(path);
-  ASSERT_TRUE(file.ok) << path << ": " << file.error;
-  auto both = std::make_unique<BothPaths<Decoder>>();
-  both->b.set_one_pass(true);
-  both->b.set_layouts(false);
-  for (const CaptureLine& m : file.messages) {
-    ASSERT_TRUE(both->same(m.data, m.len, m.capacity)) << path << ":" << m.line_no;
-  }
-  EXPECT_EQ(both->a.stats().errors, 0u);
-  EXPECT_EQ(both->a.layout_messages(), file.messages.size() - others);
-  EXPECT_EQ(both->b.layout_messages(), 0u);
-  EXPECT_EQ(both->b.one_pass_messages(), file.messages.size());
+  reads_capture_like<BinanceDecoder>(Reference::kSimdjson, testing::kBinanceSample, 41249, 1);
 }
 
 TEST(OnePass, BinanceLayoutsReadTheCaptureLikeTheFieldLoop) {
-  layouts_read_capture_like_field_loop<BinanceDecoder>(testing::kBinanceSample, 1);
+  reads_capture_like<BinanceDecoder>(Reference::kFieldLoop, testing::kBinanceSample, 41249, 1);
 }
 
 TEST(OnePass, BybitLayoutsReadTheCaptureLikeTheFieldLoop) {
-  layouts_read_capture_like_field_loop<BybitDecoder>(testing::kBybitSample, 0);
+  reads_capture_like<BybitDecoder>(Reference::kFieldLoop, testing::kBybitSample, 50, 0);
 }
 
 TEST(OnePass, ReadsTheBybitCaptureLikeSimdjson) {
-  reads_capture_like_simdjson<BybitDecoder>(testing::kBybitSample, 50);
+  reads_capture_like<BybitDecoder>(Reference::kSimdjson, testing::kBybitSample, 50, 0);
 }
 
 // Real messages of each kind the decoder reads, and the shapes it answers without events.
