@@ -147,7 +147,7 @@ bool BinanceDecoder::parse_one_pass(const char* data, std::size_t len, std::size
   return true;
 }
 
-// The layouts Binance spot sends (docs/PERFORMANCE.md, "Exact layouts"), wrapped in the combined
+// The layouts Binance spot sends (feed/README.md "Exact layouts first"), wrapped in the combined
 // stream's {"stream":"...","data":{...}} or bare:
 //   bookTicker   {"u":N,"s":"S","b":"D","B":"D","a":"D","A":"D"}
 //   trade        {"e":"trade","E":N,"s":"S","t":N,"p":"D","q":"D","T":N,"m":B,"M":B}

@@ -411,7 +411,7 @@ DecodeStatus BybitDecoder::add_trade(const TradeData& t, std::int64_t txn_ts_ms,
   return DecodeStatus::kOk;
 }
 
-// The layouts Bybit v5 sends (docs/PERFORMANCE.md, "Exact layouts"); the embedded exchange
+// The layouts Bybit v5 sends (feed/README.md "Exact layouts first"); the embedded exchange
 // writes the same:
 //   orderbook    {"topic":"orderbook.…","type":"T","ts":N,
 //                 "data":{"s":"S","b":[levels],"a":[levels],"u":N,"seq":N},"cts":N}
