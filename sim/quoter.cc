@@ -12,6 +12,17 @@ __extension__ using I128 = __int128;
 constexpr Fixed kBpsDenominator = 10'000 * kFixedScale;  // 1e4 bps, in Fixed bps units
 constexpr Fixed kMaxBps = 10'000 * kFixedScale;           // 100%: keeps I128 products in range
 
+// a * b / d truncated toward zero, exactly as in I128: in 64 bits when the product fits (what
+// prices, sizes and positions of a real book give: one hardware division instead of
+// libgcc's 128-bit one), in I128 otherwise. d != 0; the quotient must fit a Fixed.
+inline Fixed mul_div(Fixed a, Fixed b, Fixed d) noexcept {
+  Fixed product;
+  if (!__builtin_mul_overflow(a, b, &product) && !(product == INT64_MIN && d == -1)) {
+    return product / d;
+  }
+  return static_cast<Fixed>(static_cast<I128>(a) * b / d);
+}
+
 // floor(x / d) and ceil(x / d) * d for d > 0, any sign of x.
 constexpr Fixed floor_to(Fixed x, Fixed d) noexcept {
   Fixed q = x / d;
@@ -128,9 +139,9 @@ void Quoter::decide(const BookTop& top, Fixed position, std::int64_t now_ns,
   if (size_sum > 0) {
     out.imbalance = (static_cast<double>(top.bid_qty) - static_cast<double>(top.ask_qty)) /
                     static_cast<double>(size_sum);
-    out.microprice = static_cast<Fixed>(
-        (static_cast<I128>(top.bid_px) * top.ask_qty + static_cast<I128>(top.ask_px) * top.bid_qty) /
-        size_sum);
+    // (bid * ask_qty + ask * bid_qty) / size_sum = bid + (ask - bid) * bid_qty / size_sum
+    // exactly: all terms are >= 0 and bid * size_sum divides evenly.
+    out.microprice = top.bid_px + mul_div(top.ask_px - top.bid_px, top.bid_qty, size_sum);
   } else {
     out.microprice = out.mid;
   }
@@ -139,8 +150,8 @@ void Quoter::decide(const BookTop& top, Fixed position, std::int64_t now_ns,
   // toward zero (both factors are bounded, so the I128 products cannot overflow).
   const Fixed max_pos = cfg_.max_position;
   const Fixed pos = std::clamp(position, -max_pos, max_pos);
-  const I128 eff_bps = static_cast<I128>(cfg_.skew_bps_at_max_position) * pos / max_pos;
-  out.skew = static_cast<Fixed>(static_cast<I128>(out.mid) * eff_bps / kBpsDenominator);
+  const Fixed eff_bps = mul_div(cfg_.skew_bps_at_max_position, pos, max_pos);  // |.| <= 1e12
+  out.skew = mul_div(out.mid, eff_bps, kBpsDenominator);
 
   Fixed bid_px;
   Fixed ask_px;
@@ -148,7 +159,7 @@ void Quoter::decide(const BookTop& top, Fixed position, std::int64_t now_ns,
     bid_px = top.bid_px - out.skew;
     ask_px = top.ask_px - out.skew;
   } else {
-    const Fixed half = static_cast<Fixed>(static_cast<I128>(out.mid) * cfg_.half_spread_bps / kBpsDenominator);
+    const Fixed half = mul_div(out.mid, cfg_.half_spread_bps, kBpsDenominator);
     const Fixed r = out.mid - out.skew;
     bid_px = r - half;
     ask_px = r + half;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -444,6 +445,58 @@ TEST(QuoterTest, SizeJitterIsDeterministicUnderSeed) {
   std::sort(sizes.begin(), sizes.end());
   EXPECT_LT(sizes.front(), milli(430));  // the jitter spans its range
   EXPECT_GT(sizes.back(), milli(570));
+}
+
+// The signal and the skew equal their 128-bit definitions (microprice
+// (bid * ask_qty + ask * bid_qty) / (bid_qty + ask_qty), skew mid * (skew_bps * clamp(pos) /
+// max_pos) / 1e12, half mid * half_bps / 1e12, each truncated toward zero) for books and
+// positions whose products fit 64 bits and for ones whose products do not (the quoter takes
+// a 64-bit path when they fit).
+TEST(QuoterTest, SignalAndSkewEqualTheir128BitDefinitions) {
+  __extension__ using I128 = __int128;
+  constexpr I128 kBpsDen = I128{10'000} * kFixedScale;
+  std::mt19937_64 rng(11);
+  auto draw = [&](Fixed lo, Fixed hi) {
+    return lo + static_cast<Fixed>(rng() % static_cast<std::uint64_t>(hi - lo + 1));
+  };
+  int wide = 0;
+  for (int i = 0; i < 20'000; ++i) {
+    const bool big = i % 2 == 1;  // prices near 1e10 units, sizes near 1e9: products overflow
+    QuoterConfig c = base_config();
+    c.mode = i % 4 < 2 ? QuoteMode::kAroundMid : QuoteMode::kAtBest;
+    c.half_spread_bps = draw(0, bps(10'000));
+    c.skew_bps_at_max_position = draw(0, bps(10'000));
+    c.max_position = big ? draw(1, kFixedMax / 8) : milli(draw(1, 5000));
+    c.order_qty = milli(1);
+    ASSERT_EQ(Quoter::check(c), nullptr);
+    Quoter q(c);
+    const Fixed bid = big ? draw(kFixedScale, Fixed{10'000'000'000} * kFixedScale)
+                          : cents(draw(1, 10'000'000));
+    const Fixed ask = bid + (big ? draw(1, Fixed{1'000'000} * kFixedScale) : cents(draw(1, 50)));
+    const Fixed bid_q = big ? draw(0, Fixed{1'000'000'000} * kFixedScale) : milli(draw(0, 50'000));
+    const Fixed ask_q = big ? draw(1, Fixed{1'000'000'000} * kFixedScale) : milli(draw(1, 50'000));
+    const Fixed pos = big ? draw(-c.max_position * 2, c.max_position * 2)
+                          : milli(draw(-10'000, 10'000));
+    QuoteDecision d;
+    q.decide(BookTop{bid, bid_q, ask, ask_q, 1}, pos, 0, d);
+    ASSERT_TRUE(d.valid_top) << i;
+    const I128 micro = (I128{bid} * ask_q + I128{ask} * bid_q) / (I128{bid_q} + ask_q);
+    EXPECT_EQ(d.microprice, static_cast<Fixed>(micro)) << i;
+    const Fixed clamped = std::clamp(pos, -c.max_position, c.max_position);
+    const I128 eff = I128{c.skew_bps_at_max_position} * clamped / c.max_position;
+    EXPECT_EQ(d.skew, static_cast<Fixed>(I128{d.mid} * eff / kBpsDen)) << i;
+    if (c.mode == QuoteMode::kAroundMid && d.bid.reason != QuoteReason::kPositionLimit) {
+      const Fixed half = static_cast<Fixed>(I128{d.mid} * c.half_spread_bps / kBpsDen);
+      const Fixed r = d.mid - d.skew;
+      EXPECT_EQ(d.target_bid_px, std::max<Fixed>(0, std::min(r - half, ask - 1))) << i;
+    }
+    Fixed unused;
+    if (__builtin_mul_overflow(ask - bid, bid_q, &unused) ||
+        __builtin_mul_overflow(d.mid, c.half_spread_bps, &unused)) {
+      ++wide;
+    }
+  }
+  EXPECT_GT(wide, 5'000);  // the 128-bit fallback was exercised
 }
 
 TEST(QuoterTest, NeverCrossesAndNeverExceedsMaxPosition) {
