@@ -235,7 +235,7 @@ bool FillSimulator::cancel(OrderId id, std::int64_t now) noexcept {
   return true;
 }
 
-void FillSimulator::advance(std::int64_t now) noexcept {
+void FillSimulator::advance_due(std::int64_t now) noexcept {
   while (next_due_ <= now) {
     // The earliest due action: (time, id, go-live before cancel). O(max_open_orders).
     int best = -1;

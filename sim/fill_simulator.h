@@ -238,7 +238,10 @@ class FillSimulator {
   void set_own_orders(const OwnOrders* own) noexcept { own_ = own; }
 
   // Market input, after advance(now) inside each call.
-  void advance(std::int64_t now) noexcept;
+  // Inline: with nothing due and nothing to drop (most events), it costs two compares.
+  void advance(std::int64_t now) noexcept {
+    if (next_due_ <= now || live_dirty_) advance_due(now);
+  }
   void on_trade(Fixed px, Fixed qty, Side aggressor, std::int64_t now) noexcept;
   // The book now holds new_qty at (side, px) (0: deleted). Call after book.set().
   void on_level(Side side, Fixed px, Fixed new_qty, std::int64_t now) noexcept;
@@ -302,6 +305,8 @@ class FillSimulator {
   void release(Order& o) noexcept;  // slot back to free; drops it from live_
   void remove_done_from_live() noexcept;
   void cross_check(Side book_side, Fixed px, std::int64_t now) noexcept;
+  // advance() once something is due or a live order was released.
+  void advance_due(std::int64_t now) noexcept;
   // on_level without its advance() and its count: the level (side, px) now holds new_qty.
   void level_changed(Side side, Fixed px, Fixed new_qty, std::int64_t now) noexcept;
   void recompute_next_due() noexcept;
