@@ -51,7 +51,10 @@ class EventWriter {
     if (n_ == kMaxEventsPerMessage) return nullptr;
     MarketEvent* e = sink_.claim();
     if (e == nullptr) return nullptr;
-    std::memset(static_cast<void*>(e), 0, offsetof(MarketEvent, levels));
+    // A copy of zeros, not memset: GCC turns this memset into `rep stos` (slow to start, and
+    // 12 counted iterations), the copy into six 16-byte stores.
+    static constexpr unsigned char kZeroHeader[offsetof(MarketEvent, levels)] = {};
+    std::memcpy(static_cast<void*>(e), kZeroHeader, sizeof kZeroHeader);
     slots_[n_++] = e;
     return e;
   }
