@@ -21,6 +21,15 @@ using shadow::kMaxEventsPerMessage;  // core/event_sink.h: the most events one m
 // invalid_price / invalid_qty can carry. Real messages have none.
 inline constexpr std::uint32_t kMaxInvalidPerMessage = UINT16_MAX;
 
+// N bytes of zeros at p, copied from a zero constant: GCC compiles a memset (or a
+// value-initialisation) of this size to `rep stos`, slow to start and counted once per 8
+// bytes, and the copy to 16-byte stores. For the per-message structs of the decoders.
+template <std::size_t N>
+[[gnu::always_inline]] inline void zero_bytes(void* p) noexcept {
+  static constexpr unsigned char kZeros[N] = {};
+  std::memcpy(p, kZeros, N);
+}
+
 // Header fields every event of one message shares, stamped by EventWriter::finish().
 struct MessageHeader {
   std::int64_t local_ns = 0;
@@ -51,10 +60,7 @@ class EventWriter {
     if (n_ == kMaxEventsPerMessage) return nullptr;
     MarketEvent* e = sink_.claim();
     if (e == nullptr) return nullptr;
-    // A copy of zeros, not memset: GCC turns this memset into `rep stos` (slow to start, and
-    // 12 counted iterations), the copy into six 16-byte stores.
-    static constexpr unsigned char kZeroHeader[offsetof(MarketEvent, levels)] = {};
-    std::memcpy(static_cast<void*>(e), kZeroHeader, sizeof kZeroHeader);
+    zero_bytes<offsetof(MarketEvent, levels)>(e);
     slots_[n_++] = e;
     return e;
   }
