@@ -52,11 +52,6 @@ class BinanceDecoder : public feed_internal::DecoderBase<BinanceDecoder> {
   // most recent depthUpdate decoded. An empty name clears it.
   void set_snapshot_symbol(std::string_view symbol) noexcept;
 
-  // Messages read by an exact layout (read_layout() below), a subset of one_pass_messages().
-  std::uint64_t layout_messages() const noexcept { return layout_; }
-  // Off: the one-pass path reads every message field by field (tests compare the two).
-  void set_layouts(bool on) noexcept { layouts_on_ = on; }
-
  private:
   friend DecoderBase;
   using Outcome = feed_internal::Outcome;
@@ -88,7 +83,7 @@ class BinanceDecoder : public feed_internal::DecoderBase<BinanceDecoder> {
                      Outcome& outcome) noexcept;
   // The one-pass path (json_one_pass.h): false when it gave up on the message.
   template <EventSink S>
-  bool parse_one_pass(const char* data, std::size_t len, std::size_t capacity,
+  feed_internal::OnePass parse_one_pass(const char* data, std::size_t len, std::size_t capacity,
                       feed_internal::EventWriter<S>& w, feed_internal::MessageHeader& h,
                       Outcome& outcome, DecodeStatus& st) noexcept;
   // Reads the fields of `obj` (od::object or feed_internal::ScanObject) into f.
@@ -105,8 +100,6 @@ class BinanceDecoder : public feed_internal::DecoderBase<BinanceDecoder> {
 
   DecodeStatus snapshot_symbol_id(Venue venue, std::uint16_t& id) noexcept;
 
-  bool layouts_on_ = true;
-  std::uint64_t layout_ = 0;
   bool futures_seen_ = false;
   std::uint16_t last_depth_symbol_ = SymbolTable::kInvalid;
   std::uint8_t snapshot_symbol_len_ = 0;
@@ -127,28 +120,25 @@ DecodeStatus BinanceDecoder::parse(simdjson::ondemand::document& doc,
 }
 
 template <EventSink S>
-bool BinanceDecoder::parse_one_pass(const char* data, std::size_t len, std::size_t capacity,
-                                    feed_internal::EventWriter<S>& w,
-                                    feed_internal::MessageHeader& h, Outcome& outcome,
-                                    DecodeStatus& st) noexcept {
+feed_internal::OnePass BinanceDecoder::parse_one_pass(const char* data, std::size_t len,
+                                                      std::size_t capacity,
+                                                      feed_internal::EventWriter<S>& w,
+                                                      feed_internal::MessageHeader& h,
+                                                      Outcome& outcome, DecodeStatus& st) noexcept {
   // All zero, as Fields{} but by zero_bytes() (event_writer.h): GCC's Fields{} is rep stos.
   static_assert(std::is_trivially_copyable_v<Fields>);
   Fields f;
   feed_internal::zero_bytes<sizeof f>(&f);
-  feed_internal::ScanObject root;
-  if (!feed_internal::scan_root(data, len, capacity, root)) return false;
-  if (layouts_on_ && read_layout(root.p, root.end, f, w)) {
-    ++layout_;
-  } else {
-    w.restart();
-    feed_internal::zero_bytes<sizeof f>(&f);
-    if (read_object(root, true, f, w) != DecodeStatus::kOk ||
-        !feed_internal::scan_root_ends(root)) {
-      return false;
-    }
-  }
-  st = build(f, w, h, outcome);
-  return true;
+  const feed_internal::OnePass how = feed_internal::read_one_pass(
+      data, len, capacity, layouts_on(),
+      [&](const char* p, const char* end) noexcept SHADOW_FEED_INLINE_LAMBDA { return read_layout(p, end, f, w); },
+      [&](feed_internal::ScanObject& root) noexcept SHADOW_FEED_INLINE_LAMBDA {
+        w.restart();  // what the layout claimed before it gave up
+        feed_internal::zero_bytes<sizeof f>(&f);
+        return read_object(root, true, f, w);
+      });
+  if (how != feed_internal::OnePass::kGaveUp) st = build(f, w, h, outcome);
+  return how;
 }
 
 // The layouts Binance spot sends (feed/README.md "Exact layouts first"), wrapped in the combined

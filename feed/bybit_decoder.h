@@ -25,6 +25,7 @@
 #include "core/market_event.h"
 #include "core/symbol_table.h"
 #include "feed/decode_status.h"
+#include "feed/internal/bybit_side.h"
 #include "feed/internal/decoder_base.h"
 #include "feed/internal/json_one_pass.h"
 #include "feed/internal/json_util.h"
@@ -37,11 +38,6 @@ class BybitDecoder : public feed_internal::DecoderBase<BybitDecoder> {
 
   // Messages are read by the one-pass path first (feed/internal/json_one_pass.h).
   static constexpr bool kOnePass = true;
-
-  // Messages read by an exact layout (read_layout() below), a subset of one_pass_messages().
-  std::uint64_t layout_messages() const noexcept { return layout_; }
-  // Off: the one-pass path reads every message field by field (tests compare the two).
-  void set_layouts(bool on) noexcept { layouts_on_ = on; }
 
  private:
   friend DecoderBase;
@@ -63,7 +59,7 @@ class BybitDecoder : public feed_internal::DecoderBase<BybitDecoder> {
                      Outcome& outcome) noexcept;
   // The one-pass path (json_one_pass.h): false when it gave up on the message.
   template <EventSink S>
-  bool parse_one_pass(const char* data, std::size_t len, std::size_t capacity,
+  feed_internal::OnePass parse_one_pass(const char* data, std::size_t len, std::size_t capacity,
                       feed_internal::EventWriter<S>& w, feed_internal::MessageHeader& h,
                       Outcome& outcome, DecodeStatus& st) noexcept;
 
@@ -105,8 +101,6 @@ class BybitDecoder : public feed_internal::DecoderBase<BybitDecoder> {
   // Symbols of the message's valid trades, by event index, and of its last invalid one.
   std::string_view trade_symbols_[kMaxEventsPerMessage];
   std::string_view invalid_trade_symbol_;
-  bool layouts_on_ = true;
-  std::uint64_t layout_ = 0;
 };
 
 // --- implementation -------------------------------------------------------------------------
@@ -140,27 +134,27 @@ DecodeStatus BybitDecoder::parse(simdjson::ondemand::document& doc,
 }
 
 template <EventSink S>
-bool BybitDecoder::parse_one_pass(const char* data, std::size_t len, std::size_t capacity,
-                                  feed_internal::EventWriter<S>& w,
-                                  feed_internal::MessageHeader& h, Outcome& outcome,
-                                  DecodeStatus& st) noexcept {
+feed_internal::OnePass BybitDecoder::parse_one_pass(const char* data, std::size_t len,
+                                                    std::size_t capacity,
+                                                    feed_internal::EventWriter<S>& w,
+                                                    feed_internal::MessageHeader& h,
+                                                    Outcome& outcome, DecodeStatus& st) noexcept {
+  using feed_internal::OnePass;
   h.venue = Venue::kBybit;
   Root r;
-  feed_internal::ScanObject root;
-  if (!feed_internal::scan_root(data, len, capacity, root)) return false;
-  if (layouts_on_ && read_layout(root.p, root.end, r, w, h)) {
-    ++layout_;
-  } else {
-    w.restart();
-    r = Root{};
-    if (read_root(root, r, w, h) != DecodeStatus::kOk || !feed_internal::scan_root_ends(root)) {
-      return false;
-    }
-  }
-  if (answer_without_data(r, outcome, st)) return true;
-  if (r.data_pending && !r.data_done) return false;  // data before topic: simdjson's rewind
+  const OnePass how = feed_internal::read_one_pass(
+      data, len, capacity, layouts_on(),
+      [&](const char* p, const char* end) noexcept SHADOW_FEED_INLINE_LAMBDA { return read_layout(p, end, r, w, h); },
+      [&](feed_internal::ScanObject& root) noexcept SHADOW_FEED_INLINE_LAMBDA {
+        w.restart();  // what the layout claimed before it gave up
+        r = Root{};
+        return read_root(root, r, w, h);
+      });
+  if (how == OnePass::kGaveUp) return how;
+  if (answer_without_data(r, outcome, st)) return how;
+  if (r.data_pending && !r.data_done) return OnePass::kGaveUp;  // data before topic: rewind
   st = finish(r, w, h, outcome);
-  return true;
+  return how;
 }
 
 template <class Object, EventSink S>
@@ -357,12 +351,7 @@ DecodeStatus BybitDecoder::read_trades(Value& v, feed_internal::EventWriter<S>& 
         seen |= kV;
       } else if (key_is(k, "S")) {
         std::string_view side;
-        if (!raw_string(fv, side)) return DecodeStatus::kBadValue;
-        if (side == "Buy") {
-          t.aggressor = Side::kBuy;
-        } else if (side == "Sell") {
-          t.aggressor = Side::kSell;
-        } else {
+        if (!raw_string(fv, side) || !feed_internal::parse_bybit_side(side, t.aggressor)) {
           return DecodeStatus::kBadValue;
         }
         seen |= kSide;
@@ -475,13 +464,7 @@ bool BybitDecoder::read_layout(const char* p, const char* end, Root& r,
       }
       if (lit(p, end, ",\"seq\":") && !u64(p, end, seq)) return false;
       if (!lit(p, end, "}")) return false;
-      if (side == "Buy") {
-        t.aggressor = Side::kBuy;
-      } else if (side == "Sell") {
-        t.aggressor = Side::kSell;
-      } else {
-        return false;
-      }
+      if (!feed_internal::parse_bybit_side(side, t.aggressor)) return false;
       if (!feed_internal::numeric_id(id, t.trade_id)) t.trade_id = 0;  // UUIDs: no number
       if (add_trade(t, txn_ts_ms, seq, symbol, w, h) != DecodeStatus::kOk) return false;
       if (lit(p, end, ",")) continue;

@@ -67,17 +67,6 @@ bool side_field(dom::element v, std::string_view key, Side& out, BybitObjectErro
 
 }  // namespace
 
-bool parse_bybit_side(std::string_view s, Side& out) noexcept {
-  if (s == "Buy") {
-    out = Side::kBuy;
-  } else if (s == "Sell") {
-    out = Side::kSell;
-  } else {
-    return false;
-  }
-  return true;
-}
-
 bool parse_bybit_order_status(std::string_view s, BybitOrderStatus& out) noexcept {
   constexpr BybitOrderStatus kAll[] = {
       BybitOrderStatus::kNew,       BybitOrderStatus::kPartiallyFilled,

@@ -10,11 +10,13 @@
 // what kind of message it was. A decoder whose `kOnePass` is true also supplies
 //
 //   template <EventSink S>
-//   bool parse_one_pass(const char* data, std::size_t len, std::size_t capacity,
-//                       EventWriter<S>& w, MessageHeader& h, Outcome& outcome, DecodeStatus& st);
+//   OnePass parse_one_pass(const char* data, std::size_t len, std::size_t capacity,
+//                          EventWriter<S>& w, MessageHeader& h, Outcome& outcome,
+//                          DecodeStatus& st);
 //
-// (json_one_pass.h), which decode() tries first: true with the message's status, or false when
-// it gave up, and then the events it claimed are dropped and parse() reads the message again.
+// (json_one_pass.h: read_one_pass(), an exact layout first when layouts_on()), which decode()
+// tries first: how it read the message, with the message's status, or kGaveUp, and then the
+// events it claimed are dropped and parse() reads the message again.
 // The base owns the rest of a message's life: the stats, the simdjson document and the
 // root-object check, the publish-or-abort rule (all events of the message or none) and the
 // stamping of the shared header with the first/last flags.
@@ -33,6 +35,7 @@
 #include "core/market_event.h"
 #include "core/symbol_table.h"
 #include "feed/decode_status.h"
+#include "feed/internal/json_one_pass.h"
 #include "feed/internal/json_util.h"
 
 namespace shadow::feed_internal {
@@ -119,6 +122,10 @@ class DecoderBase {
   std::uint64_t one_pass_messages() const noexcept { return one_pass_; }
   // Off: every message goes through simdjson (tests compare the two paths; benchmarks).
   void set_one_pass(bool on) noexcept { one_pass_on_ = on; }
+  // Messages read by an exact layout (the decoder's read_layout()), a subset of the above.
+  std::uint64_t layout_messages() const noexcept { return layout_; }
+  // Off: the one-pass path reads every message field by field (tests compare the two).
+  void set_layouts(bool on) noexcept { layouts_on_ = on; }
 
  protected:
   explicit DecoderBase(SymbolTable& symbols) noexcept : symbols_(symbols) {
@@ -128,6 +135,8 @@ class DecoderBase {
     (void)err;
   }
   ~DecoderBase() = default;
+
+  bool layouts_on() const noexcept { return layouts_on_; }
 
   DecodeStatus symbol_id(Venue venue, std::string_view name, std::uint16_t& id) noexcept {
     if (symbol_cache_.hit(venue, name)) [[likely]] {
@@ -154,7 +163,9 @@ class DecoderBase {
   simdjson::ondemand::parser parser_{kMaxDocumentBytes};
   SymbolCache symbol_cache_;
   bool one_pass_on_ = true;
+  bool layouts_on_ = true;
   std::uint64_t one_pass_ = 0;
+  std::uint64_t layout_ = 0;
   MarketEvent* slots_[kMaxEventsPerMessage];
 };
 
@@ -177,9 +188,12 @@ DecodeStatus DecoderBase<Derived>::decode(const char* data, std::size_t len,
   bool read = false;
   if constexpr (Derived::kOnePass) {
     if (one_pass_on_) {
-      read = static_cast<Derived*>(this)->parse_one_pass(data, len, capacity, w, h, outcome, st);
+      const OnePass how =
+          static_cast<Derived*>(this)->parse_one_pass(data, len, capacity, w, h, outcome, st);
+      read = how != OnePass::kGaveUp;
       if (read) {
         ++one_pass_;
+        if (how == OnePass::kLayout) ++layout_;
       } else {
         w.restart();
       }

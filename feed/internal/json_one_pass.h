@@ -407,14 +407,21 @@ SHADOW_FEED_INLINE bool root_ends(const char* p, const char* end) noexcept {
 
 }  // namespace layout
 
-// A whole message in one pass: true when read(root object) returned kOk and only whitespace
-// follows the root; false when the one-pass path gives up (then simdjson reads the message).
-template <class F>
-SHADOW_FEED_INLINE bool read_one_pass(const char* data, std::size_t len, std::size_t capacity,
-                                      F&& read) noexcept {
+// How the one-pass path read a message.
+enum class OnePass : std::uint8_t { kGaveUp, kLayout, kFieldLoop };
+
+// A whole message in one pass: first, when `layouts` is on, layout(p, end) from the root's
+// '{' (the decoder's read_layout()); when that gives up, read(root object) through
+// for_each_field(), which must return kOk with only whitespace after the root (`read` drops
+// first what the layout claimed). kGaveUp: simdjson reads the message.
+template <class L, class F>
+SHADOW_FEED_INLINE OnePass read_one_pass(const char* data, std::size_t len, std::size_t capacity,
+                                         bool layouts, L&& layout, F&& read) noexcept {
   ScanObject root;
-  return scan_root(data, len, capacity, root) && read(root) == DecodeStatus::kOk &&
-         scan_root_ends(root);
+  if (!scan_root(data, len, capacity, root)) return OnePass::kGaveUp;
+  if (layouts && layout(root.p, root.end)) return OnePass::kLayout;
+  if (read(root) != DecodeStatus::kOk || !scan_root_ends(root)) return OnePass::kGaveUp;
+  return OnePass::kFieldLoop;
 }
 
 }  // namespace shadow::feed_internal
