@@ -103,12 +103,17 @@ SHADOW_FEED_INLINE void eight_digits_x2(__m128i v, std::uint32_t& first,
 // optionally a point and 1-8 fractional digits, closed by a quote within the 16 bytes and
 // before `end`; false otherwise (the caller then takes the general path). Reads 16 bytes at s.
 struct DecimalShuffle {
-  alignas(16) std::int8_t idx[9][16];
+  // idx[n][f]: n integer digits (1-8) right-aligned into bytes 0-7, then the f fractional
+  // digits (0-8) after the point left-aligned into bytes 8-15; -1 (pshufb's zero) elsewhere, so
+  // the bytes past the fraction need no mask of their own.
+  alignas(16) std::int8_t idx[9][9][16];
   constexpr DecimalShuffle() noexcept : idx{} {
     for (int n = 0; n <= 8; ++n) {
-      for (int j = 0; j < 8; ++j) {
-        idx[n][j] = static_cast<std::int8_t>(j >= 8 - n ? j - (8 - n) : -1);  // -1: zero
-        idx[n][8 + j] = static_cast<std::int8_t>(n + 1 + j < 16 ? n + 1 + j : -1);
+      for (int f = 0; f <= 8; ++f) {
+        for (int j = 0; j < 8; ++j) {
+          idx[n][f][j] = static_cast<std::int8_t>(j >= 8 - n ? j - (8 - n) : -1);
+          idx[n][f][8 + j] = static_cast<std::int8_t>(j < f ? n + 1 + j : -1);
+        }
       }
     }
   }
@@ -133,11 +138,8 @@ SHADOW_FEED_INLINE bool decimal16(const char* s, const char* end, const char*& n
   }
   if (s[quote] != '"' || s + quote >= end) return false;
   const __m128i shuf =
-      _mm_load_si128(reinterpret_cast<const __m128i*>(kDecimalShuffle.idx[int_len]));
-  // Bytes 8 + frac_len .. 15 are past the fraction: zero them.
-  const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  const __m128i keep = _mm_cmplt_epi8(iota, _mm_set1_epi8(static_cast<char>(8 + frac_len)));
-  const __m128i v = _mm_and_si128(_mm_shuffle_epi8(d, shuf), keep);
+      _mm_load_si128(reinterpret_cast<const __m128i*>(kDecimalShuffle.idx[int_len][frac_len]));
+  const __m128i v = _mm_shuffle_epi8(d, shuf);
   std::uint32_t ip, fp;
   eight_digits_x2(v, ip, fp);
   out = static_cast<Fixed>(static_cast<std::uint64_t>(ip) * static_cast<std::uint64_t>(kFixedScale) +

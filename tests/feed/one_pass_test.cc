@@ -188,6 +188,37 @@ TEST(OnePass, DamagedBybitMessagesReadTheSameOnBothPaths) {
   damage_each_byte<BybitDecoder>(kBybitMessages);
 }
 
+// Every prefix of each message, with the rest of the message (then zeros) in the padding: the
+// buffer a receive ring leaves when a frame is cut short. A layout's literals do not test the
+// end of the text (json_one_pass.h, layout::lit), so here they can match the bytes past it;
+// the value readers and root_ends() must still refuse every prefix exactly as simdjson does.
+template <class Decoder, std::size_t N>
+void cut_each_byte_with_stale_padding(const char* const (&messages)[N]) {
+  auto both = std::make_unique<BothPaths<Decoder>>();
+  std::size_t cases = 0;
+  for (const char* base : messages) {
+    std::string buf(base);
+    const std::size_t full = buf.size();
+    buf.resize(full + simdjson::SIMDJSON_PADDING, '\0');
+    for (std::size_t len = 1; len < full; ++len) {
+      ASSERT_TRUE(both->same(buf.data(), len, len + simdjson::SIMDJSON_PADDING))
+          << "prefix of " << len << " bytes of: " << base;
+      ++cases;
+    }
+  }
+  // No prefix is a whole message: nothing read by a layout, nothing published.
+  EXPECT_EQ(both->a.layout_messages(), 0u) << "of " << cases;
+  EXPECT_EQ(both->sink_a.published, 0u) << "of " << cases;
+}
+
+TEST(OnePass, CutBinanceMessagesReadTheSameWithTheRestInThePadding) {
+  cut_each_byte_with_stale_padding<BinanceDecoder>(kBinanceMessages);
+}
+
+TEST(OnePass, CutBybitMessagesReadTheSameWithTheRestInThePadding) {
+  cut_each_byte_with_stale_padding<BybitDecoder>(kBybitMessages);
+}
+
 // What the one-pass path must give up on, where simdjson decides (an error, or a value read
 // in a way the one-pass subset does not cover), and what it may read itself.
 TEST(OnePass, EdgeCasesReadTheSameOnBothPaths) {
