@@ -45,8 +45,8 @@ inline constexpr DecodeStatus kGiveUp = DecodeStatus::kMalformedJson;
 // `end`; reads up to 15 bytes past `end`, inside the caller's padding.
 SHADOW_FEED_INLINE bool find_string_end(const char*& p, const char* end) noexcept {
 #if defined(__SSE2__)
-  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
-  const __m128i space = _mm_set1_epi8(' ');
+  const __m128i quote = load(kSimdBytes.quote), backslash = load(kSimdBytes.backslash);
+  const __m128i space = load(kSimdBytes.space);
   for (;;) {
     const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
     const __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote),
