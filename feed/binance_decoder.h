@@ -33,6 +33,7 @@
 #include "core/event_sink.h"
 #include "core/market_event.h"
 #include "core/symbol_table.h"
+#include "core/zero_bytes.h"
 #include "feed/decode_status.h"
 #include "feed/internal/decoder_base.h"
 #include "feed/internal/json_one_pass.h"
@@ -125,16 +126,16 @@ feed_internal::OnePass BinanceDecoder::parse_one_pass(const char* data, std::siz
                                                       feed_internal::EventWriter<S>& w,
                                                       feed_internal::MessageHeader& h,
                                                       Outcome& outcome, DecodeStatus& st) noexcept {
-  // All zero, as Fields{} but by zero_bytes() (event_writer.h): GCC's Fields{} is rep stos.
+  // All zero, as Fields{} but by zero_bytes() (core/zero_bytes.h): GCC's Fields{} is rep stos.
   static_assert(std::is_trivially_copyable_v<Fields>);
   Fields f;
-  feed_internal::zero_bytes<sizeof f>(&f);
+  zero_bytes<sizeof f>(&f);
   const feed_internal::OnePass how = feed_internal::read_one_pass(
       data, len, capacity, layouts_on(),
       [&](const char* p, const char* end) noexcept SHADOW_FEED_INLINE_LAMBDA { return read_layout(p, end, f, w); },
       [&](feed_internal::ScanObject& root) noexcept SHADOW_FEED_INLINE_LAMBDA {
         w.restart();  // what the layout claimed before it gave up
-        feed_internal::zero_bytes<sizeof f>(&f);
+        zero_bytes<sizeof f>(&f);
         return read_object(root, true, f, w);
       });
   if (how != feed_internal::OnePass::kGaveUp) st = build(f, w, h, outcome);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/random.h"
+#include "core/zero_bytes.h"
 
 namespace shadow {
 namespace {
@@ -12,14 +13,35 @@ __extension__ using I128 = __int128;
 constexpr Fixed kBpsDenominator = 10'000 * kFixedScale;  // 1e4 bps, in Fixed bps units
 constexpr Fixed kMaxBps = 10'000 * kFixedScale;           // 100%: keeps I128 products in range
 
-// a * b / d truncated toward zero, exactly as in I128: in 64 bits when the product fits (what
-// prices, sizes and positions of a real book give: one hardware division instead of
-// libgcc's 128-bit one), in I128 otherwise. d != 0; the quotient must fit a Fixed.
+constexpr std::uint64_t magnitude(Fixed x) noexcept {
+  return x < 0 ? 0 - static_cast<std::uint64_t>(x) : static_cast<std::uint64_t>(x);
+}
+
+// a * b / d truncated toward zero, exactly as in I128. In 64 bits when the product fits (what
+// prices, sizes and positions of a real book give: one hardware division instead of libgcc's
+// 128-bit one). Else, on x86-64, the 128-bit product of the magnitudes and one divq (128 by 64
+// bits) when the quotient fits 64 bits: the skew, mid * bps, needs that for any real price
+// (61,837 USDT * 1 bps is 6.2e12 * 1e8 in Fixed units). I128 otherwise. d != 0; the quotient
+// must fit a Fixed.
 inline Fixed mul_div(Fixed a, Fixed b, Fixed d) noexcept {
   Fixed product;
   if (!__builtin_mul_overflow(a, b, &product) && !(product == INT64_MIN && d == -1)) {
     return product / d;
   }
+#if defined(__x86_64__)
+  __extension__ using U128 = unsigned __int128;
+  const U128 m = static_cast<U128>(magnitude(a)) * magnitude(b);
+  const auto hi = static_cast<std::uint64_t>(m >> 64), lo = static_cast<std::uint64_t>(m);
+  const std::uint64_t ud = magnitude(d);
+  if (hi < ud) {  // the quotient fits 64 bits, so divq does not fault
+    std::uint64_t q, r;
+    asm("divq %4" : "=a"(q), "=d"(r) : "a"(lo), "d"(hi), "rm"(ud) : "cc");
+    const bool negative = ((a < 0) != (b < 0)) != (d < 0);
+    if (q <= static_cast<std::uint64_t>(INT64_MAX)) {
+      return negative ? -static_cast<Fixed>(q) : static_cast<Fixed>(q);
+    }
+  }
+#endif
   return static_cast<Fixed>(static_cast<I128>(a) * b / d);
 }
 
@@ -120,7 +142,7 @@ void Quoter::decide_side(WorkingQuote& w, std::int64_t& last_place_ns, Fixed tar
 
 void Quoter::decide(const BookTop& top, Fixed position, std::int64_t now_ns,
                     QuoteDecision& out) noexcept {
-  out = QuoteDecision{};
+  zero_bytes<sizeof out>(&out);  // = QuoteDecision{} (every field's default is 0), no rep stos
   const Fixed tick = top.tick;
   out.valid_top = valid_ && tick > 0 && top.bid_px > 0 && top.ask_px > top.bid_px &&
                   top.bid_qty >= 0 && top.ask_qty >= 0;

@@ -12,6 +12,7 @@
 #include "core/event_sink.h"
 #include "core/fixed_point.h"
 #include "core/market_event.h"
+#include "core/zero_bytes.h"
 #include "feed/decode_status.h"
 
 namespace shadow::feed_internal {
@@ -20,15 +21,6 @@ using shadow::kMaxEventsPerMessage;  // core/event_sink.h: the most events one m
 // The most invalid values (levels and trades) one message may hold: what MarketEvent's 16-bit
 // invalid_price / invalid_qty can carry. Real messages have none.
 inline constexpr std::uint32_t kMaxInvalidPerMessage = UINT16_MAX;
-
-// N bytes of zeros at p, copied from a zero constant: GCC compiles a memset (or a
-// value-initialisation) of this size to `rep stos`, slow to start and counted once per 8
-// bytes, and the copy to 16-byte stores. For the per-message structs of the decoders.
-template <std::size_t N>
-[[gnu::always_inline]] inline void zero_bytes(void* p) noexcept {
-  static constexpr unsigned char kZeros[N] = {};
-  std::memcpy(p, kZeros, N);
-}
 
 // Header fields every event of one message shares, stamped by EventWriter::finish().
 struct MessageHeader {

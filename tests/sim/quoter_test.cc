@@ -496,7 +496,7 @@ TEST(QuoterTest, SignalAndSkewEqualTheir128BitDefinitions) {
       ++wide;
     }
   }
-  EXPECT_GT(wide, 5'000);  // the 128-bit fallback was exercised
+  EXPECT_GT(wide, 5'000);  // products past 64 bits: divq on x86-64, I128 elsewhere
 }
 
 TEST(QuoterTest, NeverCrossesAndNeverExceedsMaxPosition) {
