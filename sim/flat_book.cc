@@ -32,7 +32,10 @@ void FlatBook::Ladder::clear() noexcept {
 void FlatBook::Ladder::after_delete(std::vector<std::pair<std::int64_t, Fixed>>& scratch) {
   if (best_off == kWindow) {
     // The window emptied: the best now lives in overflow. Pull it in at once.
-    if (!far.empty()) recentre(far.begin()->first - kLead, scratch);
+    if (far.empty()) return;
+    std::int64_t lowest = far.begin()->first;
+    for (const auto& [k, q] : far) lowest = std::min(lowest, k);
+    recentre(lowest - kLead, scratch);
   } else {
     // The best sank deep into the window: slide the window after it, so the depth fits.
     recentre(base + best_off - kLead, scratch);
@@ -87,13 +90,17 @@ void FlatBook::Ladder::recentre(std::int64_t new_base,
       far.insert_or_assign(k, q);
     }
   }
-  // Pull overflow levels that now fall inside the window (all overflow keys are >= base).
-  const auto end = far.lower_bound(base + kWindow);
-  for (auto it = far.begin(); it != end; ++it) {
-    assert(it->first >= base);
-    put_track_best(it->first - base, it->second);
+  // Pull overflow levels that now fall inside the window (all overflow keys are >= base):
+  // one scan of the overflow, as rare as re-centres are.
+  for (auto it = far.begin(); it != far.end();) {
+    if (it->first < base + kWindow) {
+      assert(it->first >= base);
+      put_track_best(it->first - base, it->second);
+      far.erase(it++);  // absl: erasing leaves the other iterators valid
+    } else {
+      ++it;
+    }
   }
-  far.erase(far.begin(), end);
 }
 
 void FlatBook::clear() noexcept {
