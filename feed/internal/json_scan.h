@@ -81,6 +81,13 @@ SHADOW_FEED_INLINE bool expect(const char*& p, const char* end, char c) noexcept
   return false;
 }
 
+// The number of trailing zero bits of x, which must not be 0: one tzcnt. std::countr_zero
+// must answer 32 for 0, and GCC adds a test and a branch for that even where x cannot be 0 (the
+// complement of a 16-bit movemask).
+SHADOW_FEED_INLINE unsigned ctz_nonzero(unsigned x) noexcept {
+  return static_cast<unsigned>(__builtin_ctz(x));
+}
+
 #if defined(__SSE2__)
 // The byte constants of the SIMD readers, defined out of line (json_scan.cc). GCC builds a
 // uniform byte constant it can see with three instructions each time (mov, vmovd,
@@ -151,12 +158,12 @@ SHADOW_FEED_INLINE bool decimal16(const char* s, const char* end, const char*& n
   const __m128i d = _mm_sub_epi8(x, load(kSimdBytes.zero_char));
   const __m128i is_digit = _mm_cmpeq_epi8(_mm_min_epu8(d, load(kSimdBytes.nine)), d);
   const auto digits = static_cast<unsigned>(_mm_movemask_epi8(is_digit));
-  const auto int_len = static_cast<unsigned>(std::countr_zero(~digits));  // <= 16
+  const unsigned int_len = ctz_nonzero(~digits);  // <= 16: digits < 2^16
   if (int_len == 0 || int_len > 8) return false;
   unsigned frac_len = 0;
   unsigned quote = int_len;
   if (s[int_len] == '.') {
-    frac_len = static_cast<unsigned>(std::countr_zero(~digits >> (int_len + 1)));
+    frac_len = ctz_nonzero(~digits >> (int_len + 1));  // int_len <= 8: bits 16.. are set
     if (frac_len == 0 || frac_len > 8) return false;
     quote = int_len + 1 + frac_len;
     if (quote >= 16) return false;
@@ -202,7 +209,7 @@ SHADOW_FEED_INLINE unsigned plain_uint_at(const char* s, std::uint64_t& out) noe
                                  load(kSimdBytes.zero_char));
   const __m128i is_digit = _mm_cmpeq_epi8(_mm_min_epu8(d, load(kSimdBytes.nine)), d);
   const auto digits = static_cast<unsigned>(_mm_movemask_epi8(is_digit));
-  const auto n = static_cast<unsigned>(std::countr_zero(~digits));
+  const unsigned n = ctz_nonzero(~digits);  // <= 16: digits < 2^16
   if (n == 0 || n > 16 || (s[0] == '0' && n != 1)) return 0;
   switch (s[n]) {
     case ',': case '}': case ']': case ' ': case '\t': case '\n': case '\r': break;
