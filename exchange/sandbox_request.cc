@@ -8,6 +8,7 @@
 #include "exchange/sandbox_json.h"
 #include "exchange/sandbox_params.h"
 #include "feed/bybit_auth.h"
+#include "feed/bybit_side.h"
 
 namespace shadow {
 namespace {
@@ -125,7 +126,7 @@ bool read_create(ParamReader& r, Category category, CreateOrderRequest& o) {
       !read_link_id(r, o.order_link_id) || !r.string("marketUnit", unit, false)) {
     return false;
   }
-  if (!parse_side(side, o.side)) return r.fail("params error: side invalid, must be Buy or Sell");
+  if (!parse_bybit_side(side, o.side)) return r.fail("params error: side invalid, must be Buy or Sell");
   if (!parse_order_type(type, o.type)) return r.fail("params error: orderType invalid, must be Limit or Market");
   if (!tif.empty() && !parse_time_in_force(tif, o.tif)) {
     return r.fail("params error: timeInForce invalid, must be GTC, IOC, FOK or PostOnly");

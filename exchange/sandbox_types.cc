@@ -64,17 +64,6 @@ bool parse_time_in_force(std::string_view s, TimeInForce& out) noexcept {
   return false;
 }
 
-bool parse_side(std::string_view s, Side& out) noexcept {
-  if (s == "Buy") {
-    out = Side::kBuy;
-  } else if (s == "Sell") {
-    out = Side::kSell;
-  } else {
-    return false;
-  }
-  return true;
-}
-
 }  // namespace shadow
 
 namespace shadow {

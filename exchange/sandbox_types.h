@@ -34,7 +34,7 @@ std::string_view side_name(Side s) noexcept;                  // "Buy", "Sell", 
 bool parse_category(std::string_view s, Category& out) noexcept;
 bool parse_order_type(std::string_view s, OrderType& out) noexcept;
 bool parse_time_in_force(std::string_view s, TimeInForce& out) noexcept;
-bool parse_side(std::string_view s, Side& out) noexcept;
+// Side names: parse_bybit_side() (feed/bybit_side.h).
 inline bool order_open(OrderState s) noexcept {
   return s == OrderState::kNew || s == OrderState::kPartiallyFilled;
 }

@@ -132,7 +132,9 @@ feed_internal::OnePass BinanceDecoder::parse_one_pass(const char* data, std::siz
   zero_bytes<sizeof f>(&f);
   const feed_internal::OnePass how = feed_internal::read_one_pass(
       data, len, capacity, layouts_on(),
-      [&](const char* p, const char* end) noexcept SHADOW_FEED_INLINE_LAMBDA { return read_layout(p, end, f, w); },
+      [&](const char* p, const char* end) noexcept SHADOW_FEED_INLINE_LAMBDA {
+        return read_layout(p, end, f, w);
+      },
       [&](feed_internal::ScanObject& root) noexcept SHADOW_FEED_INLINE_LAMBDA {
         w.restart();  // what the layout claimed before it gave up
         zero_bytes<sizeof f>(&f);

@@ -25,7 +25,7 @@
 #include "core/market_event.h"
 #include "core/symbol_table.h"
 #include "feed/decode_status.h"
-#include "feed/internal/bybit_side.h"
+#include "feed/bybit_side.h"
 #include "feed/internal/decoder_base.h"
 #include "feed/internal/json_one_pass.h"
 #include "feed/internal/json_util.h"
@@ -144,7 +144,9 @@ feed_internal::OnePass BybitDecoder::parse_one_pass(const char* data, std::size_
   Root r;
   const OnePass how = feed_internal::read_one_pass(
       data, len, capacity, layouts_on(),
-      [&](const char* p, const char* end) noexcept SHADOW_FEED_INLINE_LAMBDA { return read_layout(p, end, r, w, h); },
+      [&](const char* p, const char* end) noexcept SHADOW_FEED_INLINE_LAMBDA {
+        return read_layout(p, end, r, w, h);
+      },
       [&](feed_internal::ScanObject& root) noexcept SHADOW_FEED_INLINE_LAMBDA {
         w.restart();  // what the layout claimed before it gave up
         r = Root{};
@@ -351,7 +353,7 @@ DecodeStatus BybitDecoder::read_trades(Value& v, feed_internal::EventWriter<S>& 
         seen |= kV;
       } else if (key_is(k, "S")) {
         std::string_view side;
-        if (!raw_string(fv, side) || !feed_internal::parse_bybit_side(side, t.aggressor)) {
+        if (!raw_string(fv, side) || !parse_bybit_side(side, t.aggressor)) {
           return DecodeStatus::kBadValue;
         }
         seen |= kSide;
@@ -464,7 +466,7 @@ bool BybitDecoder::read_layout(const char* p, const char* end, Root& r,
       }
       if (lit(p, end, ",\"seq\":") && !u64(p, end, seq)) return false;
       if (!lit(p, end, "}")) return false;
-      if (!feed_internal::parse_bybit_side(side, t.aggressor)) return false;
+      if (!parse_bybit_side(side, t.aggressor)) return false;
       if (!feed_internal::numeric_id(id, t.trade_id)) t.trade_id = 0;  // UUIDs: no number
       if (add_trade(t, txn_ts_ms, seq, symbol, w, h) != DecodeStatus::kOk) return false;
       if (lit(p, end, ",")) continue;

@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "feed/bybit_private_decoder.h"
-#include "feed/internal/bybit_side.h"
+#include "feed/bybit_side.h"
 
 namespace shadow::feed_internal {
 
@@ -28,7 +28,7 @@ struct BybitObjectError {
 bool parse_bybit_order(simdjson::dom::object obj, BybitOrderUpdate& out, BybitObjectError& err) noexcept;
 bool parse_bybit_execution(simdjson::dom::object obj, BybitExecution& out, BybitObjectError& err) noexcept;
 
-// The orderStatus names, as Bybit spells them (the side names: bybit_side.h).
+// The orderStatus names, as Bybit spells them (the side names: feed/bybit_side.h).
 bool parse_bybit_order_status(std::string_view s, BybitOrderStatus& out) noexcept;
 
 }  // namespace shadow::feed_internal

@@ -367,7 +367,7 @@ SHADOW_FEED_INLINE bool lit(const char*& p, [[maybe_unused]] const char* end,
     }
     // Shifting the bytes past the literal out costs one instruction, where a mask is a 10-byte
     // constant and an and.
-    if (((x ^ want) << (64 - 8 * n) ) != 0) return false;
+    if (((x ^ want) << (64 - 8 * n)) != 0) return false;
   } else {  // the first 8 bytes and the last 8 (overlapping)
     std::uint64_t x, y, want_x, want_y;
     std::memcpy(&x, p, sizeof x);

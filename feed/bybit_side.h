@@ -1,14 +1,13 @@
-// Bybit's side names, "Buy" / "Sell", for every Bybit reader: the public trade stream
-// (BybitDecoder) and the private order and execution objects (bybit_private_json.h).
-//
-// Not part of the feed API: include only from feed/ Bybit readers.
+// Bybit's side names, "Buy" / "Sell", for every reader of Bybit v5 text: the public trade
+// stream (BybitDecoder), the private order and execution objects (bybit_private_json.h) and the
+// embedded exchange's sandbox trading API (exchange/sandbox_request.cc).
 #pragma once
 
 #include <string_view>
 
 #include "core/market_event.h"
 
-namespace shadow::feed_internal {
+namespace shadow {
 
 // "Buy" or "Sell" as Bybit spells them; false for anything else.
 inline bool parse_bybit_side(std::string_view s, Side& out) noexcept {
@@ -22,4 +21,4 @@ inline bool parse_bybit_side(std::string_view s, Side& out) noexcept {
   return true;
 }
 
-}  // namespace shadow::feed_internal
+}  // namespace shadow
