@@ -140,7 +140,7 @@ class PeerDecoderBase {
   template <EventSink S>
   DecodeStatus decode(const char* data, std::size_t len, std::size_t, std::int64_t local_ns,
                       std::int64_t mono_ns, S& sink) {
-    EventWriter<S> w(sink, slots_);
+    EventWriter<S> w(sink, slots_, level_shape_);
     MessageHeader h;
     h.local_ns = local_ns;
     h.recv_mono_ns = mono_ns;
@@ -201,6 +201,7 @@ class PeerDecoderBase {
   SymbolTable& symbols_;
   std::uint64_t msg_seq_ = 0;
   MarketEvent* slots_[feed_internal::kMaxEventsPerMessage];
+  feed_internal::LevelShape level_shape_{5, 8, 1, 8};  // unused: the peers read no levels with it
 };
 
 template <class Dom>

@@ -167,6 +167,9 @@ class DecoderBase {
   std::uint64_t one_pass_ = 0;
   std::uint64_t layout_ = 0;
   MarketEvent* slots_[kMaxEventsPerMessage];
+  // The shape of the last book level read (json_scan.h level_pair()); Binance BTCUSDT's until a
+  // level of another shape is read.
+  LevelShape level_shape_{5, 8, 1, 8};
 };
 
 // --- implementation -------------------------------------------------------------------------
@@ -178,7 +181,7 @@ DecodeStatus DecoderBase<Derived>::decode(const char* data, std::size_t len,
                                           std::int64_t mono_ns, S& sink) noexcept {
   ++stats_.messages;
   stats_.bytes += len;
-  EventWriter<S> w(sink, slots_);
+  EventWriter<S> w(sink, slots_, level_shape_);
   MessageHeader h;
   h.local_ns = local_ns;
   h.recv_mono_ns = mono_ns;

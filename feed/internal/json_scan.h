@@ -93,47 +93,42 @@ SHADOW_FEED_INLINE unsigned ctz_nonzero(unsigned x) noexcept {
 // uniform byte constant it can see with three instructions each time (mov, vmovd,
 // vpbroadcastb) and repeats that in every inlined copy; one it cannot see is the memory operand
 // of the instruction that uses it (engine gate: 2,073 -> 2,000 instructions per message).
+// Those the 32-byte level reader (level_pair) also uses are 32 bytes wide; the 16-byte readers
+// load their first half.
 struct alignas(16) Bytes16 {
   std::uint8_t b[16];
 };
+struct alignas(32) Bytes32 {
+  std::uint8_t b[32];
+};
 struct SimdBytes {
-  Bytes16 zero_char;  // '0'
-  Bytes16 nine;       // 9
-  Bytes16 quote;      // '"'
-  Bytes16 backslash;  // '\\'
-  Bytes16 space;      // ' '
+  Bytes32 zero_char;  // '0'
+  Bytes32 nine;       // 9
   // The multiply-add ladder's factors (eight_digits_x2): bytes 10, 1; then 16-bit 100, 1 and
   // 10000, 1 (little-endian).
-  Bytes16 ten_one;
-  Bytes16 hundred_one;
-  Bytes16 ten_thousand_one;
+  Bytes32 ten_one;
+  Bytes32 hundred_one;
+  Bytes32 ten_thousand_one;
+  Bytes32 fixed_scale;  // kFixedScale in each 64-bit lane
+  Bytes16 quote;        // '"'
+  Bytes16 backslash;    // '\\'
+  Bytes16 space;        // ' '
 };
 extern const SimdBytes kSimdBytes;
 SHADOW_FEED_INLINE __m128i load(const Bytes16& c) noexcept {
   return _mm_load_si128(reinterpret_cast<const __m128i*>(c.b));
 }
+SHADOW_FEED_INLINE __m128i load(const Bytes32& c) noexcept {
+  return _mm_load_si128(reinterpret_cast<const __m128i*>(c.b));
+}
+#if defined(__AVX2__)
+SHADOW_FEED_INLINE __m256i load256(const Bytes32& c) noexcept {
+  return _mm256_load_si256(reinterpret_cast<const __m256i*>(c.b));
+}
+#endif
 #endif
 
-#if defined(__SSE4_1__)
-// The multiply-add ladder of simdjson's parse_eight_digits, on two groups at once: bytes 0-7
-// and 8-15 of v hold digit values (0-9, most significant first), first and second receive the
-// two 8-digit numbers.
-SHADOW_FEED_INLINE void eight_digits_x2(__m128i v, std::uint32_t& first,
-                                        std::uint32_t& second) noexcept {
-  const __m128i t1 = _mm_maddubs_epi16(v, load(kSimdBytes.ten_one));
-  const __m128i t2 = _mm_madd_epi16(t1, load(kSimdBytes.hundred_one));
-  const __m128i t3 = _mm_packus_epi32(t2, t2);
-  const __m128i t4 = _mm_madd_epi16(t3, load(kSimdBytes.ten_thousand_one));
-  first = static_cast<std::uint32_t>(_mm_cvtsi128_si32(t4));
-  second = static_cast<std::uint32_t>(_mm_extract_epi32(t4, 1));
-}
-
-// The SSE4.1 form of scan_decimal()'s fast path: one 16-byte load holds the whole string of
-// what venues send ("61837.63000000"), whose digits are classified, lined up and converted in
-// vector registers (int part right-aligned in bytes 0-7, fraction left-aligned in 8-15, then
-// the multiply-add ladder of simdjson's parse_eight_digits). Takes 1-8 integer digits and
-// optionally a point and 1-8 fractional digits, closed by a quote within the 16 bytes and
-// before `end`; false otherwise (the caller then takes the general path). Reads 16 bytes at s.
+// The pshufb controls decimal16() and level_pair() line a decimal's digits up with.
 struct DecimalShuffle {
   // idx[n][f]: n integer digits (1-8) right-aligned into bytes 0-7, then the f fractional
   // digits (0-8) after the point left-aligned into bytes 8-15; -1 (pshufb's zero) elsewhere, so
@@ -152,23 +147,133 @@ struct DecimalShuffle {
 };
 inline constexpr DecimalShuffle kDecimalShuffle{};
 
-SHADOW_FEED_INLINE bool decimal16(const char* s, const char* end, const char*& next,
-                                  Fixed& out) noexcept {
-  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
-  const __m128i d = _mm_sub_epi8(x, load(kSimdBytes.zero_char));
-  const __m128i is_digit = _mm_cmpeq_epi8(_mm_min_epu8(d, load(kSimdBytes.nine)), d);
-  const auto digits = static_cast<unsigned>(_mm_movemask_epi8(is_digit));
-  const unsigned int_len = ctz_nonzero(~digits);  // <= 16: digits < 2^16
+// A book level `["P","Q"]` with no whitespace, read as two decimal16() calls would read it (same
+// strings taken, same values) from one 32-byte classification: P's 16 bytes in the low lane, Q's
+// in the high one. Where Q starts depends on P's length, so the level is read against the
+// LevelShape of the previous level of the stream (venues repeat one shape: Binance sends
+// `["61737.63000000","0.00000000"]`, 5.8 digits then 1.8): its digit and mark bytes are checked
+// in one test; a level of another shape is read by learn_level_pair(), which keeps its shape.
+//
+// What decimal16() requires of a decimal of n integer and f fractional digits (n 1-8, f 0-8):
+// at[n][f] holds '.' at n when f > 0 and '"' at its closing quote, 0 elsewhere; digit_bits the
+// bytes that are digits, mark_bits those `at` names, length the offset of the quote.
+struct DecimalMarks {
+  alignas(16) char at[9][9][16];
+  std::uint16_t digit_bits[9][9];
+  std::uint16_t mark_bits[9][9];
+  std::uint8_t length[9][9];
+  constexpr DecimalMarks() noexcept : at{}, digit_bits{}, mark_bits{}, length{} {
+    for (int n = 1; n <= 8; ++n) {
+      for (int f = 0; f <= 8; ++f) {
+        const int quote = f > 0 ? n + 1 + f : n;
+        length[n][f] = static_cast<std::uint8_t>(quote);
+        const unsigned fraction = f > 0 ? ((1u << f) - 1) << (n + 1) : 0;
+        digit_bits[n][f] = static_cast<std::uint16_t>(((1u << n) - 1) | fraction);
+        if (f > 0) at[n][f][n] = '.';
+        if (quote < 16) {
+          at[n][f][quote] = '"';
+          mark_bits[n][f] = static_cast<std::uint16_t>((f > 0 ? 1u << n : 0) | 1u << quote);
+        }
+      }
+    }
+  }
+};
+inline constexpr DecimalMarks kDecimalMarks{};
+
+struct alignas(32) LevelShape {
+  std::int8_t shuffle[32];   // kDecimalShuffle rows of P (low lane) and Q (high lane)
+  char marks[32];            // kDecimalMarks rows of P and Q
+  std::uint32_t digit_bits;  // bytes that must be digits: bits 0-15 in P, 16-31 in Q
+  std::uint32_t mark_bits;   // bytes that must equal `marks`
+  std::uint32_t q_off;       // Q's first byte, from the level's '['
+  std::uint32_t size;        // the level's bytes, '[' to ']'
+
+  // P of n1 integer and f1 fractional digits, Q of n2 and f2 (each as decimal16_shape() gives
+  // them: n 1-8, f 0-8, closing quote < 16).
+  constexpr LevelShape(unsigned n1, unsigned f1, unsigned n2, unsigned f2) noexcept
+      : shuffle{}, marks{}, digit_bits(0), mark_bits(0), q_off(0), size(0) {
+    set(n1, f1, n2, f2);
+  }
+  constexpr void set(unsigned n1, unsigned f1, unsigned n2, unsigned f2) noexcept {
+    set_p(n1, f1);
+    set_q(n2, f2);
+  }
+  // P's half (and where Q starts); set_q() must follow, as the level's size depends on both.
+  constexpr void set_p(unsigned n, unsigned f) noexcept {
+    const DecimalMarks& m = kDecimalMarks;
+    for (int i = 0; i < 16; ++i) {
+      shuffle[i] = kDecimalShuffle.idx[n][f][i];
+      marks[i] = m.at[n][f][i];
+    }
+    digit_bits = (digit_bits & 0xFFFF0000u) | m.digit_bits[n][f];
+    mark_bits = (mark_bits & 0xFFFF0000u) | m.mark_bits[n][f];
+    q_off = 2 + m.length[n][f] + 3u;  // `["`, P, `","`
+  }
+  constexpr void set_q(unsigned n, unsigned f) noexcept {
+    const DecimalMarks& m = kDecimalMarks;
+    for (int i = 0; i < 16; ++i) {
+      shuffle[16 + i] = kDecimalShuffle.idx[n][f][i];
+      marks[16 + i] = m.at[n][f][i];
+    }
+    digit_bits = (digit_bits & 0xFFFFu) | static_cast<std::uint32_t>(m.digit_bits[n][f]) << 16;
+    mark_bits = (mark_bits & 0xFFFFu) | static_cast<std::uint32_t>(m.mark_bits[n][f]) << 16;
+    size = q_off + m.length[n][f] + 2u;  // Q, `"]`
+  }
+};
+
+#if defined(__SSE4_1__)
+// The multiply-add ladder of simdjson's parse_eight_digits, on two groups at once: bytes 0-7
+// and 8-15 of v hold digit values (0-9, most significant first), first and second receive the
+// two 8-digit numbers.
+SHADOW_FEED_INLINE void eight_digits_x2(__m128i v, std::uint32_t& first,
+                                        std::uint32_t& second) noexcept {
+  const __m128i t1 = _mm_maddubs_epi16(v, load(kSimdBytes.ten_one));
+  const __m128i t2 = _mm_madd_epi16(t1, load(kSimdBytes.hundred_one));
+  const __m128i t3 = _mm_packus_epi32(t2, t2);
+  const __m128i t4 = _mm_madd_epi16(t3, load(kSimdBytes.ten_thousand_one));
+  first = static_cast<std::uint32_t>(_mm_cvtsi128_si32(t4));
+  second = static_cast<std::uint32_t>(_mm_extract_epi32(t4, 1));
+}
+
+// decimal16(), the SSE4.1 form of scan_decimal()'s fast path: one 16-byte load holds the whole
+// string of what venues send ("61837.63000000"), whose digits are classified, lined up and
+// converted in vector registers (int part right-aligned in bytes 0-7, fraction left-aligned in
+// 8-15, then the multiply-add ladder of simdjson's parse_eight_digits). Takes 1-8 integer digits
+// and optionally a point and 1-8 fractional digits, closed by a quote within the 16 bytes and
+// before `end`; false otherwise (the caller then takes the general path). Reads 16 bytes at s.
+//
+// decimal16_shape(): the digits of the decimal string at s as decimal16() takes them: d holds
+// the 16 bytes at s less '0', int_len (1-8) and frac_len (0-8, 0 without a point) its digit
+// counts, quote the offset of its closing quote (< 16). False for anything else. Reads 16 bytes
+// at s. digits_shape() does the same from `digits`, the mask of the digit bytes of those 16.
+SHADOW_FEED_INLINE bool digits_shape(const char* s, unsigned digits, unsigned& int_len,
+                                     unsigned& frac_len, unsigned& quote) noexcept {
+  int_len = ctz_nonzero(~digits);  // <= 16: digits < 2^16
   if (int_len == 0 || int_len > 8) return false;
-  unsigned frac_len = 0;
-  unsigned quote = int_len;
+  frac_len = 0;
+  quote = int_len;
   if (s[int_len] == '.') {
     frac_len = ctz_nonzero(~digits >> (int_len + 1));  // int_len <= 8: bits 16.. are set
     if (frac_len == 0 || frac_len > 8) return false;
     quote = int_len + 1 + frac_len;
     if (quote >= 16) return false;
   }
-  if (s[quote] != '"' || s + quote >= end) return false;
+  return s[quote] == '"';
+}
+SHADOW_FEED_INLINE bool decimal16_shape(const char* s, __m128i& d, unsigned& int_len,
+                                        unsigned& frac_len, unsigned& quote) noexcept {
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+  d = _mm_sub_epi8(x, load(kSimdBytes.zero_char));
+  const __m128i is_digit = _mm_cmpeq_epi8(_mm_min_epu8(d, load(kSimdBytes.nine)), d);
+  return digits_shape(s, static_cast<unsigned>(_mm_movemask_epi8(is_digit)), int_len, frac_len,
+                      quote);
+}
+
+SHADOW_FEED_INLINE bool decimal16(const char* s, const char* end, const char*& next,
+                                  Fixed& out) noexcept {
+  __m128i d;
+  unsigned int_len, frac_len, quote;
+  if (!decimal16_shape(s, d, int_len, frac_len, quote) || s + quote >= end) return false;
   const __m128i shuf =
       _mm_load_si128(reinterpret_cast<const __m128i*>(kDecimalShuffle.idx[int_len][frac_len]));
   const __m128i v = _mm_shuffle_epi8(d, shuf);
@@ -179,6 +284,94 @@ SHADOW_FEED_INLINE bool decimal16(const char* s, const char* end, const char*& n
   next = s + quote + 1;
   return true;
 }
+
+#if defined(__AVX2__)
+// eight_digits_x2() on both lanes of v (digit values lined up by kDecimalShuffle rows), then
+// int * kFixedScale + fraction in each lane's low 64 bits: px from the low lane, qty the high.
+SHADOW_FEED_INLINE void pair_values(__m256i v, Fixed& px, Fixed& qty) noexcept {
+  const __m256i t1 = _mm256_maddubs_epi16(v, load256(kSimdBytes.ten_one));
+  const __m256i t2 = _mm256_madd_epi16(t1, load256(kSimdBytes.hundred_one));
+  const __m256i t3 = _mm256_packus_epi32(t2, t2);
+  const __m256i t4 = _mm256_madd_epi16(t3, load256(kSimdBytes.ten_thousand_one));
+  const __m256i r = _mm256_add_epi64(_mm256_mul_epu32(t4, load256(kSimdBytes.fixed_scale)),
+                                     _mm256_srli_epi64(t4, 32));
+  px = static_cast<Fixed>(_mm_cvtsi128_si64(_mm256_castsi256_si128(r)));
+  qty = static_cast<Fixed>(_mm_cvtsi128_si64(_mm256_extracti128_si256(r, 1)));
+}
+
+// The level at p ('[', which must lie before `end`): px and qty as decimal16() reads them, p
+// moved past its ']' (which must lie before `end`); false when decimal16() would refuse either.
+// Reads 16 bytes at p + 2 and at p + s.q_off, at most 37 bytes from p. When the level's shape
+// is not s, s becomes its shape (learn_level_pair()).
+struct LevelPairRead {
+  __m256i bytes;   // P's 16 bytes, Q's 16 bytes (where s puts Q)
+  __m256i values;  // less '0'
+  std::uint32_t digits, marks;  // the digit bytes; the bytes equal to s.marks
+};
+
+// level_pair() missed. When P has s's shape, Q was read where it starts and only its shape is
+// new (Bybit sends sizes of any length: "680", "10385"); otherwise both are read again by
+// decimal16_shape(). Out of line: venues repeat one shape.
+[[gnu::noinline]] inline bool learn_level_pair(const char*& p, const char* end, LevelShape& s,
+                                               const LevelPairRead& r, Fixed& px,
+                                               Fixed& qty) noexcept {
+  __m256i values = r.values;
+  const char* q;  // Q's first byte
+  unsigned n1 = 0, f1 = 0, q1, n2, f2, q2;  // n1 = 0: P has s's shape
+  std::uint16_t open, comma;
+  std::memcpy(&open, p, 2);
+  if (open != ('[' | '"' << 8)) return false;
+  std::memcpy(&comma, p + s.q_off - 2, 2);
+  if (((~r.digits & s.digit_bits) | (~r.marks & s.mark_bits)) & 0xFFFFu ||
+      comma != (',' | '"' << 8)) {
+    __m128i d1, d2;
+    if (!decimal16_shape(p + 2, d1, n1, f1, q1)) return false;
+    q = p + 2 + q1 + 3;
+    if (q[-2] != ',' || q[-1] != '"' || !decimal16_shape(q, d2, n2, f2, q2)) return false;
+    values = _mm256_set_m128i(d2, d1);
+  } else {
+    q = p + s.q_off;
+    if (!digits_shape(q, r.digits >> 16, n2, f2, q2)) return false;
+  }
+  const char* const close = q + q2 + 1;
+  if (*close != ']' || close >= end) return false;
+  if (n1 != 0) s.set_p(n1, f1);
+  s.set_q(n2, f2);  // after set_p: the level's size depends on where Q starts
+  pair_values(_mm256_shuffle_epi8(values, _mm256_load_si256(
+                                              reinterpret_cast<const __m256i*>(s.shuffle))),
+              px, qty);
+  p = close + 1;
+  return true;
+}
+
+SHADOW_FEED_INLINE bool level_pair(const char*& p, const char* end, LevelShape& s, Fixed& px,
+                                   Fixed& qty) noexcept {
+  LevelPairRead r;
+  r.bytes = _mm256_inserti128_si256(
+      _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2))),
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + s.q_off)), 1);
+  r.values = _mm256_sub_epi8(r.bytes, load256(kSimdBytes.zero_char));
+  r.digits = static_cast<std::uint32_t>(_mm256_movemask_epi8(
+      _mm256_cmpeq_epi8(_mm256_min_epu8(r.values, load256(kSimdBytes.nine)), r.values)));
+  r.marks = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+      r.bytes, _mm256_load_si256(reinterpret_cast<const __m256i*>(s.marks)))));
+  const char* const close = p + s.size - 1;
+  std::uint16_t open, comma;
+  std::memcpy(&open, p, 2);
+  std::memcpy(&comma, p + s.q_off - 2, 2);
+  if (((~r.digits & s.digit_bits) | (~r.marks & s.mark_bits)) != 0 ||
+      open != ('[' | '"' << 8) || comma != (',' | '"' << 8) || *close != ']' || close >= end)
+      [[unlikely]] {
+    return learn_level_pair(p, end, s, r, px, qty);
+  }
+  pair_values(_mm256_shuffle_epi8(r.values, _mm256_load_si256(
+                                                reinterpret_cast<const __m256i*>(s.shuffle))),
+              px, qty);
+  p = close + 1;
+  return true;
+}
+#endif
+
 // Unsigned integers of up to 16 digits ("1723161255208"), the ids and millisecond timestamps
 // venues send: `digits` is the movemask of digit bytes of the 16 bytes loaded at s, whose
 // first n bytes (1-16) are the digits. Right-aligns them and converts (as decimal16()).

@@ -150,7 +150,14 @@ SHADOW_FEED_INLINE DecodeStatus scan_levels(const char*& p, const char* end, boo
   }
   for (;;) {
     Fixed px, qty;
-#if defined(__SSE4_1__)
+#if defined(__AVX2__)
+    // What venues send, `["61737.63000000","0.00000000"]` with no whitespace, in one go: with
+    // the previous level's shape when it has it, else with its own (json_scan.h). A level
+    // neither reads is one two decimal16() calls refuse too: the general path takes it.
+    LevelShape& shape = w.level_shape();
+    if (level_pair(p, end, shape, px, qty)) {
+    } else
+#elif defined(__SSE4_1__)
     // What venues send, `["61737.63000000","0.00000000"]` with no whitespace, in one go.
     const char* q;
     const char* r;
