@@ -63,32 +63,43 @@ class EventWriter {
     return e;
   }
 
+  // Where a run of levels of one side goes: [next, end) of `event`'s levels, from `start`.
+  struct LevelSpan {
+    MarketEvent* event = nullptr;
+    Level* start = nullptr;
+    Level* next = nullptr;
+    Level* end = nullptr;
+  };
+
   // Appends one level to the current book event, opening a new event when it is full or when
   // a bid follows asks (bids precede asks within an event). False when no event can be had.
   // A level no venue can send (px <= 0, or qty < 0; qty 0 is a delete) is dropped and counted
   // instead (invalid_price / invalid_qty), and the rest of the message is kept: a price <= 0
   // names no level the book can hold, and a negative size leaves the level as it was (what
   // the book did with it before). One sign test for both on the hot path.
-  [[gnu::always_inline]] bool add_level(bool bid, Fixed px, Fixed qty) noexcept {
+  bool add_level(bool bid, Fixed px, Fixed qty) noexcept {
+    LevelSpan span;
+    if (!put_level(bid, px, qty, span)) return false;
+    close_span(bid, span);
+    return true;
+  }
+  // add_level() for a run of levels of one side (a venue's "b" array), kept in `span` (empty at
+  // first) so that the event's count is written once per event, by close_span() at the end.
+  [[gnu::always_inline]] bool put_level(bool bid, Fixed px, Fixed qty, LevelSpan& span) noexcept {
     if (((px - 1) | qty) < 0) [[unlikely]] {  // px - 1 cannot wrap: parse_fixed stays > INT64_MIN
       return count_invalid(px, qty, false);
     }
-    MarketEvent* e = book_;
-    if (e == nullptr || e->n_bids + e->n_asks == kMaxLevelsPerEvent || (bid && e->n_asks != 0)) {
-      e = add();
-      if (e == nullptr) return false;
-      book_ = e;
-    }
-    Level& l = e->levels[e->n_bids + e->n_asks];
-    l.px = px;
-    l.qty = qty;
-    if (bid) {
-      ++e->n_bids;
-    } else {
-      ++e->n_asks;
-    }
-    ++levels_;
+    if (span.next == span.end && !next_span(bid, span)) return false;
+    *span.next++ = Level{px, qty};
     return true;
+  }
+  // Counts the levels of `span` in its event.
+  void close_span(bool bid, LevelSpan& span) noexcept {
+    const auto n = static_cast<std::uint8_t>(span.next - span.start);
+    if (n == 0) return;
+    (bid ? span.event->n_bids : span.event->n_asks) += n;
+    levels_ += n;
+    span.start = span.next;
   }
 
   // Counts one impossible level or trade: under the price when px <= 0, else under the
@@ -154,6 +165,21 @@ class EventWriter {
   }
 
  private:
+  // Closes `span` and opens room for levels of side `bid` in the current book event, or in a new
+  // one when there is none, it is full, or it holds asks and these are bids.
+  bool next_span(bool bid, LevelSpan& span) noexcept {
+    close_span(bid, span);
+    MarketEvent* e = book_;
+    if (e == nullptr || e->n_bids + e->n_asks == kMaxLevelsPerEvent || (bid && e->n_asks != 0)) {
+      e = add();
+      if (e == nullptr) return false;
+      book_ = e;
+    }
+    Level* const at = e->levels + e->n_bids + e->n_asks;
+    span = LevelSpan{e, at, at, e->levels + kMaxLevelsPerEvent};
+    return true;
+  }
+
   // The fields every event of a message shares, whatever its payload.
   void stamp_common(MarketEvent* e, const MessageHeader& h, std::size_t i) const noexcept {
     e->local_ns = h.local_ns;

@@ -187,11 +187,12 @@ struct alignas(32) LevelShape {
   std::uint32_t mark_bits;   // bytes that must equal `marks`
   std::uint32_t q_off;       // Q's first byte, from the level's '['
   std::uint32_t size;        // the level's bytes, '[' to ']'
+  Fixed px, qty;             // the values of the level learn_level_pair() read
 
   // P of n1 integer and f1 fractional digits, Q of n2 and f2 (each as decimal16_shape() gives
   // them: n 1-8, f 0-8, closing quote < 16).
   constexpr LevelShape(unsigned n1, unsigned f1, unsigned n2, unsigned f2) noexcept
-      : shuffle{}, marks{}, digit_bits(0), mark_bits(0), q_off(0), size(0) {
+      : shuffle{}, marks{}, digit_bits(0), mark_bits(0), q_off(0), size(0), px(0), qty(0) {
     set(n1, f1, n2, f2);
   }
   constexpr void set(unsigned n1, unsigned f1, unsigned n2, unsigned f2) noexcept {
@@ -299,62 +300,69 @@ SHADOW_FEED_INLINE void pair_values(__m256i v, Fixed& px, Fixed& qty) noexcept {
   qty = static_cast<Fixed>(_mm_cvtsi128_si64(_mm256_extracti128_si256(r, 1)));
 }
 
-// The level at p ('[', which must lie before `end`): px and qty as decimal16() reads them, p
-// moved past its ']' (which must lie before `end`); false when decimal16() would refuse either.
-// Reads 16 bytes at p + 2 and at p + s.q_off, at most 37 bytes from p. When the level's shape
-// is not s, s becomes its shape (learn_level_pair()).
+// The 32 bytes level_pair() classifies: P's 16 at p + 2 and Q's 16 where s puts Q, less '0'
+// in `values`; `digits` the mask of their digit bytes, `marks` of those equal to s.marks.
 struct LevelPairRead {
-  __m256i bytes;   // P's 16 bytes, Q's 16 bytes (where s puts Q)
-  __m256i values;  // less '0'
-  std::uint32_t digits, marks;  // the digit bytes; the bytes equal to s.marks
+  __m256i values;
+  std::uint32_t digits, marks;
 };
+SHADOW_FEED_INLINE LevelPairRead read_level_pair(const char* p, const LevelShape& s) noexcept {
+  const __m256i bytes = _mm256_inserti128_si256(
+      _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2))),
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + s.q_off)), 1);
+  LevelPairRead r;
+  r.values = _mm256_sub_epi8(bytes, load256(kSimdBytes.zero_char));
+  r.digits = static_cast<std::uint32_t>(_mm256_movemask_epi8(
+      _mm256_cmpeq_epi8(_mm256_min_epu8(r.values, load256(kSimdBytes.nine)), r.values)));
+  r.marks = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+      bytes, _mm256_load_si256(reinterpret_cast<const __m256i*>(s.marks)))));
+  return r;
+}
 
-// level_pair() missed. When P has s's shape, Q was read where it starts and only its shape is
-// new (Bybit sends sizes of any length: "680", "10385"); otherwise both are read again by
-// decimal16_shape(). Out of line: venues repeat one shape.
-[[gnu::noinline]] inline bool learn_level_pair(const char*& p, const char* end, LevelShape& s,
-                                               const LevelPairRead& r, Fixed& px,
-                                               Fixed& qty) noexcept {
+// The level at p ('[') when level_pair() missed, by decimal16()'s rules: returns the byte past
+// its ']' (which must lie before `end`) with its values in s.px / s.qty and its shape in s, or
+// nullptr when decimal16() would refuse either decimal. When P has s's shape, Q was read where
+// it starts and only its shape is new (Bybit sends sizes of any length: "680", "10385");
+// otherwise both are read again. Out of line, and nothing of the caller's in memory: venues
+// repeat one shape.
+[[gnu::noinline]] inline const char* learn_level_pair(const char* p, const char* end,
+                                                      LevelShape& s) noexcept {
+  std::uint16_t open, comma;
+  std::memcpy(&open, p, 2);
+  if (open != ('[' | '"' << 8)) return nullptr;
+  const LevelPairRead r = read_level_pair(p, s);
   __m256i values = r.values;
   const char* q;  // Q's first byte
   unsigned n1 = 0, f1 = 0, q1, n2, f2, q2;  // n1 = 0: P has s's shape
-  std::uint16_t open, comma;
-  std::memcpy(&open, p, 2);
-  if (open != ('[' | '"' << 8)) return false;
   std::memcpy(&comma, p + s.q_off - 2, 2);
   if (((~r.digits & s.digit_bits) | (~r.marks & s.mark_bits)) & 0xFFFFu ||
       comma != (',' | '"' << 8)) {
     __m128i d1, d2;
-    if (!decimal16_shape(p + 2, d1, n1, f1, q1)) return false;
+    if (!decimal16_shape(p + 2, d1, n1, f1, q1)) return nullptr;
     q = p + 2 + q1 + 3;
-    if (q[-2] != ',' || q[-1] != '"' || !decimal16_shape(q, d2, n2, f2, q2)) return false;
+    if (q[-2] != ',' || q[-1] != '"' || !decimal16_shape(q, d2, n2, f2, q2)) return nullptr;
     values = _mm256_set_m128i(d2, d1);
   } else {
     q = p + s.q_off;
-    if (!digits_shape(q, r.digits >> 16, n2, f2, q2)) return false;
+    if (!digits_shape(q, r.digits >> 16, n2, f2, q2)) return nullptr;
   }
   const char* const close = q + q2 + 1;
-  if (*close != ']' || close >= end) return false;
+  if (*close != ']' || close >= end) return nullptr;
   if (n1 != 0) s.set_p(n1, f1);
   s.set_q(n2, f2);  // after set_p: the level's size depends on where Q starts
   pair_values(_mm256_shuffle_epi8(values, _mm256_load_si256(
                                               reinterpret_cast<const __m256i*>(s.shuffle))),
-              px, qty);
-  p = close + 1;
-  return true;
+              s.px, s.qty);
+  return close + 1;
 }
 
+// The level at p ('[', which must lie before `end`): px and qty as decimal16() reads them, p
+// moved past its ']' (which must lie before `end`); false when decimal16() would refuse either.
+// Reads 16 bytes at p + 2 and at p + s.q_off, at most 37 bytes from p. When the level's shape
+// is not s, s becomes its shape (learn_level_pair()).
 SHADOW_FEED_INLINE bool level_pair(const char*& p, const char* end, LevelShape& s, Fixed& px,
                                    Fixed& qty) noexcept {
-  LevelPairRead r;
-  r.bytes = _mm256_inserti128_si256(
-      _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2))),
-      _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + s.q_off)), 1);
-  r.values = _mm256_sub_epi8(r.bytes, load256(kSimdBytes.zero_char));
-  r.digits = static_cast<std::uint32_t>(_mm256_movemask_epi8(
-      _mm256_cmpeq_epi8(_mm256_min_epu8(r.values, load256(kSimdBytes.nine)), r.values)));
-  r.marks = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(
-      r.bytes, _mm256_load_si256(reinterpret_cast<const __m256i*>(s.marks)))));
+  const LevelPairRead r = read_level_pair(p, s);
   const char* const close = p + s.size - 1;
   std::uint16_t open, comma;
   std::memcpy(&open, p, 2);
@@ -362,7 +370,12 @@ SHADOW_FEED_INLINE bool level_pair(const char*& p, const char* end, LevelShape& 
   if (((~r.digits & s.digit_bits) | (~r.marks & s.mark_bits)) != 0 ||
       open != ('[' | '"' << 8) || comma != (',' | '"' << 8) || *close != ']' || close >= end)
       [[unlikely]] {
-    return learn_level_pair(p, end, s, r, px, qty);
+    const char* const next = learn_level_pair(p, end, s);
+    if (next == nullptr) return false;
+    px = s.px;
+    qty = s.qty;
+    p = next;
+    return true;
   }
   pair_values(_mm256_shuffle_epi8(r.values, _mm256_load_si256(
                                                 reinterpret_cast<const __m256i*>(s.shuffle))),

@@ -137,6 +137,20 @@ inline bool numeric_id(std::string_view s, std::uint64_t& out) noexcept {
   return true;
 }
 
+// One level `["p","q"]` at p (whitespace allowed) by the general rules (scan_decimal); p moves
+// past its ']'. Its own locals take the values: their addresses escape into the out-of-line
+// parser, and the caller's px and qty stay in registers.
+SHADOW_FEED_INLINE bool scan_level(const char*& p, const char* end, Fixed& px, Fixed& qty) noexcept {
+  Fixed a, b;
+  if (!expect(p, end, '[') || !scan_decimal(p, end, a) || !expect(p, end, ',') ||
+      !scan_decimal(p, end, b) || !expect(p, end, ']')) {
+    return false;
+  }
+  px = a;
+  qty = b;
+  return true;
+}
+
 // Reads the levels of `[["p","q"],...]` (whitespace allowed) starting at the '[' at `p`, up to
 // the matching ']' (which must lie before `end`); `p` is left on that ']'. Any other shape
 // (numbers, 1 or 3 elements, nesting, escapes) is kBadValue; `n` counts the levels read.
@@ -148,15 +162,16 @@ SHADOW_FEED_INLINE DecodeStatus scan_levels(const char*& p, const char* end, boo
     --p;
     return DecodeStatus::kOk;
   }
+  typename EventWriter<S>::LevelSpan span;
   for (;;) {
     Fixed px, qty;
 #if defined(__AVX2__)
     // What venues send, `["61737.63000000","0.00000000"]` with no whitespace, in one go: with
     // the previous level's shape when it has it, else with its own (json_scan.h). A level
     // neither reads is one two decimal16() calls refuse too: the general path takes it.
-    LevelShape& shape = w.level_shape();
-    if (level_pair(p, end, shape, px, qty)) {
-    } else
+    if (!level_pair(p, end, w.level_shape(), px, qty) && !scan_level(p, end, px, qty)) {
+      return DecodeStatus::kBadValue;
+    }
 #elif defined(__SSE4_1__)
     // What venues send, `["61737.63000000","0.00000000"]` with no whitespace, in one go.
     const char* q;
@@ -164,17 +179,18 @@ SHADOW_FEED_INLINE DecodeStatus scan_levels(const char*& p, const char* end, boo
     if (p[0] == '[' && p[1] == '"' && decimal16(p + 2, end, q, px) && q[0] == ',' &&
         q[1] == '"' && decimal16(q + 2, end, r, qty) && r < end && r[0] == ']') {
       p = r + 1;
-    } else
-#endif
-    if (!expect(p, end, '[') || !scan_decimal(p, end, px) || !expect(p, end, ',') ||
-        !scan_decimal(p, end, qty) || !expect(p, end, ']')) {
+    } else if (!scan_level(p, end, px, qty)) {
       return DecodeStatus::kBadValue;
     }
-    if (!w.add_level(bid, px, qty)) return DecodeStatus::kSinkFull;
+#else
+    if (!scan_level(p, end, px, qty)) return DecodeStatus::kBadValue;
+#endif
+    if (!w.put_level(bid, px, qty, span)) return DecodeStatus::kSinkFull;
     ++n;
     if (expect(p, end, ',')) continue;
     if (expect(p, end, ']')) {
       --p;
+      w.close_span(bid, span);
       return DecodeStatus::kOk;
     }
     return DecodeStatus::kBadValue;
