@@ -222,7 +222,8 @@ void ShadowEngine::decide(Slot& s, std::int64_t now) noexcept {
     top.ask_qty = ask.qty;
     top.tick = b.tick();
   }
-  s.quoter.decide(top, s.sim->account().position, now, decision_);
+  // Nothing to do when the quoter would only repeat its last decision (it kept both sides).
+  if (!s.quoter.decide_if_changed(top, s.sim->account().position, now, decision_)) return;
   const SideDecision* sides[2] = {&decision_.bid, &decision_.ask};
   for (int i = 0; i < 2; ++i) {
     const Side side = i == 0 ? Side::kBuy : Side::kSell;

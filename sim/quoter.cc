@@ -216,8 +216,22 @@ void Quoter::decide(const BookTop& top, Fixed position, std::int64_t now_ns,
   if (out.ask.reason == QuoteReason::kPositionLimit) out.target_ask_px = 0;
 }
 
+bool Quoter::decide_if_changed(const BookTop& top, Fixed position, std::int64_t now_ns,
+                               QuoteDecision& out) noexcept {
+  if (settled_ && top == last_top_ && position == last_position_) return false;
+  decide(top, position, now_ns, out);
+  last_top_ = top;
+  last_position_ = position;
+  auto kept = [](const SideDecision& d) noexcept {
+    return d.action == QuoteAction::kKeep && d.reason != QuoteReason::kThrottled;
+  };
+  settled_ = kept(out.bid) && kept(out.ask);
+  return true;
+}
+
 void Quoter::on_filled(std::uint64_t order_id, Fixed qty) noexcept {
   if (order_id == 0 || qty <= 0) return;
+  settled_ = false;
   for (WorkingQuote* w : {&bid_, &ask_}) {
     if (w->order_id != order_id) continue;
     w->qty -= qty;
@@ -228,11 +242,13 @@ void Quoter::on_filled(std::uint64_t order_id, Fixed qty) noexcept {
 
 void Quoter::on_cancelled(std::uint64_t order_id) noexcept {
   if (order_id == 0) return;
+  settled_ = false;
   if (bid_.order_id == order_id) bid_ = WorkingQuote{};
   if (ask_.order_id == order_id) ask_ = WorkingQuote{};
 }
 
 void Quoter::reset() noexcept {
+  settled_ = false;
   bid_ = WorkingQuote{};
   ask_ = WorkingQuote{};
 }

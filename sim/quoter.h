@@ -78,6 +78,7 @@ struct BookTop {
   Fixed ask_px = 0;
   Fixed ask_qty = 0;
   Fixed tick = 0;
+  bool operator==(const BookTop&) const noexcept = default;
 };
 
 enum class QuoteAction : std::uint8_t {
@@ -138,6 +139,13 @@ class Quoter {
   explicit Quoter(const QuoterConfig& cfg) noexcept;
 
   void decide(const BookTop& top, Fixed position, std::int64_t now_ns, QuoteDecision& out) noexcept;
+  // decide() for a caller that acts only on a new decision: false, and `out` not written, when
+  // decide() would repeat the decision it made last: the same top and position, and since then
+  // nothing placed, cancelled, throttled (which waits on the clock), filled or reset. A decision
+  // that only keeps both sides depends on nothing else. The engine's trades and the depth updates
+  // below the top leave most decisions so.
+  bool decide_if_changed(const BookTop& top, Fixed position, std::int64_t now_ns,
+                         QuoteDecision& out) noexcept;
 
   // Reports a (partial) fill of `qty` of order `order_id`; a fully filled order is gone.
   void on_filled(std::uint64_t order_id, Fixed qty) noexcept;
@@ -164,6 +172,10 @@ class Quoter {
   WorkingQuote ask_;
   std::int64_t bid_last_place_ns_ = INT64_MIN;
   std::int64_t ask_last_place_ns_ = INT64_MIN;
+  // decide_if_changed(): the inputs of the last decision, and whether it would be made again.
+  BookTop last_top_;
+  Fixed last_position_ = 0;
+  bool settled_ = false;
 };
 
 }  // namespace shadow

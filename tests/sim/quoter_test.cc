@@ -561,6 +561,83 @@ TEST(QuoterTest, NeverCrossesAndNeverExceedsMaxPosition) {
   }
 }
 
+bool same_side(const SideDecision& a, const SideDecision& b) {
+  return a.action == b.action && a.reason == b.reason && a.px == b.px && a.qty == b.qty &&
+         a.order_id == b.order_id;
+}
+bool same_decision(const QuoteDecision& a, const QuoteDecision& b) {
+  return same_side(a.bid, b.bid) && same_side(a.ask, b.ask) && a.imbalance == b.imbalance &&
+         a.mid == b.mid && a.microprice == b.microprice && a.skew == b.skew &&
+         a.target_bid_px == b.target_bid_px && a.target_ask_px == b.target_ask_px &&
+         a.valid_top == b.valid_top;
+}
+
+// decide_if_changed() against decide() on the same sequence: a quoter that skips a decision
+// skips only one decide() would have made again, and both quoters end in the same state. The
+// tops, positions and sizes repeat often, the clock throttles re-quotes, and fills and cancels
+// come between decisions.
+TEST(QuoterTest, DecideIfChangedSkipsOnlyRepeatedDecisions) {
+  for (const QuoteMode mode : {QuoteMode::kAtBest, QuoteMode::kAroundMid}) {
+    QuoterConfig c = base_config();
+    c.mode = mode;
+    c.half_spread_bps = bps(3);
+    c.skew_bps_at_max_position = bps(5);
+    c.size_jitter = 0.2;
+    c.seed = 7;
+    c.min_requote_interval_ns = 1'000'000;
+    Quoter every(c), changed(c);
+    QuoteDecision a, b, last;
+    std::mt19937_64 rng(20261205);
+    std::int64_t now = 0;
+    BookTop t = top(10000, 10001);
+    Fixed pos = 0;
+    std::size_t skipped = 0, decided = 0;
+    for (int i = 0; i < 200'000; ++i) {
+      now += static_cast<std::int64_t>(rng() % 400'000);
+      if (rng() % 10 < 3) {  // else the same top and position as the step before
+        const std::int64_t bid = 10000 + static_cast<std::int64_t>(rng() % 3);
+        t = rng() % 50 == 0 ? BookTop{}  // unusable now and then
+                            : top(bid, bid + 1 + static_cast<std::int64_t>(rng() % 2),
+                                  milli(500 + 500 * static_cast<std::int64_t>(rng() % 2)));
+        pos = milli(500) * (static_cast<std::int64_t>(rng() % 5) - 2);
+      }
+      every.decide(t, pos, now, a);
+      if (changed.decide_if_changed(t, pos, now, b)) {
+        ++decided;
+        ASSERT_TRUE(same_decision(a, b)) << "step " << i;
+        last = b;
+      } else {
+        ++skipped;
+        ASSERT_TRUE(same_decision(a, last)) << "step " << i << ": skipped a new decision";
+      }
+      // Fills and cancels reach both quoters alike.
+      if (rng() % 20 == 0) {
+        const Side side = rng() % 2 == 0 ? Side::kBuy : Side::kSell;
+        const WorkingQuote w = every.working(side);
+        if (w.live()) {
+          const Fixed f = std::min(w.qty, milli(1 + static_cast<std::int64_t>(rng() % 600)));
+          every.on_filled(w.order_id, f);
+          changed.on_filled(w.order_id, f);
+        }
+      } else if (rng() % 40 == 0) {
+        const std::uint64_t id = every.working(Side::kSell).order_id;
+        every.on_cancelled(id);
+        changed.on_cancelled(id);
+      } else if (rng() % 5000 == 0) {
+        every.reset();
+        changed.reset();
+      }
+      for (const Side side : {Side::kBuy, Side::kSell}) {
+        ASSERT_EQ(every.working(side).order_id, changed.working(side).order_id) << "step " << i;
+        ASSERT_EQ(every.working(side).px, changed.working(side).px) << "step " << i;
+        ASSERT_EQ(every.working(side).qty, changed.working(side).qty) << "step " << i;
+      }
+    }
+    EXPECT_GT(skipped, 20'000u);  // the sequence does repeat decisions
+    EXPECT_GT(decided, 20'000u);
+  }
+}
+
 TEST(QuoterTest, DecideDoesNotAllocate) {
   QuoterConfig c = base_config();
   c.mode = QuoteMode::kAroundMid;
