@@ -201,7 +201,8 @@ class PeerDecoderBase {
   SymbolTable& symbols_;
   std::uint64_t msg_seq_ = 0;
   MarketEvent* slots_[feed_internal::kMaxEventsPerMessage];
-  feed_internal::LevelShape level_shape_{5, 8, 1, 8};  // unused: the peers read no levels with it
+  // Unused: the peers read no levels with it.
+  feed_internal::PairShape level_shape_{feed_internal::LevelFrame{}, 5, 8, 1, 8};
 };
 
 template <class Dom>

@@ -167,9 +167,9 @@ class DecoderBase {
   std::uint64_t one_pass_ = 0;
   std::uint64_t layout_ = 0;
   MarketEvent* slots_[kMaxEventsPerMessage];
-  // The shape of the last book level read (json_scan.h level_pair()); Binance BTCUSDT's until a
-  // level of another shape is read.
-  LevelShape level_shape_{5, 8, 1, 8};
+  // The shape of the last book level read (json_scan.h decimal_pair()); Binance BTCUSDT's until
+  // a level of another shape is read.
+  PairShape level_shape_{LevelFrame{}, 5, 8, 1, 8};
 };
 
 // --- implementation -------------------------------------------------------------------------

@@ -17,7 +17,7 @@
 
 namespace shadow::feed_internal {
 
-struct LevelShape;  // json_scan.h
+struct PairShape;  // json_scan.h
 
 using shadow::kMaxEventsPerMessage;  // core/event_sink.h: the most events one message may span
 // The most invalid values (levels and trades) one message may hold: what MarketEvent's 16-bit
@@ -44,14 +44,15 @@ struct MessageHeader {
 // Claims the events of one message from the sink, in order, and remembers them so the header
 // can be stamped once the whole message has been read (venues put ids and timestamps after the
 // levels). `slots` is decoder-owned storage for kMaxEventsPerMessage pointers; `shape` is the
-// decoder's LevelShape (json_scan.h), which the level readers keep from one message to the next.
+// decoder's PairShape of book levels (json_scan.h), which the level reader keeps from one message
+// to the next.
 template <EventSink S>
 class EventWriter {
  public:
-  EventWriter(S& sink, MarketEvent** slots, LevelShape& shape) noexcept
+  EventWriter(S& sink, MarketEvent** slots, PairShape& shape) noexcept
       : sink_(sink), slots_(slots), shape_(shape) {}
 
-  LevelShape& level_shape() const noexcept { return shape_; }
+  PairShape& level_shape() const noexcept { return shape_; }
 
   // A new event with a zeroed header (payload untouched), or nullptr (sink full / too many).
   MarketEvent* add() noexcept {
@@ -208,7 +209,7 @@ class EventWriter {
 
   S& sink_;
   MarketEvent** slots_;
-  LevelShape& shape_;
+  PairShape& shape_;
   MarketEvent* book_ = nullptr;
   std::size_t n_ = 0;
   std::size_t levels_ = 0;

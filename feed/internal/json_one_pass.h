@@ -398,6 +398,20 @@ SHADOW_FEED_INLINE bool str(const char*& p, const char* end, std::string_view& o
 SHADOW_FEED_INLINE bool dec(const char*& p, const char* end, Fixed& out) noexcept {
   return scan_decimal(p, end, out);
 }
+// Two decimal strings in Frame (json_scan.h; a layout's frame also names `sep`, the literal
+// between the two values: its mid without Q's opening quote), from P's opening quote:
+// decimal_pair() where the CPU has AVX2, else (or where it refuses the pair) dec, lit(sep),
+// dec, which read the same text the same way. A run of literals before a pair: under 16 bytes.
+template <class Frame>
+SHADOW_FEED_INLINE bool dec_pair(const char*& p, const char* end, PairShape& s, Fixed& px,
+                                 Fixed& qty) noexcept {
+#if defined(__AVX2__)
+  if (decimal_pair<Frame>(p, end, s, px, qty)) return true;
+#else
+  (void)s;
+#endif
+  return dec(p, end, px) && lit(p, end, Frame::sep) && dec(p, end, qty);
+}
 SHADOW_FEED_INLINE bool boolean(const char*& p, const char* end, bool& out) noexcept {
   ScanValue v{p, end};
   if (get_bool(v, out) != simdjson::SUCCESS) return false;

@@ -93,7 +93,7 @@ SHADOW_FEED_INLINE unsigned ctz_nonzero(unsigned x) noexcept {
 // uniform byte constant it can see with three instructions each time (mov, vmovd,
 // vpbroadcastb) and repeats that in every inlined copy; one it cannot see is the memory operand
 // of the instruction that uses it (engine gate: 2,073 -> 2,000 instructions per message).
-// Those the 32-byte level reader (level_pair) also uses are 32 bytes wide; the 16-byte readers
+// Those the 32-byte pair reader (decimal_pair) also uses are 32 bytes wide; the 16-byte readers
 // load their first half.
 struct alignas(16) Bytes16 {
   std::uint8_t b[16];
@@ -128,7 +128,7 @@ SHADOW_FEED_INLINE __m256i load256(const Bytes32& c) noexcept {
 #endif
 #endif
 
-// The pshufb controls decimal16() and level_pair() line a decimal's digits up with.
+// The pshufb controls decimal16() and decimal_pair() line a decimal's digits up with.
 struct DecimalShuffle {
   // idx[n][f]: n integer digits (1-8) right-aligned into bytes 0-7, then the f fractional
   // digits (0-8) after the point left-aligned into bytes 8-15; -1 (pshufb's zero) elsewhere, so
@@ -147,13 +147,22 @@ struct DecimalShuffle {
 };
 inline constexpr DecimalShuffle kDecimalShuffle{};
 
-// A book level `["P","Q"]` with no whitespace, read as two decimal16() calls would read it (same
-// strings taken, same values) from one 32-byte classification: P's 16 bytes in the low lane, Q's
-// in the high one. Where Q starts depends on P's length, so the level is read against the
-// LevelShape of the previous level of the stream (venues repeat one shape: Binance sends
-// `["61737.63000000","0.00000000"]`, 5.8 digits then 1.8): its digit and mark bytes are checked
-// in one test; a level of another shape is read by learn_level_pair(), which keeps its shape.
+// Two decimal strings P and Q in a fixed frame, read as two decimal16() calls would read them
+// (same strings taken, same values) from one 32-byte classification: P's 16 bytes in the low
+// lane, Q's in the high one. A book level `["P","Q"]` is one (LevelFrame), and so are Binance's
+// bookTicker `"P","B":"Q"` and trade `"P","q":"Q"`. Where Q starts depends on P's length, so a
+// pair is read against the PairShape of the previous pair of the stream (venues repeat one
+// shape: Binance sends `["61737.63000000","0.00000000"]`, 5.8 digits then 1.8): its digit and
+// mark bytes are checked in one test; a pair of another shape is read by learn_decimal_pair(),
+// which keeps its shape.
 //
+// A frame is the text around the two strings: `head` before P (its last byte is P's opening
+// quote), `mid` from after P's closing quote through Q's opening quote, `tail` after Q's
+// closing quote (at most 8 bytes each).
+struct LevelFrame {
+  static constexpr char head[] = "[\"", mid[] = ",\"", tail[] = "]";
+};
+
 // What decimal16() requires of a decimal of n integer and f fractional digits (n 1-8, f 0-8):
 // at[n][f] holds '.' at n when f > 0 and '"' at its closing quote, 0 elsewhere; digit_bits the
 // bytes that are digits, mark_bits those `at` names, length the offset of the quote.
@@ -180,26 +189,27 @@ struct DecimalMarks {
 };
 inline constexpr DecimalMarks kDecimalMarks{};
 
-struct alignas(32) LevelShape {
+struct alignas(32) PairShape {
   std::int8_t shuffle[32];   // kDecimalShuffle rows of P (low lane) and Q (high lane)
   char marks[32];            // kDecimalMarks rows of P and Q
   std::uint32_t digit_bits;  // bytes that must be digits: bits 0-15 in P, 16-31 in Q
   std::uint32_t mark_bits;   // bytes that must equal `marks`
-  std::uint32_t q_off;       // Q's first byte, from the level's '['
-  std::uint32_t size;        // the level's bytes, '[' to ']'
-  Fixed px, qty;             // the values of the level learn_level_pair() read
+  std::uint32_t q_off;       // Q's first byte, from the frame's first
+  std::uint32_t size;        // the frame's bytes
+  Fixed px, qty;             // the values of the pair learn_decimal_pair() read
+  std::uint8_t head_len, mid_len, tail_len;  // the frame's
 
-  // P of n1 integer and f1 fractional digits, Q of n2 and f2 (each as decimal16_shape() gives
-  // them: n 1-8, f 0-8, closing quote < 16).
-  constexpr LevelShape(unsigned n1, unsigned f1, unsigned n2, unsigned f2) noexcept
-      : shuffle{}, marks{}, digit_bits(0), mark_bits(0), q_off(0), size(0), px(0), qty(0) {
-    set(n1, f1, n2, f2);
-  }
-  constexpr void set(unsigned n1, unsigned f1, unsigned n2, unsigned f2) noexcept {
+  // In Frame, P of n1 integer and f1 fractional digits, Q of n2 and f2 (each as
+  // decimal16_shape() gives them: n 1-8, f 0-8, closing quote < 16).
+  template <class Frame>
+  constexpr PairShape(Frame, unsigned n1, unsigned f1, unsigned n2, unsigned f2) noexcept
+      : shuffle{}, marks{}, digit_bits(0), mark_bits(0), q_off(0), size(0), px(0), qty(0),
+        head_len(sizeof Frame::head - 1), mid_len(sizeof Frame::mid - 1),
+        tail_len(sizeof Frame::tail - 1) {
     set_p(n1, f1);
     set_q(n2, f2);
   }
-  // P's half (and where Q starts); set_q() must follow, as the level's size depends on both.
+  // P's half (and where Q starts); set_q() must follow, as the frame's size depends on both.
   constexpr void set_p(unsigned n, unsigned f) noexcept {
     const DecimalMarks& m = kDecimalMarks;
     for (int i = 0; i < 16; ++i) {
@@ -208,7 +218,7 @@ struct alignas(32) LevelShape {
     }
     digit_bits = (digit_bits & 0xFFFF0000u) | m.digit_bits[n][f];
     mark_bits = (mark_bits & 0xFFFF0000u) | m.mark_bits[n][f];
-    q_off = 2 + m.length[n][f] + 3u;  // `["`, P, `","`
+    q_off = head_len + m.length[n][f] + 1u + mid_len;  // head, P, its quote, mid
   }
   constexpr void set_q(unsigned n, unsigned f) noexcept {
     const DecimalMarks& m = kDecimalMarks;
@@ -218,10 +228,37 @@ struct alignas(32) LevelShape {
     }
     digit_bits = (digit_bits & 0xFFFFu) | static_cast<std::uint32_t>(m.digit_bits[n][f]) << 16;
     mark_bits = (mark_bits & 0xFFFFu) | static_cast<std::uint32_t>(m.mark_bits[n][f]) << 16;
-    size = q_off + m.length[n][f] + 2u;  // Q, `"]`
+    size = q_off + m.length[n][f] + 1u + tail_len;  // Q, its quote, tail
   }
 };
 
+// True when the n bytes at p are those of `s` (n <= 8, a compile-time string): one load and
+// compare, of 8 bytes past 2, with the bytes past n shifted out (as layout::lit). Reads n bytes
+// at p, 8 when n > 2.
+template <std::size_t N>
+SHADOW_FEED_INLINE bool bytes_are(const char* p, const char (&s)[N]) noexcept {
+  constexpr std::size_t n = N - 1;
+  static_assert(n <= 8, "at most 8 bytes");
+  if constexpr (n == 0) {
+    return true;
+  } else if constexpr (n == 1) {
+    return *p == s[0];
+  } else if constexpr (n == 2 && std::endian::native == std::endian::little) {
+    std::uint16_t x;
+    std::memcpy(&x, p, sizeof x);
+    return x == static_cast<std::uint16_t>(static_cast<unsigned char>(s[0]) |
+                                           static_cast<unsigned char>(s[1]) << 8);
+  } else if constexpr (std::endian::native != std::endian::little) {
+    return std::memcmp(p, s, n) == 0;
+  } else {
+    std::uint64_t x, want = 0;
+    std::memcpy(&x, p, sizeof x);
+    for (std::size_t i = 0; i < n; ++i) {
+      want |= std::uint64_t{static_cast<unsigned char>(s[i])} << (8 * i);
+    }
+    return ((x ^ want) << (64 - 8 * n)) == 0;
+  }
+}
 #if defined(__SSE4_1__)
 // The multiply-add ladder of simdjson's parse_eight_digits, on two groups at once: bytes 0-7
 // and 8-15 of v hold digit values (0-9, most significant first), first and second receive the
@@ -300,17 +337,19 @@ SHADOW_FEED_INLINE void pair_values(__m256i v, Fixed& px, Fixed& qty) noexcept {
   qty = static_cast<Fixed>(_mm_cvtsi128_si64(_mm256_extracti128_si256(r, 1)));
 }
 
-// The 32 bytes level_pair() classifies: P's 16 at p + 2 and Q's 16 where s puts Q, less '0'
-// in `values`; `digits` the mask of their digit bytes, `marks` of those equal to s.marks.
-struct LevelPairRead {
+// The 32 bytes decimal_pair() classifies: P's 16 and Q's 16 where s puts Q, less '0' in
+// `values`; `digits` the mask of their digit bytes, `marks` of those equal to s.marks.
+struct PairRead {
   __m256i values;
   std::uint32_t digits, marks;
 };
-SHADOW_FEED_INLINE LevelPairRead read_level_pair(const char* p, const LevelShape& s) noexcept {
+template <class Frame>
+SHADOW_FEED_INLINE PairRead read_pair(const char* p, const PairShape& s) noexcept {
+  constexpr std::size_t head = sizeof Frame::head - 1;
   const __m256i bytes = _mm256_inserti128_si256(
-      _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2))),
+      _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + head))),
       _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + s.q_off)), 1);
-  LevelPairRead r;
+  PairRead r;
   r.values = _mm256_sub_epi8(bytes, load256(kSimdBytes.zero_char));
   r.digits = static_cast<std::uint32_t>(_mm256_movemask_epi8(
       _mm256_cmpeq_epi8(_mm256_min_epu8(r.values, load256(kSimdBytes.nine)), r.values)));
@@ -319,58 +358,59 @@ SHADOW_FEED_INLINE LevelPairRead read_level_pair(const char* p, const LevelShape
   return r;
 }
 
-// The level at p ('[') when level_pair() missed, by decimal16()'s rules: returns the byte past
-// its ']' (which must lie before `end`) with its values in s.px / s.qty and its shape in s, or
-// nullptr when decimal16() would refuse either decimal. When P has s's shape, Q was read where
-// it starts and only its shape is new (Bybit sends sizes of any length: "680", "10385");
-// otherwise both are read again. Out of line, and nothing of the caller's in memory: venues
-// repeat one shape.
-[[gnu::noinline]] inline const char* learn_level_pair(const char* p, const char* end,
-                                                      LevelShape& s) noexcept {
-  std::uint16_t open, comma;
-  std::memcpy(&open, p, 2);
-  if (open != ('[' | '"' << 8)) return nullptr;
-  const LevelPairRead r = read_level_pair(p, s);
+// The pair at p (its frame's first byte) when decimal_pair() missed, by decimal16()'s rules:
+// returns the byte past the frame (whose last byte, or Q's closing quote, must lie before
+// `end`) with the values in s.px / s.qty and the shape in s, or nullptr when decimal16() would
+// refuse either string or the frame differs. When P has s's shape, Q was read where it starts
+// and only its shape is new (Bybit sends sizes of any length: "680", "10385"); otherwise both
+// are read again. Out of line, and nothing of the caller's in memory: venues repeat one shape.
+template <class Frame>
+[[gnu::noinline]] const char* learn_decimal_pair(const char* p, const char* end,
+                                                 PairShape& s) noexcept {
+  constexpr std::size_t head = sizeof Frame::head - 1, mid = sizeof Frame::mid - 1;
+  constexpr std::size_t tail = sizeof Frame::tail - 1;
+  if (!bytes_are(p, Frame::head)) return nullptr;
+  const PairRead r = read_pair<Frame>(p, s);
   __m256i values = r.values;
   const char* q;  // Q's first byte
   unsigned n1 = 0, f1 = 0, q1, n2, f2, q2;  // n1 = 0: P has s's shape
-  std::memcpy(&comma, p + s.q_off - 2, 2);
   if (((~r.digits & s.digit_bits) | (~r.marks & s.mark_bits)) & 0xFFFFu ||
-      comma != (',' | '"' << 8)) {
+      !bytes_are(p + s.q_off - mid, Frame::mid)) {
     __m128i d1, d2;
-    if (!decimal16_shape(p + 2, d1, n1, f1, q1)) return nullptr;
-    q = p + 2 + q1 + 3;
-    if (q[-2] != ',' || q[-1] != '"' || !decimal16_shape(q, d2, n2, f2, q2)) return nullptr;
+    if (!decimal16_shape(p + head, d1, n1, f1, q1)) return nullptr;
+    q = p + head + q1 + 1 + mid;
+    if (!bytes_are(q - mid, Frame::mid) || !decimal16_shape(q, d2, n2, f2, q2)) return nullptr;
     values = _mm256_set_m128i(d2, d1);
   } else {
     q = p + s.q_off;
     if (!digits_shape(q, r.digits >> 16, n2, f2, q2)) return nullptr;
   }
-  const char* const close = q + q2 + 1;
-  if (*close != ']' || close >= end) return nullptr;
+  const char* const last = q + q2 + tail;  // the frame's last byte
+  if (!bytes_are(q + q2 + 1, Frame::tail) || last >= end) return nullptr;
   if (n1 != 0) s.set_p(n1, f1);
-  s.set_q(n2, f2);  // after set_p: the level's size depends on where Q starts
+  s.set_q(n2, f2);  // after set_p: the frame's size depends on where Q starts
   pair_values(_mm256_shuffle_epi8(values, _mm256_load_si256(
                                               reinterpret_cast<const __m256i*>(s.shuffle))),
               s.px, s.qty);
-  return close + 1;
+  return last + 1;
 }
 
-// The level at p ('[', which must lie before `end`): px and qty as decimal16() reads them, p
-// moved past its ']' (which must lie before `end`); false when decimal16() would refuse either.
-// Reads 16 bytes at p + 2 and at p + s.q_off, at most 37 bytes from p. When the level's shape
-// is not s, s becomes its shape (learn_level_pair()).
-SHADOW_FEED_INLINE bool level_pair(const char*& p, const char* end, LevelShape& s, Fixed& px,
-                                   Fixed& qty) noexcept {
-  const LevelPairRead r = read_level_pair(p, s);
-  const char* const close = p + s.size - 1;
-  std::uint16_t open, comma;
-  std::memcpy(&open, p, 2);
-  std::memcpy(&comma, p + s.q_off - 2, 2);
+// The pair framed by Frame at p (its first byte): px and qty as decimal16() reads them, p moved
+// past the frame, whose last byte (Q's closing quote when the tail is empty) must lie before
+// `end`; false when decimal16() would refuse either string or the frame differs. When the
+// pair's shape is not s, s becomes its shape. Reads 16 bytes at P and at Q and the frame's
+// parts (bytes_are()): for a frame whose head and mid take 8 bytes or fewer, at most 48 bytes
+// from p (37 for a book level).
+template <class Frame>
+SHADOW_FEED_INLINE bool decimal_pair(const char*& p, const char* end, PairShape& s, Fixed& px,
+                                     Fixed& qty) noexcept {
+  constexpr std::size_t mid = sizeof Frame::mid - 1, tail = sizeof Frame::tail - 1;
+  const PairRead r = read_pair<Frame>(p, s);
+  const char* const last = p + s.size - 1;
   if (((~r.digits & s.digit_bits) | (~r.marks & s.mark_bits)) != 0 ||
-      open != ('[' | '"' << 8) || comma != (',' | '"' << 8) || *close != ']' || close >= end)
-      [[unlikely]] {
-    const char* const next = learn_level_pair(p, end, s);
+      !bytes_are(p, Frame::head) || !bytes_are(p + s.q_off - mid, Frame::mid) ||
+      !bytes_are(last + 1 - tail, Frame::tail) || last >= end) [[unlikely]] {
+    const char* const next = learn_decimal_pair<Frame>(p, end, s);
     if (next == nullptr) return false;
     px = s.px;
     qty = s.qty;
@@ -380,7 +420,7 @@ SHADOW_FEED_INLINE bool level_pair(const char*& p, const char* end, LevelShape& 
   pair_values(_mm256_shuffle_epi8(r.values, _mm256_load_si256(
                                                 reinterpret_cast<const __m256i*>(s.shuffle))),
               px, qty);
-  p = close + 1;
+  p = last + 1;
   return true;
 }
 #endif

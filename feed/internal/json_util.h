@@ -169,7 +169,8 @@ SHADOW_FEED_INLINE DecodeStatus scan_levels(const char*& p, const char* end, boo
     // What venues send, `["61737.63000000","0.00000000"]` with no whitespace, in one go: with
     // the previous level's shape when it has it, else with its own (json_scan.h). A level
     // neither reads is one two decimal16() calls refuse too: the general path takes it.
-    if (!level_pair(p, end, w.level_shape(), px, qty) && !scan_level(p, end, px, qty)) {
+    if (!decimal_pair<LevelFrame>(p, end, w.level_shape(), px, qty) &&
+        !scan_level(p, end, px, qty)) {
       return DecodeStatus::kBadValue;
     }
 #elif defined(__SSE4_1__)

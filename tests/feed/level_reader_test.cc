@@ -1,5 +1,5 @@
 // The book-level reader both decoders share (feed/internal/json_util.h scan_levels, with the
-// 32-byte pair reader of json_scan.h level_pair where the CPU has AVX2) against a reference
+// 32-byte pair reader of json_scan.h decimal_pair where the CPU has AVX2) against a reference
 // that shares none of its code: every level is parse_fixed() of its two strings as simdjson's
 // DOM parser delimits them, on every message of both recorded captures and on random messages
 // whose levels change shape from one level to the next (the pair reader keeps the previous
