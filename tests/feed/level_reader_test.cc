@@ -73,15 +73,17 @@ Levels reference_of(simdjson::dom::parser& parser, std::string_view text) {
   return out;
 }
 
-// Every level of a recorded capture, decoded as the feed decodes it, against the reference;
-// `levels` counts those the reference read.
-void every_level_of(const std::string& path, Protocol protocol, std::size_t& levels) {
+// Every level of the recorded capture `rel`, decoded as the feed decodes it, against the
+// reference, which must read `levels` levels (decoder_data_test's count: it saw them all).
+void every_level_of(const char* rel, Protocol protocol, std::size_t levels) {
+  const std::string path = testing::data_path(rel);
+  if (path.empty()) SHADOW_MISSING("sample " << rel << " not found: set SHADOW_DATA_DIR");
   SymbolTable symbols;
   CaptureDecoder decoder{symbols};
   testing::VectorSink sink;
   simdjson::dom::parser parser;
   std::string error;
-  std::size_t mismatches = 0;
+  std::size_t mismatches = 0, read = 0;
   const bool ok = decode_capture(path, protocol, decoder, sink, error,
                                  [&](const CaptureLine& l, DecodeStatus st) {
     ASSERT_EQ(st, DecodeStatus::kOk);
@@ -89,33 +91,22 @@ void every_level_of(const std::string& path, Protocol protocol, std::size_t& lev
     const Levels want = reference_of(parser, text);
     const Levels got = levels_of(sink.events, 0);
     sink.events.clear();
-    levels += want.size();
+    read += want.size();
     if (got != want && ++mismatches <= 3) {
       ADD_FAILURE() << "levels differ in: " << text.substr(0, 200);
     }
   });
   ASSERT_TRUE(ok) << error;
   EXPECT_EQ(mismatches, 0u);
+  EXPECT_EQ(read, levels);
 }
 
 TEST(LevelReader, EveryLevelOfTheBinanceCaptureIsParseFixedOfItsText) {
-  const std::string path = testing::data_path(testing::kBinanceSample);
-  if (path.empty()) {
-    SHADOW_MISSING("sample " << testing::kBinanceSample << " not found: set SHADOW_DATA_DIR");
-  }
-  std::size_t levels = 0;
-  every_level_of(path, Protocol::kBinance, levels);
-  EXPECT_EQ(levels, 126090u);  // decoder_data_test's count: the reference saw them all
+  every_level_of(testing::kBinanceSample, Protocol::kBinance, 126090);
 }
 
 TEST(LevelReader, EveryLevelOfTheBybitCaptureIsParseFixedOfItsText) {
-  const std::string path = testing::data_path(testing::kBybitSample);
-  if (path.empty()) {
-    SHADOW_MISSING("sample " << testing::kBybitSample << " not found: set SHADOW_DATA_DIR");
-  }
-  std::size_t levels = 0;
-  every_level_of(path, Protocol::kBybit, levels);
-  EXPECT_EQ(levels, 3966u);  // decoder_data_test's count
+  every_level_of(testing::kBybitSample, Protocol::kBybit, 3966);
 }
 
 // Random decimal strings: mostly what venues send (1-10 integer and 0-8 fractional digits, so
