@@ -202,7 +202,7 @@ class PeerDecoderBase {
   std::uint64_t msg_seq_ = 0;
   MarketEvent* slots_[feed_internal::kMaxEventsPerMessage];
   // Unused: the peers read no levels with it.
-  feed_internal::PairShape level_shape_{feed_internal::LevelFrame{}, 5, 8, 1, 8};
+  feed_internal::PairShape<feed_internal::LevelFrame> level_shape_{5, 8, 1, 8};
 };
 
 template <class Dom>

@@ -119,9 +119,9 @@ class BinanceDecoder : public feed_internal::DecoderBase<BinanceDecoder> {
     static constexpr char head[] = "\"", mid[] = ",\"q\":\"", tail[] = "", sep[] = ",\"q\":";
   };
   // Their shapes, kept from one message to the next (BTCUSDT's until others are read).
-  feed_internal::PairShape bid_shape_{BidFrame{}, 5, 8, 1, 8};
-  feed_internal::PairShape ask_shape_{AskFrame{}, 5, 8, 1, 8};
-  feed_internal::PairShape trade_shape_{TradeFrame{}, 5, 8, 1, 8};
+  feed_internal::PairShape<BidFrame> bid_shape_{5, 8, 1, 8};
+  feed_internal::PairShape<AskFrame> ask_shape_{5, 8, 1, 8};
+  feed_internal::PairShape<TradeFrame> trade_shape_{5, 8, 1, 8};
 
   bool futures_seen_ = false;
   std::uint16_t last_depth_symbol_ = SymbolTable::kInvalid;
@@ -189,8 +189,8 @@ bool BinanceDecoder::read_layout(const char* p, const char* end, Fields& f,
   if (lit(p, end, "\"u\":")) {
     if (!u64(p, end, f.u) || !lit(p, end, ",\"s\":") ||
         !str(p, end, f.symbol) || !lit(p, end, ",\"b\":") ||
-        !dec_pair<BidFrame>(p, end, bid_shape_, f.bid_px, f.bid_qty) ||
-        !lit(p, end, ",\"a\":") || !dec_pair<AskFrame>(p, end, ask_shape_, f.ask_px, f.ask_qty)) {
+        !dec_pair(p, end, bid_shape_, f.bid_px, f.bid_qty) ||
+        !lit(p, end, ",\"a\":") || !dec_pair(p, end, ask_shape_, f.ask_px, f.ask_qty)) {
       return false;
     }
     f.seen |= F::kU | F::kS | F::kBStr | F::kBQty | F::kAStr | F::kAQty;
@@ -199,7 +199,7 @@ bool BinanceDecoder::read_layout(const char* p, const char* end, Fields& f,
     if (!i64(p, end, f.event_time) || !lit(p, end, ",\"s\":") ||
         !str(p, end, f.symbol) || !lit(p, end, ",\"t\":") ||
         !u64(p, end, f.trade_id) || !lit(p, end, ",\"p\":") ||
-        !dec_pair<TradeFrame>(p, end, trade_shape_, f.px, f.qty) || !lit(p, end, ",\"T\":") ||
+        !dec_pair(p, end, trade_shape_, f.px, f.qty) || !lit(p, end, ",\"T\":") ||
         !i64(p, end, f.txn_time) || !lit(p, end, ",\"m\":") ||
         !boolean(p, end, f.buyer_maker) || !lit(p, end, ",\"M\":") ||
         !boolean(p, end, maker_match)) {

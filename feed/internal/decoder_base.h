@@ -169,7 +169,7 @@ class DecoderBase {
   MarketEvent* slots_[kMaxEventsPerMessage];
   // The shape of the last book level read (json_scan.h decimal_pair()); Binance BTCUSDT's until
   // a level of another shape is read.
-  PairShape level_shape_{LevelFrame{}, 5, 8, 1, 8};
+  PairShape<LevelFrame> level_shape_{5, 8, 1, 8};
 };
 
 // --- implementation -------------------------------------------------------------------------

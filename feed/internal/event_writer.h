@@ -17,7 +17,9 @@
 
 namespace shadow::feed_internal {
 
+template <class Frame>
 struct PairShape;  // json_scan.h
+struct LevelFrame;
 
 using shadow::kMaxEventsPerMessage;  // core/event_sink.h: the most events one message may span
 // The most invalid values (levels and trades) one message may hold: what MarketEvent's 16-bit
@@ -49,10 +51,10 @@ struct MessageHeader {
 template <EventSink S>
 class EventWriter {
  public:
-  EventWriter(S& sink, MarketEvent** slots, PairShape& shape) noexcept
+  EventWriter(S& sink, MarketEvent** slots, PairShape<LevelFrame>& shape) noexcept
       : sink_(sink), slots_(slots), shape_(shape) {}
 
-  PairShape& level_shape() const noexcept { return shape_; }
+  PairShape<LevelFrame>& level_shape() const noexcept { return shape_; }
 
   // A new event with a zeroed header (payload untouched), or nullptr (sink full / too many).
   MarketEvent* add() noexcept {
@@ -209,7 +211,7 @@ class EventWriter {
 
   S& sink_;
   MarketEvent** slots_;
-  PairShape& shape_;
+  PairShape<LevelFrame>& shape_;
   MarketEvent* book_ = nullptr;
   std::size_t n_ = 0;
   std::size_t levels_ = 0;

@@ -403,10 +403,10 @@ SHADOW_FEED_INLINE bool dec(const char*& p, const char* end, Fixed& out) noexcep
 // decimal_pair() where the CPU has AVX2, else (or where it refuses the pair) dec, lit(sep),
 // dec, which read the same text the same way. A run of literals before a pair: under 16 bytes.
 template <class Frame>
-SHADOW_FEED_INLINE bool dec_pair(const char*& p, const char* end, PairShape& s, Fixed& px,
+SHADOW_FEED_INLINE bool dec_pair(const char*& p, const char* end, PairShape<Frame>& s, Fixed& px,
                                  Fixed& qty) noexcept {
 #if defined(__AVX2__)
-  if (decimal_pair<Frame>(p, end, s, px, qty)) return true;
+  if (decimal_pair(p, end, s, px, qty)) return true;
 #else
   (void)s;
 #endif

@@ -189,6 +189,8 @@ struct DecimalMarks {
 };
 inline constexpr DecimalMarks kDecimalMarks{};
 
+// The shape belongs to its frame (PairShape<Frame>), whose byte lengths are compile-time.
+template <class Frame>
 struct alignas(32) PairShape {
   std::int8_t shuffle[32];   // kDecimalShuffle rows of P (low lane) and Q (high lane)
   char marks[32];            // kDecimalMarks rows of P and Q
@@ -197,15 +199,14 @@ struct alignas(32) PairShape {
   std::uint32_t q_off;       // Q's first byte, from the frame's first
   std::uint32_t size;        // the frame's bytes
   Fixed px, qty;             // the values of the pair learn_decimal_pair() read
-  std::uint8_t head_len, mid_len, tail_len;  // the frame's
+  static constexpr std::uint32_t head_len = sizeof Frame::head - 1;
+  static constexpr std::uint32_t mid_len = sizeof Frame::mid - 1;
+  static constexpr std::uint32_t tail_len = sizeof Frame::tail - 1;
 
-  // In Frame, P of n1 integer and f1 fractional digits, Q of n2 and f2 (each as
+  // P of n1 integer and f1 fractional digits, Q of n2 and f2 (each as
   // decimal16_shape() gives them: n 1-8, f 0-8, closing quote < 16).
-  template <class Frame>
-  constexpr PairShape(Frame, unsigned n1, unsigned f1, unsigned n2, unsigned f2) noexcept
-      : shuffle{}, marks{}, digit_bits(0), mark_bits(0), q_off(0), size(0), px(0), qty(0),
-        head_len(sizeof Frame::head - 1), mid_len(sizeof Frame::mid - 1),
-        tail_len(sizeof Frame::tail - 1) {
+  constexpr PairShape(unsigned n1, unsigned f1, unsigned n2, unsigned f2) noexcept
+      : shuffle{}, marks{}, digit_bits(0), mark_bits(0), q_off(0), size(0), px(0), qty(0) {
     set_p(n1, f1);
     set_q(n2, f2);
   }
@@ -344,7 +345,7 @@ struct PairRead {
   std::uint32_t digits, marks;
 };
 template <class Frame>
-SHADOW_FEED_INLINE PairRead read_pair(const char* p, const PairShape& s) noexcept {
+SHADOW_FEED_INLINE PairRead read_pair(const char* p, const PairShape<Frame>& s) noexcept {
   constexpr std::size_t head = sizeof Frame::head - 1;
   const __m256i bytes = _mm256_inserti128_si256(
       _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + head))),
@@ -366,11 +367,11 @@ SHADOW_FEED_INLINE PairRead read_pair(const char* p, const PairShape& s) noexcep
 // are read again. Out of line, and nothing of the caller's in memory: venues repeat one shape.
 template <class Frame>
 [[gnu::noinline]] const char* learn_decimal_pair(const char* p, const char* end,
-                                                 PairShape& s) noexcept {
+                                                 PairShape<Frame>& s) noexcept {
   constexpr std::size_t head = sizeof Frame::head - 1, mid = sizeof Frame::mid - 1;
   constexpr std::size_t tail = sizeof Frame::tail - 1;
   if (!bytes_are(p, Frame::head)) return nullptr;
-  const PairRead r = read_pair<Frame>(p, s);
+  const PairRead r = read_pair(p, s);
   __m256i values = r.values;
   const char* q;  // Q's first byte
   unsigned n1 = 0, f1 = 0, q1, n2, f2, q2;  // n1 = 0: P has s's shape
@@ -402,15 +403,15 @@ template <class Frame>
 // parts (bytes_are()): for a frame whose head and mid take 8 bytes or fewer, at most 48 bytes
 // from p (37 for a book level).
 template <class Frame>
-SHADOW_FEED_INLINE bool decimal_pair(const char*& p, const char* end, PairShape& s, Fixed& px,
-                                     Fixed& qty) noexcept {
+SHADOW_FEED_INLINE bool decimal_pair(const char*& p, const char* end, PairShape<Frame>& s,
+                                     Fixed& px, Fixed& qty) noexcept {
   constexpr std::size_t mid = sizeof Frame::mid - 1, tail = sizeof Frame::tail - 1;
-  const PairRead r = read_pair<Frame>(p, s);
+  const PairRead r = read_pair(p, s);
   const char* const last = p + s.size - 1;
   if (((~r.digits & s.digit_bits) | (~r.marks & s.mark_bits)) != 0 ||
       !bytes_are(p, Frame::head) || !bytes_are(p + s.q_off - mid, Frame::mid) ||
       !bytes_are(last + 1 - tail, Frame::tail) || last >= end) [[unlikely]] {
-    const char* const next = learn_decimal_pair<Frame>(p, end, s);
+    const char* const next = learn_decimal_pair(p, end, s);
     if (next == nullptr) return false;
     px = s.px;
     qty = s.qty;

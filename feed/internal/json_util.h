@@ -140,7 +140,8 @@ inline bool numeric_id(std::string_view s, std::uint64_t& out) noexcept {
 // One level `["p","q"]` at p (whitespace allowed) by the general rules (scan_decimal); p moves
 // past its ']'. Its own locals take the values: their addresses escape into the out-of-line
 // parser, and the caller's px and qty stay in registers.
-SHADOW_FEED_INLINE bool scan_level(const char*& p, const char* end, Fixed& px, Fixed& qty) noexcept {
+SHADOW_FEED_INLINE bool scan_level(const char*& p, const char* end, Fixed& px,
+                                   Fixed& qty) noexcept {
   Fixed a, b;
   if (!expect(p, end, '[') || !scan_decimal(p, end, a) || !expect(p, end, ',') ||
       !scan_decimal(p, end, b) || !expect(p, end, ']')) {
@@ -169,7 +170,7 @@ SHADOW_FEED_INLINE DecodeStatus scan_levels(const char*& p, const char* end, boo
     // What venues send, `["61737.63000000","0.00000000"]` with no whitespace, in one go: with
     // the previous level's shape when it has it, else with its own (json_scan.h). A level
     // neither reads is one two decimal16() calls refuse too: the general path takes it.
-    if (!decimal_pair<LevelFrame>(p, end, w.level_shape(), px, qty) &&
+    if (!decimal_pair(p, end, w.level_shape(), px, qty) &&
         !scan_level(p, end, px, qty)) {
       return DecodeStatus::kBadValue;
     }
